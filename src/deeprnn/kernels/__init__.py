@@ -1,0 +1,1 @@
+"""deeprnn.kernels"""
