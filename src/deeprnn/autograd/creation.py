@@ -1,0 +1,139 @@
+"""Creating tensors: tensor, zeros, ones, full, empty, randn, rand, randint, arange, linspace, eye, *_like."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .dtypes import as_dtype, get_default_dtype
+from .random import resolve
+from .tensor import Tensor, as_array
+
+__all__ = [
+    "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "randn", "rand", "randint",
+    "arange", "linspace", "eye", "zeros_like", "ones_like", "full_like", "randn_like", "rand_like",
+]
+
+
+def _size(size: tuple) -> tuple[int, ...]:
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    for s in size:
+        if not isinstance(s, (int, np.integer)) or isinstance(s, bool):
+            raise TypeError(f"size must be a tuple of ints, but got an element of type {type(s).__name__}")
+        if s < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
+    return tuple(int(s) for s in size)
+
+
+def _dtype(dtype: Any) -> np.dtype:
+    return get_default_dtype() if dtype is None else as_dtype(dtype)
+
+
+def _make(arr: np.ndarray, requires_grad: bool) -> Tensor:
+    t = Tensor._wrap(arr)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    """A new leaf tensor holding a copy of ``data`` (floats default to float32)."""
+    return _make(np.array(as_array(data, dtype), copy=True), requires_grad)
+
+
+def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
+    """Like ``tensor`` but shares memory with a NumPy array when it can."""
+    if isinstance(data, Tensor) and (dtype is None or data.dtype == as_dtype(dtype)):
+        return data
+    return Tensor._wrap(as_array(data, dtype))
+
+
+def from_numpy(arr: np.ndarray) -> Tensor:
+    """A tensor sharing memory with ``arr`` (dtype kept)."""
+    if not isinstance(arr, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(arr).__name__})")
+    return Tensor._wrap(arr)
+
+
+def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    """A tensor of zeros of shape ``size``."""
+    return _make(np.zeros(_size(size), dtype=_dtype(dtype)), requires_grad)
+
+
+def ones(*size: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    """A tensor of ones of shape ``size``."""
+    return _make(np.ones(_size(size), dtype=_dtype(dtype)), requires_grad)
+
+
+def empty(*size: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    """An uninitialised tensor (zero-filled here, for reproducibility)."""
+    return zeros(*size, dtype=dtype, requires_grad=requires_grad)
+
+
+def full(size: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    """A tensor of shape ``size`` filled with ``fill_value``."""
+    if dtype is None and isinstance(fill_value, (int, np.integer)) and not isinstance(fill_value, bool):
+        dtype = np.int64
+    return _make(np.full(_size((size,) if isinstance(size, int) else tuple(size)), fill_value, dtype=_dtype(dtype)),
+                 requires_grad)
+
+
+def randn(*size: Any, generator: Any = None, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    """Samples from N(0, 1) of shape ``size``."""
+    return _make(resolve(generator).standard_normal(_size(size)).astype(_dtype(dtype)), requires_grad)
+
+
+def rand(*size: Any, generator: Any = None, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    """Samples from U[0, 1) of shape ``size``."""
+    return _make(resolve(generator).random(_size(size)).astype(_dtype(dtype)), requires_grad)
+
+
+def randint(low: int, high: int | None = None, size: Any = (), generator: Any = None, dtype: Any = None) -> Tensor:
+    """Integers drawn uniformly from [low, high) of shape ``size``."""
+    if high is None:
+        low, high = 0, low
+    return Tensor._wrap(resolve(generator).integers(low, high, _size(tuple(size))).astype(
+        np.int64 if dtype is None else as_dtype(dtype)))
+
+
+def arange(start: float, end: float | None = None, step: float = 1, dtype: Any = None,
+           requires_grad: bool = False, device: Any = None) -> Tensor:
+    """Values from ``start`` up to (not including) ``end``; int64 for ints, float32 for floats."""
+    if end is None:
+        start, end = 0, start
+    if dtype is None:
+        ints = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
+        dtype = np.int64 if ints else get_default_dtype()
+    return _make(np.arange(start, end, step).astype(as_dtype(dtype)), requires_grad)
+
+
+def linspace(start: float, end: float, steps: int, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    return _make(np.linspace(start, end, steps).astype(_dtype(dtype)), requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """The identity matrix (n, m)."""
+    return _make(np.eye(n, m, dtype=_dtype(dtype)), requires_grad)
+
+
+def zeros_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _make(np.zeros_like(t.data, dtype=dtype and as_dtype(dtype)), requires_grad)
+
+
+def ones_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _make(np.ones_like(t.data, dtype=dtype and as_dtype(dtype)), requires_grad)
+
+
+def full_like(t: Tensor, fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _make(np.full_like(t.data, fill_value, dtype=dtype and as_dtype(dtype)), requires_grad)
+
+
+def randn_like(t: Tensor, generator: Any = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return randn(*t.shape, generator=generator, dtype=dtype or t.dtype, requires_grad=requires_grad)
+
+
+def rand_like(t: Tensor, generator: Any = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return rand(*t.shape, generator=generator, dtype=dtype or t.dtype, requires_grad=requires_grad)
