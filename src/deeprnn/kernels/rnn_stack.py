@@ -1,0 +1,248 @@
+"""A deep, optionally bidirectional Elman RNN over a whole sequence: forward and BPTT.
+
+Letters, defined once for all the kernels:
+    T  time steps       N  batch size        I  input features of layer 0
+    H  hidden features  L  layers            D  directions (2 if bidirectional else 1)
+    I_l  input features of layer l: I for l = 0, D*H above.
+
+Forward, for layer l and direction d (PyTorch's nn.RNN recurrence):
+
+    h_t = act(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)        t = 0..T-1 (d = 0)
+    h_t = act(x_t W_ih^T + b_ih + h_{t+1} W_hh^T + b_hh)        t = T-1..0 (d = 1, reverse)
+
+The layer's output at t is [h_t(d=0), h_t(d=1)] (T, N, D*H); multiplied by the
+dropout mask of layer l, it is the input x of layer l+1.  The part that does not
+depend on h is done for all T at once as ONE matrix product per layer (both
+directions' W_ih stacked), with both biases folded in:
+
+    A = X W_cat^T + (b_ih + b_hh)         X (T*N, I_l), W_cat (D*H, I_l), A (T*N, D*H)
+
+and only  h_t = act(A_t + h_prev W_hh^T)  is left to the time loop (rnn_layer.py).
+
+Backward (BPTT).  With g_t = dL/dh_t gathering the gradient from the layer above
+(or d_out) and from the next step in this direction's time order:
+
+    dA_t    = g_t * act'(a_t)                     (T, N, H)  act' = 1 - h_t**2 | [h_t > 0]
+    g_prev += dA_t W_hh                           the only sequential part
+    dW_ih   = dA^T X                              one product over all T*N rows
+    dW_hh   = dA[1:]^T H[:-1] + dA[0]^T h0        (reverse direction: dA[:-1]^T H[1:] + dA[T-1]^T h0)
+    db_ih   = db_hh = sum over t, n of dA
+    dX      = dA W_cat                            (T, N, I_l); times the mask -> g of layer l-1
+
+Memory: the cache keeps each layer's output (T, N, D*H), i.e. T*N*H per
+layer-direction, plus references to x, h0, the weights and the masks.  The dropped
+inputs of upper layers are recomputed in backward instead of being stored.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._activation import check_nonlinearity, derivative_from_output
+from .rnn_layer import recur_backward, recur_forward
+
+__all__ = ["rnn_forward", "rnn_backward"]
+
+
+def _stacked_input_weights(weights, layer, num_dirs):
+    """W_cat (D*H, I_l): the W_ih of both directions stacked, so one product serves both."""
+    if num_dirs == 1:
+        return weights[layer][0]
+    return np.concatenate([weights[layer * num_dirs + d][0] for d in range(num_dirs)], axis=0)
+
+
+def _stacked_bias(weights, layer, num_dirs):
+    """(D*H,) b_ih + b_hh for every direction of a layer, or None when the layer has no bias."""
+    parts = []
+    for d in range(num_dirs):
+        _, _, b_ih, b_hh = weights[layer * num_dirs + d]
+        if b_ih is None and b_hh is None:
+            return None
+        if b_ih is None:
+            parts.append(b_hh)
+        elif b_hh is None:
+            parts.append(b_ih)
+        else:
+            parts.append(b_ih + b_hh)
+    return parts[0] if num_dirs == 1 else np.concatenate(parts)
+
+
+def rnn_forward(
+    x,
+    h0,
+    weights,
+    nonlinearity,
+    num_layers,
+    bidirectional,
+    dropout_masks=None,
+    need_cache=True,
+):
+    """Run a deep (bi)directional Elman RNN over a sequence: h_t = act(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh).
+
+    Args:
+        x: (T, N, I) input, time-major, float32 or float64 (everything stays in this dtype).
+        h0: (L*D, N, H) initial states, layer-major, forward before reverse.
+        weights: L*D tuples (w_ih, w_hh, b_ih, b_hh) in PyTorch's order l0, l0_reverse, l1, ...;
+            w_ih (H, I_l), w_hh (H, H), biases (H,) or None.
+        nonlinearity: 'tanh' or 'relu'.
+        num_layers: L.  bidirectional: D = 2 if True else 1.
+        dropout_masks: None or L-1 arrays (T, N, D*H); mask k multiplies layer k's output
+            before it feeds layer k+1 (already scaled by 1/(1-p)).
+        need_cache: False takes the lean inference path: no activations are saved.
+
+    Returns:
+        out: (T, N, D*H) the last layer's h_t, directions concatenated on the last axis.
+        h_n: (L*D, N, H) final state of every layer-direction (reverse: the state after t = 0).
+        cache: for `rnn_backward`, or None when need_cache is False.  It references `out`
+            and the inputs: do not modify them in place before calling `rnn_backward`.
+    """
+    check_nonlinearity(nonlinearity)
+    num_dirs = 2 if bidirectional else 1
+    T, N, I = x.shape
+    H = weights[0][1].shape[0]
+    DH = num_dirs * H
+    dtype = x.dtype
+    assert T >= 1 and h0.shape == (num_layers * num_dirs, N, H) and len(weights) == num_layers * num_dirs
+
+    h_n = np.empty((num_layers * num_dirs, N, H), dtype=dtype)
+    scratch = np.empty((num_dirs, N, H), dtype=dtype)  # one (N, H) product buffer per direction
+    outputs = []  # each layer's (T, N, D*H) output, kept for backward
+    spare = None  # lean path: the buffer not in use, reused by the next layer
+    dropped = None  # the masked input of the next layer (T, N, D*H), reused across layers
+    layer_in = x  # (T, N, I_l)
+    for layer in range(num_layers):
+        in_features = layer_in.shape[2]
+        if need_cache or spare is None:
+            y = np.empty((T, N, DH), dtype=dtype)
+        else:
+            y = spare
+        # A = X W_cat^T + b for every t at once; y holds A (T, N, D*H) before the loop.
+        w_cat = _stacked_input_weights(weights, layer, num_dirs)  # (D*H, I_l)
+        np.matmul(layer_in.reshape(T * N, in_features), w_cat.T, out=y.reshape(T * N, DH))
+        bias = _stacked_bias(weights, layer, num_dirs)  # (D*H,) or None
+        if bias is not None:
+            y += bias
+        for d in range(num_dirs):
+            k = layer * num_dirs + d
+            recur_forward(y[:, :, d * H : (d + 1) * H], h0[k], weights[k][1], nonlinearity, d == 1, scratch[d])
+            h_n[k] = y[0, :, H:] if d == 1 else y[T - 1, :, :H]
+        if need_cache:
+            outputs.append(y)
+        if layer == num_layers - 1:
+            break
+        # The input of layer l+1: this layer's output times its dropout mask.
+        if dropout_masks is None:
+            nxt = y
+        elif need_cache:  # y must survive for backward: mask into a reusable buffer
+            if dropped is None:
+                dropped = np.empty((T, N, DH), dtype=dtype)
+            nxt = np.multiply(y, dropout_masks[layer], out=dropped)
+        else:  # y is no longer needed (h_n already copied out): mask it in place
+            nxt = np.multiply(y, dropout_masks[layer], out=y)
+        if not need_cache:
+            spare = layer_in if layer > 0 else None  # x itself is the caller's, never reused
+        layer_in = nxt
+    out = y
+    if not need_cache:
+        return out, h_n, None
+    cache = {
+        "x": x,
+        "h0": h0,
+        "weights": weights,
+        "outputs": outputs,
+        "dropout_masks": dropout_masks,
+        "nonlinearity": nonlinearity,
+        "num_layers": num_layers,
+        "num_dirs": num_dirs,
+    }
+    return out, h_n, cache
+
+
+def rnn_backward(d_out, d_h_n, cache):
+    """Back-propagate through time: dA_t = (dL/dh_t + dA_{t+1} W_hh) * act'(a_t), then dW = dA^T X, ...
+
+    Args:
+        d_out: (T, N, D*H) dL/dout, or None (zeros).
+        d_h_n: (L*D, N, H) dL/dh_n, or None (zeros).
+        cache: from `rnn_forward(..., need_cache=True)`.
+
+    Returns:
+        dx: (T, N, I).  dh0: (L*D, N, H).
+        dweights: L*D tuples (dw_ih (H, I_l), dw_hh (H, H), db_ih (H,), db_hh (H,)) in the order
+            of `weights`, with None where the bias is None.
+    """
+    x = cache["x"]
+    h0 = cache["h0"]
+    weights = cache["weights"]
+    outputs = cache["outputs"]
+    masks = cache["dropout_masks"]
+    nonlinearity = cache["nonlinearity"]
+    num_layers = cache["num_layers"]
+    num_dirs = cache["num_dirs"]
+    T, N, I = x.shape
+    H = weights[0][1].shape[0]
+    DH = num_dirs * H
+    TN = T * N
+    dtype = x.dtype
+
+    dh0 = np.empty((num_layers * num_dirs, N, H), dtype=dtype)
+    dweights = [None] * (num_layers * num_dirs)
+    d_a = np.empty((T, N, DH), dtype=dtype)  # dA of the current layer, all directions
+    d_a_flat = d_a.reshape(TN, DH)
+    # Scratch (T, N, D*H): holds the recomputed dropped input of a layer, then dL/d(its input).
+    scratch = np.empty((T, N, DH), dtype=dtype) if num_layers > 1 else None
+    d_y = d_out  # dL/d(output of the current layer) (T, N, D*H), or None for zeros
+
+    for layer in range(num_layers - 1, -1, -1):
+        y = outputs[layer]  # (T, N, D*H) this layer's h_t
+        derivative_from_output(y, d_a, nonlinearity)  # (T, N, D*H) act'(a_t) for all t at once
+        for d in range(num_dirs):
+            k = layer * num_dirs + d
+            cols = slice(d * H, (d + 1) * H)
+            recur_backward(
+                d_a[:, :, cols],
+                None if d_y is None else d_y[:, :, cols],
+                None if d_h_n is None else d_h_n[k],
+                weights[k][1],
+                d == 1,
+                dh0[k],  # the carry ends as dL/dh0 of this layer-direction
+            )
+        # d_y has been consumed; the layer's input X (T*N, I_l) for dW_ih:
+        if layer == 0:
+            layer_in = x.reshape(TN, I)
+        elif masks is None:
+            layer_in = outputs[layer - 1].reshape(TN, DH)
+        else:  # recompute the dropped input instead of having stored it
+            layer_in = np.multiply(outputs[layer - 1], masks[layer - 1], out=scratch).reshape(TN, DH)
+        for d in range(num_dirs):
+            k = layer * num_dirs + d
+            cols = slice(d * H, (d + 1) * H)
+            _, _, b_ih, b_hh = weights[k]
+            d_a_k = d_a_flat[:, cols]  # (T*N, H)
+            dw_ih = np.matmul(d_a_k.T, layer_in)  # (H, I_l)   dA^T X
+            # dW_hh = sum_t dA_t^T h_prev(t): all but one step pair up with the states
+            # already in y; the remaining step (first in this direction's order) sees h0.
+            if d == 0:
+                d_a_tail, h_prev, d_a_first = d_a[1:, :, cols], y[:-1, :, cols], d_a[0, :, cols]
+            else:
+                d_a_tail, h_prev, d_a_first = d_a[:-1, :, cols], y[1:, :, cols], d_a[T - 1, :, cols]
+            rows = (T - 1) * N
+            dw_hh = np.matmul(d_a_tail.reshape(rows, H).T, h_prev.reshape(rows, H))  # (H, H)
+            dw_hh += np.matmul(d_a_first.T, h0[k])  # (H, H)
+            if b_ih is None and b_hh is None:
+                db_ih = db_hh = None
+            else:
+                db = d_a_k.sum(axis=0)  # (H,)
+                db_ih = db if b_ih is not None else None
+                db_hh = (db.copy() if b_ih is not None else db) if b_hh is not None else None
+            dweights[k] = (dw_ih, dw_hh, db_ih, db_hh)
+        # dX = dA W_cat: the gradient flowing into this layer's input.
+        w_cat = _stacked_input_weights(weights, layer, num_dirs)  # (D*H, I_l)
+        if layer == 0:
+            dx = np.matmul(d_a_flat, w_cat).reshape(T, N, I)  # (T, N, I)
+        else:
+            d_y = scratch
+            np.matmul(d_a_flat, w_cat, out=d_y.reshape(TN, DH))  # (T, N, D*H) dL/d(dropped input)
+            if masks is not None:
+                d_y *= masks[layer - 1]  # (T, N, D*H) dL/d(output of layer l-1)
+    return dx, dh0, dweights

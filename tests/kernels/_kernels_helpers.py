@@ -1,0 +1,103 @@
+"""Shared helpers for the kernel tests: random problems and a torch oracle.
+
+Imported by the test modules of this folder (pytest puts the folder on sys.path);
+the name is unique across the test tree so it cannot clash with other folders'.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+
+
+def rng_for(*key) -> np.random.Generator:
+    """A generator seeded from the test's parameters, stable across runs and processes."""
+    return np.random.default_rng(zlib.crc32(repr(key).encode()))
+
+
+def make_weights(rng, input_size, hidden, num_layers, num_dirs, bias, dtype, scale=None):
+    """L*D tuples (w_ih, w_hh, b_ih, b_hh) in PyTorch's order, drawn like nn.RNN's init."""
+    k = 1.0 / np.sqrt(hidden) if scale is None else scale
+    weights = []
+    for layer in range(num_layers):
+        in_l = input_size if layer == 0 else num_dirs * hidden
+        for _ in range(num_dirs):
+            w_ih = rng.uniform(-k, k, (hidden, in_l)).astype(dtype)
+            w_hh = rng.uniform(-k, k, (hidden, hidden)).astype(dtype)
+            b_ih = rng.uniform(-k, k, hidden).astype(dtype) if bias else None
+            b_hh = rng.uniform(-k, k, hidden).astype(dtype) if bias else None
+            weights.append((w_ih, w_hh, b_ih, b_hh))
+    return weights
+
+
+def torch_param_names(num_layers, num_dirs):
+    """nn.RNN's parameter name suffixes in the order of the kernels' `weights` list."""
+    names = []
+    for layer in range(num_layers):
+        for d in range(num_dirs):
+            names.append(f"l{layer}" + ("_reverse" if d == 1 else ""))
+    return names
+
+
+def load_into_torch_rnn(rnn, weights, num_layers, num_dirs):
+    """Copy kernel weights into a torch nn.RNN (or a single-layer one) in place."""
+    import torch
+
+    with torch.no_grad():
+        for (w_ih, w_hh, b_ih, b_hh), suffix in zip(weights, torch_param_names(num_layers, num_dirs)):
+            getattr(rnn, "weight_ih_" + suffix).copy_(torch.from_numpy(w_ih))
+            getattr(rnn, "weight_hh_" + suffix).copy_(torch.from_numpy(w_hh))
+            if b_ih is not None:
+                getattr(rnn, "bias_ih_" + suffix).copy_(torch.from_numpy(b_ih))
+                getattr(rnn, "bias_hh_" + suffix).copy_(torch.from_numpy(b_hh))
+
+
+def torch_grads_of(rnn, num_layers, num_dirs, bias):
+    """The .grad of every parameter as NumPy, in the layout of the kernels' dweights."""
+    out = []
+    for suffix in torch_param_names(num_layers, num_dirs):
+        g = [getattr(rnn, "weight_ih_" + suffix).grad, getattr(rnn, "weight_hh_" + suffix).grad]
+        if bias:
+            g += [getattr(rnn, "bias_ih_" + suffix).grad, getattr(rnn, "bias_hh_" + suffix).grad]
+        else:
+            g += [None, None]
+        out.append(tuple(None if t is None else t.numpy() for t in g))
+    return out
+
+
+def tolerances(dtype):
+    """(rtol, atol) agreed for comparisons with torch."""
+    return (1e-10, 1e-12) if dtype == np.float64 else (1e-5, 1e-6)
+
+
+def assert_close(actual, expected, dtype, what):
+    rtol, atol = tolerances(dtype)
+    assert actual.dtype == np.dtype(dtype), f"{what}: dtype {actual.dtype} != {np.dtype(dtype)}"
+    assert actual.shape == expected.shape, f"{what}: shape {actual.shape} != {expected.shape}"
+    np.testing.assert_allclose(actual, expected, rtol=rtol, atol=atol, err_msg=what)
+
+
+def naive_preactivations(x, h0, weights, nonlinearity, num_layers, num_dirs, masks=None):
+    """Every pre-activation a_t of a plain per-step NumPy loop (for keeping FD away from relu's kink)."""
+    act = np.tanh if nonlinearity == "tanh" else (lambda a: np.maximum(a, 0.0))
+    T = x.shape[0]
+    layer_in = x
+    pre = []
+    for layer in range(num_layers):
+        outs = []
+        for d in range(num_dirs):
+            w_ih, w_hh, b_ih, b_hh = weights[layer * num_dirs + d]
+            h = h0[layer * num_dirs + d]
+            seq = [None] * T
+            for t in range(T - 1, -1, -1) if d == 1 else range(T):
+                a = layer_in[t] @ w_ih.T + h @ w_hh.T
+                if b_ih is not None:
+                    a = a + b_ih + b_hh
+                pre.append(a)
+                h = act(a)
+                seq[t] = h
+            outs.append(np.stack(seq))
+        layer_out = np.concatenate(outs, axis=2)
+        layer_in = layer_out * masks[layer] if (masks is not None and layer < num_layers - 1) else layer_out
+    return np.concatenate([p.ravel() for p in pre])
