@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gzip
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 from .errors import DataError
@@ -24,7 +24,6 @@ def available_corpora() -> list[str]:
     return sorted(_CORPORA)
 
 
-@lru_cache(maxsize=None)
 def load_corpus(name: str = "shakespeare") -> str:
     """Return an embedded corpus as one ``str`` (``\\n`` line endings).
 
@@ -34,7 +33,11 @@ def load_corpus(name: str = "shakespeare") -> str:
     """
     if name not in _CORPORA:
         raise DataError(f"unknown corpus {name!r}; available: {sorted(_CORPORA)}")
-    fname = _CORPORA[name][0]
+    return _read_gz(_CORPORA[name][0])
+
+
+@cache
+def _read_gz(fname: str) -> str:
     res = resources.files("deeprnn.data").joinpath("corpora").joinpath(fname)
     with res.open("rb") as fh:
         return gzip.decompress(fh.read()).decode("utf-8")

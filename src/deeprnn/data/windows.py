@@ -54,22 +54,7 @@ def sliding_windows(
     Returns:
         array of shape ``(n_windows, seq_len, F...)``, dtype of ``samples``.
     """
-    arr = np.asarray(samples)
-    if arr.ndim == 0:
-        raise DataError("samples must have shape (n,) or (n, F...), got a scalar")
-    seq_len = _check_pos_int("seq_len", seq_len)
-    stride = _check_pos_int("stride", stride)
-    n = arr.shape[0]
-    if n == 0:
-        raise DataError("samples is empty; expected at least one sample")
-    if not pad and n < seq_len:
-        raise DataError(
-            f"pad=False needs at least seq_len={seq_len} samples for one window, got {n}"
-        )
-    starts = _window_starts(n, seq_len, stride, pad)
-    filler = np.full((seq_len - 1,) + arr.shape[1:], pad_value, dtype=arr.dtype)
-    padded = np.concatenate([arr, filler], axis=0)
-    return padded[starts[:, None] + np.arange(seq_len)]
+    return SlidingWindows(samples, seq_len, stride, pad=pad, pad_value=pad_value).windows
 
 
 class SlidingWindows:
@@ -80,6 +65,9 @@ class SlidingWindows:
     given. With ``pad=True`` (default) there is a window for every start before the
     end, padded with ``pad_value``; ``lengths[i]`` says how many steps of window ``i``
     are real. With ``pad=False`` only complete windows are kept.
+
+    Windows are gathered on demand (memory stays O(n)); ``ds.windows`` materialises
+    all of them as one ``(n_windows, seq_len, F...)`` array.
     """
 
     def __init__(
@@ -92,34 +80,77 @@ class SlidingWindows:
         pad_value: Any = 0,
         targets: Any = None,
     ) -> None:
-        self.windows = sliding_windows(samples, seq_len, stride, pad=pad, pad_value=pad_value)
-        n = np.asarray(samples).shape[0]
-        self.seq_len = int(seq_len)
-        self.stride = int(stride)
+        arr = np.asarray(samples)
+        if arr.ndim == 0:
+            raise DataError("samples must have shape (n,) or (n, F...), got a scalar")
+        self.seq_len = _check_pos_int("seq_len", seq_len)
+        self.stride = _check_pos_int("stride", stride)
         self.pad = bool(pad)
+        n = arr.shape[0]
+        if n == 0:
+            raise DataError("samples is empty; expected at least one sample")
+        if not self.pad and n < self.seq_len:
+            raise DataError(
+                f"pad=False needs at least seq_len={self.seq_len} samples for one window, got {n}"
+            )
         self.starts = _window_starts(n, self.seq_len, self.stride, self.pad)
         self.lengths = np.minimum(self.seq_len, n - self.starts)
-        self.target_windows: np.ndarray | None = None
+        self._x = self._padded(arr, pad_value)
+        self._y: np.ndarray | None = None
         if targets is not None:
             t = np.asarray(targets)
             if t.ndim == 0 or t.shape[0] != n:
                 raise DataError(
                     f"targets must have the same length as samples ({n}), got shape {t.shape}"
                 )
-            self.target_windows = sliding_windows(t, seq_len, stride, pad=pad, pad_value=pad_value)
+            self._y = self._padded(t, pad_value)
+
+    def _padded(self, arr: np.ndarray, pad_value: Any) -> np.ndarray:
+        filler = np.full((self.seq_len - 1,) + arr.shape[1:], pad_value, dtype=arr.dtype)
+        return np.concatenate([arr, filler], axis=0)
+
+    @property
+    def has_targets(self) -> bool:
+        """True if items are ``(x, y)`` pairs."""
+        return self._y is not None
+
+    def take(self, indices: Any) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+        """Windows ``indices`` (1-D ints) stacked: shape ``(len(indices), seq_len, F...)``
+        (a pair of such arrays with targets)."""
+        idx = self.starts[np.asarray(indices, dtype=np.int64)][:, None] + np.arange(self.seq_len)
+        if self._y is None:
+            return self._x[idx]
+        return self._x[idx], self._y[idx]
+
+    @property
+    def windows(self) -> np.ndarray:
+        """All input windows, shape ``(n_windows, seq_len, F...)`` (materialised)."""
+        return self._x[self.starts[:, None] + np.arange(self.seq_len)]
+
+    @property
+    def target_windows(self) -> np.ndarray | None:
+        """All target windows like :attr:`windows`, or ``None`` without targets."""
+        if self._y is None:
+            return None
+        return self._y[self.starts[:, None] + np.arange(self.seq_len)]
 
     def __len__(self) -> int:
-        return len(self.windows)
+        return len(self.starts)
 
     def __getitem__(self, i: int) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
-        if self.target_windows is not None:
-            return self.windows[i], self.target_windows[i]
-        return self.windows[i]
+        n = len(self)
+        if not -n <= i < n:
+            raise IndexError(f"window index {i} out of range for {n} windows")
+        s = int(self.starts[i])
+        x = self._x[s : s + self.seq_len]
+        if self._y is None:
+            return x
+        return x, self._y[s : s + self.seq_len]
 
     def __repr__(self) -> str:
         return (
             f"SlidingWindows(n_windows={len(self)}, seq_len={self.seq_len}, "
-            f"stride={self.stride}, pad={self.pad}, window_shape={self.windows.shape[1:]})"
+            f"stride={self.stride}, pad={self.pad}, sample_shape={self._x.shape[1:]})"
         )
 
 
@@ -166,11 +197,9 @@ class WindowLoader:
     def __iter__(self) -> Iterator[Any]:
         n = len(self.dataset)
         order = self.rng.permutation(n) if self.shuffle else np.arange(n)
-        x_all, y_all = self.dataset.windows, self.dataset.target_windows
         for k in range(len(self)):
-            idx = order[k * self.batch_size : (k + 1) * self.batch_size]
-            x = self._layout(x_all[idx])
-            if y_all is None:
-                yield x
+            batch = self.dataset.take(order[k * self.batch_size : (k + 1) * self.batch_size])
+            if isinstance(batch, tuple):
+                yield self._layout(batch[0]), self._layout(batch[1])
             else:
-                yield x, self._layout(y_all[idx])
+                yield self._layout(batch)
