@@ -34,6 +34,8 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     out = np.asarray(out)
 
     def backward(g: np.ndarray) -> tuple:
+        if x.ndim == 1 and y.ndim == 1:  # dot product: d(x.y)/dx = y
+            return (g * y if a.requires_grad else None), (g * x if b.requires_grad else None)
         x2 = x[None, :] if x.ndim == 1 else x          # (…, n, k)
         y2 = y[:, None] if y.ndim == 1 else y          # (…, k, m)
         g2 = g

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .dtypes import result_dtype
+from .dtypes import get_default_dtype, result_dtype
 from .function import record, unbroadcast
 from .tensor import Tensor, as_array
 
@@ -108,8 +108,8 @@ def div(a: Any, b: Any) -> Tensor:
     ta, xa, tb, xb = _operands(a, b)
     _check_broadcast(xa, xb)
     out = np.true_divide(xa, xb)
-    if isinstance(out, np.ndarray) and not np.issubdtype(out.dtype, np.floating):
-        out = out.astype(np.float32)
+    if not any(np.issubdtype(np.asarray(v).dtype, np.floating) for v in (xa, xb)):
+        out = np.asarray(out).astype(get_default_dtype())  # int / int -> the default float, as torch
     sa, sb = _shape(xa), _shape(xb)
 
     def backward(g: np.ndarray) -> tuple:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections import namedtuple
 from typing import Any
 
@@ -19,13 +20,12 @@ def _axes(dim: Any, ndim: int) -> tuple[int, ...] | None:
     if dim is None:
         return None
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    n = builtins.max(ndim, 1)
     out = []
     for d in dims:
-        if not -max(ndim, 1) <= d < max(ndim, 1):
-            raise IndexError(
-                f"Dimension out of range (expected to be in range of [{-max(ndim, 1)}, {max(ndim, 1) - 1}], but got {d})"
-            )
-        out.append(d % max(ndim, 1))
+        if not -n <= d < n:
+            raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})")
+        out.append(d % n)
     return tuple(out)
 
 
@@ -61,10 +61,10 @@ def mean(a: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = None) -
     if x.ndim == 0:
         axes = None
     out = np.asarray(x.mean(axis=axes, keepdims=keepdim, dtype=dtype))
-    count = x.size // max(out.size, 1) if x.size else 0
+    count = x.size // builtins.max(out.size, 1) if x.size else 0
     shape = x.shape
     return record("MeanBackward0" if dim is None else "MeanBackward1", out, (a,),
-                  lambda g: (_expand(g / max(count, 1), shape, axes, keepdim),))
+                  lambda g: (_expand(g / builtins.max(count, 1), shape, axes, keepdim),))
 
 
 def _extreme(a: Tensor, dim: Any, keepdim: bool, fn: Any, argfn: Any, name: str) -> Any:

@@ -1,0 +1,104 @@
+"""nn.Module bookkeeping: registration, state_dict round trips, load errors, modes, dtype casts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import deeprnn
+from deeprnn import nn
+
+
+class Two(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.rnn = nn.RNN(3, 4, 2)
+        self.cell = nn.RNNCell(4, 4)
+        self.scale = nn.Parameter(deeprnn.ones(1))
+
+
+class TorchTwo(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.rnn = torch.nn.RNN(3, 4, 2)
+        self.cell = torch.nn.RNNCell(4, 4)
+        self.scale = torch.nn.Parameter(torch.ones(1))
+
+
+def test_named_parameters_are_dotted_and_ordered_as_torch() -> None:
+    names = [n for n, _ in Two().named_parameters()]
+    assert names == [n for n, _ in TorchTwo().named_parameters()]
+    assert list(Two().state_dict()) == list(TorchTwo().state_dict())
+
+
+def test_state_dict_round_trip_from_numpy_and_torch() -> None:
+    a, b = nn.RNN(3, 4, 2, bidirectional=True), nn.RNN(3, 4, 2, bidirectional=True)
+    b.load_state_dict({k: v.numpy() for k, v in a.state_dict().items()})
+    assert all(np.array_equal(p.data, q.data) for p, q in zip(a.parameters(), b.parameters()))
+    ref = torch.nn.RNN(3, 4, 2, bidirectional=True)
+    b.load_state_dict(ref.state_dict())
+    for name, p in b.named_parameters():
+        np.testing.assert_array_equal(p.data, ref.state_dict()[name].numpy())
+
+
+def test_state_dict_shares_data_but_not_graph() -> None:
+    m = nn.RNNCell(2, 3)
+    sd = m.state_dict()
+    assert not sd["weight_ih"].requires_grad
+    assert sd["weight_ih"].data is m.weight_ih.data
+
+
+def test_load_state_dict_errors_change_nothing() -> None:
+    m = nn.RNN(3, 4)
+    before = [p.data.copy() for p in m.parameters()]
+    good = {k: np.ones_like(v.data) for k, v in m.state_dict().items()}
+    bad_shape = dict(good, weight_ih_l0=np.ones((5, 3)))
+    with pytest.raises(RuntimeError, match=r"size mismatch for weight_ih_l0: copying a param with shape "
+                                           r"deeprnn.Size\(\[5, 3\]\) from checkpoint, the shape in current model is "
+                                           r"deeprnn.Size\(\[4, 3\]\)"):
+        m.load_state_dict(bad_shape)
+    missing = {k: v for k, v in good.items() if k != "bias_hh_l0"}
+    with pytest.raises(RuntimeError, match='Missing key\\(s\\) in state_dict: "bias_hh_l0"'):
+        m.load_state_dict(missing)
+    with pytest.raises(RuntimeError, match='Unexpected key\\(s\\) in state_dict: "foo"'):
+        m.load_state_dict(dict(good, foo=np.zeros(1)))
+    assert all(np.array_equal(a, p.data) for a, p in zip(before, m.parameters()))
+    result = m.load_state_dict(missing, strict=False)
+    assert result.missing_keys == ["bias_hh_l0"]
+
+
+def test_load_casts_to_parameter_dtype() -> None:
+    m = nn.RNNCell(2, 3)
+    m.load_state_dict({k: v.data.astype(np.float64) for k, v in m.state_dict().items()})
+    assert m.weight_ih.dtype == np.float32
+
+
+def test_train_eval_zero_grad_and_double() -> None:
+    m = Two()
+    assert m.training and m.rnn.training
+    m.eval()
+    assert not m.training and not m.rnn.training and not m.cell.training
+    m.train()
+    out, _ = m.rnn(deeprnn.randn(2, 1, 3))
+    out.sum().backward()
+    assert m.rnn.weight_ih_l0.grad is not None
+    m.zero_grad()
+    assert all(p.grad is None for p in m.parameters())
+    m.double()
+    assert all(p.dtype == np.float64 for p in m.parameters())
+    out, _ = m.rnn(deeprnn.randn(2, 1, 3, dtype=deeprnn.float64))
+    assert out.dtype == np.float64
+    m.float()
+    assert all(p.dtype == np.float32 for p in m.parameters())
+
+
+def test_assigning_a_tensor_to_a_parameter_slot_is_an_error() -> None:
+    m = nn.RNNCell(2, 3)
+    with pytest.raises(TypeError, match="cannot assign 'Tensor' as parameter 'weight_ih'"):
+        m.weight_ih = deeprnn.zeros(3, 2)
+
+
+def test_missing_attribute_message() -> None:
+    with pytest.raises(AttributeError, match="'RNN' object has no attribute 'nope'"):
+        nn.RNN(2, 2).nope  # noqa: B018
