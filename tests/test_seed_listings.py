@@ -36,6 +36,7 @@ def run_listing(name: str, lib: str, monkeypatch: pytest.MonkeyPatch,
     randn draws (recorded, or replayed from ``draws``) and the printed text. The network
     output ``o`` of every iteration is collected in ``namespace["_outputs"]``."""
     module: Any = deeprnn if lib == "deeprnn" else torch
+    module.manual_seed(0)  # the listings draw from the global generator; fix it for reproducibility
     recorded: list[np.ndarray] = []
     real = module.randn
     queue = None if draws is None else list(draws)
@@ -116,7 +117,8 @@ def test_training_listing_matches_torch_in_float64(name: str, monkeypatch: pytes
 def test_chapter1_loss_falls_as_the_text_shows(monkeypatch: pytest.MonkeyPatch) -> None:
     e, _, _, text = run_listing("ch1_simplest_rnn.py", "deeprnn", monkeypatch)
     assert text.splitlines()[0].startswith("err =  tensor([0.") and "grad_fn=<PowBackward0>" in text
-    assert e[0] > 0.15 and e[-1] < e[0] / 10
+    # Whatever h_{t-1} the listing draws, the first loss is at least (1 - tanh(0.9))^2 = 0.08.
+    assert e[0] > 0.08 and e[-1] < e[0] / 5 and np.all(np.diff(e[5:]) <= 1e-6)
     assert e[-1] == pytest.approx(0.0158, abs=0.0002)  # the text ends at 0.0158
 
 
