@@ -86,6 +86,11 @@ def test_float32_stays_float32_everywhere(L, bi, bias):
         assert {a.dtype for a in g if a is not None} == {np.dtype(np.float32)}
         if bias:
             assert g[2] is not g[3]  # two separate bias gradients
+    # No two returned gradients overlap in memory: a caller may update any of them in place.
+    grads = [a for g in dweights for a in g if a is not None] + [dx, dh0]
+    for i, a in enumerate(grads):
+        for b in grads[i + 1 :]:
+            assert not np.shares_memory(a, b)
 
 
 @pytest.mark.parametrize("L,bi", CONFIGS)

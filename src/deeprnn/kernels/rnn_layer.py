@@ -29,7 +29,9 @@ def recur_forward(seq, h0, w_hh, nonlinearity, reverse, scratch):
     """
     matmul = np.matmul
     add = np.add
-    whh_t = w_hh.T  # (H, H) a view; BLAS reads it transposed, no copy
+    # (H, H) W_hh^T as its own C-contiguous copy, made once per call: OpenBLAS runs the
+    # small-M product h_prev @ W_hh^T up to 2x faster with a plain than a transposed operand.
+    whh_t = np.ascontiguousarray(w_hh.T)
     steps = seq[::-1] if reverse else seq
     prev = h0
     if nonlinearity == "tanh":

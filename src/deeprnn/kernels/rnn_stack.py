@@ -214,25 +214,29 @@ def rnn_backward(d_out, d_h_n, cache):
             layer_in = outputs[layer - 1].reshape(TN, DH)
         else:  # recompute the dropped input instead of having stored it
             layer_in = np.multiply(outputs[layer - 1], masks[layer - 1], out=scratch).reshape(TN, DH)
+        # dW_ih of every direction in ONE product: dA (T*N, D*H) against the layer input.
+        dw_ih_all = np.matmul(d_a_flat.T, layer_in)  # (D*H, I_l)   dA^T X
+        has_bias = any(weights[layer * num_dirs + d][2] is not None or weights[layer * num_dirs + d][3]
+                       is not None for d in range(num_dirs))
+        db_all = d_a_flat.sum(axis=0) if has_bias else None  # (D*H,)  sum over t and n of dA
+        rows = (T - 1) * N
         for d in range(num_dirs):
             k = layer * num_dirs + d
             cols = slice(d * H, (d + 1) * H)
             _, _, b_ih, b_hh = weights[k]
-            d_a_k = d_a_flat[:, cols]  # (T*N, H)
-            dw_ih = np.matmul(d_a_k.T, layer_in)  # (H, I_l)   dA^T X
+            dw_ih = dw_ih_all[cols]  # (H, I_l) a contiguous block of rows
             # dW_hh = sum_t dA_t^T h_prev(t): all but one step pair up with the states
             # already in y; the remaining step (first in this direction's order) sees h0.
             if d == 0:
                 d_a_tail, h_prev, d_a_first = d_a[1:, :, cols], y[:-1, :, cols], d_a[0, :, cols]
             else:
                 d_a_tail, h_prev, d_a_first = d_a[:-1, :, cols], y[1:, :, cols], d_a[T - 1, :, cols]
-            rows = (T - 1) * N
             dw_hh = np.matmul(d_a_tail.reshape(rows, H).T, h_prev.reshape(rows, H))  # (H, H)
             dw_hh += np.matmul(d_a_first.T, h0[k])  # (H, H)
             if b_ih is None and b_hh is None:
                 db_ih = db_hh = None
             else:
-                db = d_a_k.sum(axis=0)  # (H,)
+                db = db_all[cols]  # (H,)
                 db_ih = db if b_ih is not None else None
                 db_hh = (db.copy() if b_ih is not None else db) if b_hh is not None else None
             dweights[k] = (dw_ih, dw_hh, db_ih, db_hh)

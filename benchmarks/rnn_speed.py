@@ -1,0 +1,321 @@
+"""Speed benchmark of deeprnn's Elman RNN against torch, JAX and onnxruntime on CPU (float32).
+
+    python benchmarks/rnn_speed.py            # full grid, interleaved rounds (several minutes)
+    python benchmarks/rnn_speed.py --quick    # smoke run: few configs, one round
+
+Method: each library runs in its own subprocess, one per library per round, and the
+rounds interleave the libraries (the order rotates every round) so that a noisy
+neighbour or thermal drift hits every library alike.  Every process is held to the
+same thread count (default 2): OMP/OPENBLAS/MKL_NUM_THREADS and XLA_FLAGS in the
+environment, torch.set_num_threads, onnxruntime's intra_op_num_threads.  Times are
+medians over all rounds' samples.  A ratio is peer_time / deeprnn_time: above 1
+means deeprnn is faster.
+
+Measured per config (T, N, I, H, layers, bidirectional, nonlinearity):
+  train  - forward + backward of sum(output), with the gradients of every parameter
+           and of the input (torch: nn.RNN + .backward(); JAX: jit(grad) of a
+           lax.scan RNN; deeprnn: see deeprnn_runner in rnn_speed_workers.py)
+  infer  - forward only (torch under no_grad, JAX jit, onnxruntime on the model that
+           torch.onnx exports, deeprnn on its lean need_cache=False path)
+  GFLOP/s of deeprnn's train step (matrix-product FLOPs) against NumPy's large-sgemm peak,
+  and its peak extra memory (tracemalloc of NumPy allocations) against the size of
+  the saved activations T*N*H*4 bytes per layer-direction.
+
+Nothing here is asserted: this script reports; tests never call it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+WORKER = os.path.join(HERE, "rnn_speed_workers.py")
+DEFAULT_OUT = os.path.join(HERE, "results", "rnn_speed.json")
+
+# (T, N, I, H, layers, bidirectional); each runs with tanh and with relu.
+GRID = [
+    (25, 1, 65, 200, 1, False),
+    (100, 1, 65, 100, 1, False),
+    (50, 32, 65, 128, 2, False),
+    (50, 32, 65, 512, 2, False),
+    (200, 64, 128, 1024, 1, False),
+    (50, 32, 65, 256, 2, True),
+    (100, 16, 32, 64, 3, False),
+]
+QUICK_GRID = [(25, 1, 65, 200, 1, False), (50, 32, 65, 128, 2, False), (50, 32, 65, 256, 2, True)]
+
+
+def config_list(grid, nonlinearities):
+    out = []
+    for nl in nonlinearities:
+        for T, N, I, H, L, bi in grid:
+            key = f"T{T}_N{N}_I{I}_H{H}_L{L}_{'bi' if bi else 'uni'}_{nl}"
+            out.append({"key": key, "T": T, "N": N, "I": I, "H": H, "L": L, "bi": bi, "nonlinearity": nl})
+    return out
+
+
+def train_flops(cfg):
+    """Matrix-product FLOPs of one train step: per layer-direction 6*T*N*I_l*H + 8*T*N*H*H.
+
+    forward: X W_ih^T (2TN I_l H) and h W_hh^T (2TN H^2); backward: dW_ih and dX
+    (2 x 2TN I_l H), dW_hh and the carried dh (2 x 2TN H^2).
+    """
+    T, N, I, H, L = cfg["T"], cfg["N"], cfg["I"], cfg["H"], cfg["L"]
+    D = 2 if cfg["bi"] else 1
+    total = 0
+    for layer in range(L):
+        in_l = I if layer == 0 else D * H
+        total += D * (6 * T * N * in_l * H + 8 * T * N * H * H)
+    return total
+
+
+def saved_activation_bytes(cfg):
+    return cfg["L"] * (2 if cfg["bi"] else 1) * cfg["T"] * cfg["N"] * cfg["H"] * 4
+
+
+def thread_env(threads):
+    env = dict(os.environ)
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS",
+                "VECLIB_MAXIMUM_THREADS"):
+        env[var] = str(threads)
+    env["RNN_SPEED_THREADS"] = str(threads)
+    env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=true "
+                        f"intra_op_parallelism_threads={threads}").strip()
+    env["JAX_PLATFORMS"] = "cpu"
+    env["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    env["PYTHONWARNINGS"] = "ignore"
+    return env
+
+
+def run_worker(lib, spec, workdir, env, timeout):
+    path = os.path.join(workdir, f"spec_{lib}.json")
+    with open(path, "w") as f:
+        json.dump(spec, f)
+    proc = subprocess.run([sys.executable, WORKER, lib, path], env=env, capture_output=True, text=True,
+                          timeout=timeout)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{lib} worker failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def available(module):
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+def versions():
+    out = {"python": platform.python_version()}
+    for mod in ("numpy", "torch", "jax", "jaxlib", "onnxruntime", "onnx"):
+        try:
+            from importlib.metadata import version
+
+            out[mod] = version(mod)
+        except Exception:
+            out[mod] = None
+    try:
+        import numpy as np
+
+        cfg = np.show_config(mode="dicts")
+        out["numpy_blas"] = cfg["Build Dependencies"]["blas"].get("name") + " " + str(
+            cfg["Build Dependencies"]["blas"].get("version"))
+    except Exception:
+        pass
+    return out
+
+
+def machine():
+    cpu = None
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem = None
+    try:
+        with open("/proc/meminfo") as f:
+            mem_kb = int(f.readline().split()[1])
+            mem = round(mem_kb / 1024 / 1024, 1)
+    except (OSError, ValueError, IndexError):
+        pass
+    return {"nproc": os.cpu_count(), "cpu_model": cpu, "mem_gib": mem, "platform": platform.platform()}
+
+
+def med_ms(samples):
+    return statistics.median(samples) * 1e3 if samples else None
+
+
+def fmt(v, nd=2):
+    return "–" if v is None else f"{v:.{nd}f}"
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="smoke run: 3 configs x tanh, 1 round")
+    ap.add_argument("--rounds", type=int, default=None, help="interleaved rounds (default 5, quick 1)")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--libs", default="deeprnn,torch,jax,ort", help="comma list among deeprnn,torch,jax,ort")
+    ap.add_argument("--out", default=DEFAULT_OUT, help="JSON output path ('' to skip)")
+    args = ap.parse_args(argv)
+
+    rounds = args.rounds or (1 if args.quick else 5)
+    configs = config_list(QUICK_GRID, ["tanh"]) if args.quick else config_list(GRID, ["tanh", "relu"])
+    wanted = [s.strip() for s in args.libs.split(",") if s.strip()]
+    libs = []
+    for lib in wanted:
+        need = {"deeprnn": "numpy", "torch": "torch", "jax": "jax", "ort": "onnxruntime"}[lib]
+        if lib == "ort" and not (available("onnxruntime") and available("onnx") and available("torch")):
+            print("# onnxruntime/onnx/torch not installed: skipping onnxruntime", file=sys.stderr)
+            continue
+        if not available(need):
+            print(f"# {need} not installed: skipping {lib}", file=sys.stderr)
+            continue
+        libs.append(lib)
+
+    env = thread_env(args.threads)
+    workdir = tempfile.mkdtemp(prefix="rnn_speed_")
+    base = {"configs": configs, "src_path": os.path.join(ROOT, "src"),
+            "reps": 5 if args.quick else 15, "warmup": 2, "budget_s": 0.5 if args.quick else 1.5,
+            "onnx_dir": workdir, "jax_cache_dir": os.path.join(workdir, "jax_cache")}
+    timeout = 1800
+    samples = {lib: {c["key"]: {"train_s": [], "infer_s": []} for c in configs} for lib in libs}
+    mem = {}
+    onnx_exporter = None
+    try:
+        peak = run_worker("peak", {"peak_n": 2048 if args.quick else 4096}, workdir, env, timeout)
+        peak_gflops = max(peak["gflops"])
+        print(f"# float32 matmul peak ({peak['n']}^3 sgemm, {args.threads} threads): {peak_gflops:.1f} GFLOP/s",
+              flush=True)
+        if "ort" in libs:
+            exported = run_worker("onnx-export", base, workdir, env, timeout)
+            onnx_exporter = sorted({v["exporter"] for v in exported.values()})
+        for r in range(rounds):
+            order = libs[r % len(libs):] + libs[: r % len(libs)]
+            for lib in order:
+                spec = dict(base, memory=(lib == "deeprnn" and r == 0))
+                res = run_worker(lib, spec, workdir, env, timeout)
+                for key, entry in res.items():
+                    for k in ("train_s", "infer_s"):
+                        samples[lib][key][k].extend(entry.get(k, []))
+                    if "train_peak_extra_bytes" in entry:
+                        mem[key] = entry
+                print(f"# round {r + 1}/{rounds}: {lib} done", flush=True)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    rows = []
+    for cfg in configs:
+        key = cfg["key"]
+        row = {"config": {k: cfg[k] for k in ("T", "N", "I", "H", "L", "bi", "nonlinearity")}, "key": key}
+        for lib in libs:
+            row[lib] = {"train_ms": med_ms(samples[lib][key]["train_s"]),
+                        "infer_ms": med_ms(samples[lib][key]["infer_s"]),
+                        "n_train": len(samples[lib][key]["train_s"]),
+                        "n_infer": len(samples[lib][key]["infer_s"])}
+        if "deeprnn" in libs:
+            d = row["deeprnn"]
+            for lib in libs:
+                if lib == "deeprnn":
+                    continue
+                for k in ("train", "infer"):
+                    peer, mine = row[lib][f"{k}_ms"], d[f"{k}_ms"]
+                    row[lib][f"{k}_ratio"] = peer / mine if (peer and mine) else None
+            flops = train_flops(cfg)
+            d["train_gflops"] = flops / (d["train_ms"] / 1e3) / 1e9 if d["train_ms"] else None
+            d["train_pct_of_peak"] = 100 * d["train_gflops"] / peak_gflops if d["train_gflops"] else None
+            d["train_gflop"] = flops / 1e9
+            if key in mem:
+                d["train_peak_extra_bytes"] = mem[key]["train_peak_extra_bytes"]
+                d["infer_peak_extra_bytes"] = mem[key]["infer_peak_extra_bytes"]
+                d["saved_activation_bytes"] = saved_activation_bytes(cfg)
+        rows.append(row)
+
+    summary = {}
+    for lib in libs:
+        if lib == "deeprnn":
+            continue
+        for k in ("train", "infer"):
+            ratios = [r[lib].get(f"{k}_ratio") for r in rows if r[lib].get(f"{k}_ratio")]
+            if ratios:
+                summary[f"{lib}_{k}_ratio_median"] = statistics.median(ratios)
+                summary[f"{lib}_{k}_ratio_min"] = min(ratios)
+                summary[f"{lib}_{k}_configs_not_slower"] = sum(x >= 1 for x in ratios)
+                summary[f"{lib}_{k}_configs"] = len(ratios)
+
+    print_table(rows, libs, peak_gflops, args.threads)
+    print()
+    for k, v in summary.items():
+        print(f"- {k}: {v:.3g}" if isinstance(v, float) else f"- {k}: {v}")
+
+    if args.out:
+        os.makedirs(os.path.dirname(args.out), exist_ok=True)
+        doc = {
+            "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+            "command": " ".join([os.path.basename(sys.argv[0])] + (argv if argv is not None else sys.argv[1:])),
+            "machine": machine(),
+            "versions": versions(),
+            "threads": args.threads,
+            "rounds": rounds,
+            "dtype": "float32",
+            "matmul_peak_gflops": peak_gflops,
+            "onnx_exporter": onnx_exporter,
+            "libraries": libs,
+            "ratio_definition": "peer_ms / deeprnn_ms (above 1: deeprnn faster)",
+            "results": rows,
+            "summary": summary,
+        }
+        with open(args.out, "w") as f:
+            json.dump(doc, f, indent=1)
+        print(f"\n# wrote {args.out}")
+
+
+def print_table(rows, libs, peak_gflops, threads):
+    print(f"\n### Elman RNN, float32, {threads} threads; times in ms (median); x = peer/deeprnn\n")
+    head = ["config (T,N,I,H,L,dir,act)", "deeprnn train"]
+    for lib in libs:
+        if lib in ("torch", "jax"):
+            head += [f"{lib} train", "x"]
+    head += ["deeprnn infer"]
+    for lib in libs:
+        if lib in ("torch", "jax", "ort"):
+            head += [f"{lib} infer", "x"]
+    head += ["GFLOP/s (% peak)", "peak extra MB / saved MB"]
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    for r in rows:
+        c = r["config"]
+        name = f"{c['T']},{c['N']},{c['I']},{c['H']},{c['L']},{'bi' if c['bi'] else 'uni'},{c['nonlinearity']}"
+        d = r.get("deeprnn", {})
+        cells = [name, fmt(d.get("train_ms"))]
+        for lib in libs:
+            if lib in ("torch", "jax"):
+                cells += [fmt(r[lib]["train_ms"]), fmt(r[lib].get("train_ratio"))]
+        cells += [fmt(d.get("infer_ms"))]
+        for lib in libs:
+            if lib in ("torch", "jax", "ort"):
+                cells += [fmt(r[lib]["infer_ms"]), fmt(r[lib].get("infer_ratio"))]
+        g = d.get("train_gflops")
+        cells += [f"{g:.1f} ({d['train_pct_of_peak']:.0f}%)" if g else "–"]
+        if "train_peak_extra_bytes" in d:
+            cells += [f"{d['train_peak_extra_bytes'] / 2**20:.2f} / {d['saved_activation_bytes'] / 2**20:.2f}"]
+        else:
+            cells += ["–"]
+        print("| " + " | ".join(cells) + " |")
+    print(f"\nfloat32 sgemm peak: {peak_gflops:.1f} GFLOP/s")
+
+
+if __name__ == "__main__":
+    main()
