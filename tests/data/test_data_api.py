@@ -30,5 +30,7 @@ def test_import_needs_only_numpy():
         env={"PYTHONPATH": ":".join(p for p in sys.path if p)},
     ).stdout
     mods = set(json.loads(out))
-    for banned in ("torch", "jieba", "deeprnn.nn", "deeprnn.autograd", "deeprnn.kernels"):
+    # The package's top level imports nn (as torch does); data's own code must not need torch or jieba.
+    # That data's modules import nothing above them is checked for every layer in tests/test_layering.py.
+    for banned in ("torch", "jieba"):
         assert banned not in mods, banned
