@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..autograd.tensor import Tensor
-from .bptt import BackwardTrace
+from .bptt import BackwardTrace, loss_seed
 from .problem import Problem
 from .trace import ForwardTrace
 
@@ -37,20 +37,26 @@ class ModuleRun:
     d_h0: np.ndarray | None = None
 
 
-def run_module(problem: Problem, seed: np.ndarray | None = None) -> ModuleRun:
-    """Forward (and, given G = dL/d(output) time-major, backward of L = sum(G * output)) with nn.RNN.
+def run_module(problem: Problem, loss: str | None = None) -> ModuleRun:
+    """Forward with nn.RNN and, for a named loss (see bptt.py), its backward through autograd.
 
-    The module validates the input and h0 first, so a bad shape raises the module's own error.
+    The module validates the input and h0 first, so a bad shape raises the module's own error:
+    call this before tracing.
     """
     model = problem.model
+    seed = None
     model.zero_grad()
-    x = Tensor(problem.input.copy(), requires_grad=seed is not None)
-    hx = None if problem.h0 is None else Tensor(problem.h0.copy(), requires_grad=seed is not None)
+    x = Tensor(problem.input.copy(), requires_grad=loss is not None)
+    hx = None if problem.h0 is None else Tensor(problem.h0.copy(), requires_grad=loss is not None)
     out, h_n = model(x, hx)
     run = ModuleRun(out.data.copy(), h_n.data.copy())
-    if seed is not None:
-        loss = (out * Tensor(_from_time_major(seed, problem))).sum()
-        loss.backward()
+    if loss is not None:
+        tm = out.data if problem.batched and not model.batch_first else None
+        if tm is None:
+            tm = out.data[:, None, :] if not problem.batched else out.data.transpose(1, 0, 2)
+        seed = loss_seed(loss, *tm.shape)  # (T, N, D*H) dL/d(output), time-major
+        total = (out * Tensor(_from_time_major(seed, problem))).sum()
+        total.backward()
         run.grads = {name: p.grad.data.copy() for name, p in model.named_parameters()}
         run.d_input = x.grad.data.copy()
         run.d_h0 = None if hx is None else hx.grad.data.copy()
