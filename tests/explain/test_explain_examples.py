@@ -1,4 +1,4 @@
-"""The seeds' worked examples reproduce the shapes the seeds state, with the seeds' literal numbers."""
+"""The seeds' worked examples reproduce the shapes the seeds state, with their literal numbers."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The pictures are valid, non-blank, small PNGs; without matplotlib the error says what to install."""
+"""The pictures are valid, non-blank, small PNGs; without matplotlib the error names the extra."""
 
 from __future__ import annotations
 
@@ -15,8 +15,14 @@ mpimg = pytest.importorskip("matplotlib.image")
 
 
 def test_pictures_are_written_and_not_blank(tmp_path):
-    rep = explain(ExplainConfig(3, 4, 2, bidirectional=True, seq_len=8), pictures_dir=tmp_path, color=False)
-    assert [p.name for p in rep.pictures] == ["unrolled.png", "hidden_states.png", "gradient_norms.png"]
+    rep = explain(
+        ExplainConfig(3, 4, 2, bidirectional=True, seq_len=8), pictures_dir=tmp_path, color=False
+    )
+    assert [p.name for p in rep.pictures] == [
+        "unrolled.png",
+        "hidden_states.png",
+        "gradient_norms.png",
+    ]
     for p in rep.pictures:
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert p.stat().st_size < 200_000

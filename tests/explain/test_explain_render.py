@@ -31,16 +31,33 @@ class _Balance(HTMLParser):
 
 def test_chinese_uses_the_seed_terms():
     text = explain("two-layer", lang="zh", backward=True, color=False).text
-    for term in ("隐层", "权重矩阵", "偏差", "时间步", "样本特征数", "隐层神经元状态量特征数", "序列长度", "batch 的长度"):
+    for term in (
+        "隐层",
+        "权重矩阵",
+        "偏差",
+        "时间步",
+        "样本特征数",
+        "隐层神经元状态量特征数",
+        "序列长度",
+        "batch 的长度",
+    ):
         assert term in text, term
     assert "双向" in explain(ExplainConfig(bidirectional=True), lang="zh", color=False).text
 
 
 def test_english_terminal_has_every_section_and_equation():
     text = explain(ExplainConfig(2, 3, 2, bidirectional=True), backward=True, color=False).text
-    for part in ("h_t = tanh(W_ih x_t + b_ih + W_hh h_(t-1) + b_hh)", "weight_ih_l1_reverse", "(3, 6)",
-                 "Layer 1, reverse direction", "output[0, :, 3:6]", "largest |trace − nn.RNN| in output",
-                 "dL/dh_", "act'(a_", "d_input"):
+    for part in (
+        "h_t = tanh(W_ih x_t + b_ih + W_hh h_(t-1) + b_hh)",
+        "weight_ih_l1_reverse",
+        "(3, 6)",
+        "Layer 1, reverse direction",
+        "output[0, :, 3:6]",
+        "largest |trace − nn.RNN| in output",
+        "dL/dh_",
+        "act'(a_",
+        "d_input",
+    ):
         assert part in text, part
     assert "\x1b[" not in text
 
@@ -76,7 +93,9 @@ def test_markdown_report(tmp_path):
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_html_report_is_balanced_and_has_equations(tmp_path, lang):
     out = tmp_path / "r.html"
-    explain(ExplainConfig(3, 4, 2, bidirectional=True), fmt="html", lang=lang, backward=True, out=out)
+    explain(
+        ExplainConfig(3, 4, 2, bidirectional=True), fmt="html", lang=lang, backward=True, out=out
+    )
     html = out.read_text(encoding="utf-8")
     p = _Balance()
     p.feed(html)
@@ -85,7 +104,9 @@ def test_html_report_is_balanced_and_has_equations(tmp_path, lang):
     text = "".join(p.text)
     assert "h_t = tanh(W_ih x_t + b_ih + W_hh h_(t-1) + b_hh)" in text
     assert "h_t = tanh(W_ih x_t + b_ih + W_hh h_(t+1) + b_hh)" in text
-    assert html.startswith("<!DOCTYPE html>") and f'lang="{"zh-CN" if lang == "zh" else "en"}"' in html
+    assert (
+        html.startswith("<!DOCTYPE html>") and f'lang="{"zh-CN" if lang == "zh" else "en"}"' in html
+    )
 
 
 def test_max_steps_shortens_but_checks_everything():
@@ -97,4 +118,23 @@ def test_max_steps_shortens_but_checks_everything():
 def test_large_tensors_are_shortened():
     text = explain(ExplainConfig(12, 16, 1, batch_size=5), color=False).text
     assert "…" in text and "⋮" in text
-    assert max(len(line) for line in text.splitlines() if line.startswith("  h_1 = tanh(a_1)")) < 110
+    assert (
+        max(len(line) for line in text.splitlines() if line.startswith("  h_1 = tanh(a_1)")) < 110
+    )
+
+
+def test_both_languages_have_the_same_messages():
+    from deeprnn.explain.text_en import MESSAGES as EN
+    from deeprnn.explain.text_zh import MESSAGES as ZH
+
+    assert EN.keys() == ZH.keys()
+    for k in EN:  # the same placeholders, so every key formats in both languages
+        assert sorted(__import__("re").findall(r"{(\w+)}", EN[k])) == sorted(
+            __import__("re").findall(r"{(\w+)}", ZH[k])
+        ), k
+
+
+def test_the_package_itself_is_callable():
+    import deeprnn.explain as ex
+
+    assert ex("chapter4", color=False).ok

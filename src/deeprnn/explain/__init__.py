@@ -6,6 +6,9 @@ checks them against ``nn.RNN``, and renders the result for the terminal, Markdow
 in English or Chinese, with optional pictures.
 """
 
+import sys
+import types
+
 from .api import FORMATS as FORMATS
 from .api import Report as Report
 from .api import explain as explain
@@ -15,4 +18,23 @@ from .examples import EXAMPLES as EXAMPLES
 from .messages import LANGS as LANGS
 from .problem import load_model as load_model
 
-__all__ = ["explain", "ExplainConfig", "Report", "EXAMPLES", "FORMATS", "LANGS", "LOSSES", "load_model"]
+__all__ = [
+    "explain",
+    "ExplainConfig",
+    "Report",
+    "EXAMPLES",
+    "FORMATS",
+    "LANGS",
+    "LOSSES",
+    "load_model",
+]
+
+
+class _CallableModule(types.ModuleType):
+    """``deeprnn.explain(...)`` calls `explain`; ``deeprnn.explain.X`` is still the package."""
+
+    def __call__(self, *args, **kwargs):  # noqa: ANN002, ANN003
+        return explain(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -1,11 +1,11 @@
 """``explain``: walk through an Elman RNN's computation, step by step, and check every number.
 
-    >>> from deeprnn.explain import explain, ExplainConfig
-    >>> report = explain("two-layer", lang="zh", backward=True)        # a seed's worked example
-    >>> report = explain(ExplainConfig(3, 4, num_layers=2, bidirectional=True), fmt="html",
-    ...                  pictures_dir="pics", out="report.html")
-    >>> report = explain(my_rnn)                                        # an nn.RNN, or a state_dict path
-    >>> print(report)
+>>> from deeprnn.explain import explain, ExplainConfig
+>>> report = explain("two-layer", lang="zh", backward=True)        # a seed's worked example
+>>> report = explain(ExplainConfig(3, 4, num_layers=2, bidirectional=True), fmt="html",
+...                  pictures_dir="pics", out="report.html")
+>>> report = explain(my_rnn)                       # an nn.RNN, or a state_dict path
+>>> print(report)
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TextIO
 
 from ..nn.rnn import RNN
-from .blocks import Block, Heading, Picture
+from .blocks import Block, Heading
 from .bptt import LOSSES, BackwardTrace, trace_backward
 from .checks import Check, Relation, backward_checks, forward_checks, relations, run_module
 from .config import ExplainConfig
@@ -26,8 +26,17 @@ from .problem import Problem, make_problem
 from .render_html import render_html
 from .render_markdown import render_markdown
 from .render_terminal import render_terminal, use_color
-from .sections import (Context, check_lines, check_section, configuration, equation, intro, parameters,
-                       relations_section, shapes)
+from .sections import (
+    Context,
+    check_lines,
+    check_section,
+    configuration,
+    equation,
+    intro,
+    parameters,
+    relations_section,
+    shapes,
+)
 from .steps import backward_section, forward_section
 from .trace import ForwardTrace, trace_forward
 
@@ -67,8 +76,9 @@ class Report:
     @property
     def ok(self) -> bool:
         """Every check passed (trace = module, and the output/h_n relations hold)."""
-        return (all(c.ok for c in self.forward_checks + self.backward_checks)
-                and all(r.diff <= 1e-10 for r in self.relations))
+        return all(c.ok for c in self.forward_checks + self.backward_checks) and all(
+            r.diff <= 1e-10 for r in self.relations
+        )
 
     def __str__(self) -> str:
         return self.text
@@ -122,13 +132,15 @@ def explain(
         loss: 'sum' (L = sum(output)) or 'last' (L = sum of the output at the last time step).
         max_steps: time steps printed per layer and direction (all are computed and checked).
         seq_len, batch_size: the data shape for a model or state_dict (batch_size None: unbatched).
-        input, hx: optional data (module layout) for a model or configuration instead of random data.
+        input, hx: optional data (module layout) to use instead of random data.
 
     Raises the module's own exceptions for a bad configuration or input (nn.RNN is constructed
     and called first).
     """
     _check_options(lang, fmt, loss, seed, max_steps)
-    problem = make_problem(what, seed=seed, seq_len=seq_len, batch_size=batch_size, input=input, hx=hx)
+    problem = make_problem(
+        what, seed=seed, seq_len=seq_len, batch_size=batch_size, input=input, hx=hx
+    )
     run = run_module(problem, loss if backward else None)  # the module validates the data first
     x, h0 = problem.to_kernel_layout()
     weights = problem.weights()
@@ -142,8 +154,16 @@ def explain(
     msg = Messages(lang)
     scale = what.weight_scale if isinstance(what, ExplainConfig) else None
     ctx = Context(problem, fwd, run, msg, seed, max_steps=max_steps, weight_scale=scale)
-    blocks: list[Block] = [*intro(ctx), *configuration(ctx), *equation(ctx), *parameters(ctx), *shapes(ctx),
-                           *forward_section(ctx), *relations_section(ctx, rels), *check_section(ctx, f_checks)]
+    blocks: list[Block] = [
+        *intro(ctx),
+        *configuration(ctx),
+        *equation(ctx),
+        *parameters(ctx),
+        *shapes(ctx),
+        *forward_section(ctx),
+        *relations_section(ctx, rels),
+        *check_section(ctx, f_checks),
+    ]
     if bt is not None:
         blocks += [*backward_section(ctx, bt), *check_lines(ctx, b_checks, "check_grad")]
     pictures: list[Path] = []

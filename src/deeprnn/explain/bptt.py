@@ -8,7 +8,7 @@ gradient travels back in time.  h_n is not in the loss.
 For layer l (from the top down), direction d, walking the steps in the opposite order
 to the forward pass:
 
-    dL/dh_t = (from above) + (from the next step)     from above: G (top layer) or layer l+1's dL/dx_t
+    dL/dh_t = (from above) + (from the next step)    above: G (top layer), else layer l+1's dL/dx_t
     dA_t    = dL/dh_t * act'(a_t)                      act' = 1 - h_t**2 (tanh), [h_t > 0] (relu)
     dW_ih  += dA_t^T x_t      dW_hh += dA_t^T h_prev      db_ih, db_hh += sum over samples of dA_t
     from the next step (for the step before) = dA_t W_hh
@@ -48,7 +48,9 @@ class BackwardStep:
     direction: int
     t: int  # 1..T
     from_above: np.ndarray  # (N, H)
-    from_next: np.ndarray  # (N, H) the carry from the step processed before (t+1 forward, t-1 reverse)
+    from_next: (
+        np.ndarray
+    )  # (N, H) the carry from the step processed before (t+1 forward, t-1 reverse)
     grad_h: np.ndarray  # (N, H) dL/dh_t
     dact: np.ndarray  # (N, H) act'(a_t)
     d_a: np.ndarray  # (N, H) dA_t
@@ -66,13 +68,17 @@ class BackwardTrace:
     loss: str
     seed: np.ndarray  # (T, N, D*H) dL/d(output)
     steps: list[BackwardStep] = field(default_factory=list)
-    grads: list[tuple] = field(default_factory=list)  # per layer-direction (dw_ih, dw_hh, db_ih, db_hh)
+    grads: list[tuple] = field(
+        default_factory=list
+    )  # per layer-direction (dw_ih, dw_hh, db_ih, db_hh)
     dx: np.ndarray | None = None  # (T, N, I)
     dh0: np.ndarray | None = None  # (L*D, N, H)
 
     def norms(self, layer: int, direction: int) -> np.ndarray:
         """||dL/dh_t|| for t = 1..T of one layer-direction."""
-        rows = sorted((s.t, s.grad_norm) for s in self.steps if (s.layer, s.direction) == (layer, direction))
+        rows = sorted(
+            (s.t, s.grad_norm) for s in self.steps if (s.layer, s.direction) == (layer, direction)
+        )
         return np.array([n for _, n in rows])
 
 
@@ -98,19 +104,36 @@ def trace_backward(fwd: ForwardTrace, weights, loss: str = "sum") -> BackwardTra
             order = range(T, 0, -1) if d == 0 else range(1, T + 1)  # opposite to the forward order
             for t in order:
                 s = fwd.step(layer, d, t)
-                above = d_y[t - 1, :, d * H:(d + 1) * H]  # (N, H)
+                above = d_y[t - 1, :, d * H : (d + 1) * H]  # (N, H)
                 g = above + carry
                 dact = activation_derivative(s.h, fwd.nonlinearity)
                 d_a = g * dact  # (N, H)
                 dw_ih += d_a.T @ s.x  # (H, N) x (N, I_l) -> (H, I_l)
                 dw_hh += d_a.T @ s.h_prev  # (H, N) x (N, H) -> (H, H)
                 db += d_a.sum(axis=0)
-                bt.steps.append(BackwardStep(layer, d, t, above.copy(), carry, g, dact, d_a,
-                                             float(np.linalg.norm(dw_ih)), float(np.linalg.norm(dw_hh))))
+                bt.steps.append(
+                    BackwardStep(
+                        layer,
+                        d,
+                        t,
+                        above.copy(),
+                        carry,
+                        g,
+                        dact,
+                        d_a,
+                        float(np.linalg.norm(dw_ih)),
+                        float(np.linalg.norm(dw_hh)),
+                    )
+                )
                 carry = d_a @ w_hh  # (N, H) -> the step before
                 d_in[t - 1] += d_a @ w_ih  # (N, I_l)
             bt.dh0[k] = carry
-            bt.grads[k] = (dw_ih, dw_hh, None if b_ih is None else db.copy(), None if b_hh is None else db.copy())
+            bt.grads[k] = (
+                dw_ih,
+                dw_hh,
+                None if b_ih is None else db.copy(),
+                None if b_hh is None else db.copy(),
+            )
         d_y = d_in
     bt.dx = d_y
     return bt

@@ -16,7 +16,15 @@ from .bptt import BackwardTrace, loss_seed
 from .problem import Problem
 from .trace import ForwardTrace
 
-__all__ = ["ModuleRun", "run_module", "Relation", "relations", "Check", "forward_checks", "backward_checks"]
+__all__ = [
+    "ModuleRun",
+    "run_module",
+    "Relation",
+    "relations",
+    "Check",
+    "forward_checks",
+    "backward_checks",
+]
 
 
 def _from_time_major(a: np.ndarray, problem: Problem) -> np.ndarray:
@@ -84,13 +92,15 @@ def _maxdiff(a: np.ndarray, b: np.ndarray) -> float:
 def forward_checks(trace: ForwardTrace, problem: Problem, run: ModuleRun) -> list[Check]:
     """The trace's output and h_n against the module's."""
     hn = trace.h_n if problem.batched else trace.h_n[:, 0, :]
-    return [Check("output", _maxdiff(_from_time_major(trace.output, problem), run.output)),
-            Check("h_n", _maxdiff(hn, run.h_n))]
+    return [
+        Check("output", _maxdiff(_from_time_major(trace.output, problem), run.output)),
+        Check("h_n", _maxdiff(hn, run.h_n)),
+    ]
 
 
 @dataclass
 class Relation:
-    """h_n[k] equals a slice of some layer's output; `where` says which, in the module's indexing."""
+    """h_n[k] equals a slice of some layer's output; `where` says which (module's indexing)."""
 
     layer: int
     direction: int
@@ -129,11 +139,11 @@ def relations(trace: ForwardTrace, problem: Problem, run: ModuleRun) -> list[Rel
                 y = _from_time_major(trace.layer_outputs[layer], problem)
                 where, in_out = f"layer{layer}_output" + idx, False
             if not problem.batched:
-                sl = y[i, d * H:(d + 1) * H]
+                sl = y[i, d * H : (d + 1) * H]
             elif problem.model.batch_first:
-                sl = y[:, i, d * H:(d + 1) * H]
+                sl = y[:, i, d * H : (d + 1) * H]
             else:
-                sl = y[i, :, d * H:(d + 1) * H]
+                sl = y[i, :, d * H : (d + 1) * H]
             rels.append(Relation(layer, d, k, where, in_out, _maxdiff(sl, hn_k)))
     return rels
 
@@ -144,7 +154,7 @@ def backward_checks(bt: BackwardTrace, problem: Problem, run: ModuleRun) -> list
     names = problem.model._flat_weights_names
     per = 4 if problem.model.bias else 2
     for k, grads in enumerate(bt.grads):
-        for name, g in zip(names[k * per:(k + 1) * per], grads[:per]):
+        for name, g in zip(names[k * per : (k + 1) * per], grads[:per]):
             checks.append(Check(f"d{name}", _maxdiff(g, run.grads[name])))
     checks.append(Check("d_input", _maxdiff(_from_time_major(bt.dx, problem), run.d_input)))
     if run.d_h0 is not None:

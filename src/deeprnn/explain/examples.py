@@ -55,7 +55,9 @@ class Example:
         """(model, input, h0): the float64 module with this example's weights, and its data."""
         model = build_module(self.config, seed)
         if self.weights is not None:
-            model.load_state_dict({k: np.asarray(v, dtype=np.float64) for k, v in self.weights.items()})
+            model.load_state_dict(
+                {k: np.asarray(v, dtype=np.float64) for k, v in self.weights.items()}
+            )
         x, h0 = self.make_data(seed)
         return model, x, h0
 
@@ -76,7 +78,8 @@ def _chapter1(seed: int) -> tuple[np.ndarray, np.ndarray | None]:
 
 
 def _chapter4(seed: int) -> tuple[np.ndarray, np.ndarray | None]:
-    # input = torch.randn(seq_size, batch_size, input_size); h_t_1 = torch.randn(L*D, batch_size, hidden_size)
+    # input = torch.randn(seq_size, batch_size, input_size)
+    # h_t_1 = torch.randn(num_layers * num_directions, batch_size, hidden_size)
     rng = np.random.default_rng(seed)
     return rng.standard_normal((4, 5, 3)), rng.standard_normal((1, 5, 2))
 
@@ -88,7 +91,12 @@ EXAMPLES: dict[str, Example] = {
             name="two-layer",
             source="001_865143ca040637e3.txt, 代码实现 (batch_first=False)",
             config=ExplainConfig(3, 5, 2, seq_len=4, batch_size=2),
-            seed_shapes={"input": (4, 2, 3), "h0": (2, 2, 5), "output": (4, 2, 5), "h_n": (2, 2, 5)},
+            seed_shapes={
+                "input": (4, 2, 3),
+                "h0": (2, 2, 5),
+                "output": (4, 2, 5),
+                "h_n": (2, 2, 5),
+            },
             make_data=_seed001,
             note_key="note_seed001",
         ),
@@ -96,7 +104,12 @@ EXAMPLES: dict[str, Example] = {
             name="two-layer-batch-first",
             source="001_865143ca040637e3.txt, batch_first=True时",
             config=ExplainConfig(3, 5, 2, batch_first=True, seq_len=4, batch_size=2),
-            seed_shapes={"input": (2, 4, 3), "h0": (2, 2, 5), "output": (2, 4, 5), "h_n": (2, 2, 5)},
+            seed_shapes={
+                "input": (2, 4, 3),
+                "h0": (2, 2, 5),
+                "output": (2, 4, 5),
+                "h_n": (2, 2, 5),
+            },
             make_data=_seed001_batch_first,
             note_key="note_seed001",
         ),
@@ -107,14 +120,24 @@ EXAMPLES: dict[str, Example] = {
             seed_shapes={"input": (3, 1), "h0": (1, 1), "output": (3, 1), "h_n": (1, 1)},
             make_data=_chapter1,
             # w_ih = 0.1, b_ih = 0.2, w_hh = 0.3; the seed merges b_hh into b_ih, so b_hh = 0.
-            weights={"weight_ih_l0": [[0.1]], "weight_hh_l0": [[0.3]], "bias_ih_l0": [0.2], "bias_hh_l0": [0.0]},
+            weights={
+                "weight_ih_l0": [[0.1]],
+                "weight_hh_l0": [[0.3]],
+                "bias_ih_l0": [0.2],
+                "bias_hh_l0": [0.0],
+            },
             note_key="note_chapter1",
         ),
         Example(
             name="chapter4",
             source="000_14a3e5f06a270641.txt, 第四章 pytorch 的 rnn 怎么用",
             config=ExplainConfig(3, 2, 1, seq_len=4, batch_size=5),
-            seed_shapes={"input": (4, 5, 3), "h0": (1, 5, 2), "output": (4, 5, 2), "h_n": (1, 5, 2)},
+            seed_shapes={
+                "input": (4, 5, 3),
+                "h0": (1, 5, 2),
+                "output": (4, 5, 2),
+                "h_n": (1, 5, 2),
+            },
             make_data=_chapter4,
             note_key="note_chapter4",
         ),
@@ -127,4 +150,6 @@ def get_example(name: str) -> Example:
     try:
         return EXAMPLES[name]
     except KeyError:
-        raise KeyError(f"unknown example {name!r}; expected one of: {', '.join(EXAMPLES)}") from None
+        raise KeyError(
+            f"unknown example {name!r}; expected one of: {', '.join(EXAMPLES)}"
+        ) from None

@@ -18,15 +18,29 @@ from .messages import Messages
 from .problem import Problem
 from .trace import ForwardTrace, trace_forward
 
-__all__ = ["write_pictures", "unrolled_network", "hidden_heatmap", "gradient_norms", "VANISH_RADIUS",
-           "EXPLODE_RADIUS", "GRAD_STEPS"]
+__all__ = [
+    "write_pictures",
+    "unrolled_network",
+    "hidden_heatmap",
+    "gradient_norms",
+    "VANISH_RADIUS",
+    "EXPLODE_RADIUS",
+    "GRAD_STEPS",
+]
 
 VANISH_RADIUS = 0.5  # spectral radius of W_hh in the left gradient panel
 EXPLODE_RADIUS = 2.5  # ... and in the right one
 GRAD_STEPS = 30  # at least this many time steps in the gradient picture
 DPI = 90
-CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "SimHei",
-             "Microsoft YaHei", "PingFang SC")
+CJK_FONTS = (
+    "Noto Sans CJK SC",
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "WenQuanYi Micro Hei",
+    "SimHei",
+    "Microsoft YaHei",
+    "PingFang SC",
+)
 
 
 def _pyplot():
@@ -70,7 +84,7 @@ def unrolled_network(problem: Problem, msg: Messages, path: Path) -> Path:
 
     lab = _labels(msg)
     mod = problem.model
-    L, D, H, I = mod.num_layers, problem.num_dirs, mod.hidden_size, mod.input_size
+    L, D, H, H_in = mod.num_layers, problem.num_dirs, mod.hidden_size, mod.input_size
     x, _ = problem.to_kernel_layout()
     T, N = x.shape[0], x.shape[1]
     cols = _columns(T)
@@ -95,8 +109,11 @@ def unrolled_network(problem: Problem, msg: Messages, path: Path) -> Path:
     colors = {0: "#d6e9f8", 1: "#fde2c8"}
 
     def box(cx, cy, text, fc, w=1.3, h=0.6):
-        ax.add_patch(FancyBboxPatch((cx - w / 2, cy - h / 2), w, h, boxstyle="round,pad=0.03", fc=fc,
-                                    ec="#333", lw=0.8))
+        ax.add_patch(
+            FancyBboxPatch(
+                (cx - w / 2, cy - h / 2), w, h, boxstyle="round,pad=0.03", fc=fc, ec="#333", lw=0.8
+            )
+        )
         ax.text(cx, cy, text, ha="center", va="center", fontsize=8)
 
     for c, t in enumerate(cols):
@@ -119,30 +136,50 @@ def unrolled_network(problem: Problem, msg: Messages, path: Path) -> Path:
             k = layer * D + d
             for c in range(C - 1):
                 a, b = (xs[c] + 0.66, xs[c + 1] - 0.66)
-                ax.annotate("", (b, cy) if d == 0 else (a, cy), (a, cy) if d == 0 else (b, cy),
-                            arrowprops=dict(arrow, color="#1f5fa0" if d == 0 else "#c0601a"))
+                ax.annotate(
+                    "",
+                    (b, cy) if d == 0 else (a, cy),
+                    (a, cy) if d == 0 else (b, cy),
+                    arrowprops=dict(arrow, color="#1f5fa0" if d == 0 else "#c0601a"),
+                )
             left, right = xs[0] - 1.2, xs[-1] + 1.2
             ax.text(left if d == 0 else right, cy, f"h0[{k}]", ha="center", va="center", fontsize=7)
-            ax.text(right if d == 0 else left, cy, f"h_n[{k}]", ha="center", va="center", fontsize=7,
-                    fontweight="bold")
+            ax.text(
+                right if d == 0 else left,
+                cy,
+                f"h_n[{k}]",
+                ha="center",
+                va="center",
+                fontsize=7,
+                fontweight="bold",
+            )
             name = f"{lab('pic_layer')} {layer}" + ((" →" if d == 0 else " ←") if D == 2 else "")
             ax.text(xs[0] - 1.75, cy, name, ha="right", va="center", fontsize=8)
     # shape labels
     gray = dict(fontsize=7, color="#444", ha="left", va="center")
-    ax.text(xs[-1] + 0.75, y_in, f"x_t: ({N}, {I}) = (N, H_in)", **gray)
+    ax.text(xs[-1] + 0.75, y_in, f"x_t: ({N}, {H_in}) = (N, H_in)", **gray)
     ax.text(xs[-1] + 0.9, y_out, f"({N}, {D * H}) = (N, D·H_out)", **gray)
-    ax.text(xs[0] + 0.08, (y_in + bottom[0]) / 2, f"({N}, {I})", **gray)
+    ax.text(xs[0] + 0.08, (y_in + bottom[0]) / 2, f"({N}, {H_in})", **gray)
     ax.text(xs[0] + 0.08, (top[L - 1] + y_out - 0.3) / 2, f"({N}, {D * H})", **gray)
     if L > 1:
         ax.text(xs[0] + 0.08, (top[0] + bottom[1]) / 2, f"({N}, {D * H})", **gray)
     if C > 1:
-        ax.text((xs[0] + xs[1]) / 2, dir_y(0, 0) + 0.22, f"({N}, {H})", ha="center", va="bottom", fontsize=7,
-                color="#1f5fa0")
+        ax.text(
+            (xs[0] + xs[1]) / 2,
+            dir_y(0, 0) + 0.22,
+            f"({N}, {H})",
+            ha="center",
+            va="bottom",
+            fontsize=7,
+            color="#1f5fa0",
+        )
     ax.set_xlim(xs[0] - 3.2, xs[-1] + 3.0)
     ax.set_ylim(y_in - 0.7, y_out + 0.7)
     ax.axis("off")
-    ax.set_title(f"{lab('pic_unrolled_title')}: L={T}, N={N}, H_in={I}, H_out={H}, layers={L}, D={D}",
-                 fontsize=9)
+    ax.set_title(
+        f"{lab('pic_unrolled_title')}: L={T}, N={N}, H_in={H_in}, H_out={H}, layers={L}, D={D}",
+        fontsize=9,
+    )
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
@@ -156,21 +193,35 @@ def hidden_heatmap(trace: ForwardTrace, msg: Messages, path: Path) -> Path:
     L, D = trace.num_layers, trace.num_dirs
     T = trace.output.shape[0]
     H = trace.output.shape[2] // D
-    fig, axes = plt.subplots(L * D, 1, figsize=(min(2.5 + 0.45 * T, 11), 0.9 + (0.35 + 0.22 * H) * L * D),
-                             dpi=DPI, squeeze=False)
+    fig, axes = plt.subplots(
+        L * D,
+        1,
+        figsize=(min(2.5 + 0.45 * T, 11), 0.9 + (0.35 + 0.22 * H) * L * D),
+        dpi=DPI,
+        squeeze=False,
+    )
     tanh = trace.nonlinearity == "tanh"
     vmax = 1.0 if tanh else max(float(np.max([y.max() for y in trace.layer_outputs])), 1e-12)
     for layer in range(L):
         for d in range(D):
             ax = axes[layer * D + d, 0]
-            img = trace.layer_outputs[layer][:, 0, d * H:(d + 1) * H].T  # (H, T)
-            im = ax.imshow(img, aspect="auto", cmap="RdBu_r" if tanh else "viridis", vmin=-vmax if tanh else 0,
-                           vmax=vmax, extent=(0.5, T + 0.5, H - 0.5, -0.5), interpolation="nearest")
+            img = trace.layer_outputs[layer][:, 0, d * H : (d + 1) * H].T  # (H, T)
+            im = ax.imshow(
+                img,
+                aspect="auto",
+                cmap="RdBu_r" if tanh else "viridis",
+                vmin=-vmax if tanh else 0,
+                vmax=vmax,
+                extent=(0.5, T + 0.5, H - 0.5, -0.5),
+                interpolation="nearest",
+            )
             ax.set_ylabel(f"{lab('pic_layer')} {layer}" + (" rev" if d else ""), fontsize=8)
             ax.tick_params(labelsize=7)
             fig.colorbar(im, ax=ax, fraction=0.03, pad=0.02)
     axes[-1, 0].set_xlabel(lab("pic_time"), fontsize=8)
-    axes[0, 0].set_title(f"{lab('pic_heatmap_title')} ({trace.nonlinearity}; {lab('pic_unit')} × t)", fontsize=9)
+    axes[0, 0].set_title(
+        f"{lab('pic_heatmap_title')} ({trace.nonlinearity}; {lab('pic_unit')} × t)", fontsize=9
+    )
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
@@ -227,8 +278,9 @@ def gradient_norms(problem: Problem, msg: Messages, path: Path, seed: int = 0) -
     return path
 
 
-def write_pictures(problem: Problem, trace: ForwardTrace, msg: Messages, directory: Path,
-                   seed: int = 0) -> list[Picture]:
+def write_pictures(
+    problem: Problem, trace: ForwardTrace, msg: Messages, directory: Path, seed: int = 0
+) -> list[Picture]:
     """Write the three PNGs into `directory` (created if needed); return them with captions."""
     _pyplot()  # fail early, with the install hint, before creating anything
     directory.mkdir(parents=True, exist_ok=True)
@@ -236,6 +288,8 @@ def write_pictures(problem: Problem, trace: ForwardTrace, msg: Messages, directo
     return [
         Picture(unrolled_network(problem, msg, directory / "unrolled.png"), msg("cap_unrolled")),
         Picture(hidden_heatmap(trace, msg, directory / "hidden_states.png"), msg("cap_heatmap")),
-        Picture(gradient_norms(problem, msg, directory / "gradient_norms.png", seed),
-                msg("cap_grads", T=T, small=VANISH_RADIUS, big=EXPLODE_RADIUS)),
+        Picture(
+            gradient_norms(problem, msg, directory / "gradient_norms.png", seed),
+            msg("cap_grads", T=T, small=VANISH_RADIUS, big=EXPLODE_RADIUS),
+        ),
     ]

@@ -43,7 +43,9 @@ class Problem:
 
     def weights(self) -> list[tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]]:
         """L*D tuples (w_ih, w_hh, b_ih, b_hh) in PyTorch's order l0, l0_reverse, l1, ..."""
-        return [tuple(None if p is None else p.data for p in g) for g in self.model._weight_groups()]
+        return [
+            tuple(None if p is None else p.data for p in g) for g in self.model._weight_groups()
+        ]
 
     def to_kernel_layout(self) -> tuple[np.ndarray, np.ndarray]:
         """x (T, N, H_in) time-major and h0 (L*D, N, H_out): the layout every step works in."""
@@ -78,9 +80,17 @@ def _as_float64(model: RNN) -> RNN:
     """A float64, eval-mode copy of `model` with the same weights (the trace runs in float64)."""
     if not isinstance(model, RNN):
         raise TypeError(f"explain expects a deeprnn.nn.RNN model, got {type(model).__name__}")
-    copy = RNN(model.input_size, model.hidden_size, model.num_layers, nonlinearity=model.nonlinearity,
-               bias=model.bias, batch_first=model.batch_first, bidirectional=model.bidirectional,
-               dtype=np.float64, generator=Generator(0))
+    copy = RNN(
+        model.input_size,
+        model.hidden_size,
+        model.num_layers,
+        nonlinearity=model.nonlinearity,
+        bias=model.bias,
+        batch_first=model.batch_first,
+        bidirectional=model.bidirectional,
+        dtype=np.float64,
+        generator=Generator(0),
+    )
     copy.load_state_dict(model.state_dict())
     return copy.eval()
 
@@ -93,33 +103,56 @@ def _read_state_dict(path: Path) -> dict[str, np.ndarray]:
         try:
             import torch
         except ImportError:  # pragma: no cover - depends on the environment
-            raise ImportError(f"reading {path.name} needs torch; save the state_dict with numpy.savez instead") from None
+            raise ImportError(
+                f"reading {path.name} needs torch; save the state_dict with numpy.savez instead"
+            ) from None
         sd = torch.load(path, map_location="cpu", weights_only=True)
         return {k: v.detach().cpu().numpy() for k, v in sd.items()}
-    raise ValueError(f"expected a state_dict saved as .npz (numpy.savez) or .pt/.pth (torch.save), got {path.name}")
+    raise ValueError(
+        "expected a state_dict saved as .npz (numpy.savez) or .pt/.pth (torch.save), "
+        f"got {path.name}"
+    )
 
 
-def load_model(path: str | os.PathLike, nonlinearity: str = "tanh", batch_first: bool = False) -> RNN:
+def load_model(
+    path: str | os.PathLike, nonlinearity: str = "tanh", batch_first: bool = False
+) -> RNN:
     """An nn.RNN rebuilt from a saved state_dict: the sizes, layers, bias and directions are read
     from the parameter names and shapes; `nonlinearity` and `batch_first` are not stored in a
     state_dict, so they are given here.
     """
     sd = _read_state_dict(Path(path))
     if "weight_ih_l0" not in sd or "weight_hh_l0" not in sd:
-        raise ValueError(f"{Path(path).name} is not an nn.RNN state_dict: expected 'weight_ih_l0' and "
-                         f"'weight_hh_l0', got keys {sorted(sd)}")
+        raise ValueError(
+            f"{Path(path).name} is not an nn.RNN state_dict: expected 'weight_ih_l0' and "
+            f"'weight_hh_l0', got keys {sorted(sd)}"
+        )
     hidden, input_size = sd["weight_ih_l0"].shape
     num_layers = sum(1 for k in sd if k.startswith("weight_ih_l") and not k.endswith("_reverse"))
-    model = RNN(int(input_size), int(hidden), num_layers, nonlinearity=nonlinearity,
-                bias="bias_ih_l0" in sd, batch_first=batch_first,
-                bidirectional="weight_ih_l0_reverse" in sd, dtype=np.float64, generator=Generator(0))
+    model = RNN(
+        int(input_size),
+        int(hidden),
+        num_layers,
+        nonlinearity=nonlinearity,
+        bias="bias_ih_l0" in sd,
+        batch_first=batch_first,
+        bidirectional="weight_ih_l0_reverse" in sd,
+        dtype=np.float64,
+        generator=Generator(0),
+    )
     model.load_state_dict(sd)  # strict: any other key or shape is reported by the module
     return model.eval()
 
 
-def make_problem(what: ExplainConfig | RNN | str | os.PathLike | None, *, seed: int = 0, seq_len: int = 4,
-                 batch_size: int | None = 2, input: np.ndarray | None = None,  # noqa: A002
-                 hx: np.ndarray | None = None) -> Problem:
+def make_problem(
+    what: ExplainConfig | RNN | str | os.PathLike | None,
+    *,
+    seed: int = 0,
+    seq_len: int = 4,
+    batch_size: int | None = 2,
+    input: np.ndarray | None = None,  # noqa: A002
+    hx: np.ndarray | None = None,
+) -> Problem:
     """Normalise what `explain` was given into a Problem (see `explain` for the rules)."""
     if what is None:
         what = ExplainConfig()
@@ -130,8 +163,10 @@ def make_problem(what: ExplainConfig | RNN | str | os.PathLike | None, *, seed: 
     if isinstance(what, (str, os.PathLike)):
         p = Path(what)
         if not p.is_file():
-            raise ValueError(f"unknown example or file {str(what)!r}; expected one of: {', '.join(EXAMPLES)}, "
-                             "or the path of a saved nn.RNN state_dict (.npz, .pt)")
+            raise ValueError(
+                f"unknown example or file {str(what)!r}; expected one of: {', '.join(EXAMPLES)}, "
+                "or the path of a saved nn.RNN state_dict (.npz, .pt)"
+            )
         what = load_model(p)
     if isinstance(what, ExplainConfig):
         model = build_module(what, seed)

@@ -30,10 +30,14 @@ def render_html(blocks: list[Block], lang: str = "en") -> str:
         if isinstance(b, Heading):
             body.append(f"<h{b.level}>{escape(b.text)}</h{b.level}>")
         elif isinstance(b, Para):
-            body.append(f'<p class="note">{escape(b.text)}</p>' if b.note else f"<p>{escape(b.text)}</p>")
+            body.append(
+                f'<p class="note">{escape(b.text)}</p>' if b.note else f"<p>{escape(b.text)}</p>"
+            )
         elif isinstance(b, Table):
             head = "".join(f"<th>{escape(h)}</th>" for h in b.header)
-            rows = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in r) + "</tr>" for r in b.rows)
+            rows = "".join(
+                "<tr>" + "".join(f"<td>{escape(c)}</td>" for c in r) + "</tr>" for r in b.rows
+            )
             body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
         elif isinstance(b, Pre):
             body.append('<pre class="equation">' + escape("\n".join(b.lines)) + "</pre>")
@@ -43,9 +47,14 @@ def render_html(blocks: list[Block], lang: str = "en") -> str:
             body.append(f'<p class="check {cls}">{mark} {escape(b.text)} <b>{escape(word)}</b></p>')
         elif isinstance(b, Picture):
             data = base64.b64encode(b.path.read_bytes()).decode("ascii")
-            body.append(f'<figure><img alt="{escape(b.caption)}" src="data:image/png;base64,{data}">'
-                        f"<figcaption>{escape(b.caption)}</figcaption></figure>")
+            body.append(
+                f'<figure><img alt="{escape(b.caption)}" src="data:image/png;base64,{data}">'
+                f"<figcaption>{escape(b.caption)}</figcaption></figure>"
+            )
     html_lang = "zh-CN" if lang == "zh" else "en"
-    return (f'<!DOCTYPE html>\n<html lang="{html_lang}">\n<head>\n<meta charset="utf-8">\n'
-            f"<title>{escape(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
-            + "\n".join(body) + "\n</body>\n</html>\n")
+    return (
+        f'<!DOCTYPE html>\n<html lang="{html_lang}">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{escape(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
+        + "\n".join(body)
+        + "\n</body>\n</html>\n"
+    )

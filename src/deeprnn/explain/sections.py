@@ -15,8 +15,17 @@ from .messages import Messages
 from .problem import Problem
 from .trace import ForwardTrace
 
-__all__ = ["Context", "intro", "configuration", "equation", "parameters", "shapes", "relations_section",
-           "check_section", "check_lines"]
+__all__ = [
+    "Context",
+    "intro",
+    "configuration",
+    "equation",
+    "parameters",
+    "shapes",
+    "relations_section",
+    "check_section",
+    "check_lines",
+]
 
 
 @dataclass
@@ -79,8 +88,14 @@ def equation(c: Context) -> list[Block]:
     lines = [f"h_t = {act}(W_ih x_t + b_ih + W_hh h_(t-1) + b_hh)      {m('eq_fwd_dir')}"]
     if c.problem.model.bidirectional:
         lines.append(f"h_t = {act}(W_ih x_t + b_ih + W_hh h_(t+1) + b_hh)      {m('eq_rev_dir')}")
-    out: list[Block] = [Heading(2, m("sec_equation")), Para(m("eq_intro")), Pre(lines), Para(m("eq_batch")),
-                        Para(m("eq_layout")), Para(m("eq_layers"))]
+    out: list[Block] = [
+        Heading(2, m("sec_equation")),
+        Para(m("eq_intro")),
+        Pre(lines),
+        Para(m("eq_batch")),
+        Para(m("eq_layout")),
+        Para(m("eq_layers")),
+    ]
     if c.problem.model.bias:
         out.append(Para(m("eq_bias_merge"), note=True))
     return out
@@ -94,7 +109,14 @@ def _why(c: Context, name: str, shape: tuple[int, ...]) -> str:
         if layer == 0:
             why = m("why_w_ih0", i=mod.input_size, h=H)
         else:
-            why = m("why_w_ih_up", l=layer, lp=layer - 1, dh=D * H, h=H, both=m("why_both") if D == 2 else "")
+            why = m(
+                "why_w_ih_up",
+                l=layer,
+                lp=layer - 1,
+                dh=D * H,
+                h=H,
+                both=m("why_both") if D == 2 else "",
+            )
     elif name.startswith("weight_hh"):
         why = m("why_w_hh", h=H)
     else:
@@ -113,8 +135,12 @@ def parameters(c: Context) -> list[Block]:
         values.append(head + lines[0])
         values.extend(" " * len(head) + ln for ln in lines[1:])
     total = sum(p.data.size for _, p in named)
-    return [Heading(2, m("sec_params")), Table(m.cols("param_header"), rows), Para(m("param_total", n=total)),
-            Pre(values)]
+    return [
+        Heading(2, m("sec_params")),
+        Table(m.cols("param_header"), rows),
+        Para(m("param_total", n=total)),
+        Pre(values),
+    ]
 
 
 def shapes(c: Context) -> list[Block]:
@@ -127,16 +153,33 @@ def shapes(c: Context) -> list[Block]:
     else:
         r_in, r_h0, r_out, r_hn = "rule_input_tm", "rule_h0", "rule_out_tm", "rule_hn"
     h0_shape = tuple(run.h_n.shape)  # h0 has h_n's shape, given or not
-    ours = {"input": tuple(p.input.shape), "h0": h0_shape, "output": tuple(run.output.shape),
-            "h_n": tuple(run.h_n.shape)}
-    rows = [["input", fmt_shape(ours["input"]), m(r_in)], ["h0", fmt_shape(ours["h0"]), m(r_h0)],
-            ["output", fmt_shape(ours["output"]), m(r_out)], ["h_n", fmt_shape(ours["h_n"]), m(r_hn)]]
+    ours = {
+        "input": tuple(p.input.shape),
+        "h0": h0_shape,
+        "output": tuple(run.output.shape),
+        "h_n": tuple(run.h_n.shape),
+    }
+    rows = [
+        ["input", fmt_shape(ours["input"]), m(r_in)],
+        ["h0", fmt_shape(ours["h0"]), m(r_h0)],
+        ["output", fmt_shape(ours["output"]), m(r_out)],
+        ["h_n", fmt_shape(ours["h_n"]), m(r_hn)],
+    ]
     x, _ = p.to_kernel_layout()
     T, N = x.shape[0], x.shape[1]
     out: list[Block] = [
         Heading(2, m("sec_shapes")),
-        Para(m("shape_letters", L=T, N=N if p.batched else 1, I=mod.input_size, H=mod.hidden_size,
-               D=p.num_dirs, nl=mod.num_layers)),
+        Para(
+            m(
+                "shape_letters",
+                L=T,
+                N=N if p.batched else 1,
+                I=mod.input_size,
+                H=mod.hidden_size,
+                D=p.num_dirs,
+                nl=mod.num_layers,
+            )
+        ),
         Table(m.cols("shape_header"), rows),
     ]
     how = m("how_ub") if not p.batched else (m("how_bf") if mod.batch_first else "")
@@ -145,16 +188,29 @@ def shapes(c: Context) -> list[Block]:
         claims = ", ".join(f"{k} {fmt_shape(v)}" for k, v in p.example.seed_shapes.items())
         mine = ", ".join(f"{k} {fmt_shape(ours[k])}" for k in p.example.seed_shapes)
         same = all(ours[k] == v for k, v in p.example.seed_shapes.items())
-        out.append(CheckLine(m("seed_says", claims=claims, ours=mine), 0.0 if same else 1.0, same,
-                             m("same"), m("different")))
+        out.append(
+            CheckLine(
+                m("seed_says", claims=claims, ours=mine),
+                0.0 if same else 1.0,
+                same,
+                m("same"),
+                m("different"),
+            )
+        )
     return out
 
 
 def relations_section(c: Context, rels: list[Relation]) -> list[Block]:
     m = c.msg
     dirs = [m("dir_fwd"), m("dir_rev")]
-    rows = [[f"h_n[{r.k}]", str(r.layer), dirs[r.direction], r.where, f"{r.diff:.1e}"] for r in rels]
-    out: list[Block] = [Heading(2, m("sec_relations")), Para(m("rel_intro")), Table(m.cols("rel_header"), rows)]
+    rows = [
+        [f"h_n[{r.k}]", str(r.layer), dirs[r.direction], r.where, f"{r.diff:.1e}"] for r in rels
+    ]
+    out: list[Block] = [
+        Heading(2, m("sec_relations")),
+        Para(m("rel_intro")),
+        Table(m.cols("rel_header"), rows),
+    ]
     if any(not r.in_output for r in rels):
         out.append(Para(m("rel_lower"), note=True))
     return out
@@ -162,9 +218,15 @@ def relations_section(c: Context, rels: list[Relation]) -> list[Block]:
 
 def check_lines(c: Context, checks: list[Check], key: str) -> list[Block]:
     m = c.msg
-    return [CheckLine(f"{m(key, what=ch.what)}: {ch.diff:.3e}", ch.diff, ch.ok, m("ok"), m("fail"))
-            for ch in checks]
+    return [
+        CheckLine(f"{m(key, what=ch.what)}: {ch.diff:.3e}", ch.diff, ch.ok, m("ok"), m("fail"))
+        for ch in checks
+    ]
 
 
 def check_section(c: Context, checks: list[Check]) -> list[Block]:
-    return [Heading(2, c.msg("sec_check")), Para(c.msg("check_intro")), *check_lines(c, checks, "check_line")]
+    return [
+        Heading(2, c.msg("sec_check")),
+        Para(c.msg("check_intro")),
+        *check_lines(c, checks, "check_line"),
+    ]

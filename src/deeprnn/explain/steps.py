@@ -26,14 +26,17 @@ def _shown(T: int, max_steps: int, order: list[int]) -> tuple[list[int], int]:
     if T <= max_steps:
         return order, 0
     head = (max_steps + 1) // 2
-    return order[:head] + order[T - (max_steps - head):], T - max_steps
+    return order[:head] + order[T - (max_steps - head) :], T - max_steps
 
 
 def _layer_dir_intro(c: Context, layer: int, d: int) -> list[Block]:
     m = c.msg
     D, H = c.problem.num_dirs, c.problem.model.hidden_size
     inp = m("input_of_layer0") if layer == 0 else m("input_of_upper", lp=layer - 1, dh=D * H)
-    return [Heading(3, m("layer_dir", l=layer, dir=m("dir_fwd") if d == 0 else m("dir_rev"))), Para(inp)]
+    return [
+        Heading(3, m("layer_dir", l=layer, dir=m("dir_fwd") if d == 0 else m("dir_rev"))),
+        Para(inp),
+    ]
 
 
 def forward_section(c: Context) -> list[Block]:
@@ -41,8 +44,11 @@ def forward_section(c: Context) -> list[Block]:
     mod = c.problem.model
     T, N = tr.output.shape[0], tr.output.shape[1]
     D = c.problem.num_dirs
-    out: list[Block] = [Heading(2, m("sec_forward")), Para(m("fwd_order")),
-                        Para(m("fwd_samples", shown=min(N, c.max_rows), n=N))]
+    out: list[Block] = [
+        Heading(2, m("sec_forward")),
+        Para(m("fwd_order")),
+        Para(m("fwd_samples", shown=min(N, c.max_rows), n=N)),
+    ]
     for layer in range(mod.num_layers):
         for d in range(D):
             k = layer * D + d
@@ -89,15 +95,28 @@ def backward_section(c: Context, bt: BackwardTrace) -> list[Block]:
         "next    = dA_t W_hh      dL/dx_t += dA_t W_ih",
         f"          {m('bwd_eq_next')}",
     ]
-    out: list[Block] = [Heading(2, m("sec_backward")), Para(m("loss_sum") if bt.loss == "sum" else m("loss_last")),
-                        Pre(eqs), Para(m("bwd_order"))]
+    out: list[Block] = [
+        Heading(2, m("sec_backward")),
+        Para(m("loss_sum") if bt.loss == "sum" else m("loss_last")),
+        Pre(eqs),
+        Para(m("bwd_order")),
+    ]
     for layer in range(mod.num_layers - 1, -1, -1):
         for d in range(D):
             out.extend(_layer_dir_intro(c, layer, d)[:1])
             steps = [s for s in bt.steps if (s.layer, s.direction) == (layer, d)]  # in BPTT order
-            rows = [[str(s.t), fmt_num(np.linalg.norm(s.from_above)), fmt_num(np.linalg.norm(s.from_next)),
-                     fmt_num(s.grad_norm), fmt_num(s.dact.mean()), fmt_num(s.dw_ih_norm), fmt_num(s.dw_hh_norm)]
-                    for s in steps]
+            rows = [
+                [
+                    str(s.t),
+                    fmt_num(np.linalg.norm(s.from_above)),
+                    fmt_num(np.linalg.norm(s.from_next)),
+                    fmt_num(s.grad_norm),
+                    fmt_num(s.dact.mean()),
+                    fmt_num(s.dw_ih_norm),
+                    fmt_num(s.dw_hh_norm),
+                ]
+                for s in steps
+            ]
             out.append(Table(m.cols("bwd_header"), rows))
             order = [s.t for s in steps]
             shown, left = _shown(T, c.max_steps, order)

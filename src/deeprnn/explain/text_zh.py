@@ -1,25 +1,26 @@
+# ruff: noqa: E501  (a table of prose; keeping each message on one line keeps it greppable)
 """报告的中文文本，按消息键排列（与 text_en.py 的键相同）。术语沿用种子教程：隐层、权重矩阵、偏差、时间步。"""
 
 MESSAGES: dict[str, str] = {
     "title": "逐步解释循环神经网络（Elman RNN）",
     "source_example": "种子教程中的例子 '{name}'，出处：{source}。",
     "source_config": "按配置搭建的网络；权重矩阵和偏差像 nn.RNN 一样从 U(-1/sqrt(H_out), 1/sqrt(H_out)) "
-                     "抽取（随机种子 {seed}）；输入样本取标准正态分布。",
+    "抽取（随机种子 {seed}）；输入样本取标准正态分布。",
     "source_config_scaled": "按配置搭建的网络；每个权重和偏差从 U(-{scale}, {scale}) 抽取（随机种子 {seed}）；"
-                            "输入样本取标准正态分布。",
+    "输入样本取标准正态分布。",
     "source_model": "给定的 nn.RNN，使用它自己的权重（转为 float64）；若未给输入，输入样本取标准正态分布"
-                    "（随机种子 {seed}）。",
+    "（随机种子 {seed}）。",
     "dropout_note": "该模型 dropout={p}；dropout 只在训练模式下起作用，这里解释的是评估模式。",
     "h0_zero": "h0 全为零（不给 h0 时 nn.RNN 的默认值）。",
     "h0_given": "h0 是给定的（它的数值出现在每一层、每个方向的第一个时间步）。",
     "note_seed001": "种子教程打印的是示意数字（输出示例），并非真实运行结果：其中 output[-1] 等于 hn[0]。"
-                    "在真实的 2 层网络中，output[-1] 等于 hn[1]，即最后一个隐层的最终状态（见第 6 节的数值验证）。"
-                    "种子的权重矩阵是随机的，这里的权重由随机种子抽取，所以数值不同；input_data 和 h0 = 0 与种子相同。",
+    "在真实的 2 层网络中，output[-1] 等于 hn[1]，即最后一个隐层的最终状态（见第 6 节的数值验证）。"
+    "种子的权重矩阵是随机的，这里的权重由随机种子抽取，所以数值不同；input_data 和 h0 = 0 与种子相同。",
     "note_chapter1": "种子第一章的网络：w_ih = 0.1，b_ih = 0.2，w_hh = 0.3，b_hh 合并进 b_ih（所以这里 b_hh = 0）；"
-                     "每个时间步的输入 x_t = 0.04，h_0 = torch.randn(1)（这里由随机种子抽取）。种子的输出层 "
-                     "o_t = h_t·w_ho + b_ho 不属于 nn.RNN，此处省略。输入没有 batch 维：形状 (L, H_in) = (3, 1)。",
+    "每个时间步的输入 x_t = 0.04，h_0 = torch.randn(1)（这里由随机种子抽取）。种子的输出层 "
+    "o_t = h_t·w_ho + b_ho 不属于 nn.RNN，此处省略。输入没有 batch 维：形状 (L, H_in) = (3, 1)。",
     "note_chapter4": "种子第四章的代码：nn.RNN(3, 2, 1)，input = torch.randn(4, 5, 3)，"
-                     "h_t_1 = torch.randn(1, 5, 2)，这里都由随机种子抽取。",
+    "h_t_1 = torch.randn(1, 5, 2)，这里都由随机种子抽取。",
     "sec_config": "1. 网络配置",
     "cfg_header": "参数|值|含义",
     "cfg_input_size": "H_in：样本特征数（每个时间步输入的特征数）",
@@ -37,10 +38,10 @@ MESSAGES: dict[str, str] = {
     "eq_fwd_dir": "正向，t = 1 … L",
     "eq_rev_dir": "反向，t = L … 1",
     "eq_batch": "一个 batch 中每个样本是一行：H_t = act(X_t W_ih^T + b_ih + H_(t-1) W_hh^T + b_hh)，"
-                "(N, H_in)·(H_in, H_out) → (N, H_out)；形状为 (H_out,) 的偏差加到每一行上（广播机制）。",
+    "(N, H_in)·(H_in, H_out) → (N, H_out)；形状为 (H_out,) 的偏差加到每一行上（广播机制）。",
     "eq_layout": "PyTorch 把权重矩阵 W_ih 存为 (H_out, H_in)，所以它从左边乘列向量 x_t（W_ih x_t），"
-                 "或者转置后从右边乘行向量（x_t W_ih^T）。种子第二章写作 x_t·w_ih，w_ih 的维数是 d × p："
-                 "那个 w_ih 就是 PyTorch 的 W_ih 的转置。",
+    "或者转置后从右边乘行向量（x_t W_ih^T）。种子第二章写作 x_t·w_ih，w_ih 的维数是 d × p："
+    "那个 w_ih 就是 PyTorch 的 W_ih 的转置。",
     "eq_layers": "第 0 层读取输入 x_t；第 l > 0 层读取第 l-1 层同一时间步的 h_t（双向时两个方向拼接）。",
     "eq_bias_merge": "b_ih 和 b_hh 总是相加，所以其中一个是多余的（种子第一章把两个偏差合并成一个）；PyTorch 两个都保留。",
     "sec_params": "3. 参数：名称、形状和原因",
@@ -65,7 +66,7 @@ MESSAGES: dict[str, str] = {
     "rule_hn": "(D·num_layers, N, H_out)：每一层、每个方向的最终状态，形状同 h0",
     "rule_hn_ub": "(D·num_layers, H_out)：无 batch 维",
     "shape_letters": "这里 L = {L}（序列长度），N = {N}（batch 的长度），H_in = {I}，H_out = {H}，D = {D}，"
-                     "num_layers = {nl}。",
+    "num_layers = {nl}。",
     "shape_kernel": "下面每一步都按时间在前计算：输入看作 (L, N, H_in) = {shape}{how}。",
     "how_bf": "，即 batch_first 的输入转置后",
     "how_ub": "，即无 batch 维的输入补上 N = 1",
@@ -74,7 +75,7 @@ MESSAGES: dict[str, str] = {
     "different": "不同",
     "sec_forward": "5. 前向传播，逐个时间步",
     "fwd_order": "按数据流动的顺序：从最下面的隐层开始逐层计算；在一层之内，正向按 t = 1 → L，反向按 t = L → 1。"
-                 "（单向网络也可以像种子 001 那样在每个时间步从第一层算到最后一层，数值完全相同。）",
+    "（单向网络也可以像种子 001 那样在每个时间步从第一层算到最后一层，数值完全相同。）",
     "fwd_samples": "每一行是一个样本；共 {n} 个样本，显示 {shown} 个（每个样本的计算方式相同）。",
     "layer_dir": "第 {l} 层，{dir}",
     "dir_fwd": "正向",
@@ -85,7 +86,7 @@ MESSAGES: dict[str, str] = {
     "steps_omitted": "… 省略了 {n} 个时间步（max_steps = {m}）…",
     "sec_relations": "6. 输出 output 与 h_n 的关系",
     "rel_intro": "output 只包含最后一个隐层在每个时间步的状态；h_n 包含每一层、每个方向的最终状态。"
-                 "正向在最后一个时间步结束，反向在第一个时间步结束。",
+    "正向在最后一个时间步结束，反向在第一个时间步结束。",
     "rel_header": "h_n 下标|隐层|方向|等于|最大绝对差",
     "rel_lower": "layer0_output、layer1_output … 是网络内部较低隐层的输出（下一层的输入）；nn.RNN 不返回它。",
     "sec_check": "7. 与模块 nn.RNN 的对照",
@@ -108,8 +109,8 @@ MESSAGES: dict[str, str] = {
     "cap_unrolled": "展开的网络：隐层（行）× 时间步（列），箭头表示数据流向，标注了形状。",
     "cap_heatmap": "隐层状态 h_t 随时间步的变化，按隐层和方向分图（第 0 个样本）。",
     "cap_grads": "‖dL/dh_t‖ 随时间步的变化，同一配置下 tanh 与 ReLU 对比（对数坐标），损失为最后一个时间步的输出，"
-                 "第 0 层正向，L = {T} 个时间步。W_hh 缩放到谱半径 {small}（左：梯度消失）和 {big}"
-                 "（右：ReLU 梯度爆炸）；W_ih、偏差和输入不变。",
+    "第 0 层正向，L = {T} 个时间步。W_hh 缩放到谱半径 {small}（左：梯度消失）和 {big}"
+    "（右：ReLU 梯度爆炸）；W_ih、偏差和输入不变。",
     "pic_unrolled_title": "展开的网络",
     "pic_heatmap_title": "隐层状态随时间步的变化",
     "pic_grads_title": "梯度范数随时间步的变化",

@@ -3,7 +3,7 @@
 Independent of the fused kernels (no stacked input projection, no in-place buffers):
 for each layer l, each direction d and each time step in that direction's order,
 
-    h_t = act(W_ih x_t + b_ih + W_hh h_prev + b_hh)      h_prev = h_{t-1} (forward), h_{t+1} (reverse)
+    h_t = act(W_ih x_t + b_ih + W_hh h_prev + b_hh)    h_prev = h_{t-1} (forward), h_{t+1} (reverse)
 
 computed for the whole batch as rows:  X_t W_ih^T (N, H_in) x (H_in, H_out) -> (N, H_out).
 Layer 0 reads x_t; layer l > 0 reads layer l-1's output at t, both directions concatenated.
@@ -69,15 +69,18 @@ class ForwardTrace:
         raise KeyError((layer, direction, t))
 
 
-def trace_forward(x: np.ndarray, h0: np.ndarray, weights, nonlinearity: str, num_layers: int,
-                  num_dirs: int) -> ForwardTrace:
+def trace_forward(
+    x: np.ndarray, h0: np.ndarray, weights, nonlinearity: str, num_layers: int, num_dirs: int
+) -> ForwardTrace:
     """Recompute the network on x (T, N, I) from h0 (L*D, N, H), one step at a time.
 
     `weights` holds L*D tuples (w_ih (H, I_l), w_hh (H, H), b_ih (H,) or None, b_hh (H,) or None).
     """
     T, N, _ = x.shape
     H = weights[0][1].shape[0]
-    trace = ForwardTrace(nonlinearity, num_layers, num_dirs, h_n=np.zeros((num_layers * num_dirs, N, H)))
+    trace = ForwardTrace(
+        nonlinearity, num_layers, num_dirs, h_n=np.zeros((num_layers * num_dirs, N, H))
+    )
     layer_in = x  # (T, N, I_l)
     for layer in range(num_layers):
         y = np.zeros((T, N, num_dirs * H))  # (T, N, D*H) this layer's output
@@ -85,7 +88,9 @@ def trace_forward(x: np.ndarray, h0: np.ndarray, weights, nonlinearity: str, num
             k = layer * num_dirs + d
             w_ih, w_hh, b_ih, b_hh = weights[k]
             h = h0[k]  # (N, H)
-            order = range(T) if d == 0 else range(T - 1, -1, -1)  # reverse reads the sequence backwards
+            order = (
+                range(T) if d == 0 else range(T - 1, -1, -1)
+            )  # reverse reads the sequence backwards
             for i in order:
                 x_t = layer_in[i]  # (N, I_l)
                 wx = x_t @ w_ih.T  # (N, I_l) x (I_l, H) -> (N, H)
@@ -97,7 +102,7 @@ def trace_forward(x: np.ndarray, h0: np.ndarray, weights, nonlinearity: str, num
                     a = a + b_hh
                 h_new = activate(a, nonlinearity)
                 trace.steps.append(ForwardStep(layer, d, i + 1, x_t, h, wx, wh, a, h_new))
-                y[i, :, d * H:(d + 1) * H] = h_new
+                y[i, :, d * H : (d + 1) * H] = h_new
                 h = h_new
             trace.h_n[k] = h  # the state after the direction's last step
         trace.layer_outputs.append(y)
