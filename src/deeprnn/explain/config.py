@@ -1,0 +1,95 @@
+"""``ExplainConfig``: the network and the data to explain, as one typed dataclass.
+
+The fields are nn.RNN's constructor arguments plus the two sizes of the data that the
+module does not know: the sequence length L and the batch size N (None for an
+unbatched input of shape (L, H_in)).  Validation is the module's own: `build_module`
+constructs the real ``nn.RNN``, so a bad configuration raises exactly the exception
+class and message that ``nn.RNN(...)`` raises.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..autograd.random import Generator
+from ..nn.rnn import RNN
+
+__all__ = ["ExplainConfig", "build_module", "check_data_sizes"]
+
+
+@dataclass(frozen=True)
+class ExplainConfig:
+    """A network (nn.RNN's arguments) and the shape of the data to run it on.
+
+    Attributes:
+        input_size: H_in, the features of each time step (样本特征数).
+        hidden_size: H_out, the features of the hidden state (隐层神经元状态量特征数).
+        num_layers: stacked layers (隐层数量).
+        nonlinearity: 'tanh' or 'relu'.
+        bias: whether b_ih and b_hh exist.
+        batch_first: input and output as (N, L, F) instead of (L, N, F).
+        bidirectional: a second, reverse direction per layer (双向).
+        seq_len: L, the number of time steps (序列长度).
+        batch_size: N (batch 的长度), or None for one unbatched sequence (L, H_in).
+        weight_scale: None draws the weights as PyTorch does, U(-1/sqrt(H_out), 1/sqrt(H_out));
+            a number s draws every weight and bias from U(-s, s) instead.
+    """
+
+    input_size: int = 3
+    hidden_size: int = 5
+    num_layers: int = 2
+    nonlinearity: str = "tanh"
+    bias: bool = True
+    batch_first: bool = False
+    bidirectional: bool = False
+    seq_len: int = 4
+    batch_size: int | None = 2
+    weight_scale: float | None = None
+
+
+def check_data_sizes(seq_len: object, batch_size: object) -> None:
+    """seq_len must be an int >= 1; batch_size an int >= 1 or None (unbatched)."""
+    if not isinstance(seq_len, numbers.Integral) or isinstance(seq_len, bool):
+        raise TypeError(f"seq_len should be of type int, got: {type(seq_len).__name__}")
+    if seq_len <= 0:
+        # The message nn.RNN.forward gives for an empty sequence.
+        raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
+    if batch_size is None:
+        return
+    if not isinstance(batch_size, numbers.Integral) or isinstance(batch_size, bool):
+        raise TypeError(
+            "batch_size should be of type int or None (unbatched), "
+            f"got: {type(batch_size).__name__}"
+        )
+    if batch_size <= 0:
+        raise ValueError(f"batch_size must be greater than zero, got {batch_size}")
+
+
+def build_module(config: ExplainConfig, seed: int = 0) -> RNN:
+    """The float64 ``nn.RNN`` that `config` describes, its weights drawn from ``Generator(seed)``.
+
+    Construction runs the module's own checks (rnn_checks), so errors are the module's.
+    """
+    model = RNN(
+        config.input_size,
+        config.hidden_size,
+        config.num_layers,
+        nonlinearity=config.nonlinearity,
+        bias=config.bias,
+        batch_first=config.batch_first,
+        bidirectional=config.bidirectional,
+        dtype=np.float64,
+        generator=Generator(seed),
+    )
+    check_data_sizes(config.seq_len, config.batch_size)
+    if config.weight_scale is not None:
+        s = float(config.weight_scale)
+        if not s > 0:
+            raise ValueError(f"weight_scale must be a positive number, got {config.weight_scale!r}")
+        rng = np.random.default_rng(seed)
+        for p in model.parameters():
+            p.data[...] = rng.uniform(-s, s, p.data.shape)
+    return model.eval()
