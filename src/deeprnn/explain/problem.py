@@ -100,14 +100,10 @@ def _read_state_dict(path: Path) -> dict[str, np.ndarray]:
         with np.load(path) as f:
             return {k: f[k] for k in f.files}
     if path.suffix in (".pt", ".pth"):
-        try:
-            import torch
-        except ImportError:  # pragma: no cover - depends on the environment
-            raise ImportError(
-                f"reading {path.name} needs torch; save the state_dict with numpy.savez instead"
-            ) from None
-        sd = torch.load(path, map_location="cpu", weights_only=True)
-        return {k: v.detach().cpu().numpy() for k, v in sd.items()}
+        raise ValueError(
+            f"{path.name} is a torch file; deeprnn does not run torch. Convert it once with torch: "
+            "numpy.savez('model.npz', **{k: v.numpy() for k, v in torch.load(path).items()})"
+        )
     raise ValueError(
         "expected a state_dict saved as .npz (numpy.savez) or .pt/.pth (torch.save), "
         f"got {path.name}"
