@@ -110,6 +110,8 @@ def test_dtypes_follow_torch() -> None:
         (deeprnn.tensor([0.04]), torch.tensor([0.04])),
         (deeprnn.tensor([1, 2]), torch.tensor([1, 2])),
         (deeprnn.tensor(np.array([1.0])), torch.tensor(np.array([1.0]))),
+        (deeprnn.tensor(np.float64(1.5)), torch.tensor(np.float64(1.5))),
+        (deeprnn.tensor(np.float32(1.5)), torch.tensor(np.float32(1.5))),
         (deeprnn.tensor([1, 2]) * 0.5, torch.tensor([1, 2]) * 0.5),
         (deeprnn.tensor([1.0], dtype=deeprnn.float64) + deeprnn.tensor([1.0]),
          torch.tensor([1.0], dtype=torch.float64) + torch.tensor([1.0])),

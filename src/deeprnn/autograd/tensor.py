@@ -29,8 +29,8 @@ def as_array(data: Any, dtype: Any = None) -> np.ndarray:
     """
     if isinstance(data, Tensor):
         arr = data.data
-    elif isinstance(data, np.ndarray):
-        arr = data
+    elif isinstance(data, (np.ndarray, np.generic)):
+        arr = np.asarray(data)  # NumPy arrays and scalars keep their dtype, as in torch
     elif hasattr(data, "detach") and hasattr(data, "numpy"):  # a torch tensor
         arr = data.detach().cpu().numpy()
     else:

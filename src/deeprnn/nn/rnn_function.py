@@ -51,7 +51,7 @@ def rnn(
     returns output (L, N, D*H_out) in the input's layout and h_n shaped like hx.
     """
     x = _to_kernel(input.data, batch_first, batched)
-    T, N = x.shape[0], x.shape[1]
+    N = x.shape[1]
     D = 2 if bidirectional else 1
     H = weights[0][1].data.shape[0]
     if hx is None:
