@@ -23,6 +23,7 @@ import numpy as np
 
 from ..autograd.random import Generator, resolve
 from ..autograd.tensor import Tensor
+from . import init
 from .module import Module
 from .parameter import Parameter
 from .rnn_checks import check_dropout, check_dtype, check_nonlinearity, check_sizes, check_tensor
@@ -68,9 +69,8 @@ class RNNBase(Module):
     def reset_parameters(self) -> None:
         """Draw every weight and bias from U(-1/sqrt(H_out), 1/sqrt(H_out)), as PyTorch does."""
         stdv = 1.0 / math.sqrt(self.hidden_size)
-        rng = resolve(self.generator)
         for p in self.parameters():
-            p.data[...] = rng.uniform(-stdv, stdv, p.data.shape)
+            init.uniform_(p, -stdv, stdv, generator=self.generator)
 
     @property
     def num_directions(self) -> int:

@@ -12,8 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd.random import Generator, resolve
+from ..autograd.random import Generator
 from ..autograd.tensor import Tensor
+from . import init
 from .module import Module
 from .parameter import Parameter
 from .rnn_checks import check_dtype, check_nonlinearity, check_sizes, check_tensor
@@ -52,9 +53,8 @@ class RNNCell(Module):
     def reset_parameters(self) -> None:
         """U(-1/sqrt(H_out), 1/sqrt(H_out)) for every parameter, as PyTorch."""
         stdv = 1.0 / math.sqrt(self.hidden_size)
-        rng = resolve(self.generator)
         for p in self.parameters():
-            p.data[...] = rng.uniform(-stdv, stdv, p.data.shape)
+            init.uniform_(p, -stdv, stdv, generator=self.generator)
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:  # noqa: A002
         """One step; returns h' shaped like hx."""
