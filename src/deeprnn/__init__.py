@@ -5,6 +5,8 @@
 losses and optimisers.
 """
 
+from __future__ import annotations
+
 from . import autograd as autograd
 from .autograd.creation import (
     arange, as_tensor, empty, eye, from_numpy, full, full_like, linspace, ones, ones_like,
