@@ -30,6 +30,8 @@ from .autograd.size import Size
 from .autograd.tensor import Tensor
 
 from . import nn as nn  # noqa: E402  (after the tensor API it builds on)
+from . import optim as optim  # noqa: E402
+from .nn.functional import log_softmax, softmax  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -52,7 +54,7 @@ def is_tensor(obj: object) -> bool:
 
 
 __all__ = [
-    "Tensor", "Size", "Generator", "autograd", "nn", "tensor", "as_tensor", "from_numpy", "zeros", "ones",
+    "Tensor", "Size", "Generator", "autograd", "nn", "optim", "softmax", "log_softmax", "tensor", "as_tensor", "from_numpy", "zeros", "ones",
     "full", "empty", "randn", "rand", "randint", "arange", "linspace", "eye", "zeros_like", "ones_like",
     "full_like", "randn_like", "rand_like", "manual_seed", "default_generator", "no_grad", "enable_grad",
     "set_grad_enabled", "is_grad_enabled", "float32", "float64", "float16", "float", "double", "half",

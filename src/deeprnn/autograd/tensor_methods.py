@@ -65,7 +65,12 @@ for _name, _fn in _binary.items():
 
 
 def _compare(ufunc: Any) -> Any:
-    return lambda a, b: Tensor._wrap(np.asarray(ufunc(a.data, _other(b, a.data))))
+    def op(a: Tensor, b: Any) -> Any:
+        if not isinstance(b, (Tensor, np.ndarray, int, float, bool, np.generic, list, tuple)):
+            return NotImplemented  # e.g. tensor == "text" is False, as in PyTorch
+        return Tensor._wrap(np.asarray(ufunc(a.data, _other(b, a.data))))
+
+    return op
 
 
 for _name, _uf in {"__eq__": np.equal, "__ne__": np.not_equal, "__lt__": np.less, "__le__": np.less_equal,
