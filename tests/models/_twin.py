@@ -36,11 +36,3 @@ def torch_twin(model, dtype=torch.float64) -> TorchLM:
              for k, v in model.state_dict().items()}
     twin.load_state_dict(state, strict=True)
     return twin
-
-
-def assert_close(a, b, tol, what=""):
-    a = np.asarray(a.detach().numpy() if hasattr(a, "detach") else a, dtype=np.float64)
-    b = np.asarray(b.detach().numpy() if hasattr(b, "detach") else b, dtype=np.float64)
-    assert a.shape == b.shape, f"{what}: shape {a.shape} != {b.shape}"
-    err = np.max(np.abs(a - b) / (1.0 + np.abs(b))) if a.size else 0.0
-    assert err <= tol, f"{what}: max rel error {err:.3e} > {tol:.0e}"

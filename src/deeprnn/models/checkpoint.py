@@ -175,9 +175,15 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
     if p.is_dir():
         raise fail("is a directory, expected a .npz file")
     try:
-        with np.load(p, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
+        with open(p, "rb") as fh:  # our own handle, so a failed parse cannot leak it
+            z = np.load(fh, allow_pickle=False)
+            if not isinstance(z, np.lib.npyio.NpzFile):
+                raise fail("is a single .npy array, not a .npz checkpoint archive")
+            with z:
+                arrays = {k: z[k] for k in z.files}
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, zipfile.LargeZipFile) as e:
+        if isinstance(e, CheckpointError):
+            raise
         raise fail(f"not a readable .npz archive (corrupt or truncated?): {type(e).__name__}: {e}") from None
     if META_KEY not in arrays:
         raise fail(f"not a deeprnn checkpoint: no {META_KEY!r} entry (entries: {sorted(arrays)[:8]})")

@@ -111,7 +111,7 @@ def sample_text(model: RNNLanguageModel, vocab: Vocab, prime: str, length: int, 
     tokens = tokenize(prime, vocab.level, vocab.segmenter) if prime else []
     missing = list(dict.fromkeys(t for t in tokens if t not in vocab.stoi))
     if missing:
-        kind = "characters" if vocab.level == "char" else "words"
+        kind = ("character" if vocab.level == "char" else "word") + ("s" if len(missing) > 1 else "")
         shown = ", ".join(repr(t) for t in missing[:20]) + (" ..." if len(missing) > 20 else "")
         raise ValueError(f"the prime has {len(missing)} {kind} that are not in the model's vocabulary "
                          f"({len(vocab)} tokens): {shown}")

@@ -28,6 +28,7 @@ class Progress:
         self.log_every = log_every
         self.val_loss: float | None = None
         self._bar: Any = None
+        self._last: tuple[int, float, float] | None = None
         if quiet:
             return
         tqdm = None
@@ -44,6 +45,7 @@ class Progress:
         """Called after each optimiser step with the training loss and tokens/second."""
         if self.quiet:
             return
+        self._last = (iteration, loss, rate)
         ppl = math.exp(self.val_loss) if self.val_loss is not None and self.val_loss < 50 else None
         if self._bar is not None:
             self._bar.set_postfix_str(
@@ -59,6 +61,8 @@ class Progress:
         if not self.quiet:
             ppl = math.exp(val_loss) if val_loss < 50 else float("inf")
             self.write(f"iter {iteration}: val loss {val_loss:.4f} (perplexity {ppl:.2f})")
+            if self._bar is not None and self._last is not None:
+                self.update(*self._last)  # show the new val loss in the bar at once
 
     def write(self, message: str) -> None:
         if self.quiet:
