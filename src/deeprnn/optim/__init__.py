@@ -1,1 +1,15 @@
-"""deeprnn.optim"""
+"""deeprnn.optim: optimisers (SGD, Adagrad, RMSprop, Adam, AdamW) and learning-rate schedules.
+
+They follow ``torch.optim``'s update rules, signatures and state_dict layout, and update
+``p.data`` in place from ``p.grad.data``.
+"""
+
+from . import lr_scheduler as lr_scheduler
+from .adagrad import Adagrad as Adagrad
+from .adam import Adam as Adam
+from .adamw import AdamW as AdamW
+from .optimizer import Optimizer as Optimizer
+from .rmsprop import RMSprop as RMSprop
+from .sgd import SGD as SGD
+
+__all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "lr_scheduler"]

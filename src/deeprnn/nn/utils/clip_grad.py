@@ -71,8 +71,9 @@ def clip_grads_with_norm_(
         return
     tn = total_norm.data if isinstance(total_norm, Tensor) else np.asarray(total_norm)
     coef = np.minimum(float(max_norm) / (tn + 1e-6), 1.0)  # the total norm's dtype
-    for g in grads:
-        g.data *= coef.astype(g.data.dtype)
+    with np.errstate(invalid="ignore"):  # inf * 0 = nan, as in PyTorch
+        for g in grads:
+            g.data *= coef.astype(g.data.dtype)
 
 
 def clip_grad_norm_(
