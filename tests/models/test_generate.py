@@ -82,5 +82,5 @@ def test_chinese_word_level_prime_and_sample():
     model = _model(CHINESE, "word")
     text = sample_text(model, model.vocab, "孩子们", 20, generator=deeprnn.Generator(1))
     assert text.startswith("孩子们") and len(text) > len("孩子们")
-    with pytest.raises(ValueError, match="words that are not in"):
+    with pytest.raises(ValueError, match="1 word not in the model's vocabulary"):
         model.sample("电脑", 3)

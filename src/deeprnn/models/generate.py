@@ -113,7 +113,7 @@ def sample_text(model: RNNLanguageModel, vocab: Vocab, prime: str, length: int, 
     if missing:
         kind = ("character" if vocab.level == "char" else "word") + ("s" if len(missing) > 1 else "")
         shown = ", ".join(repr(t) for t in missing[:20]) + (" ..." if len(missing) > 20 else "")
-        raise ValueError(f"the prime has {len(missing)} {kind} that are not in the model's vocabulary "
+        raise ValueError(f"the prime has {len(missing)} {kind} not in the model's vocabulary "
                          f"({len(vocab)} tokens): {shown}")
     ids = vocab.encode(tokens, unknown="error")
     new = sample_ids(model, ids, length, temperature, top_k, greedy, generator, banned=vocab.unk_id)
