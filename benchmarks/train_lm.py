@@ -35,7 +35,9 @@ TARGET = 1.60
 def _parse() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--seconds", type=float, default=300.0, help="training budget per library")
-    p.add_argument("--text", default=None, help="text file (default: the embedded shakespeare corpus)")
+    p.add_argument(
+        "--text", default=None, help="text file (default: the embedded shakespeare corpus)"
+    )
     p.add_argument("--libs", default="deeprnn,torch", help="comma-separated: deeprnn, torch")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--hidden-size", type=int, default=256)
@@ -45,7 +47,9 @@ def _parse() -> argparse.Namespace:
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--grad-clip", type=float, default=5.0)
     p.add_argument("--val-fraction", type=float, default=0.1)
-    p.add_argument("--eval-every", type=float, default=20.0, help="seconds of training between evaluations")
+    p.add_argument(
+        "--eval-every", type=float, default=20.0, help="seconds of training between evaluations"
+    )
     p.add_argument("--seed", type=int, default=1337)
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "train_lm.json"))
     p.add_argument("--worker", help=argparse.SUPPRESS)
@@ -88,10 +92,20 @@ def _worker(lib: str, spec: dict) -> dict:
         if trained >= next_eval:
             t0 = time.perf_counter()
             vl = evaluate(val)
-            curve.append({"seconds": round(trained, 3), "iteration": iters, "val_loss": vl,
-                          "eval_seconds": round(time.perf_counter() - t0, 3)})
-            print(f"[{lib}] {trained:7.1f}s  iter {iters:6d}  val {vl:.4f}  "
-                  f"{tokens / max(trained, 1e-9):,.0f} chars/s", file=sys.stderr, flush=True)
+            curve.append(
+                {
+                    "seconds": round(trained, 3),
+                    "iteration": iters,
+                    "val_loss": vl,
+                    "eval_seconds": round(time.perf_counter() - t0, 3),
+                }
+            )
+            print(
+                f"[{lib}] {trained:7.1f}s  iter {iters:6d}  val {vl:.4f}  "
+                f"{tokens / max(trained, 1e-9):,.0f} chars/s",
+                file=sys.stderr,
+                flush=True,
+            )
             next_eval += every
             if trained >= budget:
                 break
@@ -106,8 +120,13 @@ def _worker(lib: str, spec: dict) -> dict:
             next_eval = trained  # one last evaluation at the end of the budget
     reached = next((c for c in curve if c["val_loss"] <= TARGET), None)
     return {
-        "library": lib, "iterations": iters, "train_seconds": trained, "chars": tokens,
-        "chars_per_sec": tokens / trained, "val_curve": curve, "final_val_loss": curve[-1]["val_loss"],
+        "library": lib,
+        "iterations": iters,
+        "train_seconds": trained,
+        "chars": tokens,
+        "chars_per_sec": tokens / trained,
+        "val_curve": curve,
+        "final_val_loss": curve[-1]["val_loss"],
         "best_val_loss": min(c["val_loss"] for c in curve),
         "seconds_to_target": None if reached is None else reached["seconds"],
         "train_loss_every_50": losses[::50],
@@ -121,7 +140,9 @@ def _deeprnn_fns(spec: dict, V: int, init: dict):
     from deeprnn.models import RNNLanguageModel
 
     F = deeprnn.nn.functional
-    model = RNNLanguageModel(V, spec["hidden_size"], spec["num_layers"], generator=deeprnn.Generator(0))
+    model = RNNLanguageModel(
+        V, spec["hidden_size"], spec["num_layers"], generator=deeprnn.Generator(0)
+    )
     model.load_state_dict({k: v.astype(np.float32) for k, v in init.items()})
     params = list(model.parameters())
     opt = deeprnn.optim.Adam(params, lr=spec["lr"])
@@ -145,7 +166,12 @@ def _deeprnn_fns(spec: dict, V: int, init: dict):
             for k in range(len(val)):
                 x, y = val.batch(k)
                 logits, h = model(x, h)
-                total += float(F.cross_entropy(logits.reshape(-1, V), deeprnn.Tensor(y.reshape(-1))).item()) * y.size
+                total += (
+                    float(
+                        F.cross_entropy(logits.reshape(-1, V), deeprnn.Tensor(y.reshape(-1))).item()
+                    )
+                    * y.size
+                )
                 n += y.size
         model.train()
         return total / n
@@ -179,7 +205,9 @@ def _torch_fns(spec: dict, V: int, init: dict):
     def step(x, y, reset):
         h = None if reset else state["h"]
         logits, h_n = model(torch.from_numpy(x), h)
-        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, V), torch.from_numpy(y.reshape(-1)))
+        loss = torch.nn.functional.cross_entropy(
+            logits.reshape(-1, V), torch.from_numpy(y.reshape(-1))
+        )
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, spec["grad_clip"])
@@ -194,8 +222,14 @@ def _torch_fns(spec: dict, V: int, init: dict):
             for k in range(len(val)):
                 x, y = val.batch(k)
                 logits, h = model(torch.from_numpy(x), h)
-                total += float(torch.nn.functional.cross_entropy(
-                    logits.reshape(-1, V), torch.from_numpy(y.reshape(-1)))) * y.size
+                total += (
+                    float(
+                        torch.nn.functional.cross_entropy(
+                            logits.reshape(-1, V), torch.from_numpy(y.reshape(-1))
+                        )
+                    )
+                    * y.size
+                )
                 n += y.size
         model.train()
         return total / n
@@ -206,8 +240,13 @@ def _torch_fns(spec: dict, V: int, init: dict):
 # ---- the driver ------------------------------------------------------------------------------
 def _thread_env(n: int) -> dict:
     env = dict(os.environ)
-    for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS",
-              "VECLIB_MAXIMUM_THREADS"):
+    for k in (
+        "OMP_NUM_THREADS",
+        "OPENBLAS_NUM_THREADS",
+        "MKL_NUM_THREADS",
+        "NUMEXPR_NUM_THREADS",
+        "VECLIB_MAXIMUM_THREADS",
+    ):
         env[k] = str(n)
     env["PYTHONPATH"] = str(ROOT / "src") + os.pathsep + env.get("PYTHONPATH", "")
     return env
@@ -237,12 +276,27 @@ def main() -> None:
     from deeprnn.models import RNNLanguageModel
 
     text = str(Path(args.text).resolve()) if args.text else None
-    spec = {k: getattr(args, k) for k in ("seconds", "threads", "hidden_size", "num_layers", "seq_len",
-                                          "batch_size", "lr", "grad_clip", "val_fraction", "eval_every", "seed")}
+    spec = {
+        k: getattr(args, k)
+        for k in (
+            "seconds",
+            "threads",
+            "hidden_size",
+            "num_layers",
+            "seq_len",
+            "batch_size",
+            "lr",
+            "grad_clip",
+            "val_fraction",
+            "eval_every",
+            "seed",
+        )
+    }
     spec["text"] = text
     vocab, train_ids, val_ids = _data(spec)
-    init_model = RNNLanguageModel(len(vocab), args.hidden_size, args.num_layers,
-                                  generator=deeprnn.Generator(args.seed))
+    init_model = RNNLanguageModel(
+        len(vocab), args.hidden_size, args.num_layers, generator=deeprnn.Generator(args.seed)
+    )
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         spec["init"] = str(Path(tmp) / "init.npz")
@@ -251,22 +305,38 @@ def main() -> None:
             spec["result"] = str(Path(tmp) / f"{lib}.json")
             spec_path = Path(tmp) / f"spec_{lib}.json"
             spec_path.write_text(json.dumps(spec))
-            print(f"== {lib}: {args.seconds:.0f} s of training on {args.threads} threads", file=sys.stderr)
-            subprocess.run([sys.executable, __file__, "--worker", lib, "--spec", str(spec_path)],
-                           env=_thread_env(args.threads), check=True)
+            print(
+                f"== {lib}: {args.seconds:.0f} s of training on {args.threads} threads",
+                file=sys.stderr,
+            )
+            subprocess.run(
+                [sys.executable, __file__, "--worker", lib, "--spec", str(spec_path)],
+                env=_thread_env(args.threads),
+                check=True,
+            )
             results[lib] = json.loads(Path(spec["result"]).read_text())
 
     import torch
 
     report = {
-        "benchmark": "train_lm", "issue": 3,
-        "config": {**{k: v for k, v in spec.items() if k not in ("init", "result")},
-                   "model": f"one-hot -> {args.num_layers}x{args.hidden_size} tanh RNN -> linear, Adam",
-                   "vocab_size": len(vocab), "train_chars": int(len(train_ids)), "val_chars": int(len(val_ids)),
-                   "text": text or "embedded shakespeare corpus"},
-        "machine": {"python": platform.python_version(), "numpy": np.__version__, "torch": torch.__version__,
-                    "cpu": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
-                    "load_average_at_end": os.getloadavg()},
+        "benchmark": "train_lm",
+        "issue": 3,
+        "config": {
+            **{k: v for k, v in spec.items() if k not in ("init", "result")},
+            "model": f"one-hot -> {args.num_layers}x{args.hidden_size} tanh RNN -> linear, Adam",
+            "vocab_size": len(vocab),
+            "train_chars": int(len(train_ids)),
+            "val_chars": int(len(val_ids)),
+            "text": text or "embedded shakespeare corpus",
+        },
+        "machine": {
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "torch": torch.__version__,
+            "cpu": platform.processor() or platform.machine(),
+            "cpus": os.cpu_count(),
+            "load_average_at_end": os.getloadavg(),
+        },
         "results": results,
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
@@ -274,8 +344,10 @@ def main() -> None:
 
     libs = list(results)
     times = sorted({c["seconds"] for r in results.values() for c in r["val_curve"]})
-    print(f"\nval loss (nats/char) vs training time, {args.threads} threads, "
-          f"{args.num_layers}x{args.hidden_size} tanh RNN, batch {args.batch_size}x{args.seq_len}")
+    print(
+        f"\nval loss (nats/char) vs training time, {args.threads} threads, "
+        f"{args.num_layers}x{args.hidden_size} tanh RNN, batch {args.batch_size}x{args.seq_len}"
+    )
     grid = [t for t in range(0, int(args.seconds) + 1, int(max(args.eval_every, 1)))]
     print("  seconds  " + "  ".join(f"{lib:>9}" for lib in libs))
     for t in grid if grid else times:
@@ -285,8 +357,10 @@ def main() -> None:
     for lib in libs:
         r = results[lib]
         reach = "never" if r["seconds_to_target"] is None else f"{r['seconds_to_target']:.0f} s"
-        print(f"  {lib:8} {r['chars_per_sec']:10,.0f} {r['iterations']:12d} {r['final_val_loss']:10.4f} "
-              f"{r['best_val_loss']:9.4f}  {reach}")
+        print(
+            f"  {lib:8} {r['chars_per_sec']:10,.0f} {r['iterations']:12d} {r['final_val_loss']:10.4f} "
+            f"{r['best_val_loss']:9.4f}  {reach}"
+        )
     if "deeprnn" in results and "torch" in results:
         a, b = results["deeprnn"], results["torch"]
         print(f"\n  deeprnn / torch throughput: {a['chars_per_sec'] / b['chars_per_sec']:.2f}x")

@@ -20,8 +20,23 @@ sys.path.insert(0, str(Path(__file__).parent / "models"))
 from _texts import CHINESE, ENGLISH  # noqa: E402
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
-SMALL = ["--hidden-size", "24", "--num-layers", "2", "--seq-len", "12", "--batch-size", "4",
-         "--eval-every", "10", "--eval-batches", "4", "--sample-every", "1000", "--quiet"]
+SMALL = [
+    "--hidden-size",
+    "24",
+    "--num-layers",
+    "2",
+    "--seq-len",
+    "12",
+    "--batch-size",
+    "4",
+    "--eval-every",
+    "10",
+    "--eval-batches",
+    "4",
+    "--sample-every",
+    "1000",
+    "--quiet",
+]
 
 
 @pytest.fixture
@@ -33,13 +48,21 @@ def english(tmp_path):
 
 def _run(*argv: str, timeout: float = 120) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": SRC, "PYTHONIOENCODING": "utf-8"}
-    return subprocess.run([sys.executable, "-m", "deeprnn", *argv], capture_output=True, text=True,
-                          encoding="utf-8", env=env, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "deeprnn", *argv],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=env,
+        timeout=timeout,
+    )
 
 
 def test_train_then_sample_end_to_end_subprocess(tmp_path, english):
     ck = tmp_path / "ck"
-    r = _run("train", str(english), *SMALL, "--iters", "60", "--checkpoint-dir", str(ck), "--seed", "3")
+    r = _run(
+        "train", str(english), *SMALL, "--iters", "60", "--checkpoint-dir", str(ck), "--seed", "3"
+    )
     assert r.returncode == 0, r.stderr
     assert "done: 60 iterations" in r.stdout
     meta = load_checkpoint(ck).meta
@@ -47,17 +70,53 @@ def test_train_then_sample_end_to_end_subprocess(tmp_path, english):
     losses = load_checkpoint(ck).arrays["history/train_loss"]
     assert losses[-10:].mean() < losses[:5].mean() - 0.5  # the loss falls
     assert (ck / "loss.png").exists() and (ck / "best.npz").exists()
-    s = _run("sample", "--checkpoint", str(ck), "--prime", "the ", "--length", "80", "--temperature", "0.8",
-             "--seed", "1")
+    s = _run(
+        "sample",
+        "--checkpoint",
+        str(ck),
+        "--prime",
+        "the ",
+        "--length",
+        "80",
+        "--temperature",
+        "0.8",
+        "--seed",
+        "1",
+    )
     assert s.returncode == 0, s.stderr
     assert s.stdout.startswith("the ") and len(s.stdout.rstrip("\n")) == 84
-    assert s.stdout == _run("sample", "--checkpoint", str(ck / "latest.npz"), "--prime", "the ", "--length",
-                            "80", "--temperature", "0.8", "--seed", "1").stdout  # same seed, same text
+    assert (
+        s.stdout
+        == _run(
+            "sample",
+            "--checkpoint",
+            str(ck / "latest.npz"),
+            "--prime",
+            "the ",
+            "--length",
+            "80",
+            "--temperature",
+            "0.8",
+            "--seed",
+            "1",
+        ).stdout
+    )  # same seed, same text
 
 
 def test_progress_output_has_loss_val_ppl_and_rate(tmp_path, english, capsys):
-    rc = main(["train", str(english), *[a for a in SMALL if a != "--quiet"], "--iters", "20",
-               "--sample-every", "10", "--checkpoint-dir", str(tmp_path / "ck")])
+    rc = main(
+        [
+            "train",
+            str(english),
+            *[a for a in SMALL if a != "--quiet"],
+            "--iters",
+            "20",
+            "--sample-every",
+            "10",
+            "--checkpoint-dir",
+            str(tmp_path / "ck"),
+        ]
+    )
     assert rc == 0
     err = capsys.readouterr().err
     for word in ("loss", "val", "ppl", "char/s", "sample at iteration 10"):
@@ -69,10 +128,41 @@ def test_chinese_cli_char_and_word(tmp_path, capsys):
     p.write_text(CHINESE, encoding="utf-8")
     for level in ("char", "word"):
         ck = tmp_path / level
-        assert main(["train", str(p), *SMALL, "--seq-len", "8", "--iters", "30", "--level", level,
-                     "--checkpoint-dir", str(ck)]) == 0
+        assert (
+            main(
+                [
+                    "train",
+                    str(p),
+                    *SMALL,
+                    "--seq-len",
+                    "8",
+                    "--iters",
+                    "30",
+                    "--level",
+                    level,
+                    "--checkpoint-dir",
+                    str(ck),
+                ]
+            )
+            == 0
+        )
         capsys.readouterr()
-        assert main(["sample", "--checkpoint", str(ck), "--prime", "老板", "--length", "20", "--seed", "1"]) == 0
+        assert (
+            main(
+                [
+                    "sample",
+                    "--checkpoint",
+                    str(ck),
+                    "--prime",
+                    "老板",
+                    "--length",
+                    "20",
+                    "--seed",
+                    "1",
+                ]
+            )
+            == 0
+        )
         out = capsys.readouterr().out
         assert out.startswith("老板") and any("\u4e00" <= c <= "\u9fff" for c in out[2:])
 
@@ -80,13 +170,32 @@ def test_chinese_cli_char_and_word(tmp_path, capsys):
 def test_gbk_file_with_encoding_option(tmp_path, capsys):
     p = tmp_path / "zh_gbk.txt"
     p.write_bytes(CHINESE.encode("gbk"))
-    assert main(["train", str(p), *SMALL, "--iters", "3", "--checkpoint-dir", str(tmp_path / "ck")]) == 1
+    assert (
+        main(["train", str(p), *SMALL, "--iters", "3", "--checkpoint-dir", str(tmp_path / "ck")])
+        == 1
+    )
     assert "cannot decode" in capsys.readouterr().err
-    assert main(["train", str(p), *SMALL, "--iters", "3", "--encoding", "gbk",
-                 "--checkpoint-dir", str(tmp_path / "ck")]) == 0
+    assert (
+        main(
+            [
+                "train",
+                str(p),
+                *SMALL,
+                "--iters",
+                "3",
+                "--encoding",
+                "gbk",
+                "--checkpoint-dir",
+                str(tmp_path / "ck"),
+            ]
+        )
+        == 0
+    )
 
 
-def test_keyboard_interrupt_saves_exits_130_and_resume_is_exact(tmp_path, english, monkeypatch, capsys):
+def test_keyboard_interrupt_saves_exits_130_and_resume_is_exact(
+    tmp_path, english, monkeypatch, capsys
+):
     import deeprnn.models.trainer as trainer_mod
 
     args = ["train", str(english), *SMALL, "--iters", "24", "--seed", "5"]
@@ -106,7 +215,9 @@ def test_keyboard_interrupt_saves_exits_130_and_resume_is_exact(tmp_path, englis
     assert "interrupted at iteration 20" in err and "--resume" in err
     monkeypatch.setattr(trainer_mod, "evaluate", real)
     assert load_checkpoint(tmp_path / "b").meta["iteration"] == 20
-    assert main(["train", "--resume", "--checkpoint-dir", str(tmp_path / "b"), "--quiet"]) == 0  # TEXT remembered
+    assert (
+        main(["train", "--resume", "--checkpoint-dir", str(tmp_path / "b"), "--quiet"]) == 0
+    )  # TEXT remembered
     a, b = load_checkpoint(tmp_path / "a"), load_checkpoint(tmp_path / "b")
     assert b.meta["iteration"] == 24
     for k, v in a.model_state().items():
@@ -116,9 +227,26 @@ def test_keyboard_interrupt_saves_exits_130_and_resume_is_exact(tmp_path, englis
 def test_real_sigint_saves_and_exits_130(tmp_path, english):
     ck = tmp_path / "ck"
     env = {**os.environ, "PYTHONPATH": SRC}
-    proc = subprocess.Popen([sys.executable, "-m", "deeprnn", "train", str(english), *SMALL, "--iters", "100000",
-                             "--checkpoint-every", "5", "--checkpoint-dir", str(ck)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "deeprnn",
+            "train",
+            str(english),
+            *SMALL,
+            "--iters",
+            "100000",
+            "--checkpoint-every",
+            "5",
+            "--checkpoint-dir",
+            str(ck),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.time() + 60
         while not (ck / "latest.npz").exists() and time.time() < deadline:
@@ -207,26 +335,31 @@ def test_prime_outside_vocabulary(tmp_path, english, capsys):
 def test_architecture_change_on_resume(tmp_path, english, capsys):
     ck = tmp_path / "ck"
     assert main(["train", str(english), *SMALL, "--iters", "2", "--checkpoint-dir", str(ck)]) == 0
-    err = _error(capsys, ["train", "--resume", "--checkpoint-dir", str(ck), "--hidden-size", "8", "--quiet"])
+    err = _error(
+        capsys, ["train", "--resume", "--checkpoint-dir", str(ck), "--hidden-size", "8", "--quiet"]
+    )
     assert "--hidden-size 8 differs" in err
 
 
-@pytest.mark.parametrize("argv,needle", [
-    (["train", "--hidden-size", "-3"], "--hidden-size"),
-    (["train", "--num-layers", "0"], "--num-layers"),
-    (["train", "--seq-len", "abc"], "--seq-len"),
-    (["train", "--lr", "0"], "--lr"),
-    (["train", "--lr", "-1e-3"], "--lr"),
-    (["train", "--val-fraction", "1"], "--val-fraction"),
-    (["train", "--val-fraction", "-0.1"], "--val-fraction"),
-    (["train", "--dropout", "1.5"], "--dropout"),
-    (["train", "--optimizer", "lbfgs"], "--optimizer"),
-    (["train", "--iters", "5", "--epochs", "1"], "not allowed with"),
-    (["sample", "--temperature", "0"], "--temperature"),
-    (["sample", "--temperature", "-1"], "--temperature"),
-    (["sample", "--top-k", "0"], "--top-k"),
-    (["sample", "--length", "-5"], "--length"),
-])
+@pytest.mark.parametrize(
+    "argv,needle",
+    [
+        (["train", "--hidden-size", "-3"], "--hidden-size"),
+        (["train", "--num-layers", "0"], "--num-layers"),
+        (["train", "--seq-len", "abc"], "--seq-len"),
+        (["train", "--lr", "0"], "--lr"),
+        (["train", "--lr", "-1e-3"], "--lr"),
+        (["train", "--val-fraction", "1"], "--val-fraction"),
+        (["train", "--val-fraction", "-0.1"], "--val-fraction"),
+        (["train", "--dropout", "1.5"], "--dropout"),
+        (["train", "--optimizer", "lbfgs"], "--optimizer"),
+        (["train", "--iters", "5", "--epochs", "1"], "not allowed with"),
+        (["sample", "--temperature", "0"], "--temperature"),
+        (["sample", "--temperature", "-1"], "--temperature"),
+        (["sample", "--top-k", "0"], "--top-k"),
+        (["sample", "--length", "-5"], "--length"),
+    ],
+)
 def test_nonsensical_options_exit_2(capsys, argv, needle):
     assert needle in _error(capsys, argv, code=2)
 

@@ -7,15 +7,33 @@ import torch
 
 
 class TorchLM(torch.nn.Module):
-    def __init__(self, vocab_size, hidden_size, num_layers, nonlinearity="tanh", embedding_dim=None,
-                 dtype=torch.float64, batch_first=False):
+    def __init__(
+        self,
+        vocab_size,
+        hidden_size,
+        num_layers,
+        nonlinearity="tanh",
+        embedding_dim=None,
+        dtype=torch.float64,
+        batch_first=False,
+    ):
         super().__init__()
         self.vocab_size = vocab_size
         self.batch_first = batch_first
-        self.embedding = None if embedding_dim is None else torch.nn.Embedding(vocab_size, embedding_dim, dtype=dtype)
+        self.embedding = (
+            None
+            if embedding_dim is None
+            else torch.nn.Embedding(vocab_size, embedding_dim, dtype=dtype)
+        )
         rnn_in = vocab_size if embedding_dim is None else embedding_dim
-        self.rnn = torch.nn.RNN(rnn_in, hidden_size, num_layers, nonlinearity=nonlinearity, dtype=dtype,
-                                batch_first=batch_first)
+        self.rnn = torch.nn.RNN(
+            rnn_in,
+            hidden_size,
+            num_layers,
+            nonlinearity=nonlinearity,
+            dtype=dtype,
+            batch_first=batch_first,
+        )
         self.head = torch.nn.Linear(hidden_size, vocab_size, dtype=dtype)
 
     def forward(self, ids, h=None):
@@ -30,9 +48,18 @@ class TorchLM(torch.nn.Module):
 def torch_twin(model, dtype=torch.float64) -> TorchLM:
     """A TorchLM with ``model``'s architecture and weights (cast to ``dtype``)."""
     c = model.config
-    twin = TorchLM(c.vocab_size, c.hidden_size, c.num_layers, c.nonlinearity, c.embedding_dim, dtype,
-                   batch_first=model.batch_first)
-    state = {k: torch.from_numpy(np.array(v.data, dtype=np.float64)).to(dtype)
-             for k, v in model.state_dict().items()}
+    twin = TorchLM(
+        c.vocab_size,
+        c.hidden_size,
+        c.num_layers,
+        c.nonlinearity,
+        c.embedding_dim,
+        dtype,
+        batch_first=model.batch_first,
+    )
+    state = {
+        k: torch.from_numpy(np.array(v.data, dtype=np.float64)).to(dtype)
+        for k, v in model.state_dict().items()
+    }
     twin.load_state_dict(state, strict=True)
     return twin

@@ -15,8 +15,11 @@ from deeprnn.models.checkpoint import flatten_state, unflatten_state
 
 
 def _write(path, value=1.0, meta=None):
-    return save_checkpoint(path, {"deeprnn_version": "x", "model_config": {}, "vocab": {}, "iteration": 3,
-                                  **(meta or {})}, {"model/w": np.full((2, 3), value)})
+    return save_checkpoint(
+        path,
+        {"deeprnn_version": "x", "model_config": {}, "vocab": {}, "iteration": 3, **(meta or {})},
+        {"model/w": np.full((2, 3), value)},
+    )
 
 
 def test_round_trip_without_pickle(tmp_path):
@@ -114,8 +117,10 @@ def test_missing_file_and_directory(tmp_path):
 
 
 def test_nested_state_round_trip():
-    state = {"state": {0: {"step": 3, "exp_avg": deeprnn.tensor([1.0, 2.0]), "m": np.arange(3)}},
-             "param_groups": [{"lr": 0.1, "betas": (0.9, 0.999), "params": [0], "flag": None}]}
+    state = {
+        "state": {0: {"step": 3, "exp_avg": deeprnn.tensor([1.0, 2.0]), "m": np.arange(3)}},
+        "param_groups": [{"lr": 0.1, "betas": (0.9, 0.999), "params": [0], "flag": None}],
+    }
     arrays: dict = {}
     js = json.loads(json.dumps(flatten_state(state, "optim", arrays)))
     back = unflatten_state(js, arrays)

@@ -19,6 +19,14 @@ from .generate import sample_ids as sample_ids
 from .generate import sample_text as sample_text
 
 __all__ = [
-    "CharRNN", "RNNLanguageModel", "Checkpoint", "CheckpointError", "load_checkpoint", "save_checkpoint",
-    "ModelConfig", "TrainConfig", "sample_ids", "sample_text",
+    "CharRNN",
+    "RNNLanguageModel",
+    "Checkpoint",
+    "CheckpointError",
+    "load_checkpoint",
+    "save_checkpoint",
+    "ModelConfig",
+    "TrainConfig",
+    "sample_ids",
+    "sample_text",
 ]

@@ -46,12 +46,22 @@ class RNNLanguageModel(Module):
     ``vocab`` (given here, assigned later, or passed to ``sample``).
     """
 
-    def __init__(self, vocab_size: int, hidden_size: int = 256, num_layers: int = 2,
-                 nonlinearity: str = "tanh", dropout: float = 0.0, embedding_dim: int | None = None,
-                 generator: Generator | None = None, batch_first: bool = False,
-                 vocab: Vocab | None = None, dtype: Any = None) -> None:
-        config = ModelConfig(vocab_size, hidden_size, num_layers, nonlinearity, float(dropout),
-                             embedding_dim).validate()
+    def __init__(
+        self,
+        vocab_size: int,
+        hidden_size: int = 256,
+        num_layers: int = 2,
+        nonlinearity: str = "tanh",
+        dropout: float = 0.0,
+        embedding_dim: int | None = None,
+        generator: Generator | None = None,
+        batch_first: bool = False,
+        vocab: Vocab | None = None,
+        dtype: Any = None,
+    ) -> None:
+        config = ModelConfig(
+            vocab_size, hidden_size, num_layers, nonlinearity, float(dropout), embedding_dim
+        ).validate()
         if vocab is not None and len(vocab) != vocab_size:
             raise ValueError(f"vocab has {len(vocab)} entries but vocab_size is {vocab_size}")
         super().__init__()
@@ -67,34 +77,63 @@ class RNNLanguageModel(Module):
             self.embedding = None
             rnn_in = vocab_size
         else:
-            self.embedding = Embedding(vocab_size, embedding_dim, dtype=self.dtype, generator=generator)
+            self.embedding = Embedding(
+                vocab_size, embedding_dim, dtype=self.dtype, generator=generator
+            )
             rnn_in = embedding_dim
-        self.rnn = RNN(rnn_in, hidden_size, num_layers, nonlinearity=nonlinearity,
-                       dropout=dropout if num_layers > 1 else 0.0, dtype=self.dtype, generator=generator)
+        self.rnn = RNN(
+            rnn_in,
+            hidden_size,
+            num_layers,
+            nonlinearity=nonlinearity,
+            dropout=dropout if num_layers > 1 else 0.0,
+            dtype=self.dtype,
+            generator=generator,
+        )
         self.drop = Dropout(dropout, generator=generator)
         self.head = Linear(hidden_size, vocab_size, dtype=self.dtype, generator=generator)
 
     @classmethod
-    def from_config(cls, config: ModelConfig, generator: Generator | None = None,
-                    vocab: Vocab | None = None, dtype: Any = None) -> RNNLanguageModel:
+    def from_config(
+        cls,
+        config: ModelConfig,
+        generator: Generator | None = None,
+        vocab: Vocab | None = None,
+        dtype: Any = None,
+    ) -> RNNLanguageModel:
         c = config.validate()
-        return cls(c.vocab_size, c.hidden_size, c.num_layers, c.nonlinearity, c.dropout,
-                   c.embedding_dim, generator=generator, vocab=vocab, dtype=dtype)
+        return cls(
+            c.vocab_size,
+            c.hidden_size,
+            c.num_layers,
+            c.nonlinearity,
+            c.dropout,
+            c.embedding_dim,
+            generator=generator,
+            vocab=vocab,
+            dtype=dtype,
+        )
 
     def init_hidden(self, batch_size: int) -> Tensor:
         """Zeros (L, N, H): the state at the start of a text."""
-        return Tensor._wrap(np.zeros((self.num_layers, batch_size, self.hidden_size), dtype=self.dtype))
+        return Tensor._wrap(
+            np.zeros((self.num_layers, batch_size, self.hidden_size), dtype=self.dtype)
+        )
 
     def _ids(self, ids: Any) -> np.ndarray:
         arr = ids.data if isinstance(ids, Tensor) else np.asarray(ids)
         if arr.ndim != 2:
-            raise ValueError(f"expected token ids of shape (T, N) (or (N, T) with batch_first), "
-                             f"got shape {arr.shape}")
+            raise ValueError(
+                f"expected token ids of shape (T, N) (or (N, T) with batch_first), "
+                f"got shape {arr.shape}"
+            )
         if not np.issubdtype(arr.dtype, np.integer):
             raise TypeError(f"expected integer token ids, got dtype {arr.dtype}")
         if arr.size and (arr.min() < 0 or arr.max() >= self.vocab_size):
-            raise IndexError(f"token ids must be in [0, {self.vocab_size}), got values in "
-                             f"[{arr.min()}, {arr.max()}]")
+            raise IndexError(
+                f"token ids must be in [0, {self.vocab_size}), got values in "
+                f"[{arr.min()}, {arr.max()}]"
+            )
         return arr.T if self.batch_first else arr  # (T, N)
 
     def forward(self, ids: Any, h: Tensor | None = None) -> tuple[Tensor, Tensor]:
@@ -102,12 +141,15 @@ class RNNLanguageModel(Module):
         x = self._ids(ids)  # (T, N) time-major
         T, N = x.shape
         if h is not None and tuple(h.shape) != (self.num_layers, N, self.hidden_size):
-            raise ValueError(f"expected hidden state of shape {(self.num_layers, N, self.hidden_size)}, "
-                             f"got {tuple(h.shape)}")
+            raise ValueError(
+                f"expected hidden state of shape {(self.num_layers, N, self.hidden_size)}, "
+                f"got {tuple(h.shape)}"
+            )
         if self.embedding is None:
             masks = self.rnn._dropout_masks(T, N, self.dtype)
-            out, h_n = onehot_rnn(np.ascontiguousarray(x), h, self.rnn._weight_groups(),
-                                  self.rnn.nonlinearity, masks)  # (T, N, H), (L, N, H)
+            out, h_n = onehot_rnn(
+                np.ascontiguousarray(x), h, self.rnn._weight_groups(), self.rnn.nonlinearity, masks
+            )  # (T, N, H), (L, N, H)
         else:
             emb = self.embedding(Tensor._wrap(np.ascontiguousarray(x)))  # (T, N, E)
             out, h_n = self.rnn(emb, h)  # (T, N, H)
@@ -116,8 +158,16 @@ class RNNLanguageModel(Module):
             logits = logits.transpose(0, 1)  # (N, T, V)
         return logits, h_n
 
-    def sample(self, prime: str, length: int, temperature: float = 1.0, top_k: int | None = None,
-               greedy: bool = False, seed: int | None = None, vocab: Vocab | None = None) -> str:
+    def sample(
+        self,
+        prime: str,
+        length: int,
+        temperature: float = 1.0,
+        top_k: int | None = None,
+        greedy: bool = False,
+        seed: int | None = None,
+        vocab: Vocab | None = None,
+    ) -> str:
         """Continue ``prime`` by ``length`` tokens; returns prime + continuation as text.
 
         ``temperature`` (> 0) divides the logits; ``top_k`` keeps the k most likely tokens;
@@ -128,8 +178,16 @@ class RNNLanguageModel(Module):
         v = vocab if vocab is not None else self.vocab
         if v is None:
             raise ValueError("sample() needs the vocabulary: pass vocab=... or set model.vocab")
-        return sample_text(self, v, prime, length, temperature=temperature, top_k=top_k, greedy=greedy,
-                           generator=None if seed is None else Generator(seed))
+        return sample_text(
+            self,
+            v,
+            prime,
+            length,
+            temperature=temperature,
+            top_k=top_k,
+            greedy=greedy,
+            generator=None if seed is None else Generator(seed),
+        )
 
     def extra_repr(self) -> str:
         return "one-hot input" if self.embedding is None else ""

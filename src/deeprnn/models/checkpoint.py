@@ -30,14 +30,28 @@ import numpy as np
 from ..autograd.tensor import Tensor
 
 __all__ = [
-    "FORMAT", "FORMAT_VERSION", "CheckpointError", "Checkpoint", "save_checkpoint", "load_checkpoint",
-    "resolve_checkpoint_path", "flatten_state", "unflatten_state",
+    "FORMAT",
+    "FORMAT_VERSION",
+    "CheckpointError",
+    "Checkpoint",
+    "save_checkpoint",
+    "load_checkpoint",
+    "resolve_checkpoint_path",
+    "flatten_state",
+    "unflatten_state",
 ]
 
 FORMAT = "deeprnn-lm-checkpoint"
 FORMAT_VERSION = 1
 META_KEY = "__meta__"
-REQUIRED_META = ("format", "format_version", "deeprnn_version", "model_config", "vocab", "iteration")
+REQUIRED_META = (
+    "format",
+    "format_version",
+    "deeprnn_version",
+    "model_config",
+    "vocab",
+    "iteration",
+)
 
 
 class CheckpointError(ValueError):
@@ -53,7 +67,7 @@ class Checkpoint:
     arrays: dict[str, np.ndarray]
 
     def model_state(self) -> dict[str, np.ndarray]:
-        return {k[len("model/"):]: v for k, v in self.arrays.items() if k.startswith("model/")}
+        return {k[len("model/") :]: v for k, v in self.arrays.items() if k.startswith("model/")}
 
 
 def resolve_checkpoint_path(path: str | os.PathLike[str]) -> Path:
@@ -82,10 +96,18 @@ def flatten_state(obj: Any, prefix: str, arrays: dict[str, np.ndarray]) -> Any:
         return obj.item()
     if isinstance(obj, dict):
         if all(isinstance(k, str) for k in obj):
-            return {"__dict__": {k: flatten_state(v, f"{prefix}/{k}", arrays) for k, v in obj.items()}}
-        return {"__items__": [[flatten_state(k, f"{prefix}/k{i}", arrays),
-                               flatten_state(v, f"{prefix}/{i}", arrays)]
-                              for i, (k, v) in enumerate(obj.items())]}
+            return {
+                "__dict__": {k: flatten_state(v, f"{prefix}/{k}", arrays) for k, v in obj.items()}
+            }
+        return {
+            "__items__": [
+                [
+                    flatten_state(k, f"{prefix}/k{i}", arrays),
+                    flatten_state(v, f"{prefix}/{i}", arrays),
+                ]
+                for i, (k, v) in enumerate(obj.items())
+            ]
+        }
     if isinstance(obj, tuple):
         return {"__tuple__": [flatten_state(v, f"{prefix}/{i}", arrays) for i, v in enumerate(obj)]}
     if isinstance(obj, list):
@@ -107,7 +129,9 @@ def unflatten_state(obj: Any, arrays: dict[str, np.ndarray]) -> Any:
         if "__tuple__" in obj:
             return tuple(unflatten_state(v, arrays) for v in obj["__tuple__"])
         if "__items__" in obj:
-            return {unflatten_state(k, arrays): unflatten_state(v, arrays) for k, v in obj["__items__"]}
+            return {
+                unflatten_state(k, arrays): unflatten_state(v, arrays) for k, v in obj["__items__"]
+            }
         if "__dict__" in obj:
             return {k: unflatten_state(v, arrays) for k, v in obj["__dict__"].items()}
         raise KeyError(f"untagged dict in a stored state: keys {sorted(obj)}")
@@ -119,7 +143,9 @@ def _write_npz(fh: Any, arrays: dict[str, np.ndarray]) -> None:
     np.savez(fh, **arrays)
 
 
-def save_checkpoint(path: str | os.PathLike[str], meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> Path:
+def save_checkpoint(
+    path: str | os.PathLike[str], meta: dict[str, Any], arrays: dict[str, np.ndarray]
+) -> Path:
     """Write ``meta`` (JSON-safe) and ``arrays`` to ``path`` atomically; returns the path.
 
     ``meta`` gets ``format`` and ``format_version`` filled in.  No object arrays allowed.
@@ -130,7 +156,9 @@ def save_checkpoint(path: str | os.PathLike[str], meta: dict[str, Any], arrays: 
     payload = dict(arrays)
     for k, a in payload.items():
         if not isinstance(a, np.ndarray) or a.dtype == object:
-            raise TypeError(f"checkpoint entry {k!r} must be a numeric ndarray, got {type(a).__name__}")
+            raise TypeError(
+                f"checkpoint entry {k!r} must be a numeric ndarray, got {type(a).__name__}"
+            )
     payload[META_KEY] = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -184,9 +212,13 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, zipfile.LargeZipFile) as e:
         if isinstance(e, CheckpointError):
             raise
-        raise fail(f"not a readable .npz archive (corrupt or truncated?): {type(e).__name__}: {e}") from None
+        raise fail(
+            f"not a readable .npz archive (corrupt or truncated?): {type(e).__name__}: {e}"
+        ) from None
     if META_KEY not in arrays:
-        raise fail(f"not a deeprnn checkpoint: no {META_KEY!r} entry (entries: {sorted(arrays)[:8]})")
+        raise fail(
+            f"not a deeprnn checkpoint: no {META_KEY!r} entry (entries: {sorted(arrays)[:8]})"
+        )
     raw = arrays.pop(META_KEY)
     try:
         meta = json.loads(raw.astype(np.uint8).tobytes().decode("utf-8"))
@@ -196,9 +228,11 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
         got = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
         raise fail(f"not a deeprnn language-model checkpoint (format {got!r}, expected {FORMAT!r})")
     if meta.get("format_version") != FORMAT_VERSION:
-        raise fail(f"checkpoint format version {meta.get('format_version')!r} is not supported by this "
-                   f"deeprnn (reads version {FORMAT_VERSION}); it was written by deeprnn "
-                   f"{meta.get('deeprnn_version', '?')}")
+        raise fail(
+            f"checkpoint format version {meta.get('format_version')!r} is not supported by this "
+            f"deeprnn (reads version {FORMAT_VERSION}); it was written by deeprnn "
+            f"{meta.get('deeprnn_version', '?')}"
+        )
     missing = [k for k in REQUIRED_META if k not in meta]
     if missing:
         raise fail(f"metadata lacks {missing}")

@@ -31,15 +31,26 @@ def check_sampling(length: int, temperature: float, top_k: int | None) -> None:
     """Raise ValueError for a nonsensical length, temperature or top_k."""
     if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or length < 0:
         raise ValueError(f"length must be a non-negative integer, got {length!r}")
-    if not isinstance(temperature, (int, float)) or not np.isfinite(temperature) or temperature <= 0:
+    if (
+        not isinstance(temperature, (int, float))
+        or not np.isfinite(temperature)
+        or temperature <= 0
+    ):
         raise ValueError(f"temperature must be a number > 0, got {temperature!r}")
-    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer))
-                              or top_k < 1):
+    if top_k is not None and (
+        isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or top_k < 1
+    ):
         raise ValueError(f"top_k must be a positive integer, got {top_k!r}")
 
 
-def next_token(logits: np.ndarray, temperature: float, top_k: int | None, greedy: bool,
-               rng: np.random.Generator, banned: int | None = None) -> int:
+def next_token(
+    logits: np.ndarray,
+    temperature: float,
+    top_k: int | None,
+    greedy: bool,
+    rng: np.random.Generator,
+    banned: int | None = None,
+) -> int:
     """Pick a token id from logits (V,) as described in the module docstring."""
     z = logits.astype(np.float64)  # (V,)
     if banned is not None and z.shape[0] > 1:
@@ -57,9 +68,16 @@ def next_token(logits: np.ndarray, temperature: float, top_k: int | None, greedy
     return int(min(np.searchsorted(cdf, u, side="right"), z.shape[0] - 1))
 
 
-def sample_ids(model: RNNLanguageModel, prime_ids: np.ndarray, length: int, temperature: float = 1.0,
-               top_k: int | None = None, greedy: bool = False, generator: Generator | None = None,
-               banned: int | None = None) -> np.ndarray:
+def sample_ids(
+    model: RNNLanguageModel,
+    prime_ids: np.ndarray,
+    length: int,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    greedy: bool = False,
+    generator: Generator | None = None,
+    banned: int | None = None,
+) -> np.ndarray:
     """Feed ``prime_ids`` (P,) then draw ``length`` more ids; returns the (length,) new ids.
 
     With an empty prime the first token is drawn uniformly from the vocabulary (and counts
@@ -99,8 +117,16 @@ def _step(model: RNNLanguageModel, ids: np.ndarray, h, batch_first: bool):
     return last, h
 
 
-def sample_text(model: RNNLanguageModel, vocab: Vocab, prime: str, length: int, temperature: float = 1.0,
-                top_k: int | None = None, greedy: bool = False, generator: Generator | None = None) -> str:
+def sample_text(
+    model: RNNLanguageModel,
+    vocab: Vocab,
+    prime: str,
+    length: int,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    greedy: bool = False,
+    generator: Generator | None = None,
+) -> str:
     """Continue the text ``prime`` by ``length`` tokens; returns prime + continuation.
 
     Raises ValueError listing the prime's characters (or words) outside the vocabulary.
@@ -111,10 +137,14 @@ def sample_text(model: RNNLanguageModel, vocab: Vocab, prime: str, length: int, 
     tokens = tokenize(prime, vocab.level, vocab.segmenter) if prime else []
     missing = list(dict.fromkeys(t for t in tokens if t not in vocab.stoi))
     if missing:
-        kind = ("character" if vocab.level == "char" else "word") + ("s" if len(missing) > 1 else "")
+        kind = ("character" if vocab.level == "char" else "word") + (
+            "s" if len(missing) > 1 else ""
+        )
         shown = ", ".join(repr(t) for t in missing[:20]) + (" ..." if len(missing) > 20 else "")
-        raise ValueError(f"the prime has {len(missing)} {kind} not in the model's vocabulary "
-                         f"({len(vocab)} tokens): {shown}")
+        raise ValueError(
+            f"the prime has {len(missing)} {kind} not in the model's vocabulary "
+            f"({len(vocab)} tokens): {shown}"
+        )
     ids = vocab.encode(tokens, unknown="error")
     new = sample_ids(model, ids, length, temperature, top_k, greedy, generator, banned=vocab.unk_id)
     return prime + vocab.decode_text(new)

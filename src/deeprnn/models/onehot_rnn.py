@@ -86,8 +86,14 @@ def onehot_rnn(
         x1 = y0 if dropout_masks is None else y0 * dropout_masks[0]  # (T, N, H)
         upper_w = [tuple(None if w is None else w.data for w in g) for g in weights[1:]]
         out, h_up, upper_cache = rnn_forward(
-            x1, h0[1:], upper_w, nonlinearity, L - 1, False,
-            dropout_masks=None if dropout_masks is None else dropout_masks[1:], need_cache=need,
+            x1,
+            h0[1:],
+            upper_w,
+            nonlinearity,
+            L - 1,
+            False,
+            dropout_masks=None if dropout_masks is None else dropout_masks[1:],
+            need_cache=need,
         )
         h_n[1:] = h_up
     else:
@@ -117,8 +123,12 @@ def onehot_rnn(
         dw_hh0 = np.matmul(d_a[1:].reshape((T - 1) * N, H).T, y0[:-1].reshape((T - 1) * N, H))
         dw_hh0 += np.matmul(d_a[0].T, h0[0])  # (H, H)
         db = d_a_flat.sum(axis=0) if bias0 is not None else None
-        g0 = [dw_ih0, dw_hh0, db if b_ih0 is not None else None,
-              (db.copy() if b_ih0 is not None else db) if b_hh0 is not None else None]
+        g0 = [
+            dw_ih0,
+            dw_hh0,
+            db if b_ih0 is not None else None,
+            (db.copy() if b_ih0 is not None else db) if b_hh0 is not None else None,
+        ]
         grads: list[np.ndarray | None] = [None if hx is None else dh0]
         grads.extend(g for w, g in zip(weights[0], g0) if w is not None)
         grads.extend(grads_upper)

@@ -22,8 +22,14 @@ def matplotlib_available() -> bool:
     return True
 
 
-def plot_loss_curve(path: str | os.PathLike[str], train_iter: Sequence[int], train_loss: Sequence[float],
-                    val_iter: Sequence[int], val_loss: Sequence[float], title: str = "") -> Path:
+def plot_loss_curve(
+    path: str | os.PathLike[str],
+    train_iter: Sequence[int],
+    train_loss: Sequence[float],
+    val_iter: Sequence[int],
+    val_loss: Sequence[float],
+    title: str = "",
+) -> Path:
     """Draw train (thin) and validation (dots) loss in nats per token vs iteration to ``path``."""
     import matplotlib
 

@@ -19,8 +19,16 @@ class Progress:
     ``quiet=True`` prints nothing.  ``unit`` is "char" or "tok" for the throughput.
     """
 
-    def __init__(self, total: int, initial: int = 0, quiet: bool = False, unit: str = "char",
-                 stream: TextIO | None = None, use_tqdm: bool | None = None, log_every: int = 100) -> None:
+    def __init__(
+        self,
+        total: int,
+        initial: int = 0,
+        quiet: bool = False,
+        unit: str = "char",
+        stream: TextIO | None = None,
+        use_tqdm: bool | None = None,
+        log_every: int = 100,
+    ) -> None:
         self.quiet = quiet
         self.unit = unit
         self.stream = stream if stream is not None else sys.stderr
@@ -38,8 +46,14 @@ class Progress:
             except ImportError:
                 tqdm = None
         if tqdm is not None:
-            self._bar = tqdm(total=total, initial=initial, file=self.stream, dynamic_ncols=True,
-                             unit="it", smoothing=0.1)
+            self._bar = tqdm(
+                total=total,
+                initial=initial,
+                file=self.stream,
+                dynamic_ncols=True,
+                unit="it",
+                smoothing=0.1,
+            )
 
     def update(self, iteration: int, loss: float, rate: float) -> None:
         """Called after each optimiser step with the training loss and tokens/second."""
@@ -50,11 +64,14 @@ class Progress:
         if self._bar is not None:
             self._bar.set_postfix_str(
                 f"loss {loss:.4f} val {_fmt(self.val_loss)} ppl {_fmt(ppl, '.2f')} {rate:,.0f} {self.unit}/s",
-                refresh=False)
+                refresh=False,
+            )
             self._bar.update(iteration - self._bar.n)
         elif iteration % self.log_every == 0 or iteration == self.total:
-            self.write(f"iter {iteration}/{self.total}  loss {loss:.4f}  val {_fmt(self.val_loss)}  "
-                       f"ppl {_fmt(ppl, '.2f')}  {rate:,.0f} {self.unit}/s")
+            self.write(
+                f"iter {iteration}/{self.total}  loss {loss:.4f}  val {_fmt(self.val_loss)}  "
+                f"ppl {_fmt(ppl, '.2f')}  {rate:,.0f} {self.unit}/s"
+            )
 
     def set_val(self, iteration: int, val_loss: float) -> None:
         self.val_loss = val_loss

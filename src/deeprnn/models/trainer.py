@@ -41,8 +41,15 @@ from .generate import sample_ids
 from .progress import Progress
 from .state import History, restore_training_state, save_training_state
 
-__all__ = ["train", "evaluate", "TrainResult", "TrainingInterrupted", "NonFiniteLossError",
-           "build_optimizer", "History"]
+__all__ = [
+    "train",
+    "evaluate",
+    "TrainResult",
+    "TrainingInterrupted",
+    "NonFiniteLossError",
+    "build_optimizer",
+    "History",
+]
 
 
 class TrainingInterrupted(KeyboardInterrupt):
@@ -89,8 +96,13 @@ def build_optimizer(name: str, params: list, lr: float, weight_decay: float = 0.
     raise ValueError(f"unknown optimizer {name!r}")
 
 
-def evaluate(model: RNNLanguageModel, ids: np.ndarray, seq_len: int, batch_size: int,
-             max_batches: int | None = None) -> float | None:
+def evaluate(
+    model: RNNLanguageModel,
+    ids: np.ndarray,
+    seq_len: int,
+    batch_size: int,
+    max_batches: int | None = None,
+) -> float | None:
     """Mean loss (nats/token) over contiguous batches of ``ids``, state carried, no dropout.
 
     The batch geometry shrinks to fit a short validation tail; None if it has < 2 tokens.
@@ -122,9 +134,11 @@ def evaluate(model: RNNLanguageModel, ids: np.ndarray, seq_len: int, batch_size:
 def _fit_batch_size(n_train: int, batch_size: int, seq_len: int) -> int:
     """The largest batch size <= batch_size whose streams each hold one sequence."""
     if n_train < seq_len + 1:
-        raise DataError(f"the training text has {n_train} tokens, fewer than one sequence of "
-                        f"seq_len={seq_len} plus its shifted target ({seq_len + 1}); use a longer "
-                        f"text or a smaller --seq-len")
+        raise DataError(
+            f"the training text has {n_train} tokens, fewer than one sequence of "
+            f"seq_len={seq_len} plus its shifted target ({seq_len + 1}); use a longer "
+            f"text or a smaller --seq-len"
+        )
     return min(batch_size, (n_train - 1) // seq_len)
 
 
@@ -151,10 +165,17 @@ class _Run:
     last_saved_iteration: int | None = None
 
 
-def train(config: TrainConfig, text: str, *, resume: bool | str | Path = False,
-          source: dict[str, Any] | None = None, quiet: bool = False,
-          callback: Callable[[int, dict[str, Any]], None] | None = None,
-          graceful_sigint: bool = False, progress_stream: Any = None) -> TrainResult:
+def train(
+    config: TrainConfig,
+    text: str,
+    *,
+    resume: bool | str | Path = False,
+    source: dict[str, Any] | None = None,
+    quiet: bool = False,
+    callback: Callable[[int, dict[str, Any]], None] | None = None,
+    graceful_sigint: bool = False,
+    progress_stream: Any = None,
+) -> TrainResult:
     """Train a language model on ``text``; see the module docstring.
 
     Args:
@@ -185,9 +206,13 @@ def train(config: TrainConfig, text: str, *, resume: bool | str | Path = False,
             vocab = Vocab.from_dict(ckpt.meta["vocab"])
             model_cfg = ModelConfig.from_dict(ckpt.meta["model_config"])
         except (DataError, ValueError, TypeError) as e:
-            raise CheckpointError(f"checkpoint {str(ckpt.path)!r}: invalid vocabulary or model config: {e}") from None
+            raise CheckpointError(
+                f"checkpoint {str(ckpt.path)!r}: invalid vocabulary or model config: {e}"
+            ) from None
         if vocab.level != config.level:
-            raise ValueError(f"the checkpoint was trained at level {vocab.level!r}, not {config.level!r}")
+            raise ValueError(
+                f"the checkpoint was trained at level {vocab.level!r}, not {config.level!r}"
+            )
     else:
         vocab = Vocab.from_text(text, config.level)
         model_cfg = replace(config.model, vocab_size=len(vocab))
@@ -198,18 +223,39 @@ def train(config: TrainConfig, text: str, *, resume: bool | str | Path = False,
     config = replace(config, model=model_cfg, batch_size=batch_size)
     gen, sample_gen = Generator(config.seed), Generator(config.seed + 1)
     model = RNNLanguageModel.from_config(model_cfg, generator=gen, vocab=vocab, dtype=config.dtype)
-    optimizer = build_optimizer(config.optimizer, list(model.parameters()), config.lr, config.weight_decay)
-    scheduler = optim.lr_scheduler.StepLR(optimizer, step_size=config.lr_decay_every, gamma=config.lr_decay)
-    run = _Run(config, model, optimizer, scheduler, gen, sample_gen,
-               BPTTBatches(train_ids, batch_size, config.seq_len), vocab, source or {"kind": "text"})
+    optimizer = build_optimizer(
+        config.optimizer, list(model.parameters()), config.lr, config.weight_decay
+    )
+    scheduler = optim.lr_scheduler.StepLR(
+        optimizer, step_size=config.lr_decay_every, gamma=config.lr_decay
+    )
+    run = _Run(
+        config,
+        model,
+        optimizer,
+        scheduler,
+        gen,
+        sample_gen,
+        BPTTBatches(train_ids, batch_size, config.seq_len),
+        vocab,
+        source or {"kind": "text"},
+    )
     if ckpt is not None:
         restore_training_state(run, ckpt)
     total = config.iters if config.iters is not None else (config.epochs or 1) * len(run.batches)
-    progress = Progress(total, run.iteration, quiet, "char" if config.level == "char" else "tok",
-                        stream=progress_stream, log_every=max(1, min(100, config.eval_every)))
+    progress = Progress(
+        total,
+        run.iteration,
+        quiet,
+        "char" if config.level == "char" else "tok",
+        stream=progress_stream,
+        log_every=max(1, min(100, config.eval_every)),
+    )
     if batch_size < requested_batch:
-        progress.write(f"note: the training text holds {len(train_ids)} tokens, too few for {requested_batch} "
-                       f"streams of {config.seq_len}; using batch size {batch_size}")
+        progress.write(
+            f"note: the training text holds {len(train_ids)} tokens, too few for {requested_batch} "
+            f"streams of {config.seq_len}; using batch size {batch_size}"
+        )
     try:
         _loop(run, total, train_ids, val_ids, progress, callback, graceful_sigint)
     finally:
@@ -218,8 +264,15 @@ def train(config: TrainConfig, text: str, *, resume: bool | str | Path = False,
     return TrainResult(model, run.history, run.iteration, run.last_saved, run.elapsed, rate)
 
 
-def _loop(run: _Run, total: int, train_ids: np.ndarray, val_ids: np.ndarray, progress: Progress,
-          callback: Callable[[int, dict[str, Any]], None] | None, graceful_sigint: bool) -> None:
+def _loop(
+    run: _Run,
+    total: int,
+    train_ids: np.ndarray,
+    val_ids: np.ndarray,
+    progress: Progress,
+    callback: Callable[[int, dict[str, Any]], None] | None,
+    graceful_sigint: bool,
+) -> None:
     c = run.config
     model, optimizer, scheduler = run.model, run.optimizer, run.scheduler
     params = list(model.parameters())
@@ -229,17 +282,23 @@ def _loop(run: _Run, total: int, train_ids: np.ndarray, val_ids: np.ndarray, pro
     stop = {"requested": False}
     old_handler = None
     if graceful_sigint and threading.current_thread() is threading.main_thread():
+
         def on_sigint(signum: int, frame: Any) -> None:
             stop["requested"] = True
             signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl-C aborts
-            progress.write("Ctrl-C: stopping after this iteration and saving (Ctrl-C again to abort)")
+            progress.write(
+                "Ctrl-C: stopping after this iteration and saving (Ctrl-C again to abort)"
+            )
+
         old_handler = signal.signal(signal.SIGINT, on_sigint)
 
     def save(reason: str) -> None:
         if ckpt_dir is None:
             return
         if not all(np.isfinite(p.data).all() for p in params):
-            progress.write(f"not saving at iteration {run.iteration} ({reason}): parameters are not finite")
+            progress.write(
+                f"not saving at iteration {run.iteration} ({reason}): parameters are not finite"
+            )
             return
         save_training_state(run, ckpt_dir / "latest.npz", progress)
 
@@ -288,28 +347,53 @@ def _loop(run: _Run, total: int, train_ids: np.ndarray, val_ids: np.ndarray, pro
                     if ckpt_dir is not None:
                         save_training_state(run, ckpt_dir / "best.npz", None)
             if it % c.sample_every == 0 and not progress.quiet:
-                new = sample_ids(model, prime_id, c.sample_length, c.sample_temperature, None, False,
-                                 run.sample_gen, banned=run.vocab.unk_id)
+                new = sample_ids(
+                    model,
+                    prime_id,
+                    c.sample_length,
+                    c.sample_temperature,
+                    None,
+                    False,
+                    run.sample_gen,
+                    banned=run.vocab.unk_id,
+                )
                 text = run.vocab.decode_text(np.concatenate([prime_id, new]))
                 progress.write(f"---- sample at iteration {it} ----\n{text}\n----")
             if it % c.checkpoint_every == 0 or it == total:
                 save("periodic")
             if callback is not None:
-                callback(it, {"loss": loss_value, "val_loss": val, "grad_norm": norm,
-                              "lr": optimizer.param_groups[0]["lr"]})
+                callback(
+                    it,
+                    {
+                        "loss": loss_value,
+                        "val_loss": val,
+                        "grad_norm": norm,
+                        "lr": optimizer.param_groups[0]["lr"],
+                    },
+                )
     except KeyboardInterrupt:
         if phase == "update":
-            raise TrainingInterrupted(run.iteration, None, (
-                f"interrupted in the middle of an optimiser update at iteration {run.iteration}; "
-                f"nothing saved, the last checkpoint is {_last(run)}")) from None
+            raise TrainingInterrupted(
+                run.iteration,
+                None,
+                (
+                    f"interrupted in the middle of an optimiser update at iteration {run.iteration}; "
+                    f"nothing saved, the last checkpoint is {_last(run)}"
+                ),
+            ) from None
         if phase == "compute":  # undo the half-done iteration: back to the end of the last one
             run.batches.load_state_dict(snapshot[0])
             run.gen.set_state(snapshot[1])
             run.hidden = snapshot[2]
         save("interrupted")
-        where = f"saved to {str(run.last_saved)!r}" if run.last_saved else "no checkpoint directory, nothing saved"
-        raise TrainingInterrupted(run.iteration, run.last_saved,
-                                  f"interrupted at iteration {run.iteration}: {where}") from None
+        where = (
+            f"saved to {str(run.last_saved)!r}"
+            if run.last_saved
+            else "no checkpoint directory, nothing saved"
+        )
+        raise TrainingInterrupted(
+            run.iteration, run.last_saved, f"interrupted at iteration {run.iteration}: {where}"
+        ) from None
     finally:
         if old_handler is not None:
             signal.signal(signal.SIGINT, old_handler)
@@ -323,7 +407,12 @@ def _last(run: _Run) -> str:
 
 def _non_finite(run: _Run, what: str, value: float) -> None:
     lr = run.optimizer.param_groups[0]["lr"]
-    raise NonFiniteLossError(run.iteration + 1, run.last_saved, (
-        f"the {what} became {value} at iteration {run.iteration + 1}; training stopped without saving "
-        f"this state. Last good checkpoint: {_last(run)}. Try a lower --lr (now {lr:g}) or a "
-        f"--grad-clip"))
+    raise NonFiniteLossError(
+        run.iteration + 1,
+        run.last_saved,
+        (
+            f"the {what} became {value} at iteration {run.iteration + 1}; training stopped without saving "
+            f"this state. Last good checkpoint: {_last(run)}. Try a lower --lr (now {lr:g}) or a "
+            f"--grad-clip"
+        ),
+    )
