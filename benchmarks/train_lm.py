@@ -98,6 +98,7 @@ def _worker(lib: str, spec: dict) -> dict:
                     "iteration": iters,
                     "val_loss": vl,
                     "eval_seconds": round(time.perf_counter() - t0, 3),
+                    "load_average_1min": os.getloadavg()[0],
                 }
             )
             print(
