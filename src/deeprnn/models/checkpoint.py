@@ -1,0 +1,239 @@
+"""Checkpoints: one NumPy ``.npz`` file, no pickle, written atomically, validated on load.
+
+Layout of the archive (every entry a plain array; ``np.load(..., allow_pickle=False)`` reads it):
+
+    __meta__            uint8 (B,)  UTF-8 JSON: format name and version, deeprnn version,
+                                    model and train config, vocab, optimiser/scheduler state
+                                    (non-array part), RNG states, data position, iteration,
+                                    loss history
+    model/<name>        the model's state dict (``rnn.weight_ih_l0``, ``head.weight``, ...)
+    optim/<path>        the optimiser's arrays (Adam's moments, ...), referenced from the JSON
+    hidden              (L, N, H) the hidden state carried into the next training batch
+
+Saving writes a temporary file in the target directory, flushes and fsyncs it, then
+``os.replace``s it over the target: a reader sees the old file or the new one, never half
+of one, whatever happens mid-write (crash, Ctrl-C, full disk).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..autograd.tensor import Tensor
+
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "CheckpointError",
+    "Checkpoint",
+    "save_checkpoint",
+    "load_checkpoint",
+    "resolve_checkpoint_path",
+    "flatten_state",
+    "unflatten_state",
+]
+
+FORMAT = "deeprnn-lm-checkpoint"
+FORMAT_VERSION = 1
+META_KEY = "__meta__"
+REQUIRED_META = (
+    "format",
+    "format_version",
+    "deeprnn_version",
+    "model_config",
+    "vocab",
+    "iteration",
+)
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be used; the message names the file and what is wrong."""
+
+
+@dataclass
+class Checkpoint:
+    """A loaded checkpoint: its JSON metadata and its arrays, keyed as in the archive."""
+
+    path: Path
+    meta: dict[str, Any]
+    arrays: dict[str, np.ndarray]
+
+    def model_state(self) -> dict[str, np.ndarray]:
+        return {k[len("model/") :]: v for k, v in self.arrays.items() if k.startswith("model/")}
+
+
+def resolve_checkpoint_path(path: str | os.PathLike[str]) -> Path:
+    """A directory means its ``latest.npz``; a file is itself."""
+    p = Path(path)
+    if p.is_dir():
+        return p / "latest.npz"
+    return p
+
+
+# ---- nested states (optimiser, scheduler) <-> JSON + arrays ----------------------------------
+def flatten_state(obj: Any, prefix: str, arrays: dict[str, np.ndarray]) -> Any:
+    """Turn a nested state (dicts, lists, tuples, numbers, arrays, Tensors) into JSON-safe data.
+
+    Arrays go into ``arrays`` under ``prefix/<path>`` and are replaced by a reference; tuples,
+    Tensors and dicts with non-string keys are tagged so ``unflatten_state`` restores them.
+    """
+    if isinstance(obj, Tensor):
+        key = f"{prefix}"
+        arrays[key] = np.array(obj.data, copy=True)
+        return {"__tensor__": key}
+    if isinstance(obj, np.ndarray):
+        arrays[prefix] = np.array(obj, copy=True)
+        return {"__array__": prefix}
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, dict):
+        if all(isinstance(k, str) for k in obj):
+            return {
+                "__dict__": {k: flatten_state(v, f"{prefix}/{k}", arrays) for k, v in obj.items()}
+            }
+        return {
+            "__items__": [
+                [
+                    flatten_state(k, f"{prefix}/k{i}", arrays),
+                    flatten_state(v, f"{prefix}/{i}", arrays),
+                ]
+                for i, (k, v) in enumerate(obj.items())
+            ]
+        }
+    if isinstance(obj, tuple):
+        return {"__tuple__": [flatten_state(v, f"{prefix}/{i}", arrays) for i, v in enumerate(obj)]}
+    if isinstance(obj, list):
+        return [flatten_state(v, f"{prefix}/{i}", arrays) for i, v in enumerate(obj)]
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    raise TypeError(f"cannot store a {type(obj).__name__} in a checkpoint (at {prefix})")
+
+
+def unflatten_state(obj: Any, arrays: dict[str, np.ndarray]) -> Any:
+    """Inverse of :func:`flatten_state`."""
+    if isinstance(obj, list):
+        return [unflatten_state(v, arrays) for v in obj]
+    if isinstance(obj, dict):
+        if "__tensor__" in obj:
+            return Tensor._wrap(np.array(arrays[obj["__tensor__"]], copy=True))
+        if "__array__" in obj:
+            return np.array(arrays[obj["__array__"]], copy=True)
+        if "__tuple__" in obj:
+            return tuple(unflatten_state(v, arrays) for v in obj["__tuple__"])
+        if "__items__" in obj:
+            return {
+                unflatten_state(k, arrays): unflatten_state(v, arrays) for k, v in obj["__items__"]
+            }
+        if "__dict__" in obj:
+            return {k: unflatten_state(v, arrays) for k, v in obj["__dict__"].items()}
+        raise KeyError(f"untagged dict in a stored state: keys {sorted(obj)}")
+    return obj
+
+
+# ---- save ----------------------------------------------------------------------------------
+def _write_npz(fh: Any, arrays: dict[str, np.ndarray]) -> None:
+    np.savez(fh, **arrays)
+
+
+def save_checkpoint(
+    path: str | os.PathLike[str], meta: dict[str, Any], arrays: dict[str, np.ndarray]
+) -> Path:
+    """Write ``meta`` (JSON-safe) and ``arrays`` to ``path`` atomically; returns the path.
+
+    ``meta`` gets ``format`` and ``format_version`` filled in.  No object arrays allowed.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    meta = {"format": FORMAT, "format_version": FORMAT_VERSION, **meta}
+    payload = dict(arrays)
+    for k, a in payload.items():
+        if not isinstance(a, np.ndarray) or a.dtype == object:
+            raise TypeError(
+                f"checkpoint entry {k!r} must be a numeric ndarray, got {type(a).__name__}"
+            )
+    payload[META_KEY] = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            _write_npz(fh, payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    try:  # make the rename itself durable (best effort: not every platform can open a dir)
+        dfd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+    except OSError:
+        pass
+    return path
+
+
+# ---- load ----------------------------------------------------------------------------------
+def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
+    """Read and validate a checkpoint (a ``.npz`` file or a directory holding ``latest.npz``).
+
+    Raises:
+        CheckpointError: missing file, not a deeprnn checkpoint, corrupt or truncated
+            archive, other format version, or inconsistent contents.
+    """
+    p = resolve_checkpoint_path(path)
+
+    def fail(what: str) -> CheckpointError:
+        return CheckpointError(f"checkpoint {str(p)!r}: {what}")
+
+    if not p.exists():
+        where = f" (no latest.npz in directory {str(path)!r})" if Path(path).is_dir() else ""
+        raise fail(f"file not found{where}")
+    if p.is_dir():
+        raise fail("is a directory, expected a .npz file")
+    try:
+        with open(p, "rb") as fh:  # our own handle, so a failed parse cannot leak it
+            z = np.load(fh, allow_pickle=False)
+            if not isinstance(z, np.lib.npyio.NpzFile):
+                raise fail("is a single .npy array, not a .npz checkpoint archive")
+            with z:
+                arrays = {k: z[k] for k in z.files}
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, zipfile.LargeZipFile) as e:
+        if isinstance(e, CheckpointError):
+            raise
+        raise fail(
+            f"not a readable .npz archive (corrupt or truncated?): {type(e).__name__}: {e}"
+        ) from None
+    if META_KEY not in arrays:
+        raise fail(
+            f"not a deeprnn checkpoint: no {META_KEY!r} entry (entries: {sorted(arrays)[:8]})"
+        )
+    raw = arrays.pop(META_KEY)
+    try:
+        meta = json.loads(raw.astype(np.uint8).tobytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as e:
+        raise fail(f"metadata is not valid JSON: {e}") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        got = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
+        raise fail(f"not a deeprnn language-model checkpoint (format {got!r}, expected {FORMAT!r})")
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise fail(
+            f"checkpoint format version {meta.get('format_version')!r} is not supported by this "
+            f"deeprnn (reads version {FORMAT_VERSION}); it was written by deeprnn "
+            f"{meta.get('deeprnn_version', '?')}"
+        )
+    missing = [k for k in REQUIRED_META if k not in meta]
+    if missing:
+        raise fail(f"metadata lacks {missing}")
+    return Checkpoint(p, meta, arrays)
