@@ -1,0 +1,54 @@
+"""``deeprnn explain`` from the shell: examples, configurations, languages, formats, pictures, errors."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from deeprnn.cli import main
+
+
+def test_seed_example_prints_its_shapes(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["explain", "two-layer", "--no-color"]) == 0
+    out = capsys.readouterr().out
+    assert "weight_ih_l1" in out and "(4, 2, 5)" in out and "(2, 2, 5)" in out
+    assert "\x1b[" not in out
+
+
+def test_configuration_backward_in_chinese_html_with_pictures(tmp_path: Path) -> None:
+    report = tmp_path / "r.html"
+    pics = tmp_path / "pics"
+    code = main(["explain", "--bidirectional", "--num-layers", "2", "--nonlinearity", "relu", "--backward",
+                 "--lang", "zh", "--format", "html", "--output", str(report), "--pictures", str(pics)])
+    assert code == 0
+    html = report.read_text(encoding="utf-8")
+    for term in ("隐层", "权重矩阵", "偏差", "时间步", "weight_hh_l1_reverse"):
+        assert term in html
+    HTMLParser().feed(html)
+    assert sorted(p.name for p in pics.glob("*.png")) == ["gradient_norms.png", "hidden_states.png", "unrolled.png"]
+
+
+def test_unbatched_batch_first_markdown(tmp_path: Path) -> None:
+    out = tmp_path / "r.md"
+    assert main(["explain", "--unbatched", "--seq-len", "3", "--format", "markdown", "--output", str(out)]) == 0
+    assert "(3, 5)" in out.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--nonlinearity", "gelu"], "Unknown nonlinearity 'gelu'. Select from 'tanh' or 'relu'."),
+    (["two-layer", "--model", "m.npz"], "give either an example or --model, not both"),
+    (["--model", "missing.npz"], "missing.npz"),
+])
+def test_bad_input_exits_1_with_one_line(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["explain", *argv]) == 1
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_bad_size_is_an_argparse_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as e:
+        main(["explain", "--hidden-size", "0"])
+    assert e.value.code == 2
+    assert "expected a positive integer, got 0" in capsys.readouterr().err
