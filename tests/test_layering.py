@@ -12,17 +12,18 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "deeprnn"
-ORDER = ["kernels", "autograd", "nn", "optim", "data", "models", "explain", "cli"]
+ORDER = ["fileio", "kernels", "autograd", "nn", "optim", "data", "models", "explain", "cli"]
 # What each layer may import from inside deeprnn (besides itself).
 ALLOWED = {
+    "fileio": set(),
     "kernels": set(),
     "autograd": set(),
     "nn": {"autograd", "kernels"},
     "optim": {"autograd", "nn"},
     "data": set(),
-    "models": {"kernels", "autograd", "nn", "optim", "data"},
-    "explain": {"kernels", "autograd", "nn"},
-    "cli": {"kernels", "autograd", "nn", "optim", "data", "models", "explain"},
+    "models": {"fileio", "kernels", "autograd", "nn", "optim", "data"},
+    "explain": {"fileio", "kernels", "autograd", "nn"},
+    "cli": {"fileio", "kernels", "autograd", "nn", "optim", "data", "models", "explain"},
 }
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from ..fileio import atomic_write_text
 from ..nn.rnn import RNN
 from .blocks import Block, Heading
 from .bptt import LOSSES, BackwardTrace, trace_backward
@@ -186,5 +187,5 @@ def explain(
     if stream is not None:
         stream.write(text)
     elif out is not None:
-        Path(out).write_text(text, encoding="utf-8")
+        atomic_write_text(out, text)
     return Report(text, fmt, lang, blocks, problem, fwd, f_checks, rels, bt, b_checks, pictures)

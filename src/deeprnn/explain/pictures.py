@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..fileio import atomic_write
 from .blocks import Picture
 from .bptt import trace_backward
 from .messages import Messages
@@ -181,7 +182,7 @@ def unrolled_network(problem: Problem, msg: Messages, path: Path) -> Path:
         fontsize=9,
     )
     fig.tight_layout()
-    fig.savefig(path)
+    atomic_write(path, lambda fh: fig.savefig(fh, format="png"))
     plt.close(fig)
     return path
 
@@ -223,7 +224,7 @@ def hidden_heatmap(trace: ForwardTrace, msg: Messages, path: Path) -> Path:
         f"{lab('pic_heatmap_title')} ({trace.nonlinearity}; {lab('pic_unit')} × t)", fontsize=9
     )
     fig.tight_layout()
-    fig.savefig(path)
+    atomic_write(path, lambda fh: fig.savefig(fh, format="png"))
     plt.close(fig)
     return path
 
@@ -273,7 +274,7 @@ def gradient_norms(problem: Problem, msg: Messages, path: Path, seed: int = 0) -
         ax.tick_params(labelsize=7)
     fig.suptitle(lab("pic_grads_title") + " — loss = output at the last step", fontsize=9)
     fig.tight_layout()
-    fig.savefig(path)
+    atomic_write(path, lambda fh: fig.savefig(fh, format="png"))
     plt.close(fig)
     return path
 

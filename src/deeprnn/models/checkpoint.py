@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.tensor import Tensor
+from ..fileio import atomic_write
 
 __all__ = [
     "FORMAT",
@@ -151,7 +151,6 @@ def save_checkpoint(
     ``meta`` gets ``format`` and ``format_version`` filled in.  No object arrays allowed.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     meta = {"format": FORMAT, "format_version": FORMAT_VERSION, **meta}
     payload = dict(arrays)
     for k, a in payload.items():
@@ -160,27 +159,7 @@ def save_checkpoint(
                 f"checkpoint entry {k!r} must be a numeric ndarray, got {type(a).__name__}"
             )
     payload[META_KEY] = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            _write_npz(fh, payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    try:  # make the rename itself durable (best effort: not every platform can open a dir)
-        dfd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-    except OSError:
-        pass
+    atomic_write(path, lambda fh: _write_npz(fh, payload))
     return path
 
 

@@ -7,9 +7,10 @@ plot is drawn; without it the caller is told once and training goes on.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+
+from ..fileio import atomic_write
 
 __all__ = ["plot_loss_curve", "matplotlib_available"]
 
@@ -49,15 +50,5 @@ def plot_loss_curve(
     ax.legend()
     fig.tight_layout()
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fig.savefig(fh, format="png")
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    atomic_write(path, lambda fh: fig.savefig(fh, format="png"))
     return path
