@@ -35,9 +35,7 @@ TARGET = 1.60
 def _parse() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--seconds", type=float, default=300.0, help="training budget per library")
-    p.add_argument(
-        "--text", default=None, help="text file (default: the embedded shakespeare corpus)"
-    )
+    p.add_argument("--text", default=None, help="text file (default: the embedded shakespeare corpus)")
     p.add_argument("--libs", default="deeprnn,torch", help="comma-separated: deeprnn, torch")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--hidden-size", type=int, default=256)
@@ -47,9 +45,7 @@ def _parse() -> argparse.Namespace:
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--grad-clip", type=float, default=5.0)
     p.add_argument("--val-fraction", type=float, default=0.1)
-    p.add_argument(
-        "--eval-every", type=float, default=20.0, help="seconds of training between evaluations"
-    )
+    p.add_argument("--eval-every", type=float, default=20.0, help="seconds of training between evaluations")
     p.add_argument("--seed", type=int, default=1337)
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "train_lm.json"))
     p.add_argument("--worker", help=argparse.SUPPRESS)
@@ -102,8 +98,7 @@ def _worker(lib: str, spec: dict) -> dict:
                 }
             )
             print(
-                f"[{lib}] {trained:7.1f}s  iter {iters:6d}  val {vl:.4f}  "
-                f"{tokens / max(trained, 1e-9):,.0f} chars/s",
+                f"[{lib}] {trained:7.1f}s  iter {iters:6d}  val {vl:.4f}  {tokens / max(trained, 1e-9):,.0f} chars/s",
                 file=sys.stderr,
                 flush=True,
             )
@@ -141,9 +136,7 @@ def _deeprnn_fns(spec: dict, V: int, init: dict):
     from deeprnn.models import RNNLanguageModel
 
     F = deeprnn.nn.functional
-    model = RNNLanguageModel(
-        V, spec["hidden_size"], spec["num_layers"], generator=deeprnn.Generator(0)
-    )
+    model = RNNLanguageModel(V, spec["hidden_size"], spec["num_layers"], generator=deeprnn.Generator(0))
     model.load_state_dict({k: v.astype(np.float32) for k, v in init.items()})
     params = list(model.parameters())
     opt = deeprnn.optim.Adam(params, lr=spec["lr"])
@@ -167,12 +160,7 @@ def _deeprnn_fns(spec: dict, V: int, init: dict):
             for k in range(len(val)):
                 x, y = val.batch(k)
                 logits, h = model(x, h)
-                total += (
-                    float(
-                        F.cross_entropy(logits.reshape(-1, V), deeprnn.Tensor(y.reshape(-1))).item()
-                    )
-                    * y.size
-                )
+                total += float(F.cross_entropy(logits.reshape(-1, V), deeprnn.Tensor(y.reshape(-1))).item()) * y.size
                 n += y.size
         model.train()
         return total / n
@@ -206,9 +194,7 @@ def _torch_fns(spec: dict, V: int, init: dict):
     def step(x, y, reset):
         h = None if reset else state["h"]
         logits, h_n = model(torch.from_numpy(x), h)
-        loss = torch.nn.functional.cross_entropy(
-            logits.reshape(-1, V), torch.from_numpy(y.reshape(-1))
-        )
+        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, V), torch.from_numpy(y.reshape(-1)))
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, spec["grad_clip"])
@@ -224,11 +210,7 @@ def _torch_fns(spec: dict, V: int, init: dict):
                 x, y = val.batch(k)
                 logits, h = model(torch.from_numpy(x), h)
                 total += (
-                    float(
-                        torch.nn.functional.cross_entropy(
-                            logits.reshape(-1, V), torch.from_numpy(y.reshape(-1))
-                        )
-                    )
+                    float(torch.nn.functional.cross_entropy(logits.reshape(-1, V), torch.from_numpy(y.reshape(-1))))
                     * y.size
                 )
                 n += y.size
@@ -295,9 +277,7 @@ def main() -> None:
     }
     spec["text"] = text
     vocab, train_ids, val_ids = _data(spec)
-    init_model = RNNLanguageModel(
-        len(vocab), args.hidden_size, args.num_layers, generator=deeprnn.Generator(args.seed)
-    )
+    init_model = RNNLanguageModel(len(vocab), args.hidden_size, args.num_layers, generator=deeprnn.Generator(args.seed))
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         spec["init"] = str(Path(tmp) / "init.npz")

@@ -60,9 +60,7 @@ def _run(*argv: str, timeout: float = 120) -> subprocess.CompletedProcess:
 
 def test_train_then_sample_end_to_end_subprocess(tmp_path, english):
     ck = tmp_path / "ck"
-    r = _run(
-        "train", str(english), *SMALL, "--iters", "60", "--checkpoint-dir", str(ck), "--seed", "3"
-    )
+    r = _run("train", str(english), *SMALL, "--iters", "60", "--checkpoint-dir", str(ck), "--seed", "3")
     assert r.returncode == 0, r.stderr
     assert "done: 60 iterations" in r.stdout
     meta = load_checkpoint(ck).meta
@@ -170,10 +168,7 @@ def test_chinese_cli_char_and_word(tmp_path, capsys):
 def test_gbk_file_with_encoding_option(tmp_path, capsys):
     p = tmp_path / "zh_gbk.txt"
     p.write_bytes(CHINESE.encode("gbk"))
-    assert (
-        main(["train", str(p), *SMALL, "--iters", "3", "--checkpoint-dir", str(tmp_path / "ck")])
-        == 1
-    )
+    assert main(["train", str(p), *SMALL, "--iters", "3", "--checkpoint-dir", str(tmp_path / "ck")]) == 1
     assert "cannot decode" in capsys.readouterr().err
     assert (
         main(
@@ -193,9 +188,7 @@ def test_gbk_file_with_encoding_option(tmp_path, capsys):
     )
 
 
-def test_keyboard_interrupt_saves_exits_130_and_resume_is_exact(
-    tmp_path, english, monkeypatch, capsys
-):
+def test_keyboard_interrupt_saves_exits_130_and_resume_is_exact(tmp_path, english, monkeypatch, capsys):
     import deeprnn.models.trainer as trainer_mod
 
     args = ["train", str(english), *SMALL, "--iters", "24", "--seed", "5"]
@@ -215,9 +208,7 @@ def test_keyboard_interrupt_saves_exits_130_and_resume_is_exact(
     assert "interrupted at iteration 20" in err and "--resume" in err
     monkeypatch.setattr(trainer_mod, "evaluate", real)
     assert load_checkpoint(tmp_path / "b").meta["iteration"] == 20
-    assert (
-        main(["train", "--resume", "--checkpoint-dir", str(tmp_path / "b"), "--quiet"]) == 0
-    )  # TEXT remembered
+    assert main(["train", "--resume", "--checkpoint-dir", str(tmp_path / "b"), "--quiet"]) == 0  # TEXT remembered
     a, b = load_checkpoint(tmp_path / "a"), load_checkpoint(tmp_path / "b")
     assert b.meta["iteration"] == 24
     for k, v in a.model_state().items():
@@ -335,9 +326,7 @@ def test_prime_outside_vocabulary(tmp_path, english, capsys):
 def test_architecture_change_on_resume(tmp_path, english, capsys):
     ck = tmp_path / "ck"
     assert main(["train", str(english), *SMALL, "--iters", "2", "--checkpoint-dir", str(ck)]) == 0
-    err = _error(
-        capsys, ["train", "--resume", "--checkpoint-dir", str(ck), "--hidden-size", "8", "--quiet"]
-    )
+    err = _error(capsys, ["train", "--resume", "--checkpoint-dir", str(ck), "--hidden-size", "8", "--quiet"])
     assert "--hidden-size 8 differs" in err
 
 

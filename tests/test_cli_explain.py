@@ -20,8 +20,25 @@ def test_seed_example_prints_its_shapes(capsys: pytest.CaptureFixture[str]) -> N
 def test_configuration_backward_in_chinese_html_with_pictures(tmp_path: Path) -> None:
     report = tmp_path / "r.html"
     pics = tmp_path / "pics"
-    code = main(["explain", "--bidirectional", "--num-layers", "2", "--nonlinearity", "relu", "--backward",
-                 "--lang", "zh", "--format", "html", "--output", str(report), "--pictures", str(pics)])
+    code = main(
+        [
+            "explain",
+            "--bidirectional",
+            "--num-layers",
+            "2",
+            "--nonlinearity",
+            "relu",
+            "--backward",
+            "--lang",
+            "zh",
+            "--format",
+            "html",
+            "--output",
+            str(report),
+            "--pictures",
+            str(pics),
+        ]
+    )
     assert code == 0
     html = report.read_text(encoding="utf-8")
     for term in ("隐层", "权重矩阵", "偏差", "时间步", "weight_hh_l1_reverse"):
@@ -36,11 +53,14 @@ def test_unbatched_batch_first_markdown(tmp_path: Path) -> None:
     assert "(3, 5)" in out.read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--nonlinearity", "gelu"], "Unknown nonlinearity 'gelu'. Select from 'tanh' or 'relu'."),
-    (["two-layer", "--model", "m.npz"], "give either an example or --model, not both"),
-    (["--model", "missing.npz"], "missing.npz"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--nonlinearity", "gelu"], "Unknown nonlinearity 'gelu'. Select from 'tanh' or 'relu'."),
+        (["two-layer", "--model", "m.npz"], "give either an example or --model, not both"),
+        (["--model", "missing.npz"], "missing.npz"),
+    ],
+)
 def test_bad_input_exits_1_with_one_line(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["explain", *argv]) == 1
     err = capsys.readouterr().err

@@ -30,8 +30,9 @@ def source(name: str, lib: str) -> str:
     return src
 
 
-def run_listing(name: str, lib: str, monkeypatch: pytest.MonkeyPatch,
-                draws: list[np.ndarray] | None = None) -> tuple[np.ndarray, dict, list[np.ndarray], str]:
+def run_listing(
+    name: str, lib: str, monkeypatch: pytest.MonkeyPatch, draws: list[np.ndarray] | None = None
+) -> tuple[np.ndarray, dict, list[np.ndarray], str]:
     """Run a listing; returns the losses it printed (full precision), its namespace, the
     randn draws (recorded, or replayed from ``draws``) and the printed text. The network
     output ``o`` of every iteration is collected in ``namespace["_outputs"]``."""

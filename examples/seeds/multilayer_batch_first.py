@@ -1,6 +1,7 @@
 # 001_865143ca040637e3.txt (多层 RNN原理以及实现), second listing: the same network with batch_first=True.
 # The listing is verbatim; only the import lines changed from torch to deeprnn.
 import deeprnn as torch
+
 # 输入数据形状: (batch_size, seq_len, input_size)
 input_data = torch.tensor([
     # 句子 1
@@ -19,6 +20,7 @@ print("Input shape:", input_data.shape)  # 输出: torch.Size([2, 4, 3])
 h0 = torch.zeros(2, 2, 5)  # 2层RNN，批次大小为2，隐藏状态维度为5
 print("h0 shape:", h0.shape)  # 输出: torch.Size([2, 2, 5])
 import deeprnn.nn as nn
+
 # 定义 RNN
 rnn = nn.RNN(
     input_size=3,  # 输入特征维度

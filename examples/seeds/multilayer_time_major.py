@@ -1,6 +1,7 @@
 # 001_865143ca040637e3.txt (多层 RNN原理以及实现), first listing: a 2-layer RNN, time-major input.
 # The listing is verbatim; only the import lines changed from torch to deeprnn.
 import deeprnn as torch
+
 # 输入数据形状: (seq_len, batch_size, input_size)
 input_data = torch.tensor([
     # 时间步 1
@@ -21,6 +22,7 @@ print("Input shape:", input_data.shape)  # 输出: torch.Size([4, 2, 3])
 h0 = torch.zeros(2, 2, 5)  # 2层RNN，批次大小为2，隐藏状态维度为5
 print("h0 shape:", h0.shape)  # 输出: torch.Size([2, 2, 5])
 import deeprnn.nn as nn
+
 # 定义 RNN
 rnn = nn.RNN(
     input_size=3,  # 输入特征维度

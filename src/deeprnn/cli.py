@@ -20,7 +20,12 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
-    "main", "build_parser", "COMMANDS", "add_train_command", "add_sample_command", "add_explain_command",
+    "main",
+    "build_parser",
+    "COMMANDS",
+    "add_train_command",
+    "add_sample_command",
+    "add_explain_command",
 ]
 
 EXIT_ERROR = 1
@@ -156,28 +161,18 @@ def add_train_command(sub: Any) -> None:
     )
     p.add_argument("text", nargs="?", metavar="TEXT", help="a text file to train on")
     data = p.add_argument_group("data")
-    data.add_argument(
-        "--corpus", help="embedded corpus to use when no TEXT is given (default: shakespeare)"
-    )
+    data.add_argument("--corpus", help="embedded corpus to use when no TEXT is given (default: shakespeare)")
     data.add_argument("--encoding", help="encoding of TEXT (default: utf-8; e.g. gbk)")
-    data.add_argument(
-        "--level", choices=LEVELS, help=f"tokens: characters or words (default: {t.level})"
-    )
+    data.add_argument("--level", choices=LEVELS, help=f"tokens: characters or words (default: {t.level})")
     data.add_argument(
         "--val-fraction",
         type=fraction,
         help=f"held-out tail for validation, in [0, 1) (default: {t.val_fraction})",
     )
     model = p.add_argument_group("model")
-    model.add_argument(
-        "--hidden-size", type=positive_int, help=f"units per layer (default: {m.hidden_size})"
-    )
-    model.add_argument(
-        "--num-layers", type=positive_int, help=f"RNN layers (default: {m.num_layers})"
-    )
-    model.add_argument(
-        "--nonlinearity", choices=NONLINEARITIES, help=f"(default: {m.nonlinearity})"
-    )
+    model.add_argument("--hidden-size", type=positive_int, help=f"units per layer (default: {m.hidden_size})")
+    model.add_argument("--num-layers", type=positive_int, help=f"RNN layers (default: {m.num_layers})")
+    model.add_argument("--nonlinearity", choices=NONLINEARITIES, help=f"(default: {m.nonlinearity})")
     model.add_argument(
         "--dropout",
         type=fraction,
@@ -190,16 +185,13 @@ def add_train_command(sub: Any) -> None:
     )
     opt = p.add_argument_group("optimisation")
     opt.add_argument("--seq-len", type=positive_int, help=f"BPTT length (default: {t.seq_len})")
-    opt.add_argument(
-        "--batch-size", type=positive_int, help=f"parallel streams (default: {t.batch_size})"
-    )
+    opt.add_argument("--batch-size", type=positive_int, help=f"parallel streams (default: {t.batch_size})")
     opt.add_argument("--optimizer", choices=OPTIMIZERS, help=f"(default: {t.optimizer})")
     opt.add_argument("--lr", type=positive_float, help=f"learning rate (default: {t.lr})")
     opt.add_argument(
         "--lr-decay",
         type=decay,
-        help="multiply the lr by this every --lr-decay-every "
-        f"iterations (default: {t.lr_decay}, constant)",
+        help=f"multiply the lr by this every --lr-decay-every iterations (default: {t.lr_decay}, constant)",
     )
     opt.add_argument("--lr-decay-every", type=positive_int, help=f"(default: {t.lr_decay_every})")
     opt.add_argument("--weight-decay", type=non_negative_float, help=f"(default: {t.weight_decay})")
@@ -209,12 +201,8 @@ def add_train_command(sub: Any) -> None:
         help=f"max global gradient norm, 0 = off (default: {t.grad_clip})",
     )
     length = opt.add_mutually_exclusive_group()
-    length.add_argument(
-        "--iters", type=positive_int, help=f"total iterations (default: {DEFAULT_ITERS})"
-    )
-    length.add_argument(
-        "--epochs", type=positive_int, help="train for this many passes over the text"
-    )
+    length.add_argument("--iters", type=positive_int, help=f"total iterations (default: {DEFAULT_ITERS})")
+    length.add_argument("--epochs", type=positive_int, help="train for this many passes over the text")
     opt.add_argument("--seed", type=non_negative_int, help=f"random seed (default: {t.seed})")
     opt.add_argument("--dtype", choices=("float32", "float64"), help=f"(default: {t.dtype})")
     out = p.add_argument_group("monitoring and checkpoints")
@@ -234,16 +222,12 @@ def add_train_command(sub: Any) -> None:
         help=f"print a sample every N iterations (default: {t.sample_every})",
     )
     out.add_argument("--sample-length", type=positive_int, help=f"(default: {t.sample_length})")
-    out.add_argument(
-        "--checkpoint-every", type=positive_int, help=f"(default: {t.checkpoint_every})"
-    )
+    out.add_argument("--checkpoint-every", type=positive_int, help=f"(default: {t.checkpoint_every})")
     out.add_argument(
         "--checkpoint-dir",
         help=f"where latest.npz, best.npz and loss.png go (default: {t.checkpoint_dir})",
     )
-    out.add_argument(
-        "--resume", action="store_true", help="continue from CHECKPOINT_DIR/latest.npz"
-    )
+    out.add_argument("--resume", action="store_true", help="continue from CHECKPOINT_DIR/latest.npz")
     out.add_argument("--quiet", action="store_true", help="no progress bar or samples")
     p.set_defaults(handler=run_train)
 
@@ -269,9 +253,7 @@ def _train_config(args: argparse.Namespace) -> tuple[Any, dict[str, Any] | None]
                 )
     else:
         config = TrainConfig(
-            model=ModelConfig(
-                **{k: getattr(args, k) for k in MODEL_OPTIONS if getattr(args, k) is not None}
-            )
+            model=ModelConfig(**{k: getattr(args, k) for k in MODEL_OPTIONS if getattr(args, k) is not None})
         )
         config.iters = DEFAULT_ITERS
     for name in TRAIN_OPTIONS:
@@ -285,20 +267,13 @@ def _train_config(args: argparse.Namespace) -> tuple[Any, dict[str, Any] | None]
     return config.validate(), saved_meta
 
 
-def _load_text(
-    args: argparse.Namespace, saved_meta: dict[str, Any] | None
-) -> tuple[str, dict[str, Any]]:
+def _load_text(args: argparse.Namespace, saved_meta: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
     from .data import load_corpus, read_text
 
     if args.text is not None and args.corpus is not None:
         raise CLIError("give either TEXT or --corpus, not both")
     source = None if saved_meta is None else saved_meta.get("source")
-    if (
-        args.text is None
-        and args.corpus is None
-        and source
-        and source.get("kind") in ("file", "corpus")
-    ):
+    if args.text is None and args.corpus is None and source and source.get("kind") in ("file", "corpus"):
         if source["kind"] == "file":  # resume on the text the checkpoint was trained on
             args.text, args.encoding = (
                 source["path"],
@@ -324,9 +299,7 @@ def run_train(args: argparse.Namespace) -> int:
         if not args.quiet:
             what = source.get("path") or f"the embedded {source.get('name')!r} corpus"
             print(f"training on {what} ({len(text):,} characters)", file=sys.stderr)
-        result = train(
-            config, text, resume=args.resume, source=source, quiet=args.quiet, graceful_sigint=True
-        )
+        result = train(config, text, resume=args.resume, source=source, quiet=args.quiet, graceful_sigint=True)
     except TrainingInterrupted as e:
         print(
             f"{prog}: {e.message}"
@@ -345,9 +318,7 @@ def run_train(args: argparse.Namespace) -> int:
     h = result.history
     line = f"done: {result.iteration} iterations, {result.tokens_per_sec:,.0f} tokens/s"
     if h.val_loss:
-        line += (
-            f", val loss {h.val_loss[-1]:.4f} (perplexity {math.exp(min(h.val_loss[-1], 50)):.2f})"
-        )
+        line += f", val loss {h.val_loss[-1]:.4f} (perplexity {math.exp(min(h.val_loss[-1], 50)):.2f})"
     if result.checkpoint is not None:
         line += f"; checkpoint {result.checkpoint}"
     print(line)
@@ -375,13 +346,9 @@ def add_sample_command(sub: Any) -> None:
         default=0.8,
         help="> 0; lower is more conservative, higher more surprising",
     )
-    p.add_argument(
-        "--top-k", type=positive_int, default=None, help="sample among the k most likely tokens"
-    )
+    p.add_argument("--top-k", type=positive_int, default=None, help="sample among the k most likely tokens")
     p.add_argument("--greedy", action="store_true", help="always take the most likely token")
-    p.add_argument(
-        "--seed", type=non_negative_int, default=None, help="random seed for reproducible text"
-    )
+    p.add_argument("--seed", type=non_negative_int, default=None, help="random seed for reproducible text")
     p.set_defaults(handler=run_sample)
 
 
@@ -430,8 +397,9 @@ def add_explain_command(sub: Any) -> None:
         "relate, and with --backward the BPTT. Give a seed example, a configuration or a saved "
         f"state_dict (.npz). Examples: {', '.join(EXAMPLES)}.",
     )
-    p.add_argument("example", nargs="?", metavar="EXAMPLE", choices=list(EXAMPLES) + [None],
-                   help="a worked example from the seeds")
+    p.add_argument(
+        "example", nargs="?", metavar="EXAMPLE", choices=list(EXAMPLES) + [None], help="a worked example from the seeds"
+    )
     p.add_argument("--example", dest="example_opt", choices=list(EXAMPLES), help="same as EXAMPLE")
     p.add_argument("--model", help="an nn.RNN state_dict saved with numpy.savez (.npz)")
     net = p.add_argument_group("the network (when no example or model is given)")
@@ -475,21 +443,35 @@ def run_explain(args: argparse.Namespace) -> int:
             what = load_model(args.model, nonlinearity=args.nonlinearity, batch_first=args.batch_first)
         else:
             what = ExplainConfig(
-                input_size=args.input_size, hidden_size=args.hidden_size, num_layers=args.num_layers,
-                nonlinearity=args.nonlinearity, bias=not args.no_bias, batch_first=args.batch_first,
-                bidirectional=args.bidirectional, seq_len=args.seq_len, batch_size=batch_size,
+                input_size=args.input_size,
+                hidden_size=args.hidden_size,
+                num_layers=args.num_layers,
+                nonlinearity=args.nonlinearity,
+                bias=not args.no_bias,
+                batch_first=args.batch_first,
+                bidirectional=args.bidirectional,
+                seq_len=args.seq_len,
+                batch_size=batch_size,
                 weight_scale=args.weight_scale,
             )
         report = explain(
-            what, lang=args.lang, fmt=args.fmt, backward=args.backward, pictures_dir=args.pictures,
-            color=False if args.no_color else None, seed=args.seed, out=args.output or sys.stdout,
-            loss=args.loss, max_steps=args.max_steps, seq_len=args.seq_len, batch_size=batch_size,
+            what,
+            lang=args.lang,
+            fmt=args.fmt,
+            backward=args.backward,
+            pictures_dir=args.pictures,
+            color=False if args.no_color else None,
+            seed=args.seed,
+            out=args.output or sys.stdout,
+            loss=args.loss,
+            max_steps=args.max_steps,
+            seq_len=args.seq_len,
+            batch_size=batch_size,
         )
     except (*_user_errors(), RuntimeError, TypeError) as e:
         return _fail(prog, str(e))
     if args.output:
-        print(f"wrote {args.output}" + (f" and pictures in {args.pictures}" if args.pictures else ""),
-              file=sys.stderr)
+        print(f"wrote {args.output}" + (f" and pictures in {args.pictures}" if args.pictures else ""), file=sys.stderr)
     return 0 if report.ok else _fail(prog, "the trace does not match the module (see the report)")
 
 
@@ -500,9 +482,7 @@ COMMANDS: list[Callable[[Any], None]] = [add_train_command, add_sample_command, 
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
-    parser = argparse.ArgumentParser(
-        prog="deeprnn", description="Deep Elman RNN language models in NumPy."
-    )
+    parser = argparse.ArgumentParser(prog="deeprnn", description="Deep Elman RNN language models in NumPy.")
     parser.add_argument("--version", action="version", version=f"deeprnn {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for add in COMMANDS:

@@ -15,8 +15,7 @@ def test_backward_accumulates_like_torch() -> None:
         w = lib.tensor([1.0, 2.0], requires_grad=True)
         (w * w).sum().backward()
         (w * 3).sum().backward()
-        np.testing.assert_allclose(np.asarray(w.grad.detach().numpy() if lib is torch else w.grad.data),
-                                   [5.0, 7.0])
+        np.testing.assert_allclose(np.asarray(w.grad.detach().numpy() if lib is torch else w.grad.data), [5.0, 7.0])
 
 
 def test_second_backward_through_freed_graph_fails_and_retain_graph_allows_it() -> None:
@@ -51,13 +50,13 @@ def test_gradients_flow_only_along_paths_to_the_inputs() -> None:
     """The seed pattern: a hidden state from a freed graph feeds the next iteration."""
     w0 = deeprnn.tensor([0.5], requires_grad=True)
     h = deeprnn.tanh(w0 * 1.0)
-    (g,) = autograd.grad(h.sum(), [w0])         # frees the graph behind h
-    w1 = w0 - 0.1 * g                            # a non-leaf that requires grad
-    h2 = deeprnn.tanh(w1 * 1.0 + h * 0.3)        # h's freed graph is upstream
-    (g1,) = autograd.grad(h2.sum(), [w1])        # fine: w1's path does not enter it
+    (g,) = autograd.grad(h.sum(), [w0])  # frees the graph behind h
+    w1 = w0 - 0.1 * g  # a non-leaf that requires grad
+    h2 = deeprnn.tanh(w1 * 1.0 + h * 0.3)  # h's freed graph is upstream
+    (g1,) = autograd.grad(h2.sum(), [w1])  # fine: w1's path does not enter it
     np.testing.assert_allclose(g1.data, 1 - np.tanh(w1.data + h.data * 0.3) ** 2, rtol=1e-6)
     with pytest.raises(RuntimeError, match="backward through the graph a second time"):
-        h2.sum().backward()                      # backward() reaches every leaf, so it must enter
+        h2.sum().backward()  # backward() reaches every leaf, so it must enter
 
 
 def test_non_scalar_backward_needs_gradient() -> None:
@@ -113,8 +112,10 @@ def test_dtypes_follow_torch() -> None:
         (deeprnn.tensor(np.float64(1.5)), torch.tensor(np.float64(1.5))),
         (deeprnn.tensor(np.float32(1.5)), torch.tensor(np.float32(1.5))),
         (deeprnn.tensor([1, 2]) * 0.5, torch.tensor([1, 2]) * 0.5),
-        (deeprnn.tensor([1.0], dtype=deeprnn.float64) + deeprnn.tensor([1.0]),
-         torch.tensor([1.0], dtype=torch.float64) + torch.tensor([1.0])),
+        (
+            deeprnn.tensor([1.0], dtype=deeprnn.float64) + deeprnn.tensor([1.0]),
+            torch.tensor([1.0], dtype=torch.float64) + torch.tensor([1.0]),
+        ),
         (deeprnn.tensor([1, 2]) + deeprnn.tensor([1.0]), torch.tensor([1, 2]) + torch.tensor([1.0])),
         (deeprnn.randn(2), torch.randn(2)),
         (deeprnn.arange(3), torch.arange(3)),
@@ -148,8 +149,11 @@ def test_shape_size_dim_item_numpy() -> None:
 def test_shape_errors_name_both_shapes() -> None:
     with pytest.raises(RuntimeError, match=r"mat1 and mat2 shapes cannot be multiplied \(2x3 and 2x3\)"):
         deeprnn.mm(deeprnn.ones(2, 3), deeprnn.ones(2, 3))
-    with pytest.raises(RuntimeError, match=r"The size of tensor a \(3\) must match the size of tensor b \(4\) "
-                                           r"at non-singleton dimension 1"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"The size of tensor a \(3\) must match the size of tensor b \(4\) "
+        r"at non-singleton dimension 1",
+    ):
         deeprnn.ones(2, 3) + deeprnn.ones(2, 4)
     with pytest.raises(RuntimeError, match=r"shape '\[5, 5\]' is invalid for input of size 6"):
         deeprnn.ones(2, 3).reshape(5, 5)

@@ -12,15 +12,16 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-from oracle import assert_close
 
 import deeprnn
+from oracle import assert_close
 
 DTYPES = [np.float32, np.float64]
 
 
-def check(fn: Callable[..., Any], *shapes: tuple, dtype: Any = np.float64, positive: bool = False,
-          seed: int = 0) -> None:
+def check(
+    fn: Callable[..., Any], *shapes: tuple, dtype: Any = np.float64, positive: bool = False, seed: int = 0
+) -> None:
     rng = np.random.default_rng(seed)
     xs = [rng.standard_normal(s).astype(dtype) for s in shapes]
     if positive:
@@ -48,7 +49,7 @@ BINARY = {
     "radd_scalar": lambda L, a, b: 2.5 + a * b,
     "rsub_scalar": lambda L, a, b: 1 - a * b,
     "rdiv_scalar": lambda L, a, b: 1 / (a * a + 1) + b,
-    "pow_scalar": lambda L, a, b: L.pow(a, 2) + b ** 3,
+    "pow_scalar": lambda L, a, b: L.pow(a, 2) + b**3,
     "maximum": lambda L, a, b: L.maximum(a, b),
     "add_alpha": lambda L, a, b: L.add(a, b, alpha=0.5),
 }
@@ -62,7 +63,7 @@ def test_binary_broadcasting(name: str, shapes: tuple, dtype: type) -> None:
 
 
 def test_pow_with_tensor_exponent() -> None:
-    check(lambda L, a, b: a ** b, (3, 4), (3, 4), positive=True)
+    check(lambda L, a, b: a**b, (3, 4), (3, 4), positive=True)
 
 
 UNARY = {
@@ -168,5 +169,12 @@ def test_index_with_tensor() -> None:
 
 def test_an_rnn_step_written_by_hand() -> None:
     """The composition the seeds write out: tanh(x W_ih + h W_hh + b), then a linear output."""
-    check(lambda L, x, w, h, u, b, v: L.tanh(L.mm(x, w) + L.mm(h, u) + b) @ v,
-          (1, 3), (3, 2), (1, 2), (2, 2), (1, 2), (2, 4))
+    check(
+        lambda L, x, w, h, u, b, v: L.tanh(L.mm(x, w) + L.mm(h, u) + b) @ v,
+        (1, 3),
+        (3, 2),
+        (1, 2),
+        (2, 2),
+        (1, 2),
+        (2, 4),
+    )

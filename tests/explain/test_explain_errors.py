@@ -17,9 +17,7 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize(
-    "bad", BAD, ids=[next(iter(b)) + "=" + repr(next(iter(b.values()))) for b in BAD]
-)
+@pytest.mark.parametrize("bad", BAD, ids=[next(iter(b)) + "=" + repr(next(iter(b.values()))) for b in BAD])
 def test_bad_config_raises_the_module_error(bad):
     args = dict(input_size=3, hidden_size=4, num_layers=1, nonlinearity="tanh") | bad
     with pytest.raises(Exception) as from_module:
@@ -37,9 +35,7 @@ def test_bad_config_raises_the_module_error(bad):
 def test_bad_input_shape_raises_the_module_error():
     import numpy as np
 
-    with pytest.raises(
-        RuntimeError, match="input.size\\(-1\\) must be equal to input_size. Expected 3, got 2"
-    ):
+    with pytest.raises(RuntimeError, match="input.size\\(-1\\) must be equal to input_size. Expected 3, got 2"):
         explain(ExplainConfig(3, 4, 1), input=np.zeros((4, 2, 2)))
     with pytest.raises(RuntimeError, match="Expected hidden size"):
         explain(ExplainConfig(3, 4, 1), hx=np.zeros((2, 2, 4)))

@@ -15,9 +15,7 @@ mpimg = pytest.importorskip("matplotlib.image")
 
 
 def test_pictures_are_written_and_not_blank(tmp_path):
-    rep = explain(
-        ExplainConfig(3, 4, 2, bidirectional=True, seq_len=8), pictures_dir=tmp_path, color=False
-    )
+    rep = explain(ExplainConfig(3, 4, 2, bidirectional=True, seq_len=8), pictures_dir=tmp_path, color=False)
     assert [p.name for p in rep.pictures] == [
         "unrolled.png",
         "hidden_states.png",

@@ -93,9 +93,7 @@ def test_markdown_report(tmp_path):
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_html_report_is_balanced_and_has_equations(tmp_path, lang):
     out = tmp_path / "r.html"
-    explain(
-        ExplainConfig(3, 4, 2, bidirectional=True), fmt="html", lang=lang, backward=True, out=out
-    )
+    explain(ExplainConfig(3, 4, 2, bidirectional=True), fmt="html", lang=lang, backward=True, out=out)
     html = out.read_text(encoding="utf-8")
     p = _Balance()
     p.feed(html)
@@ -104,9 +102,7 @@ def test_html_report_is_balanced_and_has_equations(tmp_path, lang):
     text = "".join(p.text)
     assert "h_t = tanh(W_ih x_t + b_ih + W_hh h_(t-1) + b_hh)" in text
     assert "h_t = tanh(W_ih x_t + b_ih + W_hh h_(t+1) + b_hh)" in text
-    assert (
-        html.startswith("<!DOCTYPE html>") and f'lang="{"zh-CN" if lang == "zh" else "en"}"' in html
-    )
+    assert html.startswith("<!DOCTYPE html>") and f'lang="{"zh-CN" if lang == "zh" else "en"}"' in html
 
 
 def test_max_steps_shortens_but_checks_everything():
@@ -118,9 +114,7 @@ def test_max_steps_shortens_but_checks_everything():
 def test_large_tensors_are_shortened():
     text = explain(ExplainConfig(12, 16, 1, batch_size=5), color=False).text
     assert "…" in text and "⋮" in text
-    assert (
-        max(len(line) for line in text.splitlines() if line.startswith("  h_1 = tanh(a_1)")) < 110
-    )
+    assert max(len(line) for line in text.splitlines() if line.startswith("  h_1 = tanh(a_1)")) < 110
 
 
 def test_both_languages_have_the_same_messages():

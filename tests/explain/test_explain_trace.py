@@ -14,11 +14,7 @@ from deeprnn.explain.problem import make_problem
 from deeprnn.explain.trace import trace_forward
 
 TOL = 1e-10
-CASES = list(
-    itertools.product(
-        [1, 2, 3], [False, True], [False, True], [True, False], ["tanh", "relu"], [2, None]
-    )
-)
+CASES = list(itertools.product([1, 2, 3], [False, True], [False, True], [True, False], ["tanh", "relu"], [2, None]))
 
 
 def _ids(case):
@@ -51,9 +47,7 @@ def test_trace_matches_module_forward_and_backward(case):
     run = run_module(p, "sum")
     # the module's shapes follow its own rules, and the trace agrees with every number
     D = 2 if bi else 1
-    assert run.output.shape == (
-        (5, 4 * D) if n is None else ((n, 5, 4 * D) if bf else (5, n, 4 * D))
-    )
+    assert run.output.shape == ((5, 4 * D) if n is None else ((n, 5, 4 * D) if bf else (5, n, 4 * D)))
     for c in forward_checks(fwd, p, run) + backward_checks(bt, p, run):
         assert c.diff < TOL, c
     assert len(backward_checks(bt, p, run)) == layers * D * (4 if bias else 2) + 1
@@ -67,12 +61,8 @@ def test_explain_reports_both_losses_with_given_h0(loss):
     cfg = ExplainConfig(2, 3, 2, bidirectional=True, batch_first=True, seq_len=4, batch_size=3)
     rep = explain(cfg, backward=True, loss=loss, hx=rng.standard_normal((4, 3, 3)), color=False)
     assert rep.ok and rep.max_forward_diff < TOL and rep.max_backward_diff < TOL
-    assert any(
-        c.what == "d_h0" for c in rep.backward_checks
-    )  # a given h0 gets its gradient checked too
-    if (
-        loss == "last"
-    ):  # only the last step feeds the loss: the top layer's earlier steps get nothing from above
+    assert any(c.what == "d_h0" for c in rep.backward_checks)  # a given h0 gets its gradient checked too
+    if loss == "last":  # only the last step feeds the loss: the top layer's earlier steps get nothing from above
         top = [s for s in rep.backward.steps if s.layer == 1 and s.direction == 0 and s.t < 4]
         assert all(not s.from_above.any() for s in top)
 

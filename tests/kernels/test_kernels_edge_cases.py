@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from _kernels_helpers import make_weights, rng_for
 
-from deeprnn.kernels import rnn_backward, rnn_cell_backward, rnn_cell_forward, rnn_forward
 from deeprnn.kernels import rnn as rnn_module
+from deeprnn.kernels import rnn_backward, rnn_cell_backward, rnn_cell_forward, rnn_forward
 
 CONFIGS = [(1, False), (2, True), (3, False), (3, True)]
 
@@ -50,7 +50,7 @@ def test_empty_batch(L, bi, nl):
 
 def test_empty_batch_cell():
     rng = rng_for("empty-cell")
-    (w_ih, w_hh, b_ih, b_hh), = make_weights(rng, 3, 4, 1, 1, True, np.float64)
+    ((w_ih, w_hh, b_ih, b_hh),) = make_weights(rng, 3, 4, 1, 1, True, np.float64)
     h_new, cache = rnn_cell_forward(np.zeros((0, 3)), np.zeros((0, 4)), w_ih, w_hh, b_ih, b_hh, "tanh")
     assert h_new.shape == (0, 4)
     dx, dh, dw_ih, dw_hh, db_ih, db_hh = rnn_cell_backward(np.zeros((0, 4)), cache)

@@ -42,13 +42,11 @@ def _draw_stack(key, T, N, I, H, L, D, nl, with_masks):
 
 
 @pytest.mark.parametrize("nl", ["tanh", "relu"])
-@pytest.mark.parametrize("L,bi,with_masks", [(1, False, False), (2, True, False), (3, False, True),
-                                              (2, True, True)])
+@pytest.mark.parametrize("L,bi,with_masks", [(1, False, False), (2, True, False), (3, False, True), (2, True, True)])
 def test_stack_gradients_match_finite_differences(L, bi, with_masks, nl):
     T, N, I, H = 4, 2, 3, 3
     D = 2 if bi else 1
-    rng, weights, x, h0, masks = _draw_stack(("fd", L, bi, with_masks, nl), T, N, I, H, L, D, nl,
-                                             with_masks)
+    rng, weights, x, h0, masks = _draw_stack(("fd", L, bi, with_masks, nl), T, N, I, H, L, D, nl, with_masks)
     r_out = rng.standard_normal((T, N, D * H))
     r_hn = rng.standard_normal((L * D, N, H))
 
@@ -73,7 +71,7 @@ def test_cell_gradients_match_finite_differences(nl, bias):
     rng = rng_for("fd-cell", nl, bias)
     N, I, H = 3, 4, 5
     for _ in range(100):
-        (w_ih, w_hh, b_ih, b_hh), = make_weights(rng, I, H, 1, 1, bias, np.float64, scale=0.8)
+        ((w_ih, w_hh, b_ih, b_hh),) = make_weights(rng, I, H, 1, 1, bias, np.float64, scale=0.8)
         x = rng.standard_normal((N, I))
         h = rng.standard_normal((N, H))
         a = x @ w_ih.T + h @ w_hh.T + ((b_ih + b_hh) if bias else 0.0)

@@ -42,8 +42,7 @@ def _torch_reference(x, h0, weights, nl, L, bi, bias, dtype, d_out, d_h_n, zero_
     """out, h_n and all gradients of sum(out*d_out) + sum(h_n*d_h_n) from torch.nn.RNN."""
     D = 2 if bi else 1
     tdt = torch.float64 if dtype == np.float64 else torch.float32
-    rnn = torch.nn.RNN(x.shape[2], h0.shape[2], num_layers=L, nonlinearity=nl, bias=bias,
-                       bidirectional=bi, dtype=tdt)
+    rnn = torch.nn.RNN(x.shape[2], h0.shape[2], num_layers=L, nonlinearity=nl, bias=bias, bidirectional=bi, dtype=tdt)
     load_into_torch_rnn(rnn, weights, L, D)
     xt = torch.from_numpy(x).requires_grad_(True)
     ht = torch.from_numpy(h0).requires_grad_(True)
@@ -58,8 +57,13 @@ def _torch_reference(x, h0, weights, nl, L, bi, bias, dtype, d_out, d_h_n, zero_
     if d_h_n is not None:
         loss = loss + (h_n * torch.from_numpy(d_h_n)).sum()
     loss.backward()
-    return (out.detach().numpy(), h_n.detach().numpy(), xt.grad.numpy(), ht.grad.numpy(),
-            torch_grads_of(rnn, L, D, bias))
+    return (
+        out.detach().numpy(),
+        h_n.detach().numpy(),
+        xt.grad.numpy(),
+        ht.grad.numpy(),
+        torch_grads_of(rnn, L, D, bias),
+    )
 
 
 def _check_stack(T, N, L, bi, bias, nl, dtype, zero_h0, grads, key):
@@ -74,7 +78,8 @@ def _check_stack(T, N, L, bi, bias, nl, dtype, zero_h0, grads, key):
     out, h_n, cache = rnn_forward(x, h0, weights, nl, L, bi)
     dx, dh0, dweights = rnn_backward(d_out, d_h_n, cache)
     ref_out, ref_hn, ref_dx, ref_dh0, ref_dw = _torch_reference(
-        x, h0, weights, nl, L, bi, bias, dtype, d_out, d_h_n, zero_h0)
+        x, h0, weights, nl, L, bi, bias, dtype, d_out, d_h_n, zero_h0
+    )
 
     assert_close(out, ref_out, dtype, "out")
     assert_close(h_n, ref_hn, dtype, "h_n")
@@ -116,8 +121,8 @@ def _torch_dropout_reference(x, h0, weights, masks, nl, L, bi, dtype, d_out, d_h
     h_ns, layers = [], []
     for layer in range(L):
         rnn = torch.nn.RNN(layer_in.shape[2], H, num_layers=1, nonlinearity=nl, bidirectional=bi, dtype=tdt)
-        load_into_torch_rnn(rnn, weights[layer * D:(layer + 1) * D], 1, D)
-        out, h_n = rnn(layer_in, ht[layer * D:(layer + 1) * D])
+        load_into_torch_rnn(rnn, weights[layer * D : (layer + 1) * D], 1, D)
+        out, h_n = rnn(layer_in, ht[layer * D : (layer + 1) * D])
         h_ns.append(h_n)
         layers.append(rnn)
         layer_in = out * torch.from_numpy(masks[layer]) if layer < L - 1 else out
@@ -166,7 +171,7 @@ def test_stack_with_dropout_masks_matches_torch(L, bi, nl, dtype):
 @pytest.mark.parametrize("N", [4, 1, 0])
 def test_cell_matches_torch(N, dtype, nl, bias):
     rng = rng_for("cell", N, dtype, nl, bias)
-    (w_ih, w_hh, b_ih, b_hh), = make_weights(rng, I_, H_, 1, 1, bias, dtype)
+    ((w_ih, w_hh, b_ih, b_hh),) = make_weights(rng, I_, H_, 1, 1, bias, dtype)
     x = rng.standard_normal((N, I_)).astype(dtype)
     h = rng.standard_normal((N, H_)).astype(dtype)
     g = rng.standard_normal((N, H_)).astype(dtype)

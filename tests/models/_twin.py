@@ -20,11 +20,7 @@ class TorchLM(torch.nn.Module):
         super().__init__()
         self.vocab_size = vocab_size
         self.batch_first = batch_first
-        self.embedding = (
-            None
-            if embedding_dim is None
-            else torch.nn.Embedding(vocab_size, embedding_dim, dtype=dtype)
-        )
+        self.embedding = None if embedding_dim is None else torch.nn.Embedding(vocab_size, embedding_dim, dtype=dtype)
         rnn_in = vocab_size if embedding_dim is None else embedding_dim
         self.rnn = torch.nn.RNN(
             rnn_in,
@@ -57,9 +53,6 @@ def torch_twin(model, dtype=torch.float64) -> TorchLM:
         dtype,
         batch_first=model.batch_first,
     )
-    state = {
-        k: torch.from_numpy(np.array(v.data, dtype=np.float64)).to(dtype)
-        for k, v in model.state_dict().items()
-    }
+    state = {k: torch.from_numpy(np.array(v.data, dtype=np.float64)).to(dtype) for k, v in model.state_dict().items()}
     twin.load_state_dict(state, strict=True)
     return twin

@@ -17,9 +17,7 @@ from ._twin import torch_twin
 
 def _model(text: str, level: str = "char", seed: int = 0) -> RNNLanguageModel:
     vocab = Vocab.from_text(text, level)
-    return RNNLanguageModel(
-        len(vocab), 12, 2, vocab=vocab, dtype=np.float64, generator=deeprnn.Generator(seed)
-    )
+    return RNNLanguageModel(len(vocab), 12, 2, vocab=vocab, dtype=np.float64, generator=deeprnn.Generator(seed))
 
 
 def test_greedy_matches_torch_argmax_decoding():
@@ -52,9 +50,7 @@ def test_next_token_follows_tempered_softmax_and_top_k():
     rng = np.random.default_rng(0)
     n = 20000
     for tau in (0.5, 1.0, 2.0):
-        counts = np.bincount(
-            [next_token(logits, tau, None, False, rng) for _ in range(n)], minlength=4
-        )
+        counts = np.bincount([next_token(logits, tau, None, False, rng) for _ in range(n)], minlength=4)
         p = torch.softmax(torch.tensor(logits) / tau, 0).numpy()
         assert np.all(np.abs(counts / n - p) < 4 * np.sqrt(p * (1 - p) / n) + 1e-3), (
             tau,

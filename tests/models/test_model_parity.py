@@ -27,9 +27,7 @@ CASES = [
 @pytest.mark.parametrize("given_h0", [False, True])
 def test_forward_backward_match_torch(V, H, L, act, E, bf, dtype, given_h0):
     T, N = 6, 3
-    model = RNNLanguageModel(
-        V, H, L, act, embedding_dim=E, batch_first=bf, dtype=dtype, generator=deeprnn.Generator(3)
-    )
+    model = RNNLanguageModel(V, H, L, act, embedding_dim=E, batch_first=bf, dtype=dtype, generator=deeprnn.Generator(3))
     twin = torch_twin(model, torch.float64 if dtype == np.float64 else torch.float32)
     rng = np.random.default_rng(0)
     ids = rng.integers(0, V, (N, T) if bf else (T, N))
@@ -38,16 +36,12 @@ def test_forward_backward_match_torch(V, H, L, act, E, bf, dtype, given_h0):
 
     h_ours = None if h0 is None else deeprnn.tensor(h0, requires_grad=True)
     logits, h_n = model(ids, h_ours)
-    loss = deeprnn.nn.functional.cross_entropy(
-        logits.reshape(-1, V), deeprnn.tensor(target.reshape(-1))
-    )
+    loss = deeprnn.nn.functional.cross_entropy(logits.reshape(-1, V), deeprnn.tensor(target.reshape(-1)))
     (loss + (h_n * h_n).sum() * 0.1).backward()
 
     h_torch = None if h0 is None else torch.tensor(h0, requires_grad=True)
     t_logits, t_hn = twin(torch.from_numpy(ids), h_torch)
-    t_loss = torch.nn.functional.cross_entropy(
-        t_logits.reshape(-1, V), torch.from_numpy(target.reshape(-1))
-    )
+    t_loss = torch.nn.functional.cross_entropy(t_logits.reshape(-1, V), torch.from_numpy(target.reshape(-1)))
     (t_loss + (t_hn * t_hn).sum() * 0.1).backward()
 
     assert logits.dtype == dtype

@@ -73,9 +73,7 @@ def test_interrupt_and_resume_is_bit_identical(tmp_path, optimizer):
     meta_a, arr_a = _full_state(tmp_path / "a" / "ck")
     meta_b, arr_b = _full_state(tmp_path / "b" / "ck")
     assert arr_a.keys() == arr_b.keys()
-    for k in (
-        k for k in arr_a if k != "history/val_time"
-    ):  # moments, hidden state, losses (not timings)
+    for k in (k for k in arr_a if k != "history/val_time"):  # moments, hidden state, losses (not timings)
         np.testing.assert_array_equal(arr_a[k], arr_b[k], err_msg=k)
     for k in ("optimizer", "scheduler", "rng", "data", "iteration"):
         assert meta_a[k] == meta_b[k], k
@@ -84,9 +82,7 @@ def test_interrupt_and_resume_is_bit_identical(tmp_path, optimizer):
 
 def test_resume_across_an_epoch_boundary(tmp_path):
     text = ENGLISH[:700]  # 630 training chars -> 13 batches per epoch at 4 x 12
-    straight = train(
-        _config(tmp_path / "a", iters=20, model=ModelConfig(hidden_size=24)), text, quiet=True
-    )
+    straight = train(_config(tmp_path / "a", iters=20, model=ModelConfig(hidden_size=24)), text, quiet=True)
     cfg = _config(tmp_path / "b", iters=11, model=ModelConfig(hidden_size=24))
     train(cfg, text, quiet=True)
     cfg.iters = 20
@@ -114,9 +110,7 @@ def test_nan_stops_and_keeps_the_last_good_checkpoint(tmp_path):
 
     trainer_mod.RNNLanguageModel.from_config = capture
     try:
-        with pytest.raises(
-            NonFiniteLossError, match=r"nan at iteration 15.*Last good checkpoint.*iteration 10"
-        ):
+        with pytest.raises(NonFiniteLossError, match=r"nan at iteration 15.*Last good checkpoint.*iteration 10"):
             train(cfg, ENGLISH, quiet=True, callback=poison)
     finally:
         trainer_mod.RNNLanguageModel.from_config = real_build
@@ -127,16 +121,12 @@ def test_nan_stops_and_keeps_the_last_good_checkpoint(tmp_path):
 
 def test_interrupt_without_checkpoint_dir(tmp_path):
     with pytest.raises(TrainingInterrupted, match="nothing saved"):
-        train(
-            _config(tmp_path, checkpoint_dir=None), ENGLISH, quiet=True, callback=_interrupt_at(3)
-        )
+        train(_config(tmp_path, checkpoint_dir=None), ENGLISH, quiet=True, callback=_interrupt_at(3))
 
 
 @pytest.mark.parametrize("level", ["char", "word"])
 def test_chinese_text_trains_and_samples_chinese(tmp_path, level):
-    cfg = _config(
-        tmp_path, level=level, iters=40, seq_len=8, model=ModelConfig(hidden_size=32, num_layers=2)
-    )
+    cfg = _config(tmp_path, level=level, iters=40, seq_len=8, model=ModelConfig(hidden_size=32, num_layers=2))
     result = train(cfg, CHINESE, quiet=True)
     assert result.model.vocab.level == level
     assert np.mean(result.history.train_loss[-5:]) < result.history.train_loss[0]

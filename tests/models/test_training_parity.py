@@ -39,9 +39,7 @@ def _torch_training(
         if step.reset:
             h = None
         logits, h_n = twin(torch.from_numpy(step.x), h)
-        loss = torch.nn.functional.cross_entropy(
-            logits.reshape(-1, V), torch.from_numpy(step.y.reshape(-1))
-        )
+        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, V), torch.from_numpy(step.y.reshape(-1)))
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, clip)
@@ -82,13 +80,9 @@ def test_train_matches_a_torch_loop(tmp_path, optimizer):
     ours = train(cfg, text, quiet=True).model
 
     vocab = Vocab.from_text(text, "char")
-    init = RNNLanguageModel(
-        len(vocab), H, L, dtype=np.float64, generator=deeprnn.Generator(seed)
-    )  # same draws
+    init = RNNLanguageModel(len(vocab), H, L, dtype=np.float64, generator=deeprnn.Generator(seed))  # same draws
     train_ids, _ = train_val_split(vocab.encode_text(text), 0.1)
-    twin = _torch_training(
-        torch_twin(init), BPTTBatches(train_ids, N, T), iters, 5e-3, 0.5, 0.7, 7, optimizer
-    )
+    twin = _torch_training(torch_twin(init), BPTTBatches(train_ids, N, T), iters, 5e-3, 0.5, 0.7, 7, optimizer)
     t_params = dict(twin.named_parameters())
     for name, p in ours.named_parameters():
         assert_close(p, t_params[name], what=name)

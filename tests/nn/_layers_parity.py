@@ -67,16 +67,12 @@ def check_parity(
     ref_np = ref.detach().numpy()
     if not ref.requires_grad:
         return ours, ref
-    upstream = (
-        rng_for("upstream", seed, ref_np.shape).standard_normal(ref_np.shape).astype(ref_np.dtype)
-    )
+    upstream = rng_for("upstream", seed, ref_np.shape).standard_normal(ref_np.shape).astype(ref_np.dtype)
     ref.backward(torch.tensor(upstream))
     ours.backward(deeprnn.tensor(upstream))
     for i, (a, b) in enumerate(zip(ins[deeprnn], ins[torch])):
         if b.grad is None:
-            assert a.grad is None or not np.any(a.grad.data), (
-                f"input {i}: gradient where torch has none"
-            )
+            assert a.grad is None or not np.any(a.grad.data), f"input {i}: gradient where torch has none"
         else:
             assert a.grad is not None, f"input {i}: no gradient"
             assert_close(a.grad, b.grad, dtype, f"grad of input {i}")

@@ -71,9 +71,7 @@ def test_clip_grad_norm_single_tensor_empty_and_generator():
         assert empty.item() == 0.0 and empty.dtype == lib.float32
         q = lib.nn.Parameter(lib.ones(2))
         q.grad = lib.ones(2)
-        assert math.isclose(
-            lib.nn.utils.clip_grad_norm_(iter([q]), 10.0).item(), math.sqrt(2), rel_tol=1e-6
-        )
+        assert math.isclose(lib.nn.utils.clip_grad_norm_(iter([q]), 10.0).item(), math.sqrt(2), rel_tol=1e-6)
 
 
 def test_clip_grad_norm_nonfinite():

@@ -14,9 +14,7 @@ DTYPES = [np.float64, np.float32]
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("name", ["softmax", "log_softmax"])
-@pytest.mark.parametrize(
-    "shape,dim", [((6,), 0), ((3, 4), 1), ((3, 4), 0), ((2, 3, 4), -1), ((2, 3, 4), 1), ((), 0)]
-)
+@pytest.mark.parametrize("shape,dim", [((6,), 0), ((3, 4), 1), ((3, 4), 0), ((2, 3, 4), -1), ((2, 3, 4), 1), ((), 0)])
 def test_softmax_family_matches_torch(dtype, name, shape, dim):
     x = (rng_for(name, shape, dim).standard_normal(shape) * 4).astype(dtype)
     check_parity(
@@ -39,9 +37,7 @@ def test_softmax_implicit_dim_warns_and_picks_torch_dim(name, shape):
     x = rng_for("implicit", shape).standard_normal(shape)
 
     def fn(lib, m, a):
-        with pytest.warns(
-            UserWarning, match=f"Implicit dimension choice for {name} has been deprecated"
-        ):
+        with pytest.warns(UserWarning, match=f"Implicit dimension choice for {name} has been deprecated"):
             return getattr(lib.nn.functional, name)(a)
 
     check_parity(fn, [x])
@@ -88,9 +84,7 @@ def test_linear_functional_matches_torch(dtype, bias, shape):
 def test_embedding_functional_matches_torch(padding_idx):
     idx = np.array([[0, 1, 1], [3, 2, 1]])
     w = rng_for("femb").standard_normal((4, 3))
-    check_parity(
-        lambda lib, m, i, ww: lib.nn.functional.embedding(i, ww, padding_idx=padding_idx), [idx, w]
-    )
+    check_parity(lambda lib, m, i, ww: lib.nn.functional.embedding(i, ww, padding_idx=padding_idx), [idx, w])
 
 
 @pytest.mark.parametrize("num_classes", [-1, 6])

@@ -89,9 +89,7 @@ def test_embedding_matches_torch(dtype, padding_idx, shape):
         lambda lib, m, t: m(t),
         [idx],
         dtype=dtype,
-        module=lambda lib: lib.nn.Embedding(
-            6, 5, padding_idx=padding_idx, dtype=getattr(lib, _name(dtype))
-        ),
+        module=lambda lib: lib.nn.Embedding(6, 5, padding_idx=padding_idx, dtype=getattr(lib, _name(dtype))),
     )
 
 
@@ -147,15 +145,11 @@ def test_embedding_errors(case):
 # ---- Dropout -------------------------------------------------------------------------------
 @pytest.mark.parametrize("p", [0.2, 0.5, 0.9])
 def test_dropout_train_mask_scaling_and_gradient(p):
-    x = deeprnn.tensor(
-        rng_for("drop", p).uniform(1, 2, (200, 50)).astype(np.float32), requires_grad=True
-    )
+    x = deeprnn.tensor(rng_for("drop", p).uniform(1, 2, (200, 50)).astype(np.float32), requires_grad=True)
     d = deeprnn.nn.Dropout(p, generator=deeprnn.Generator(3))
     y = d(x)
     kept = y.data != 0
-    noise = kept.astype(np.float32) / np.float32(
-        1 - p
-    )  # PyTorch: bernoulli(1 - p) / (1 - p), in float32
+    noise = kept.astype(np.float32) / np.float32(1 - p)  # PyTorch: bernoulli(1 - p) / (1 - p), in float32
     assert y.dtype == np.float32
     np.testing.assert_array_equal(y.data, x.data * noise)
     assert abs(1 - kept.mean() - p) < 0.02
@@ -208,9 +202,7 @@ def test_sequential_matches_torch(dtype):
 
 
 def test_sequential_indexing_names_and_ordered_dict():
-    ours = deeprnn.nn.Sequential(
-        OrderedDict(enc=deeprnn.nn.Linear(2, 3), dec=deeprnn.nn.Linear(3, 2))
-    )
+    ours = deeprnn.nn.Sequential(OrderedDict(enc=deeprnn.nn.Linear(2, 3), dec=deeprnn.nn.Linear(3, 2)))
     ref = torch.nn.Sequential(OrderedDict(enc=torch.nn.Linear(2, 3), dec=torch.nn.Linear(3, 2)))
     assert list(ours.state_dict()) == list(ref.state_dict())
     assert repr(ours) == repr(ref)
@@ -264,9 +256,7 @@ def test_uniform_schemes_use_torch_bounds(shape, scheme):
         bound = 2.0 * math.sqrt(6.0 / (fan_in + fan_out))
     else:
         mode = "fan_in" if scheme.endswith("in") else "fan_out"
-        deeprnn.nn.init.kaiming_uniform_(
-            t, a=0.1, mode=mode, nonlinearity="leaky_relu", generator=g
-        )
+        deeprnn.nn.init.kaiming_uniform_(t, a=0.1, mode=mode, nonlinearity="leaky_relu", generator=g)
         fan = fan_in if mode == "fan_in" else fan_out
         bound = torch.nn.init.calculate_gain("leaky_relu", 0.1) * math.sqrt(3.0 / fan)
     m = np.abs(t.data).max()

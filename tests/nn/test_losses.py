@@ -40,9 +40,7 @@ def test_cross_entropy_matches_torch(dtype, reduction, shapes, ignore, weighted)
     ii = ignore if isinstance(ignore, int) and not isinstance(ignore, bool) else -100
 
     def module(lib, m, a, b):
-        return lib.nn.CrossEntropyLoss(
-            weight=_weight(lib, w, dtype), ignore_index=ii, reduction=reduction
-        )(a, b)
+        return lib.nn.CrossEntropyLoss(weight=_weight(lib, w, dtype), ignore_index=ii, reduction=reduction)(a, b)
 
     def functional(lib, m, a, b):
         return lib.nn.functional.cross_entropy(
@@ -79,9 +77,7 @@ def test_cross_entropy_label_smoothing_matches_torch(dtype, reduction, shapes, w
 @pytest.mark.parametrize("shape", [(4, 5), (3, 5, 2), (5,)])
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("smoothing", [0.0, 0.2])
-def test_cross_entropy_probability_targets_match_torch(
-    dtype, reduction, shape, weighted, smoothing
-):
+def test_cross_entropy_probability_targets_match_torch(dtype, reduction, shape, weighted, smoothing):
     key = ("prob", dtype, reduction, shape, weighted, smoothing)
     x = rng_for("x", key).standard_normal(shape).astype(dtype)
     y = rng_for("y", key).uniform(0, 1, shape).astype(dtype)
@@ -106,9 +102,7 @@ def test_cross_entropy_all_ignored_and_empty_batch_as_torch():
     for lib_call in (
         lambda lib: lib.nn.functional.cross_entropy(lib.ones(3, 5), lib.tensor([-100, -100, -100])),
         lambda lib: lib.nn.functional.cross_entropy(lib.ones(0, 5), lib.zeros(0, dtype=lib.int64)),
-        lambda lib: lib.nn.functional.cross_entropy(
-            lib.ones(0, 5), lib.zeros(0, dtype=lib.int64), reduction="sum"
-        ),
+        lambda lib: lib.nn.functional.cross_entropy(lib.ones(0, 5), lib.zeros(0, dtype=lib.int64), reduction="sum"),
     ):
         ours, ref = lib_call(deeprnn), lib_call(torch)
         np.testing.assert_array_equal(ours.data, ref.numpy())
@@ -198,26 +192,16 @@ def test_loss_reprs_and_weight_buffer():
         lambda lib: lib.nn.functional.cross_entropy(lib.ones(3, 5), lib.tensor([0, 1, 7])),
         lambda lib: lib.nn.functional.cross_entropy(lib.ones(3, 5), lib.tensor([0, 1, -3])),
         lambda lib: lib.nn.CrossEntropyLoss()(lib.ones(3, 5), lib.tensor([0, 1])),
-        lambda lib: lib.nn.functional.cross_entropy(
-            lib.ones(2, 5, 4), lib.zeros(2, 5, dtype=lib.int64)
-        ),
+        lambda lib: lib.nn.functional.cross_entropy(lib.ones(2, 5, 4), lib.zeros(2, 5, dtype=lib.int64)),
         lambda lib: lib.nn.functional.cross_entropy(lib.ones(2, 5, 4), lib.tensor([0, 1])),
         lambda lib: lib.nn.functional.cross_entropy(lib.ones(5), lib.tensor([1, 2])),
         lambda lib: lib.nn.functional.cross_entropy(lib.ones(3, 5), lib.tensor([0.0, 1.0, 2.0])),
-        lambda lib: lib.nn.functional.cross_entropy(
-            lib.ones(3, 5), lib.tensor([0, 1, 2], dtype=lib.int32)
-        ),
+        lambda lib: lib.nn.functional.cross_entropy(lib.ones(3, 5), lib.tensor([0, 1, 2], dtype=lib.int32)),
         lambda lib: lib.nn.functional.cross_entropy(lib.ones(3, 5), lib.ones(3, 4)),
-        lambda lib: lib.nn.functional.cross_entropy(
-            lib.ones(3, 5), lib.tensor([0, 1, 2]), reduction="avg"
-        ),
+        lambda lib: lib.nn.functional.cross_entropy(lib.ones(3, 5), lib.tensor([0, 1, 2]), reduction="avg"),
         lambda lib: lib.nn.CrossEntropyLoss(reduction="avg")(lib.ones(3, 5), lib.tensor([0, 1, 2])),
-        lambda lib: lib.nn.functional.cross_entropy(
-            lib.ones(3, 5), lib.tensor([0, 1, 2]), weight=lib.ones(4)
-        ),
-        lambda lib: lib.nn.functional.cross_entropy(
-            lib.ones(3, 5), lib.tensor([0, 1, 2]), label_smoothing=1.5
-        ),
+        lambda lib: lib.nn.functional.cross_entropy(lib.ones(3, 5), lib.tensor([0, 1, 2]), weight=lib.ones(4)),
+        lambda lib: lib.nn.functional.cross_entropy(lib.ones(3, 5), lib.tensor([0, 1, 2]), label_smoothing=1.5),
         lambda lib: lib.nn.functional.cross_entropy(lib.ones(3, 5), lib.tensor([[0], [1], [2]])),
         lambda lib: lib.nn.functional.nll_loss(lib.ones(3, 5), lib.tensor([0, 1, 7])),
         lambda lib: lib.nn.NLLLoss()(lib.ones(3, 5), lib.tensor([0, 1])),
@@ -227,11 +211,7 @@ def test_loss_reprs_and_weight_buffer():
     ids=lambda f: "",
 )
 def test_loss_errors_match_torch(case):
-    with (
-        pytest.warns(UserWarning)
-        if "mse_loss(lib.ones(3, 5), lib.ones(3, 4))" in _src(case)
-        else _null()
-    ):
+    with pytest.warns(UserWarning) if "mse_loss(lib.ones(3, 5), lib.ones(3, 4))" in _src(case) else _null():
         same_error(case)
 
 

@@ -54,9 +54,12 @@ def test_load_state_dict_errors_change_nothing() -> None:
     before = [p.data.copy() for p in m.parameters()]
     good = {k: np.ones_like(v.data) for k, v in m.state_dict().items()}
     bad_shape = dict(good, weight_ih_l0=np.ones((5, 3)))
-    with pytest.raises(RuntimeError, match=r"size mismatch for weight_ih_l0: copying a param with shape "
-                                           r"deeprnn.Size\(\[5, 3\]\) from checkpoint, the shape in current model is "
-                                           r"deeprnn.Size\(\[4, 3\]\)"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"size mismatch for weight_ih_l0: copying a param with shape "
+        r"deeprnn.Size\(\[5, 3\]\) from checkpoint, the shape in current model is "
+        r"deeprnn.Size\(\[4, 3\]\)",
+    ):
         m.load_state_dict(bad_shape)
     missing = {k: v for k, v in good.items() if k != "bias_hh_l0"}
     with pytest.raises(RuntimeError, match='Missing key\\(s\\) in state_dict: "bias_hh_l0"'):

@@ -39,7 +39,9 @@ def test_feature_size_differs(rnn: nn.RNN) -> None:
 @pytest.mark.parametrize("h_shape", [(1, 2, 4), (2, 3, 4), (2, 2, 5)])
 def test_h0_wrong_shape_or_batch(rnn: nn.RNN, h_shape: tuple) -> None:
     before = params(rnn)
-    with pytest.raises(RuntimeError, match=rf"Expected hidden size \(2, 2, 4\), got \[{', '.join(map(str, h_shape))}\]"):
+    with pytest.raises(
+        RuntimeError, match=rf"Expected hidden size \(2, 2, 4\), got \[{', '.join(map(str, h_shape))}\]"
+    ):
         rnn(deeprnn.randn(5, 2, 3), deeprnn.randn(*h_shape))
     assert unchanged(rnn, before)
 
@@ -74,12 +76,15 @@ def test_dropout_with_one_layer_warns_like_torch() -> None:
         nn.RNN(3, 4, 1, dropout=0.5)
 
 
-@pytest.mark.parametrize("kw, msg", [
-    (dict(num_layers=0), "num_layers must be greater than zero, got 0"),
-    (dict(hidden_size=0), "hidden_size must be greater than zero, got 0"),
-    (dict(hidden_size=-3), "hidden_size must be greater than zero, got -3"),
-    (dict(input_size=0), "input_size must be greater than zero, got 0"),
-])
+@pytest.mark.parametrize(
+    "kw, msg",
+    [
+        (dict(num_layers=0), "num_layers must be greater than zero, got 0"),
+        (dict(hidden_size=0), "hidden_size must be greater than zero, got 0"),
+        (dict(hidden_size=-3), "hidden_size must be greater than zero, got -3"),
+        (dict(input_size=0), "input_size must be greater than zero, got 0"),
+    ],
+)
 def test_sizes_below_one(kw: dict, msg: str) -> None:
     args = dict(input_size=3, hidden_size=4, num_layers=1) | kw
     with pytest.raises(ValueError, match=msg):

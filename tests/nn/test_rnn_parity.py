@@ -11,25 +11,29 @@ import itertools
 import numpy as np
 import pytest
 import torch
-from oracle import assert_close, torch_dtype
 
 import deeprnn
+from oracle import assert_close, torch_dtype
 
-CONFIGS = list(itertools.product(
-    [1, 2, 3],            # num_layers
-    [False, True],        # bidirectional
-    [False, True],        # batch_first
-    [True, False],        # bias
-    ["tanh", "relu"],     # nonlinearity
-    [True, False],        # batched
-    [True, False],        # h0 given
-))
+CONFIGS = list(
+    itertools.product(
+        [1, 2, 3],  # num_layers
+        [False, True],  # bidirectional
+        [False, True],  # batch_first
+        [True, False],  # bias
+        ["tanh", "relu"],  # nonlinearity
+        [True, False],  # batched
+        [True, False],  # h0 given
+    )
+)
 
 
 def _ids(c: tuple) -> str:
     L, bi, bf, bias, act, batched, h0 = c
-    return f"L{L}-{'bi' if bi else 'uni'}-{'bf' if bf else 'tm'}-{'bias' if bias else 'nobias'}-{act}-" \
-           f"{'batched' if batched else 'unbatched'}-{'h0' if h0 else 'noh0'}"
+    return (
+        f"L{L}-{'bi' if bi else 'uni'}-{'bf' if bf else 'tm'}-{'bias' if bias else 'nobias'}-{act}-"
+        f"{'batched' if batched else 'unbatched'}-{'h0' if h0 else 'noh0'}"
+    )
 
 
 def run_pair(cfg: tuple, dtype: np.dtype, seed: int, T: int = 5, N: int = 3, I: int = 4, H: int = 6) -> None:
@@ -167,8 +171,9 @@ def test_dropout_masks_equal_explicit_torch_composition() -> None:
     inp = torch.tensor(x)
     hns = []
     for k, layer in enumerate(layers):
-        layer.load_state_dict({f"{n}_l0": torch.tensor(sd[f"{n}_l{k}"].data)
-                               for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")})
+        layer.load_state_dict(
+            {f"{n}_l0": torch.tensor(sd[f"{n}_l{k}"].data) for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
+        )
         inp, h = layer(inp)
         hns.append(h)
         if k < L - 1:
@@ -180,8 +185,9 @@ def test_dropout_masks_equal_explicit_torch_composition() -> None:
 def test_parameter_names_shapes_and_init_range() -> None:
     ours = deeprnn.nn.RNN(3, 16, 2, bidirectional=True)
     ref = torch.nn.RNN(3, 16, 2, bidirectional=True)
-    assert [(n, tuple(p.shape)) for n, p in ours.named_parameters()] == \
-           [(n, tuple(p.shape)) for n, p in ref.named_parameters()]
+    assert [(n, tuple(p.shape)) for n, p in ours.named_parameters()] == [
+        (n, tuple(p.shape)) for n, p in ref.named_parameters()
+    ]
     bound = 1 / np.sqrt(16)
     for _, p in ours.named_parameters():
         assert p.dtype == np.float32 and p.requires_grad

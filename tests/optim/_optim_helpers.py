@@ -36,11 +36,7 @@ def gradient(p: np.ndarray, k: int, i: int) -> np.ndarray:
     rng = rng_for("coef", i, p.shape)
     a = rng.uniform(0.5, 2.0, p.shape).astype(p.dtype)
     c = rng.standard_normal(p.shape).astype(p.dtype)
-    return (
-        2 * a * p
-        + c * np.asarray(np.sin(k + 1.0), dtype=p.dtype)
-        + np.asarray(0.1, dtype=p.dtype) * p**3
-    )
+    return 2 * a * p + c * np.asarray(np.sin(k + 1.0), dtype=p.dtype) + np.asarray(0.1, dtype=p.dtype) * p**3
 
 
 def make_params(lib: Any, arrays: list[np.ndarray]) -> list[Any]:
@@ -59,9 +55,7 @@ def set_grads(lib: Any, params: list[Any], k: int) -> None:
         p.grad = torch.tensor(g) if lib is torch else deeprnn.tensor(g)
 
 
-def run_steps(
-    lib: Any, opt: Any, params: list[Any], start: int, stop: int, sched: Any = None
-) -> None:
+def run_steps(lib: Any, opt: Any, params: list[Any], start: int, stop: int, sched: Any = None) -> None:
     for k in range(start, stop):
         opt.zero_grad()
         set_grads(lib, params, k)
@@ -70,9 +64,7 @@ def run_steps(
             sched.step()
 
 
-def build(
-    lib: Any, name: str, params: list[Any], kwargs: dict[str, Any], groups: bool = False
-) -> Any:
+def build(lib: Any, name: str, params: list[Any], kwargs: dict[str, Any], groups: bool = False) -> Any:
     cls = getattr(lib.optim, name)
     if groups:
         return cls([{"params": params[:2]}, {"params": params[2:], "lr": 0.05}], **kwargs)
@@ -91,9 +83,7 @@ def to_json_npz(state: dict[str, Any]) -> tuple[str, bytes]:
             return {str(k): strip(x, f"{path}/{k}") for k, x in v.items()}
         if isinstance(v, list):
             return [strip(x, f"{path}/{i}") for i, x in enumerate(v)]
-        assert v is None or isinstance(v, (bool, int, float, str)), (
-            f"{path}: {type(v).__name__} in state_dict"
-        )
+        assert v is None or isinstance(v, (bool, int, float, str)), f"{path}: {type(v).__name__} in state_dict"
         return v
 
     text = json.dumps(strip(state, ""))

@@ -26,15 +26,9 @@ SCHEDULES = {
     "StepLR": lambda lib, opt: lib.optim.lr_scheduler.StepLR(opt, step_size=3, gamma=0.5),
     "ExponentialLR": lambda lib, opt: lib.optim.lr_scheduler.ExponentialLR(opt, gamma=0.9),
     "LambdaLR": lambda lib, opt: lib.optim.lr_scheduler.LambdaLR(opt, lambda e: 1 / (1 + 0.3 * e)),
-    "LambdaLR-list": lambda lib, opt: lib.optim.lr_scheduler.LambdaLR(
-        opt, [Warmup(4), lambda e: 0.95**e]
-    ),
-    "MultiStepLR": lambda lib, opt: lib.optim.lr_scheduler.MultiStepLR(
-        opt, milestones=[2, 5, 5, 9], gamma=0.3
-    ),
-    "CosineAnnealingLR": lambda lib, opt: lib.optim.lr_scheduler.CosineAnnealingLR(
-        opt, T_max=4, eta_min=0.01
-    ),
+    "LambdaLR-list": lambda lib, opt: lib.optim.lr_scheduler.LambdaLR(opt, [Warmup(4), lambda e: 0.95**e]),
+    "MultiStepLR": lambda lib, opt: lib.optim.lr_scheduler.MultiStepLR(opt, milestones=[2, 5, 5, 9], gamma=0.3),
+    "CosineAnnealingLR": lambda lib, opt: lib.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=4, eta_min=0.01),
 }
 
 

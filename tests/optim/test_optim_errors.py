@@ -47,18 +47,12 @@ def _same_error(call):
         lambda lib, p: lib.optim.SGD([p * 2], lr=0.1),
         lambda lib, p: lib.optim.SGD([1], lr=0.1),
         lambda lib, p: lib.optim.SGD([p]).add_param_group([p]),
-        lambda lib, p: lib.optim.SGD([p]).add_param_group(
-            {"params": {lib.nn.Parameter(lib.ones(1))}}
-        ),
+        lambda lib, p: lib.optim.SGD([p]).add_param_group({"params": {lib.nn.Parameter(lib.ones(1))}}),
         lambda lib, p: lib.optim.SGD([("w", p), lib.nn.Parameter(lib.ones(1))]),
         lambda lib, p: lib.optim.SGD([p]).load_state_dict({"state": {}, "param_groups": []}),
-        lambda lib, p: lib.optim.SGD([p]).load_state_dict(
-            {"state": {}, "param_groups": [{"params": [0, 1]}]}
-        ),
+        lambda lib, p: lib.optim.SGD([p]).load_state_dict({"state": {}, "param_groups": [{"params": [0, 1]}]}),
         lambda lib, p: lib.optim.lr_scheduler.StepLR(object(), 3),
-        lambda lib, p: lib.optim.lr_scheduler.LambdaLR(
-            lib.optim.SGD([p]), [lambda e: 1, lambda e: 2]
-        ),
+        lambda lib, p: lib.optim.lr_scheduler.LambdaLR(lib.optim.SGD([p]), [lambda e: 1, lambda e: 2]),
     ],
 )
 def test_errors_match_torch(call):
@@ -75,9 +69,7 @@ def test_duplicate_parameters_warn_like_torch():
 def test_resuming_scheduler_without_initial_lr_is_a_key_error():
     for lib in (torch, deeprnn):
         opt = lib.optim.SGD([lib.nn.Parameter(lib.ones(1))], lr=0.1)
-        with pytest.raises(
-            KeyError, match="param 'initial_lr' is not specified in param_groups\\[0\\]"
-        ):
+        with pytest.raises(KeyError, match="param 'initial_lr' is not specified in param_groups\\[0\\]"):
             lib.optim.lr_scheduler.StepLR(opt, 2, last_epoch=3)
 
 

@@ -167,13 +167,9 @@ def test_linear_cross_entropy_model_trains_like_torch(name, kwargs):
     y = rng.integers(0, 4, 16)
     models, initial = {}, None
     for lib in (torch, deeprnn):
-        m = lib.nn.Sequential(
-            lib.nn.Linear(5, 8, dtype=lib.float64), lib.nn.Linear(8, 4, dtype=lib.float64)
-        )
+        m = lib.nn.Sequential(lib.nn.Linear(5, 8, dtype=lib.float64), lib.nn.Linear(8, 4, dtype=lib.float64))
         if lib is torch:
-            initial = {
-                k: v.clone() for k, v in m.state_dict().items()
-            }  # before torch trains in place
+            initial = {k: v.clone() for k, v in m.state_dict().items()}  # before torch trains in place
         else:
             m.load_state_dict(initial)
         opt = getattr(lib.optim, name)(m.parameters(), **kwargs)

@@ -15,6 +15,14 @@ from .node import Node as Node
 from .tensor import Tensor as Tensor
 
 __all__ = [
-    "Tensor", "Node", "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled",
-    "is_grad_enabled", "record", "record_many",
+    "Tensor",
+    "Node",
+    "backward",
+    "grad",
+    "no_grad",
+    "enable_grad",
+    "set_grad_enabled",
+    "is_grad_enabled",
+    "record",
+    "record_many",
 ]

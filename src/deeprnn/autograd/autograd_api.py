@@ -47,8 +47,13 @@ def _no_create_graph(create_graph: bool) -> None:
         raise NotImplementedError("create_graph=True (higher-order gradients) is not supported by deeprnn")
 
 
-def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None = None,
-             create_graph: bool = False, inputs: Sequence[Tensor] | None = None) -> None:
+def backward(
+    tensors: Any,
+    grad_tensors: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    inputs: Sequence[Tensor] | None = None,
+) -> None:
     """Accumulate the gradients of ``tensors`` into the ``.grad`` of the graph's leaves."""
     _no_create_graph(create_graph)
     outs = _as_list(tensors)
@@ -63,9 +68,15 @@ def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None =
     run_backward(outs, seeds, None, bool(retain_graph))
 
 
-def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool | None = None,
-         create_graph: bool = False, allow_unused: bool | None = None,
-         materialize_grads: bool = False) -> tuple[Tensor | None, ...]:
+def grad(
+    outputs: Any,
+    inputs: Any,
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool | None = None,
+    materialize_grads: bool = False,
+) -> tuple[Tensor | None, ...]:
     """Return d(outputs)/d(inputs) without touching any ``.grad``.
 
     Only the part of the graph that leads from ``outputs`` to ``inputs`` is walked, so a

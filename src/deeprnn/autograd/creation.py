@@ -11,8 +11,24 @@ from .random import resolve
 from .tensor import Tensor, as_array
 
 __all__ = [
-    "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "randn", "rand", "randint",
-    "arange", "linspace", "eye", "zeros_like", "ones_like", "full_like", "randn_like", "rand_like",
+    "tensor",
+    "as_tensor",
+    "from_numpy",
+    "zeros",
+    "ones",
+    "full",
+    "empty",
+    "randn",
+    "rand",
+    "randint",
+    "arange",
+    "linspace",
+    "eye",
+    "zeros_like",
+    "ones_like",
+    "full_like",
+    "randn_like",
+    "rand_like",
 ]
 
 
@@ -76,16 +92,22 @@ def full(size: Any, fill_value: float, dtype: Any = None, requires_grad: bool = 
     """A tensor of shape ``size`` filled with ``fill_value``."""
     if dtype is None and isinstance(fill_value, (int, np.integer)) and not isinstance(fill_value, bool):
         dtype = np.int64
-    return _make(np.full(_size((size,) if isinstance(size, int) else tuple(size)), fill_value, dtype=_dtype(dtype)),
-                 requires_grad)
+    return _make(
+        np.full(_size((size,) if isinstance(size, int) else tuple(size)), fill_value, dtype=_dtype(dtype)),
+        requires_grad,
+    )
 
 
-def randn(*size: Any, generator: Any = None, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+def randn(
+    *size: Any, generator: Any = None, dtype: Any = None, requires_grad: bool = False, device: Any = None
+) -> Tensor:
     """Samples from N(0, 1) of shape ``size``."""
     return _make(resolve(generator).standard_normal(_size(size)).astype(_dtype(dtype)), requires_grad)
 
 
-def rand(*size: Any, generator: Any = None, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+def rand(
+    *size: Any, generator: Any = None, dtype: Any = None, requires_grad: bool = False, device: Any = None
+) -> Tensor:
     """Samples from U[0, 1) of shape ``size``."""
     return _make(resolve(generator).random(_size(size)).astype(_dtype(dtype)), requires_grad)
 
@@ -94,12 +116,21 @@ def randint(low: int, high: int | None = None, size: Any = (), generator: Any = 
     """Integers drawn uniformly from [low, high) of shape ``size``."""
     if high is None:
         low, high = 0, low
-    return Tensor._wrap(resolve(generator).integers(low, high, _size(tuple(size))).astype(
-        np.int64 if dtype is None else as_dtype(dtype)))
+    return Tensor._wrap(
+        resolve(generator)
+        .integers(low, high, _size(tuple(size)))
+        .astype(np.int64 if dtype is None else as_dtype(dtype))
+    )
 
 
-def arange(start: float, end: float | None = None, step: float = 1, dtype: Any = None,
-           requires_grad: bool = False, device: Any = None) -> Tensor:
+def arange(
+    start: float,
+    end: float | None = None,
+    step: float = 1,
+    dtype: Any = None,
+    requires_grad: bool = False,
+    device: Any = None,
+) -> Tensor:
     """Values from ``start`` up to (not including) ``end``; int64 for ints, float32 for floats."""
     if end is None:
         start, end = 0, start

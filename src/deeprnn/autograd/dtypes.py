@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import builtins
+from typing import Any
 
 import numpy as np
 
 __all__ = [
-    "float32", "float64", "float16", "int64", "int32", "int8", "uint8", "bool",
-    "float", "double", "half", "long", "int",
-    "get_default_dtype", "set_default_dtype", "as_dtype", "is_floating",
+    "float32",
+    "float64",
+    "float16",
+    "int64",
+    "int32",
+    "int8",
+    "uint8",
+    "bool",
+    "float",
+    "double",
+    "half",
+    "long",
+    "int",
+    "get_default_dtype",
+    "set_default_dtype",
+    "as_dtype",
+    "is_floating",
 ]
 
 float16 = half = np.dtype(np.float16)

@@ -47,4 +47,3 @@ class Node:
 
     def __repr__(self) -> str:
         return f"<{self.name} object>"
-

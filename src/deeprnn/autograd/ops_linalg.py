@@ -12,9 +12,7 @@ __all__ = ["matmul", "mm"]
 
 def _dtype_check(a: np.ndarray, b: np.ndarray) -> None:
     if a.dtype != b.dtype:
-        raise RuntimeError(
-            f"expected m1 and m2 to have the same dtype, but got: {a.dtype} != {b.dtype}"
-        )
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {a.dtype} != {b.dtype}")
 
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:
@@ -22,9 +20,7 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     x, y = a.data, b.data
     _dtype_check(x, y)
     if x.ndim == 0 or y.ndim == 0:
-        raise RuntimeError(
-            f"both arguments to matmul need to be at least 1D, but they are {x.ndim}D and {y.ndim}D"
-        )
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {x.ndim}D and {y.ndim}D")
     try:
         out = np.matmul(x, y)
     except ValueError as err:
@@ -36,13 +32,13 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     def backward(g: np.ndarray) -> tuple:
         if x.ndim == 1 and y.ndim == 1:  # dot product: d(x.y)/dx = y
             return (g * y if a.requires_grad else None), (g * x if b.requires_grad else None)
-        x2 = x[None, :] if x.ndim == 1 else x          # (…, n, k)
-        y2 = y[:, None] if y.ndim == 1 else y          # (…, k, m)
+        x2 = x[None, :] if x.ndim == 1 else x  # (…, n, k)
+        y2 = y[:, None] if y.ndim == 1 else y  # (…, k, m)
         g2 = g
         if x.ndim == 1:
             g2 = np.expand_dims(g2, -2)
         if y.ndim == 1:
-            g2 = np.expand_dims(g2, -1)                # (…, n, m)
+            g2 = np.expand_dims(g2, -1)  # (…, n, m)
         gx = gy = None
         if a.requires_grad:
             gx = unbroadcast(np.matmul(g2, np.swapaxes(y2, -1, -2)), x2.shape).reshape(x.shape)

@@ -16,8 +16,23 @@ from .function import record, unbroadcast
 from .tensor import Tensor, as_array
 
 __all__ = [
-    "add", "sub", "mul", "div", "pow", "neg", "tanh", "relu", "sigmoid", "exp", "log",
-    "sqrt", "abs", "clamp", "maximum", "minimum", "where",
+    "add",
+    "sub",
+    "mul",
+    "div",
+    "pow",
+    "neg",
+    "tanh",
+    "relu",
+    "sigmoid",
+    "exp",
+    "log",
+    "sqrt",
+    "abs",
+    "clamp",
+    "maximum",
+    "minimum",
+    "where",
 ]
 
 
@@ -68,8 +83,10 @@ def add(a: Any, b: Any, alpha: float = 1) -> Tensor:
     sa, sb = _shape(xa), _shape(xb)
 
     def backward(g: np.ndarray) -> tuple:
-        return (_cast(unbroadcast(g, sa), ta) if ta is not None else None,
-                _cast(unbroadcast(g if alpha == 1 else g * alpha, sb), tb) if tb is not None else None)
+        return (
+            _cast(unbroadcast(g, sa), ta) if ta is not None else None,
+            _cast(unbroadcast(g if alpha == 1 else g * alpha, sb), tb) if tb is not None else None,
+        )
 
     return record("AddBackward0", np.asarray(out), (ta, tb), backward)
 
@@ -82,8 +99,10 @@ def sub(a: Any, b: Any, alpha: float = 1) -> Tensor:
     sa, sb = _shape(xa), _shape(xb)
 
     def backward(g: np.ndarray) -> tuple:
-        return (_cast(unbroadcast(g, sa), ta) if ta is not None else None,
-                _cast(unbroadcast(-g * alpha, sb), tb) if tb is not None else None)
+        return (
+            _cast(unbroadcast(g, sa), ta) if ta is not None else None,
+            _cast(unbroadcast(-g * alpha, sb), tb) if tb is not None else None,
+        )
 
     return record("SubBackward0", np.asarray(out), (ta, tb), backward)
 
@@ -214,8 +233,10 @@ def maximum(a: Tensor, b: Tensor) -> Tensor:
 
     def backward(g: np.ndarray) -> tuple:
         wa = (xa > xb) + 0.5 * (xa == xb)
-        return (_cast(unbroadcast(g * wa, sa), ta) if ta is not None else None,
-                _cast(unbroadcast(g * (1 - wa), sb), tb) if tb is not None else None)
+        return (
+            _cast(unbroadcast(g * wa, sa), ta) if ta is not None else None,
+            _cast(unbroadcast(g * (1 - wa), sb), tb) if tb is not None else None,
+        )
 
     return record("MaximumBackward0", out, (ta, tb), backward)
 
@@ -233,7 +254,9 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
     sa, sb = _shape(xa), _shape(xb)
 
     def backward(g: np.ndarray) -> tuple:
-        return (_cast(unbroadcast(np.where(c, g, 0), sa), ta) if ta is not None else None,
-                _cast(unbroadcast(np.where(c, 0, g), sb), tb) if tb is not None else None)
+        return (
+            _cast(unbroadcast(np.where(c, g, 0), sa), ta) if ta is not None else None,
+            _cast(unbroadcast(np.where(c, 0, g), sb), tb) if tb is not None else None,
+        )
 
     return record("WhereBackward0", out, (ta, tb), backward)

@@ -45,8 +45,9 @@ def sum(a: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = None) ->
     if not np.issubdtype(out.dtype, np.floating) and out.dtype != np.int64 and dtype is None:
         out = out.astype(np.int64)
     shape = x.shape
-    return record("SumBackward0" if dim is None else "SumBackward1", out, (a,),
-                  lambda g: (_expand(g, shape, axes, keepdim),))
+    return record(
+        "SumBackward0" if dim is None else "SumBackward1", out, (a,), lambda g: (_expand(g, shape, axes, keepdim),)
+    )
 
 
 def mean(a: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
@@ -63,8 +64,12 @@ def mean(a: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = None) -
     out = np.asarray(x.mean(axis=axes, keepdims=keepdim, dtype=dtype))
     count = x.size // builtins.max(out.size, 1) if x.size else 0
     shape = x.shape
-    return record("MeanBackward0" if dim is None else "MeanBackward1", out, (a,),
-                  lambda g: (_expand(g / builtins.max(count, 1), shape, axes, keepdim),))
+    return record(
+        "MeanBackward0" if dim is None else "MeanBackward1",
+        out,
+        (a,),
+        lambda g: (_expand(g / builtins.max(count, 1), shape, axes, keepdim),),
+    )
 
 
 def _extreme(a: Tensor, dim: Any, keepdim: bool, fn: Any, argfn: Any, name: str) -> Any:

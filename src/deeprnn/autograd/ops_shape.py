@@ -14,8 +14,20 @@ from .function import record
 from .tensor import Tensor
 
 __all__ = [
-    "reshape", "transpose", "permute", "getitem", "cat", "stack", "unbind",
-    "squeeze", "unsqueeze", "flatten", "expand", "to_dtype", "clone", "select",
+    "reshape",
+    "transpose",
+    "permute",
+    "getitem",
+    "cat",
+    "stack",
+    "unbind",
+    "squeeze",
+    "unsqueeze",
+    "flatten",
+    "expand",
+    "to_dtype",
+    "clone",
+    "select",
 ]
 
 
@@ -50,7 +62,7 @@ def flatten(a: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     if len(s) == 0:
         return reshape(a, 1)
     i, j = _dim(start_dim, len(s)), _dim(end_dim, len(s))
-    return reshape(a, *s[:i], -1, *s[j + 1:])
+    return reshape(a, *s[:i], -1, *s[j + 1 :])
 
 
 def squeeze(a: Tensor, dim: int | None = None) -> Tensor:
@@ -61,7 +73,7 @@ def squeeze(a: Tensor, dim: int | None = None) -> Tensor:
     d = _dim(dim, len(s))
     if len(s) == 0 or s[d] != 1:
         return reshape(a, *s)
-    return reshape(a, *s[:d], *s[d + 1:])
+    return reshape(a, *s[:d], *s[d + 1 :])
 
 
 def unsqueeze(a: Tensor, dim: int) -> Tensor:
@@ -88,7 +100,8 @@ def permute(a: Tensor, *dims: Any) -> Tensor:
         raise RuntimeError(
             f"permute(sparse_coo): number of dimensions in the tensor input does not match the length of "
             f"the desired ordering of dimensions i.e. input.dim() = {x.ndim} is not equal to len(dims) = {len(order)}"
-            if len(order) != x.ndim else f"permute(): duplicate dims are not allowed, got {list(dims)}"
+            if len(order) != x.ndim
+            else f"permute(): duplicate dims are not allowed, got {list(dims)}"
         )
     inverse = tuple(np.argsort(order))
     return record("PermuteBackward0", np.transpose(x, order), (a,), lambda g: (np.transpose(g, inverse),))
@@ -163,7 +176,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     xs = [t.data for t in tensors]
     d = _dim(dim, xs[0].ndim)
     for i, x in enumerate(xs[1:], 1):
-        if x.ndim != xs[0].ndim or x.shape[:d] + x.shape[d + 1:] != xs[0].shape[:d] + xs[0].shape[d + 1:]:
+        if x.ndim != xs[0].ndim or x.shape[:d] + x.shape[d + 1 :] != xs[0].shape[:d] + xs[0].shape[d + 1 :]:
             raise RuntimeError(
                 f"Sizes of tensors must match except in dimension {d}. Expected size "
                 f"{list(xs[0].shape)} but got size {list(x.shape)} for tensor number {i} in the list."
@@ -187,8 +200,7 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
             )
     d = _dim(dim, xs[0].ndim + 1)
     out = np.stack(xs, axis=d)
-    return record("StackBackward0", out, tensors,
-                  lambda g: tuple(np.take(g, i, axis=d) for i in range(len(xs))))
+    return record("StackBackward0", out, tensors, lambda g: tuple(np.take(g, i, axis=d) for i in range(len(xs))))
 
 
 def unbind(a: Tensor, dim: int = 0) -> tuple[Tensor, ...]:

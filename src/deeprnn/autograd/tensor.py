@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 
 from .dtypes import as_dtype, get_default_dtype, is_floating
-from .grad_mode import is_grad_enabled
 from .node import Node
 from .size import Size
 
@@ -157,8 +156,13 @@ class Tensor:
         else:
             self.grad.data = self.grad.data + g
 
-    def backward(self, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False,
-                 inputs: Sequence[Tensor] | None = None) -> None:
+    def backward(
+        self,
+        gradient: Any = None,
+        retain_graph: bool | None = None,
+        create_graph: bool = False,
+        inputs: Sequence[Tensor] | None = None,
+    ) -> None:
         """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
 
         ``gradient`` is d(loss)/d(self) and may be omitted only for a one-element tensor.

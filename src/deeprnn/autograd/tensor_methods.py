@@ -73,8 +73,14 @@ def _compare(ufunc: Any) -> Any:
     return op
 
 
-for _name, _uf in {"__eq__": np.equal, "__ne__": np.not_equal, "__lt__": np.less, "__le__": np.less_equal,
-                   "__gt__": np.greater, "__ge__": np.greater_equal}.items():
+for _name, _uf in {
+    "__eq__": np.equal,
+    "__ne__": np.not_equal,
+    "__lt__": np.less,
+    "__le__": np.less_equal,
+    "__gt__": np.greater,
+    "__ge__": np.greater_equal,
+}.items():
     setattr(Tensor, _name, _compare(_uf))
 Tensor.eq, Tensor.ne, Tensor.lt, Tensor.gt = Tensor.__eq__, Tensor.__ne__, Tensor.__lt__, Tensor.__gt__
 
@@ -173,16 +179,53 @@ def view(self: Tensor, *shape: Any) -> Tensor:
 
 
 _methods = {
-    "__setitem__": __setitem__, "zero_": zero_, "fill_": fill_, "copy_": copy_, "clamp_": clamp_,
-    "uniform_": uniform_, "normal_": normal_, "argmax": argmax, "argmin": argmin, "view": view,
-    "add": M.add, "sub": M.sub, "mul": M.mul, "div": M.div, "pow": M.pow, "neg": M.neg,
-    "tanh": M.tanh, "relu": M.relu, "sigmoid": M.sigmoid, "exp": M.exp, "log": M.log, "sqrt": M.sqrt,
-    "abs": M.abs, "clamp": M.clamp, "clip": M.clamp, "maximum": M.maximum, "minimum": M.minimum,
-    "sum": R.sum, "mean": R.mean, "max": R.max, "min": R.min, "amax": R.amax, "norm": R.norm,
-    "matmul": L.matmul, "mm": L.mm,
-    "reshape": S.reshape, "view_as": lambda a, b: S.reshape(a, *b.shape), "reshape_as": lambda a, b: S.reshape(a, *b.shape),
-    "flatten": S.flatten, "squeeze": S.squeeze, "unsqueeze": S.unsqueeze, "transpose": S.transpose,
-    "permute": S.permute, "expand": S.expand, "select": S.select, "unbind": S.unbind, "clone": S.clone,
+    "__setitem__": __setitem__,
+    "zero_": zero_,
+    "fill_": fill_,
+    "copy_": copy_,
+    "clamp_": clamp_,
+    "uniform_": uniform_,
+    "normal_": normal_,
+    "argmax": argmax,
+    "argmin": argmin,
+    "view": view,
+    "add": M.add,
+    "sub": M.sub,
+    "mul": M.mul,
+    "div": M.div,
+    "pow": M.pow,
+    "neg": M.neg,
+    "tanh": M.tanh,
+    "relu": M.relu,
+    "sigmoid": M.sigmoid,
+    "exp": M.exp,
+    "log": M.log,
+    "sqrt": M.sqrt,
+    "abs": M.abs,
+    "clamp": M.clamp,
+    "clip": M.clamp,
+    "maximum": M.maximum,
+    "minimum": M.minimum,
+    "sum": R.sum,
+    "mean": R.mean,
+    "max": R.max,
+    "min": R.min,
+    "amax": R.amax,
+    "norm": R.norm,
+    "matmul": L.matmul,
+    "mm": L.mm,
+    "reshape": S.reshape,
+    "view_as": lambda a, b: S.reshape(a, *b.shape),
+    "reshape_as": lambda a, b: S.reshape(a, *b.shape),
+    "flatten": S.flatten,
+    "squeeze": S.squeeze,
+    "unsqueeze": S.unsqueeze,
+    "transpose": S.transpose,
+    "permute": S.permute,
+    "expand": S.expand,
+    "select": S.select,
+    "unbind": S.unbind,
+    "clone": S.clone,
     "t": lambda a: S.transpose(a, 0, 1) if a.data.ndim == 2 else a,
 }
 for _name, _fn in _methods.items():

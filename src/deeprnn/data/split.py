@@ -11,9 +11,7 @@ from .errors import DataError
 __all__ = ["train_val_split"]
 
 
-def train_val_split(
-    ids: Any, val_fraction: float = 0.1, seq_len: int | None = None
-) -> tuple[np.ndarray, np.ndarray]:
+def train_val_split(ids: Any, val_fraction: float = 0.1, seq_len: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Split ``ids`` (shape ``(n,)``) into a head for training and a tail for validation.
 
     The split is contiguous, as in char-rnn: ``val = ids[n - n_val:]`` with

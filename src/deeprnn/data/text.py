@@ -38,24 +38,19 @@ def read_text(path: str | os.PathLike[str], encoding: str = "utf-8") -> str:
         codecs.lookup(encoding)
     except LookupError:
         raise DataError(
-            f"unknown text encoding {encoding!r}: expected a Python codec name "
-            f"such as 'utf-8', 'gbk' or 'latin-1'"
+            f"unknown text encoding {encoding!r}: expected a Python codec name such as 'utf-8', 'gbk' or 'latin-1'"
         ) from None
     if not p.exists():
         raise FileNotFoundError(f"text file not found: {str(p)!r} (expected an existing file)")
     if p.is_dir():
-        raise IsADirectoryError(
-            f"expected a text file but {str(p)!r} is a directory; pass the path of a file in it"
-        )
+        raise IsADirectoryError(f"expected a text file but {str(p)!r} is a directory; pass the path of a file in it")
     data = p.read_bytes()
     if not data:
         raise DataError(f"text file {str(p)!r} is empty (0 bytes); expected some text to train on")
     try:
         text = data.decode(encoding)
     except LookupError:  # e.g. 'rot13': a codec, but not a bytes<->str text encoding
-        raise DataError(
-            f"{encoding!r} is not a text encoding; expected e.g. 'utf-8' or 'gbk'"
-        ) from None
+        raise DataError(f"{encoding!r} is not a text encoding; expected e.g. 'utf-8' or 'gbk'") from None
     except UnicodeDecodeError as e:
         bad = data[e.start : e.end]
         line = data.count(b"\n", 0, e.start) + 1

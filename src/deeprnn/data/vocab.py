@@ -121,10 +121,7 @@ class Vocab:
         if max_size is not None and (
             isinstance(max_size, bool) or not isinstance(max_size, int) or max_size <= n_special
         ):
-            raise DataError(
-                f"max_size must be an int > {n_special} (it counts the unknown token), "
-                f"got {max_size!r}"
-            )
+            raise DataError(f"max_size must be an int > {n_special} (it counts the unknown token), got {max_size!r}")
         counts = Counter(tokens)  # dicts keep first-appearance order
         counts.pop(unk_token, None)
         kept = [t for t, c in counts.items() if c >= min_freq]
@@ -145,9 +142,7 @@ class Vocab:
         return cls(itos, level=level, unk_token=unk_token, segmenter=segmenter)
 
     @classmethod
-    def from_text(
-        cls, text: str, level: str = "char", *, segmenter: str = "auto", **kw: Any
-    ) -> Vocab:
+    def from_text(cls, text: str, level: str = "char", *, segmenter: str = "auto", **kw: Any) -> Vocab:
         """Tokenise ``text`` at ``level`` and :meth:`build` a vocab (same keywords)."""
         return cls.build(tokenize(text, level, segmenter), level, segmenter=segmenter, **kw)
 
@@ -263,10 +258,7 @@ class Vocab:
         """Rebuild a vocab saved with :meth:`to_dict` (validates the contents)."""
         if not isinstance(d, dict) or d.get("format") != _FORMAT or "itos" not in d:
             got = sorted(d) if isinstance(d, dict) else type(d).__name__
-            raise DataError(
-                f"not a saved deeprnn vocab: expected a dict with format={_FORMAT!r} and "
-                f"'itos', got {got}"
-            )
+            raise DataError(f"not a saved deeprnn vocab: expected a dict with format={_FORMAT!r} and 'itos', got {got}")
         if d.get("version") != _VERSION:
             raise DataError(f"unsupported vocab version {d.get('version')!r}; expected {_VERSION}")
         return cls(

@@ -38,9 +38,7 @@ def _window_starts(n: int, seq_len: int, stride: int, pad: bool) -> np.ndarray:
     return np.arange(0, max(stop, 0), stride, dtype=np.int64)
 
 
-def sliding_windows(
-    samples: Any, seq_len: int, stride: int = 1, *, pad: bool = True, pad_value: Any = 0
-) -> np.ndarray:
+def sliding_windows(samples: Any, seq_len: int, stride: int = 1, *, pad: bool = True, pad_value: Any = 0) -> np.ndarray:
     """All windows of ``samples`` as one array.
 
     Args:
@@ -90,9 +88,7 @@ class SlidingWindows:
         if n == 0:
             raise DataError("samples is empty; expected at least one sample")
         if not self.pad and n < self.seq_len:
-            raise DataError(
-                f"pad=False needs at least seq_len={self.seq_len} samples for one window, got {n}"
-            )
+            raise DataError(f"pad=False needs at least seq_len={self.seq_len} samples for one window, got {n}")
         self.starts = _window_starts(n, self.seq_len, self.stride, self.pad)
         self.lengths = np.minimum(self.seq_len, n - self.starts)
         self._x = self._padded(arr, pad_value)
@@ -100,9 +96,7 @@ class SlidingWindows:
         if targets is not None:
             t = np.asarray(targets)
             if t.ndim == 0 or t.shape[0] != n:
-                raise DataError(
-                    f"targets must have the same length as samples ({n}), got shape {t.shape}"
-                )
+                raise DataError(f"targets must have the same length as samples ({n}), got shape {t.shape}")
             self._y = self._padded(t, pad_value)
 
     def _padded(self, arr: np.ndarray, pad_value: Any) -> np.ndarray:

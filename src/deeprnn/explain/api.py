@@ -139,9 +139,7 @@ def explain(
     and called first).
     """
     _check_options(lang, fmt, loss, seed, max_steps)
-    problem = make_problem(
-        what, seed=seed, seq_len=seq_len, batch_size=batch_size, input=input, hx=hx
-    )
+    problem = make_problem(what, seed=seed, seq_len=seq_len, batch_size=batch_size, input=input, hx=hx)
     run = run_module(problem, loss if backward else None)  # the module validates the data first
     x, h0 = problem.to_kernel_layout()
     weights = problem.weights()

@@ -48,9 +48,7 @@ class BackwardStep:
     direction: int
     t: int  # 1..T
     from_above: np.ndarray  # (N, H)
-    from_next: (
-        np.ndarray
-    )  # (N, H) the carry from the step processed before (t+1 forward, t-1 reverse)
+    from_next: np.ndarray  # (N, H) the carry from the step processed before (t+1 forward, t-1 reverse)
     grad_h: np.ndarray  # (N, H) dL/dh_t
     dact: np.ndarray  # (N, H) act'(a_t)
     d_a: np.ndarray  # (N, H) dA_t
@@ -68,17 +66,13 @@ class BackwardTrace:
     loss: str
     seed: np.ndarray  # (T, N, D*H) dL/d(output)
     steps: list[BackwardStep] = field(default_factory=list)
-    grads: list[tuple] = field(
-        default_factory=list
-    )  # per layer-direction (dw_ih, dw_hh, db_ih, db_hh)
+    grads: list[tuple] = field(default_factory=list)  # per layer-direction (dw_ih, dw_hh, db_ih, db_hh)
     dx: np.ndarray | None = None  # (T, N, I)
     dh0: np.ndarray | None = None  # (L*D, N, H)
 
     def norms(self, layer: int, direction: int) -> np.ndarray:
         """||dL/dh_t|| for t = 1..T of one layer-direction."""
-        rows = sorted(
-            (s.t, s.grad_norm) for s in self.steps if (s.layer, s.direction) == (layer, direction)
-        )
+        rows = sorted((s.t, s.grad_norm) for s in self.steps if (s.layer, s.direction) == (layer, direction))
         return np.array([n for _, n in rows])
 
 

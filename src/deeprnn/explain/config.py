@@ -60,10 +60,7 @@ def check_data_sizes(seq_len: object, batch_size: object) -> None:
     if batch_size is None:
         return
     if not isinstance(batch_size, numbers.Integral) or isinstance(batch_size, bool):
-        raise TypeError(
-            "batch_size should be of type int or None (unbatched), "
-            f"got: {type(batch_size).__name__}"
-        )
+        raise TypeError(f"batch_size should be of type int or None (unbatched), got: {type(batch_size).__name__}")
     if batch_size <= 0:
         raise ValueError(f"batch_size must be greater than zero, got {batch_size}")
 

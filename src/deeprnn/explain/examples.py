@@ -55,9 +55,7 @@ class Example:
         """(model, input, h0): the float64 module with this example's weights, and its data."""
         model = build_module(self.config, seed)
         if self.weights is not None:
-            model.load_state_dict(
-                {k: np.asarray(v, dtype=np.float64) for k, v in self.weights.items()}
-            )
+            model.load_state_dict({k: np.asarray(v, dtype=np.float64) for k, v in self.weights.items()})
         x, h0 = self.make_data(seed)
         return model, x, h0
 
@@ -150,6 +148,4 @@ def get_example(name: str) -> Example:
     try:
         return EXAMPLES[name]
     except KeyError:
-        raise KeyError(
-            f"unknown example {name!r}; expected one of: {', '.join(EXAMPLES)}"
-        ) from None
+        raise KeyError(f"unknown example {name!r}; expected one of: {', '.join(EXAMPLES)}") from None

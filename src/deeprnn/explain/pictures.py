@@ -111,9 +111,7 @@ def unrolled_network(problem: Problem, msg: Messages, path: Path) -> Path:
 
     def box(cx, cy, text, fc, w=1.3, h=0.6):
         ax.add_patch(
-            FancyBboxPatch(
-                (cx - w / 2, cy - h / 2), w, h, boxstyle="round,pad=0.03", fc=fc, ec="#333", lw=0.8
-            )
+            FancyBboxPatch((cx - w / 2, cy - h / 2), w, h, boxstyle="round,pad=0.03", fc=fc, ec="#333", lw=0.8)
         )
         ax.text(cx, cy, text, ha="center", va="center", fontsize=8)
 
@@ -220,9 +218,7 @@ def hidden_heatmap(trace: ForwardTrace, msg: Messages, path: Path) -> Path:
             ax.tick_params(labelsize=7)
             fig.colorbar(im, ax=ax, fraction=0.03, pad=0.02)
     axes[-1, 0].set_xlabel(lab("pic_time"), fontsize=8)
-    axes[0, 0].set_title(
-        f"{lab('pic_heatmap_title')} ({trace.nonlinearity}; {lab('pic_unit')} × t)", fontsize=9
-    )
+    axes[0, 0].set_title(f"{lab('pic_heatmap_title')} ({trace.nonlinearity}; {lab('pic_unit')} × t)", fontsize=9)
     fig.tight_layout()
     atomic_write(path, lambda fh: fig.savefig(fh, format="png"))
     plt.close(fig)

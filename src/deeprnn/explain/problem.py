@@ -43,9 +43,7 @@ class Problem:
 
     def weights(self) -> list[tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]]:
         """L*D tuples (w_ih, w_hh, b_ih, b_hh) in PyTorch's order l0, l0_reverse, l1, ..."""
-        return [
-            tuple(None if p is None else p.data for p in g) for g in self.model._weight_groups()
-        ]
+        return [tuple(None if p is None else p.data for p in g) for g in self.model._weight_groups()]
 
     def to_kernel_layout(self) -> tuple[np.ndarray, np.ndarray]:
         """x (T, N, H_in) time-major and h0 (L*D, N, H_out): the layout every step works in."""
@@ -104,15 +102,10 @@ def _read_state_dict(path: Path) -> dict[str, np.ndarray]:
             f"{path.name} is a torch file; deeprnn does not run torch. Convert it once with torch: "
             "numpy.savez('model.npz', **{k: v.numpy() for k, v in torch.load(path).items()})"
         )
-    raise ValueError(
-        "expected a state_dict saved as .npz (numpy.savez) or .pt/.pth (torch.save), "
-        f"got {path.name}"
-    )
+    raise ValueError(f"expected a state_dict saved as .npz (numpy.savez) or .pt/.pth (torch.save), got {path.name}")
 
 
-def load_model(
-    path: str | os.PathLike, nonlinearity: str = "tanh", batch_first: bool = False
-) -> RNN:
+def load_model(path: str | os.PathLike, nonlinearity: str = "tanh", batch_first: bool = False) -> RNN:
     """An nn.RNN rebuilt from a saved state_dict: the sizes, layers, bias and directions are read
     from the parameter names and shapes; `nonlinearity` and `batch_first` are not stored in a
     state_dict, so they are given here.

@@ -30,14 +30,10 @@ def render_html(blocks: list[Block], lang: str = "en") -> str:
         if isinstance(b, Heading):
             body.append(f"<h{b.level}>{escape(b.text)}</h{b.level}>")
         elif isinstance(b, Para):
-            body.append(
-                f'<p class="note">{escape(b.text)}</p>' if b.note else f"<p>{escape(b.text)}</p>"
-            )
+            body.append(f'<p class="note">{escape(b.text)}</p>' if b.note else f"<p>{escape(b.text)}</p>")
         elif isinstance(b, Table):
             head = "".join(f"<th>{escape(h)}</th>" for h in b.header)
-            rows = "".join(
-                "<tr>" + "".join(f"<td>{escape(c)}</td>" for c in r) + "</tr>" for r in b.rows
-            )
+            rows = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in r) + "</tr>" for r in b.rows)
             body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
         elif isinstance(b, Pre):
             body.append('<pre class="equation">' + escape("\n".join(b.lines)) + "</pre>")

@@ -29,9 +29,7 @@ def render_markdown(blocks: list[Block], base_dir: Path | None = None) -> str:
         elif isinstance(b, Pre):
             out += ["```text", *b.lines, "```"]
         elif isinstance(b, CheckLine):
-            out.append(
-                f"- {'✓' if b.ok else '✗'} {b.text} — **{b.ok_word if b.ok else b.fail_word}**"
-            )
+            out.append(f"- {'✓' if b.ok else '✗'} {b.text} — **{b.ok_word if b.ok else b.fail_word}**")
         elif isinstance(b, Picture):
             link = Path(os.path.relpath(b.path, base_dir)) if base_dir is not None else b.path
             out += [f"![{b.caption}]({link.as_posix()})", "", f"*{b.caption}*"]

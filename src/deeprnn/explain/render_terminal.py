@@ -104,8 +104,6 @@ def render_terminal(blocks: list[Block], color: bool = False, width: int = 100) 
         elif isinstance(b, Picture):
             out += [f"  [PNG] {b.path}", *_wrap(b.caption, width, "        ")]
         following = blocks[i + 1] if i + 1 < len(blocks) else None
-        if not isinstance(b, Heading) and not (
-            isinstance(b, CheckLine) and isinstance(following, CheckLine)
-        ):
+        if not isinstance(b, Heading) and not (isinstance(b, CheckLine) and isinstance(following, CheckLine)):
             out.append("")
     return "\n".join(out).rstrip() + "\n"

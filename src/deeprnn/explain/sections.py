@@ -203,9 +203,7 @@ def shapes(c: Context) -> list[Block]:
 def relations_section(c: Context, rels: list[Relation]) -> list[Block]:
     m = c.msg
     dirs = [m("dir_fwd"), m("dir_rev")]
-    rows = [
-        [f"h_n[{r.k}]", str(r.layer), dirs[r.direction], r.where, f"{r.diff:.1e}"] for r in rels
-    ]
+    rows = [[f"h_n[{r.k}]", str(r.layer), dirs[r.direction], r.where, f"{r.diff:.1e}"] for r in rels]
     out: list[Block] = [
         Heading(2, m("sec_relations")),
         Para(m("rel_intro")),
@@ -218,10 +216,7 @@ def relations_section(c: Context, rels: list[Relation]) -> list[Block]:
 
 def check_lines(c: Context, checks: list[Check], key: str) -> list[Block]:
     m = c.msg
-    return [
-        CheckLine(f"{m(key, what=ch.what)}: {ch.diff:.3e}", ch.diff, ch.ok, m("ok"), m("fail"))
-        for ch in checks
-    ]
+    return [CheckLine(f"{m(key, what=ch.what)}: {ch.diff:.3e}", ch.diff, ch.ok, m("ok"), m("fail")) for ch in checks]
 
 
 def check_section(c: Context, checks: list[Check]) -> list[Block]:

@@ -78,9 +78,7 @@ def trace_forward(
     """
     T, N, _ = x.shape
     H = weights[0][1].shape[0]
-    trace = ForwardTrace(
-        nonlinearity, num_layers, num_dirs, h_n=np.zeros((num_layers * num_dirs, N, H))
-    )
+    trace = ForwardTrace(nonlinearity, num_layers, num_dirs, h_n=np.zeros((num_layers * num_dirs, N, H)))
     layer_in = x  # (T, N, I_l)
     for layer in range(num_layers):
         y = np.zeros((T, N, num_dirs * H))  # (T, N, D*H) this layer's output
@@ -88,9 +86,7 @@ def trace_forward(
             k = layer * num_dirs + d
             w_ih, w_hh, b_ih, b_hh = weights[k]
             h = h0[k]  # (N, H)
-            order = (
-                range(T) if d == 0 else range(T - 1, -1, -1)
-            )  # reverse reads the sequence backwards
+            order = range(T) if d == 0 else range(T - 1, -1, -1)  # reverse reads the sequence backwards
             for i in order:
                 x_t = layer_in[i]  # (N, I_l)
                 wx = x_t @ w_ih.T  # (N, I_l) x (I_l, H) -> (N, H)

@@ -77,9 +77,7 @@ class RNNLanguageModel(Module):
             self.embedding = None
             rnn_in = vocab_size
         else:
-            self.embedding = Embedding(
-                vocab_size, embedding_dim, dtype=self.dtype, generator=generator
-            )
+            self.embedding = Embedding(vocab_size, embedding_dim, dtype=self.dtype, generator=generator)
             rnn_in = embedding_dim
         self.rnn = RNN(
             rnn_in,
@@ -116,24 +114,16 @@ class RNNLanguageModel(Module):
 
     def init_hidden(self, batch_size: int) -> Tensor:
         """Zeros (L, N, H): the state at the start of a text."""
-        return Tensor._wrap(
-            np.zeros((self.num_layers, batch_size, self.hidden_size), dtype=self.dtype)
-        )
+        return Tensor._wrap(np.zeros((self.num_layers, batch_size, self.hidden_size), dtype=self.dtype))
 
     def _ids(self, ids: Any) -> np.ndarray:
         arr = ids.data if isinstance(ids, Tensor) else np.asarray(ids)
         if arr.ndim != 2:
-            raise ValueError(
-                f"expected token ids of shape (T, N) (or (N, T) with batch_first), "
-                f"got shape {arr.shape}"
-            )
+            raise ValueError(f"expected token ids of shape (T, N) (or (N, T) with batch_first), got shape {arr.shape}")
         if not np.issubdtype(arr.dtype, np.integer):
             raise TypeError(f"expected integer token ids, got dtype {arr.dtype}")
         if arr.size and (arr.min() < 0 or arr.max() >= self.vocab_size):
-            raise IndexError(
-                f"token ids must be in [0, {self.vocab_size}), got values in "
-                f"[{arr.min()}, {arr.max()}]"
-            )
+            raise IndexError(f"token ids must be in [0, {self.vocab_size}), got values in [{arr.min()}, {arr.max()}]")
         return arr.T if self.batch_first else arr  # (T, N)
 
     def forward(self, ids: Any, h: Tensor | None = None) -> tuple[Tensor, Tensor]:
@@ -142,8 +132,7 @@ class RNNLanguageModel(Module):
         T, N = x.shape
         if h is not None and tuple(h.shape) != (self.num_layers, N, self.hidden_size):
             raise ValueError(
-                f"expected hidden state of shape {(self.num_layers, N, self.hidden_size)}, "
-                f"got {tuple(h.shape)}"
+                f"expected hidden state of shape {(self.num_layers, N, self.hidden_size)}, got {tuple(h.shape)}"
             )
         if self.embedding is None:
             masks = self.rnn._dropout_masks(T, N, self.dtype)

@@ -96,9 +96,7 @@ def flatten_state(obj: Any, prefix: str, arrays: dict[str, np.ndarray]) -> Any:
         return obj.item()
     if isinstance(obj, dict):
         if all(isinstance(k, str) for k in obj):
-            return {
-                "__dict__": {k: flatten_state(v, f"{prefix}/{k}", arrays) for k, v in obj.items()}
-            }
+            return {"__dict__": {k: flatten_state(v, f"{prefix}/{k}", arrays) for k, v in obj.items()}}
         return {
             "__items__": [
                 [
@@ -129,9 +127,7 @@ def unflatten_state(obj: Any, arrays: dict[str, np.ndarray]) -> Any:
         if "__tuple__" in obj:
             return tuple(unflatten_state(v, arrays) for v in obj["__tuple__"])
         if "__items__" in obj:
-            return {
-                unflatten_state(k, arrays): unflatten_state(v, arrays) for k, v in obj["__items__"]
-            }
+            return {unflatten_state(k, arrays): unflatten_state(v, arrays) for k, v in obj["__items__"]}
         if "__dict__" in obj:
             return {k: unflatten_state(v, arrays) for k, v in obj["__dict__"].items()}
         raise KeyError(f"untagged dict in a stored state: keys {sorted(obj)}")
@@ -143,9 +139,7 @@ def _write_npz(fh: Any, arrays: dict[str, np.ndarray]) -> None:
     np.savez(fh, **arrays)
 
 
-def save_checkpoint(
-    path: str | os.PathLike[str], meta: dict[str, Any], arrays: dict[str, np.ndarray]
-) -> Path:
+def save_checkpoint(path: str | os.PathLike[str], meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> Path:
     """Write ``meta`` (JSON-safe) and ``arrays`` to ``path`` atomically; returns the path.
 
     ``meta`` gets ``format`` and ``format_version`` filled in.  No object arrays allowed.
@@ -155,9 +149,7 @@ def save_checkpoint(
     payload = dict(arrays)
     for k, a in payload.items():
         if not isinstance(a, np.ndarray) or a.dtype == object:
-            raise TypeError(
-                f"checkpoint entry {k!r} must be a numeric ndarray, got {type(a).__name__}"
-            )
+            raise TypeError(f"checkpoint entry {k!r} must be a numeric ndarray, got {type(a).__name__}")
     payload[META_KEY] = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
     atomic_write(path, lambda fh: _write_npz(fh, payload))
     return path
@@ -191,13 +183,9 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, zipfile.LargeZipFile) as e:
         if isinstance(e, CheckpointError):
             raise
-        raise fail(
-            f"not a readable .npz archive (corrupt or truncated?): {type(e).__name__}: {e}"
-        ) from None
+        raise fail(f"not a readable .npz archive (corrupt or truncated?): {type(e).__name__}: {e}") from None
     if META_KEY not in arrays:
-        raise fail(
-            f"not a deeprnn checkpoint: no {META_KEY!r} entry (entries: {sorted(arrays)[:8]})"
-        )
+        raise fail(f"not a deeprnn checkpoint: no {META_KEY!r} entry (entries: {sorted(arrays)[:8]})")
     raw = arrays.pop(META_KEY)
     try:
         meta = json.loads(raw.astype(np.uint8).tobytes().decode("utf-8"))

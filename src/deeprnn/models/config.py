@@ -51,9 +51,7 @@ class ModelConfig:
         _positive_int("num_layers", self.num_layers)
         _positive_int("embedding_dim", self.embedding_dim, allow_none=True)
         if self.nonlinearity not in NONLINEARITIES:
-            raise ValueError(
-                f"nonlinearity must be one of {NONLINEARITIES}, got {self.nonlinearity!r}"
-            )
+            raise ValueError(f"nonlinearity must be one of {NONLINEARITIES}, got {self.nonlinearity!r}")
         d = _finite("dropout", self.dropout)
         if not 0.0 <= d < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
@@ -67,9 +65,7 @@ class ModelConfig:
         names = {f.name for f in fields(cls)}
         unknown = sorted(set(d) - names)
         if unknown:
-            raise ValueError(
-                f"unknown model config keys {unknown}; expected a subset of {sorted(names)}"
-            )
+            raise ValueError(f"unknown model config keys {unknown}; expected a subset of {sorted(names)}")
         return cls(**d).validate()
 
 
@@ -132,9 +128,7 @@ class TrainConfig:
         if _finite("weight_decay", self.weight_decay) < 0:
             raise ValueError(f"weight_decay must be >= 0, got {self.weight_decay!r}")
         if self.grad_clip is not None and _finite("grad_clip", self.grad_clip) < 0:
-            raise ValueError(
-                f"grad_clip must be >= 0 (0 disables clipping), got {self.grad_clip!r}"
-            )
+            raise ValueError(f"grad_clip must be >= 0 (0 disables clipping), got {self.grad_clip!r}")
         if not 0.0 <= _finite("val_fraction", self.val_fraction) < 1.0:
             raise ValueError(f"val_fraction must be in [0, 1), got {self.val_fraction!r}")
         if _finite("sample_temperature", self.sample_temperature) <= 0:

@@ -31,15 +31,9 @@ def check_sampling(length: int, temperature: float, top_k: int | None) -> None:
     """Raise ValueError for a nonsensical length, temperature or top_k."""
     if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or length < 0:
         raise ValueError(f"length must be a non-negative integer, got {length!r}")
-    if (
-        not isinstance(temperature, (int, float))
-        or not np.isfinite(temperature)
-        or temperature <= 0
-    ):
+    if not isinstance(temperature, (int, float)) or not np.isfinite(temperature) or temperature <= 0:
         raise ValueError(f"temperature must be a number > 0, got {temperature!r}")
-    if top_k is not None and (
-        isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or top_k < 1
-    ):
+    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or top_k < 1):
         raise ValueError(f"top_k must be a positive integer, got {top_k!r}")
 
 
@@ -137,13 +131,10 @@ def sample_text(
     tokens = tokenize(prime, vocab.level, vocab.segmenter) if prime else []
     missing = list(dict.fromkeys(t for t in tokens if t not in vocab.stoi))
     if missing:
-        kind = ("character" if vocab.level == "char" else "word") + (
-            "s" if len(missing) > 1 else ""
-        )
+        kind = ("character" if vocab.level == "char" else "word") + ("s" if len(missing) > 1 else "")
         shown = ", ".join(repr(t) for t in missing[:20]) + (" ..." if len(missing) > 20 else "")
         raise ValueError(
-            f"the prime has {len(missing)} {kind} not in the model's vocabulary "
-            f"({len(vocab)} tokens): {shown}"
+            f"the prime has {len(missing)} {kind} not in the model's vocabulary ({len(vocab)} tokens): {shown}"
         )
     ids = vocab.encode(tokens, unknown="error")
     new = sample_ids(model, ids, length, temperature, top_k, greedy, generator, banned=vocab.unk_id)

@@ -61,9 +61,7 @@ class History:
         def get(k: str) -> list:
             return arrays[f"history/{k}"].tolist() if f"history/{k}" in arrays else []
 
-        return cls(
-            get("train_iter"), get("train_loss"), get("val_iter"), get("val_loss"), get("val_time")
-        )
+        return cls(get("train_iter"), get("train_loss"), get("val_iter"), get("val_loss"), get("val_time"))
 
 
 _plot_warned = False
@@ -74,9 +72,7 @@ def save_training_state(run: _Run, path: Path, progress: Progress | None) -> Pat
     checkpoint and redraw the loss curve (``loss.png``) beside it."""
     from .. import __version__
 
-    arrays: dict[str, np.ndarray] = {
-        f"model/{k}": np.array(v.data) for k, v in run.model.state_dict().items()
-    }
+    arrays: dict[str, np.ndarray] = {f"model/{k}": np.array(v.data) for k, v in run.model.state_dict().items()}
     optim_json = flatten_state(run.optimizer.state_dict(), "optim", arrays)
     sched_json = flatten_state(run.scheduler.state_dict(), "sched", arrays)
     if run.hidden is not None:
@@ -110,9 +106,7 @@ def _draw(run: _Run, png: Path, progress: Progress) -> None:
     global _plot_warned
     if not matplotlib_available():
         if not _plot_warned:
-            progress.write(
-                "matplotlib is not installed: no loss-curve PNG (pip install 'deeprnn[plot]')"
-            )
+            progress.write("matplotlib is not installed: no loss-curve PNG (pip install 'deeprnn[plot]')")
             _plot_warned = True
         return
     h = run.history
@@ -139,9 +133,7 @@ def model_from_checkpoint(ckpt: Checkpoint) -> RNNLanguageModel:
     except (DataError, ValueError, TypeError, KeyError) as e:
         raise _fail(ckpt, f"invalid vocabulary or model config: {e}") from None
     if config.vocab_size != len(vocab):
-        raise _fail(
-            ckpt, f"model vocab_size {config.vocab_size} != {len(vocab)} vocabulary entries"
-        )
+        raise _fail(ckpt, f"model vocab_size {config.vocab_size} != {len(vocab)} vocabulary entries")
     state = ckpt.model_state()
     dtype = state["head.weight"].dtype if "head.weight" in state else np.float32
     if dtype not in (np.float32, np.float64):
@@ -175,9 +167,7 @@ def restore_training_state(run: _Run, ckpt: Checkpoint) -> None:
         run.gen.set_state(meta["rng"]["model"])
         run.sample_gen.set_state(meta["rng"]["sample"])
     except (KeyError, TypeError, ValueError, RuntimeError) as e:
-        raise _fail(
-            ckpt, f"invalid optimiser, scheduler or RNG state: {type(e).__name__}: {e}"
-        ) from None
+        raise _fail(ckpt, f"invalid optimiser, scheduler or RNG state: {type(e).__name__}: {e}") from None
     try:
         run.batches.load_state_dict(meta["data"])
     except (DataError, KeyError) as e:

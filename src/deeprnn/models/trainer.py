@@ -206,13 +206,9 @@ def train(
             vocab = Vocab.from_dict(ckpt.meta["vocab"])
             model_cfg = ModelConfig.from_dict(ckpt.meta["model_config"])
         except (DataError, ValueError, TypeError) as e:
-            raise CheckpointError(
-                f"checkpoint {str(ckpt.path)!r}: invalid vocabulary or model config: {e}"
-            ) from None
+            raise CheckpointError(f"checkpoint {str(ckpt.path)!r}: invalid vocabulary or model config: {e}") from None
         if vocab.level != config.level:
-            raise ValueError(
-                f"the checkpoint was trained at level {vocab.level!r}, not {config.level!r}"
-            )
+            raise ValueError(f"the checkpoint was trained at level {vocab.level!r}, not {config.level!r}")
     else:
         vocab = Vocab.from_text(text, config.level)
         model_cfg = replace(config.model, vocab_size=len(vocab))
@@ -223,12 +219,8 @@ def train(
     config = replace(config, model=model_cfg, batch_size=batch_size)
     gen, sample_gen = Generator(config.seed), Generator(config.seed + 1)
     model = RNNLanguageModel.from_config(model_cfg, generator=gen, vocab=vocab, dtype=config.dtype)
-    optimizer = build_optimizer(
-        config.optimizer, list(model.parameters()), config.lr, config.weight_decay
-    )
-    scheduler = optim.lr_scheduler.StepLR(
-        optimizer, step_size=config.lr_decay_every, gamma=config.lr_decay
-    )
+    optimizer = build_optimizer(config.optimizer, list(model.parameters()), config.lr, config.weight_decay)
+    scheduler = optim.lr_scheduler.StepLR(optimizer, step_size=config.lr_decay_every, gamma=config.lr_decay)
     run = _Run(
         config,
         model,
@@ -286,9 +278,7 @@ def _loop(
         def on_sigint(signum: int, frame: Any) -> None:
             stop["requested"] = True
             signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl-C aborts
-            progress.write(
-                "Ctrl-C: stopping after this iteration and saving (Ctrl-C again to abort)"
-            )
+            progress.write("Ctrl-C: stopping after this iteration and saving (Ctrl-C again to abort)")
 
         old_handler = signal.signal(signal.SIGINT, on_sigint)
 
@@ -296,9 +286,7 @@ def _loop(
         if ckpt_dir is None:
             return
         if not all(np.isfinite(p.data).all() for p in params):
-            progress.write(
-                f"not saving at iteration {run.iteration} ({reason}): parameters are not finite"
-            )
+            progress.write(f"not saving at iteration {run.iteration} ({reason}): parameters are not finite")
             return
         save_training_state(run, ckpt_dir / "latest.npz", progress)
 
@@ -386,11 +374,7 @@ def _loop(
             run.gen.set_state(snapshot[1])
             run.hidden = snapshot[2]
         save("interrupted")
-        where = (
-            f"saved to {str(run.last_saved)!r}"
-            if run.last_saved
-            else "no checkpoint directory, nothing saved"
-        )
+        where = f"saved to {str(run.last_saved)!r}" if run.last_saved else "no checkpoint directory, nothing saved"
         raise TrainingInterrupted(
             run.iteration, run.last_saved, f"interrupted at iteration {run.iteration}: {where}"
         ) from None

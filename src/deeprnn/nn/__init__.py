@@ -20,7 +20,22 @@ from .rnn import RNNBase as RNNBase
 from .rnn_cell import RNNCell as RNNCell
 
 __all__ = [
-    "Module", "Parameter", "RNN", "RNNBase", "RNNCell", "Linear", "Identity", "Embedding", "Dropout",
-    "Sequential", "ModuleList", "ModuleDict", "CrossEntropyLoss", "NLLLoss", "MSELoss", "functional",
-    "init", "utils",
+    "Module",
+    "Parameter",
+    "RNN",
+    "RNNBase",
+    "RNNCell",
+    "Linear",
+    "Identity",
+    "Embedding",
+    "Dropout",
+    "Sequential",
+    "ModuleList",
+    "ModuleDict",
+    "CrossEntropyLoss",
+    "NLLLoss",
+    "MSELoss",
+    "functional",
+    "init",
+    "utils",
 ]

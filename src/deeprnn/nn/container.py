@@ -121,9 +121,7 @@ class ModuleList(Module):
 class ModuleDict(Module):
     """An ordered dict of modules, registered under their keys; it has no ``forward``."""
 
-    def __init__(
-        self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]] | None = None
-    ) -> None:
+    def __init__(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]] | None = None) -> None:
         super().__init__()
         if modules is not None:
             self.update(modules)

@@ -17,9 +17,7 @@ __all__ = ["Dropout"]
 class Dropout(Module):
     """``Dropout(p=0.5, inplace=False, generator=None)``; input and output have the same shape."""
 
-    def __init__(
-        self, p: float = 0.5, inplace: bool = False, generator: Generator | None = None
-    ) -> None:
+    def __init__(self, p: float = 0.5, inplace: bool = False, generator: Generator | None = None) -> None:
         super().__init__()
         self.p = F._check_p(p)
         self.inplace = inplace

@@ -56,9 +56,7 @@ class Embedding(Module):
     ) -> None:
         check_features(num_embeddings=num_embeddings, embedding_dim=embedding_dim)
         if max_norm is not None or scale_grad_by_freq or sparse:
-            raise NotImplementedError(
-                "Embedding: max_norm, scale_grad_by_freq and sparse are not supported"
-            )
+            raise NotImplementedError("Embedding: max_norm, scale_grad_by_freq and sparse are not supported")
         super().__init__()
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
@@ -70,16 +68,12 @@ class Embedding(Module):
         self.generator = generator
         dt = get_default_dtype() if dtype is None else as_dtype(dtype)
         if _weight is None:
-            self.weight = Parameter(
-                np.zeros((num_embeddings, embedding_dim), dtype=dt), requires_grad=not _freeze
-            )
+            self.weight = Parameter(np.zeros((num_embeddings, embedding_dim), dtype=dt), requires_grad=not _freeze)
             self.reset_parameters()
         else:
             w = as_array(_weight)
             if w.shape != (num_embeddings, embedding_dim):
-                raise AssertionError(
-                    "Shape of weight does not match num_embeddings and embedding_dim"
-                )
+                raise AssertionError("Shape of weight does not match num_embeddings and embedding_dim")
             self.weight = Parameter(w, requires_grad=not _freeze)
 
     def reset_parameters(self) -> None:
@@ -100,9 +94,7 @@ class Embedding(Module):
         w = as_array(embeddings)
         if w.ndim != 2:
             raise AssertionError("Embeddings parameter is expected to be 2-dimensional")
-        return cls(
-            w.shape[0], w.shape[1], padding_idx=padding_idx, _weight=w, _freeze=freeze, **kwargs
-        )
+        return cls(w.shape[0], w.shape[1], padding_idx=padding_idx, _weight=w, _freeze=freeze, **kwargs)
 
     def extra_repr(self) -> str:
         s = f"{self.num_embeddings}, {self.embedding_dim}"

@@ -93,9 +93,7 @@ def _softmax_dim(name: str, ndim: int, dim: int | None) -> int:
         dim = 0 if ndim in (0, 1, 3) else 1
     n = max(ndim, 1)
     if not -n <= dim < n:
-        raise IndexError(
-            f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})"
-        )
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
     return dim % n
 
 
@@ -103,9 +101,7 @@ def _float_input(name: str, input: Tensor, dtype: Any) -> np.ndarray:  # noqa: A
     _check_tensor("input", input)
     x = input.data if dtype is None else input.data.astype(as_dtype(dtype))
     if not is_floating(x.dtype):
-        raise NotImplementedError(
-            f"\"{name}_lastdim_kernel_impl\" not implemented for '{_type_name(x.dtype)}'"
-        )
+        raise NotImplementedError(f"\"{name}_lastdim_kernel_impl\" not implemented for '{_type_name(x.dtype)}'")
     return x
 
 
@@ -117,9 +113,7 @@ def _log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
     return z - np.log(np.exp(z).sum(axis=axis, keepdims=True))
 
 
-def softmax(
-    input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None
-) -> Tensor:  # noqa: A002
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:  # noqa: A002
     """softmax(x)_i = exp(x_i) / sum_j exp(x_j) along ``dim``.
 
     Backward: dx = s * (g - sum(g * s, dim)).
@@ -141,9 +135,7 @@ def softmax(
     return record("SoftmaxBackward0", s, (input,), backward)
 
 
-def log_softmax(
-    input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None
-) -> Tensor:  # noqa: A002
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:  # noqa: A002
     """log(softmax(x)) along ``dim``, computed stably.
 
     Backward: dx = g - exp(out) * sum(g, dim).
@@ -170,15 +162,11 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     _check_tensor("weight", weight)
     x, w = input.data, weight.data
     if w.ndim != 2:
-        raise RuntimeError(
-            f"linear(): weight must be 2-D (out_features, in_features), got {w.ndim}-D"
-        )
+        raise RuntimeError(f"linear(): weight must be 2-D (out_features, in_features), got {w.ndim}-D")
     rows = int(np.prod(x.shape[:-1])) if x.ndim > 1 else 1
     if x.ndim == 0 or x.shape[-1] != w.shape[1]:
         cols = x.shape[-1] if x.ndim else 1
-        raise RuntimeError(
-            f"mat1 and mat2 shapes cannot be multiplied ({rows}x{cols} and {w.shape[1]}x{w.shape[0]})"
-        )
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{cols} and {w.shape[1]}x{w.shape[0]})")
     if x.dtype != w.dtype:
         raise RuntimeError(
             f"mat1 and mat2 must have the same dtype, but got {_type_name(x.dtype)} and {_type_name(w.dtype)}"
@@ -206,9 +194,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             gb = g2.sum(axis=0).reshape(b.shape)  # (H_out,)
         return gx, gw, gb
 
-    return record(
-        "AddmmBackward0" if b is not None else "MmBackward0", out, (input, weight, bias), backward
-    )
+    return record("AddmmBackward0" if b is not None else "MmBackward0", out, (input, weight, bias), backward)
 
 
 def embedding(
@@ -228,9 +214,7 @@ def embedding(
     _check_tensor("input", input)
     _check_tensor("weight", weight)
     if max_norm is not None or scale_grad_by_freq or sparse:
-        raise NotImplementedError(
-            "embedding: max_norm, scale_grad_by_freq and sparse are not supported"
-        )
+        raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not supported")
     idx = input.data
     if idx.dtype not in (np.int64, np.int32):
         raise RuntimeError(
@@ -343,24 +327,18 @@ def _from_rows(rows: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return np.moveaxis(rows.reshape(shape[:1] + shape[2:] + shape[1:2]), -1, 1)
 
 
-def _class_targets(
-    x: np.ndarray, target: Tensor, ignore_index: int
-) -> tuple[np.ndarray, np.ndarray, tuple]:
+def _class_targets(x: np.ndarray, target: Tensor, ignore_index: int) -> tuple[np.ndarray, np.ndarray, tuple]:
     """Validate class-index targets as PyTorch; return (flat targets, valid mask, 'none' shape)."""
     t = target.data
     if x.ndim < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {x.ndim})")
     if x.ndim != 1 and t.ndim >= 1 and x.shape[0] != t.shape[0]:
-        raise ValueError(
-            f"Expected input batch_size ({x.shape[0]}) to match target batch_size ({t.shape[0]})."
-        )
+        raise ValueError(f"Expected input batch_size ({x.shape[0]}) to match target batch_size ({t.shape[0]}).")
     if x.ndim <= 2:
         if t.ndim > 1:
             raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
         if x.ndim == 1 and t.ndim == 1 and t.shape[0] != 1:
-            raise ValueError(
-                f"For 1D input, 1D target must have size 1, but got target size: {t.shape[0]}"
-            )
+            raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {t.shape[0]}")
         out_shape = () if x.ndim == 1 else t.shape
     else:
         expected = (x.shape[0],) + x.shape[2:]
@@ -368,9 +346,7 @@ def _class_targets(
             raise RuntimeError(f"Expected target size {list(expected)}, got {list(t.shape)}")
         out_shape = expected
     if t.dtype not in (np.int64, np.uint8):
-        raise RuntimeError(
-            f"expected target dtype to be Long or Byte, but got {_type_name(t.dtype)}"
-        )
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_type_name(t.dtype)}")
     flat = t.reshape(-1).astype(np.int64, copy=False)
     valid = flat != ignore_index
     C = x.shape[0] if x.ndim == 1 else x.shape[1]
@@ -392,9 +368,7 @@ def _class_weight(weight: Tensor | None, C: int, dtype: np.dtype) -> np.ndarray 
     return w.astype(dtype, copy=False)
 
 
-def _reduce_rows(
-    per: np.ndarray, reduction: str, out_shape: tuple, denom: Any
-) -> tuple[np.ndarray, Any]:
+def _reduce_rows(per: np.ndarray, reduction: str, out_shape: tuple, denom: Any) -> tuple[np.ndarray, Any]:
     """Reduce per-row losses; return the result and the d(result)/d(per) factor builder."""
     if reduction == "none":
         return per.reshape(out_shape), None
@@ -441,9 +415,7 @@ def cross_entropy(
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     x = input.data
     if not is_floating(x.dtype):
-        raise NotImplementedError(
-            f"\"log_softmax_lastdim_kernel_impl\" not implemented for '{_type_name(x.dtype)}'"
-        )
+        raise NotImplementedError(f"\"log_softmax_lastdim_kernel_impl\" not implemented for '{_type_name(x.dtype)}'")
     if x.ndim >= 1 and target.data.shape == x.shape:
         return _cross_entropy_probs(input, target, weight, reduction, label_smoothing)
     tv, valid, out_shape = _class_targets(x, target, ignore_index)
@@ -508,9 +480,7 @@ def _cross_entropy_probs(
             gy = _from_rows((gyr * (1 - eps)).astype(y.dtype, copy=False), y.shape)
         return _from_rows(grad.astype(x.dtype, copy=False), x.shape), gy
 
-    return record(
-        "SumBackward0" if reduction == "none" else "DivBackward1", out, (input, target), backward
-    )
+    return record("SumBackward0" if reduction == "none" else "DivBackward1", out, (input, target), backward)
 
 
 def nll_loss(
@@ -576,27 +546,15 @@ def mse_loss(
     with no_grad():
         d = _M.sub(input, target).data  # broadcast and promoted as a - b
     sq = d * d
-    out = (
-        sq
-        if reduction == "none"
-        else np.asarray(sq.mean() if reduction == "mean" else sq.sum(), dtype=d.dtype)
-    )
+    out = sq if reduction == "none" else np.asarray(sq.mean() if reduction == "mean" else sq.sum(), dtype=d.dtype)
     n = sq.size
     sx, sy = input.data.shape, target.data.shape
 
     def backward(g: np.ndarray) -> tuple:
         scale = 2.0 / n if reduction == "mean" else 2.0
         gd = (g * d) * np.asarray(scale, dtype=d.dtype)
-        gx = (
-            unbroadcast(gd, sx).astype(input.data.dtype, copy=False)
-            if input.requires_grad
-            else None
-        )
-        gy = (
-            unbroadcast(-gd, sy).astype(target.data.dtype, copy=False)
-            if target.requires_grad
-            else None
-        )
+        gx = unbroadcast(gd, sx).astype(input.data.dtype, copy=False) if input.requires_grad else None
+        gy = unbroadcast(-gd, sy).astype(target.data.dtype, copy=False) if target.requires_grad else None
         return gx, gy
 
     return record("MseLossBackward0", out, (input, target), backward)

@@ -16,15 +16,11 @@ __all__ = ["CrossEntropyLoss", "NLLLoss", "MSELoss"]
 
 
 class _Loss(Module):
-    def __init__(
-        self, size_average: Any = None, reduce: Any = None, reduction: str = "mean"
-    ) -> None:
+    def __init__(self, size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> None:
         super().__init__()
         # validated when called, as PyTorch does (a bad string fails at the first forward)
         self.reduction = (
-            reduction
-            if size_average is None and reduce is None
-            else F._reduction(size_average, reduce, "mean")
+            reduction if size_average is None and reduce is None else F._reduction(size_average, reduce, "mean")
         )
 
     def extra_repr(self) -> str:

@@ -76,8 +76,10 @@ class Module:
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Register ``param`` (or None, for an absent optional parameter) under ``name``."""
         if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter '{name}' "
-                            "(deeprnn.nn.Parameter or None required)")
+            raise TypeError(
+                f"cannot assign '{type(param).__name__}' object to parameter '{name}' "
+                "(deeprnn.nn.Parameter or None required)"
+            )
         self._parameters[name] = param
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
@@ -120,8 +122,9 @@ class Module:
         for _, m in self.named_children():
             yield m
 
-    def named_parameters(self, prefix: str = "", recurse: bool = True,
-                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
+    def named_parameters(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Parameter]]:
         """(name, parameter) pairs, e.g. ('rnn.weight_ih_l0', Parameter)."""
         seen: set[int] = set()
         mods = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
@@ -220,8 +223,9 @@ class Module:
                     out[base + bname] = b if keep_vars else Tensor._wrap(b.data)
         return out
 
-    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True,
-                        assign: bool = False) -> IncompatibleKeys:
+    def load_state_dict(
+        self, state_dict: Mapping[str, Any], strict: bool = True, assign: bool = False
+    ) -> IncompatibleKeys:
         """Copy values (deeprnn or torch tensors, NumPy arrays) into the parameters and buffers.
 
         Every key and shape is checked before anything is written, so a failed load
@@ -240,8 +244,10 @@ class Module:
             try:
                 arr = as_array(state_dict[k])
             except Exception as err:  # noqa: BLE001 - reported with the key
-                errors.append(f'While copying the parameter named "{k}", expected a tensor or array, '
-                              f"got {type(state_dict[k]).__name__} ({err}).")
+                errors.append(
+                    f'While copying the parameter named "{k}", expected a tensor or array, '
+                    f"got {type(state_dict[k]).__name__} ({err})."
+                )
                 continue
             if arr.shape != target.data.shape:
                 errors.append(
@@ -249,7 +255,9 @@ class Module:
                     f"the shape in current model is {Size(target.data.shape)!r}."
                 )
             elif arr.dtype.kind not in "fiub":
-                errors.append(f'While copying the parameter named "{k}", expected a numeric array, got dtype {arr.dtype}.')
+                errors.append(
+                    f'While copying the parameter named "{k}", expected a numeric array, got dtype {arr.dtype}.'
+                )
             else:
                 arrays[k] = arr
         if strict:

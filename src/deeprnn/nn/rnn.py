@@ -35,9 +35,20 @@ __all__ = ["RNNBase", "RNN"]
 class RNNBase(Module):
     """Parameter bookkeeping shared by recurrent modules (names, shapes and initialisation as PyTorch)."""
 
-    def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
-                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 device: Any = None, dtype: Any = None, generator: Generator | None = None) -> None:
+    def __init__(
+        self,
+        mode: str,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        device: Any = None,
+        dtype: Any = None,
+        generator: Generator | None = None,
+    ) -> None:
         check_dropout(dropout, num_layers if isinstance(num_layers, int) else 1)
         check_sizes(input_size, hidden_size, num_layers)
         super().__init__()
@@ -56,8 +67,10 @@ class RNNBase(Module):
             for direction in range(D):
                 suffix = "_reverse" if direction == 1 else ""
                 layer_in = input_size if layer == 0 else hidden_size * D
-                shapes = {f"weight_ih_l{layer}{suffix}": (hidden_size, layer_in),
-                          f"weight_hh_l{layer}{suffix}": (hidden_size, hidden_size)}
+                shapes = {
+                    f"weight_ih_l{layer}{suffix}": (hidden_size, layer_in),
+                    f"weight_hh_l{layer}{suffix}": (hidden_size, hidden_size),
+                }
                 if bias:
                     shapes[f"bias_ih_l{layer}{suffix}"] = (hidden_size,)
                     shapes[f"bias_hh_l{layer}{suffix}"] = (hidden_size,)
@@ -81,7 +94,7 @@ class RNNBase(Module):
         """Per layer and direction: [weight_ih, weight_hh(, bias_ih, bias_hh)]."""
         per = 4 if self.bias else 2
         w = [getattr(self, n) for n in self._flat_weights_names]
-        return [w[i:i + per] for i in range(0, len(w), per)]
+        return [w[i : i + per] for i in range(0, len(w), per)]
 
     def _weight_groups(self) -> list[tuple[Parameter, Parameter, Parameter | None, Parameter | None]]:
         return [(g[0], g[1], g[2] if self.bias else None, g[3] if self.bias else None) for g in self.all_weights]
@@ -115,14 +128,35 @@ class RNN(RNNBase):
     but run by fused kernels: one input-projection GEMM per layer and a hand-derived BPTT.
     """
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
-                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
-                 bidirectional: bool = False, device: Any = None, dtype: Any = None,
-                 generator: Generator | None = None) -> None:
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        nonlinearity: str = "tanh",
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        device: Any = None,
+        dtype: Any = None,
+        generator: Generator | None = None,
+    ) -> None:
         check_nonlinearity(nonlinearity)
         self_nonlinearity = nonlinearity
-        super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", input_size, hidden_size,
-                         num_layers, bias, batch_first, dropout, bidirectional, device, dtype, generator)
+        super().__init__(
+            "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU",
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            device,
+            dtype,
+            generator,
+        )
         self.nonlinearity = self_nonlinearity
 
     def _dropout_masks(self, T: int, N: int, dtype: np.dtype) -> list[np.ndarray] | None:
@@ -160,11 +194,23 @@ class RNN(RNNBase):
             raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
         N = input.shape[1 - time_axis] if batched else 1
         if hx is not None:
-            expected = (self.num_layers * self.num_directions, N, self.hidden_size) if batched else \
-                (self.num_layers * self.num_directions, self.hidden_size)
+            expected = (
+                (self.num_layers * self.num_directions, N, self.hidden_size)
+                if batched
+                else (self.num_layers * self.num_directions, self.hidden_size)
+            )
             if tuple(hx.shape) != expected:
                 raise RuntimeError(f"Expected hidden size {expected}, got {list(hx.shape)}")
             check_dtype("RNN hx", hx, w_dtype)
         masks = self._dropout_masks(T, N, w_dtype)
-        return rnn(input, hx, self._weight_groups(), self.nonlinearity, self.num_layers, self.bidirectional,
-                   self.batch_first, batched, masks)
+        return rnn(
+            input,
+            hx,
+            self._weight_groups(),
+            self.nonlinearity,
+            self.num_layers,
+            self.bidirectional,
+            self.batch_first,
+            batched,
+            masks,
+        )

@@ -29,8 +29,16 @@ class RNNCell(Module):
     Equivalent to ``act(input @ weight_ih.T + bias_ih + hx @ weight_hh.T + bias_hh)``.
     """
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh",
-                 device: Any = None, dtype: Any = None, generator: Generator | None = None) -> None:
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        nonlinearity: str = "tanh",
+        device: Any = None,
+        dtype: Any = None,
+        generator: Generator | None = None,
+    ) -> None:
         check_sizes(input_size, hidden_size)
         check_nonlinearity(nonlinearity)
         super().__init__()

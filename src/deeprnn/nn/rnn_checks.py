@@ -40,8 +40,7 @@ def check_nonlinearity(nonlinearity: Any) -> None:
 
 def check_dropout(dropout: Any, num_layers: int) -> None:
     """dropout must be a number in [0, 1]; warn, as PyTorch does, when it can have no effect."""
-    if (not isinstance(dropout, numbers.Number) or isinstance(dropout, bool)
-            or not 0 <= dropout <= 1):
+    if not isinstance(dropout, numbers.Number) or isinstance(dropout, bool) or not 0 <= dropout <= 1:
         raise ValueError(
             "dropout should be a number in range [0, 1] representing the probability of an element "
             f"being zeroed, got {dropout!r}"

@@ -62,8 +62,9 @@ def rnn(
     flat = [w for group in weights for w in group if w is not None]
     inputs = [input, hx, *flat]
     need = is_grad_enabled() and any(t is not None and t.requires_grad for t in inputs)
-    out, h_n, cache = rnn_forward(x, h0, warrs, nonlinearity, num_layers, bidirectional,
-                                  dropout_masks=dropout_masks, need_cache=need)
+    out, h_n, cache = rnn_forward(
+        x, h0, warrs, nonlinearity, num_layers, bidirectional, dropout_masks=dropout_masks, need_cache=need
+    )
     out_user = _from_kernel(out, batch_first, batched)
     hn_user = h_n if batched else h_n[:, 0, :]
 
@@ -71,8 +72,10 @@ def rnn(
         g_out = None if d_out is None else _to_kernel(d_out, batch_first, batched)
         g_hn = None if d_hn is None else (d_hn if batched else d_hn[:, None, :])
         dx, dh0, dws = rnn_backward(g_out, g_hn, cache)
-        grads: list[np.ndarray | None] = [_from_kernel(dx, batch_first, batched),
-                                          None if hx is None else (dh0 if batched else dh0[:, 0, :])]
+        grads: list[np.ndarray | None] = [
+            _from_kernel(dx, batch_first, batched),
+            None if hx is None else (dh0 if batched else dh0[:, 0, :]),
+        ]
         for group, dgroup in zip(weights, dws):
             grads.extend(g for w, g in zip(group, dgroup) if w is not None)
         return grads
@@ -101,8 +104,15 @@ def rnn_cell(
         h = np.zeros((x.shape[0], H), dtype=x.dtype)
     else:
         h = hx.data if batched else hx.data[None, :]
-    h_new, cache = rnn_cell_forward(x, h, w_ih.data, w_hh.data, None if b_ih is None else b_ih.data,
-                                    None if b_hh is None else b_hh.data, nonlinearity)
+    h_new, cache = rnn_cell_forward(
+        x,
+        h,
+        w_ih.data,
+        w_hh.data,
+        None if b_ih is None else b_ih.data,
+        None if b_hh is None else b_hh.data,
+        nonlinearity,
+    )
     params = [p for p in (w_ih, w_hh, b_ih, b_hh) if p is not None]
 
     def backward(d_h: np.ndarray) -> list[np.ndarray | None]:

@@ -115,23 +115,17 @@ class Optimizer:
         tensors = [p[1] if isinstance(p, tuple) else p for p in params]
         if names:
             if len(names) != len(tensors):
-                raise ValueError(
-                    "all optimizer params should be with/without names. Some param names are missing"
-                )
+                raise ValueError("all optimizer params should be with/without names. Some param names are missing")
             param_group["param_names"] = names
         param_group["params"] = tensors
         for p in tensors:
             if not isinstance(p, Tensor):
-                raise TypeError(
-                    f"optimizer can only optimize Tensors, but one of the params is {_typename(p)}"
-                )
+                raise TypeError(f"optimizer can only optimize Tensors, but one of the params is {_typename(p)}")
             if not (p.is_leaf or p._retains_grad):
                 raise ValueError("can't optimize a non-leaf Tensor")
         for name, default in self.defaults.items():
             if default is required and name not in param_group:
-                raise ValueError(
-                    f"parameter group didn't specify a value of required optimization parameter {name}"
-                )
+                raise ValueError(f"parameter group didn't specify a value of required optimization parameter {name}")
             param_group.setdefault(name, default)
         ids = [id(p) for p in tensors]
         if len(ids) != len(set(ids)):
@@ -232,9 +226,7 @@ class Optimizer:
     @staticmethod
     def _load_value(p: Tensor, key: str, value: Any) -> Any:
         if key == "step":
-            return (
-                int(float(as_array(value))) if not isinstance(value, (int, float)) else int(value)
-            )
+            return int(float(as_array(value))) if not isinstance(value, (int, float)) else int(value)
         if value is None or isinstance(value, (int, float, bool)):
             return value
         arr = np.array(as_array(value), copy=True)
