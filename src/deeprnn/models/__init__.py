@@ -1,7 +1,7 @@
 """deeprnn.models: the RNN language model, sampling, the training loop and checkpoints.
 
     from deeprnn.models import RNNLanguageModel, TrainConfig, train
-    result = train(TrainConfig(iters=2000), text)          # a trained LanguageModel + history
+    result = train(TrainConfig(iters=2000), text)          # the trained model + history
     print(result.model.sample("ROMEO:", 200, temperature=0.8, seed=1))
 
 Nothing here knows about the command line; ``deeprnn.cli`` is a thin layer over it.
@@ -17,6 +17,10 @@ from .config import ModelConfig as ModelConfig
 from .config import TrainConfig as TrainConfig
 from .generate import sample_ids as sample_ids
 from .generate import sample_text as sample_text
+from .trainer import NonFiniteLossError as NonFiniteLossError
+from .trainer import TrainingInterrupted as TrainingInterrupted
+from .trainer import TrainResult as TrainResult
+from .trainer import train as train
 
 __all__ = [
     "CharRNN",
@@ -29,4 +33,8 @@ __all__ = [
     "TrainConfig",
     "sample_ids",
     "sample_text",
+    "train",
+    "TrainResult",
+    "TrainingInterrupted",
+    "NonFiniteLossError",
 ]
