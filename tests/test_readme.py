@@ -6,6 +6,9 @@ import re
 from pathlib import Path
 
 import numpy as np
+import torch
+
+import deeprnn
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -28,9 +31,6 @@ def test_api_example_runs_and_matches_torch() -> None:
         "import deeprnn.nn as nn", "import torch.nn as nn"
     )
     # Run torch's version on deeprnn's initial weights and inputs.
-    import deeprnn
-    import torch
-
     deeprnn.manual_seed(0)
     ours = {}
     exec(compile(code.split("opt.zero_grad()")[0], "README", "exec"), ours)  # noqa: S102
