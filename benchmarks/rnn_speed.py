@@ -154,8 +154,22 @@ def machine():
     return {"nproc": os.cpu_count(), "cpu_model": cpu, "mem_gib": mem, "platform": platform.platform()}
 
 
+def loadavg():
+    """The 1/5/15-minute load averages: other processes competing for the cores skew every timing."""
+    try:
+        with open("/proc/loadavg") as f:
+            return [float(v) for v in f.read().split()[:3]]
+    except (OSError, ValueError):
+        return None
+
+
 def med_ms(samples):
     return statistics.median(samples) * 1e3 if samples else None
+
+
+def min_ms(samples):
+    """The fastest sample: less sensitive than the median to other processes on a shared machine."""
+    return min(samples) * 1e3 if samples else None
 
 
 def fmt(v, nd=2):
@@ -186,6 +200,7 @@ def main(argv=None):
         libs.append(lib)
 
     env = thread_env(args.threads)
+    load_start = loadavg()
     workdir = tempfile.mkdtemp(prefix="rnn_speed_")
     base = {"configs": configs, "src_path": os.path.join(ROOT, "src"),
             "reps": 5 if args.quick else 15, "warmup": 2, "budget_s": 0.5 if args.quick else 1.5,
@@ -195,14 +210,20 @@ def main(argv=None):
     mem = {}
     onnx_exporter = None
     try:
-        peak = run_worker("peak", {"peak_n": 2048 if args.quick else 4096}, workdir, env, timeout)
-        peak_gflops = max(peak["gflops"])
-        print(f"# float32 matmul peak ({peak['n']}^3 sgemm, {args.threads} threads): {peak_gflops:.1f} GFLOP/s",
-              flush=True)
+        # The matmul peak is measured at the start of every round and the best is kept, so
+        # that one round disturbed by other processes does not deflate it.
+        peak_spec = {"peak_n": 2048 if args.quick else 4096}
+        peaks = []
+        round_loads = []
         if "ort" in libs:
             exported = run_worker("onnx-export", base, workdir, env, timeout)
             onnx_exporter = sorted({v["exporter"] for v in exported.values()})
         for r in range(rounds):
+            peak = run_worker("peak", peak_spec, workdir, env, timeout)
+            peaks.append(max(peak["gflops"]))
+            round_loads.append(loadavg())
+            print(f"# round {r + 1}: float32 matmul ({peak['n']}^3 sgemm, {args.threads} threads): "
+                  f"{peaks[-1]:.1f} GFLOP/s", flush=True)
             order = libs[r % len(libs):] + libs[: r % len(libs)]
             for lib in order:
                 spec = dict(base, memory=(lib == "deeprnn" and r == 0))
@@ -216,6 +237,7 @@ def main(argv=None):
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
+    peak_gflops = max(peaks)
     rows = []
     for cfg in configs:
         key = cfg["key"]
@@ -223,6 +245,8 @@ def main(argv=None):
         for lib in libs:
             row[lib] = {"train_ms": med_ms(samples[lib][key]["train_s"]),
                         "infer_ms": med_ms(samples[lib][key]["infer_s"]),
+                        "train_min_ms": min_ms(samples[lib][key]["train_s"]),
+                        "infer_min_ms": min_ms(samples[lib][key]["infer_s"]),
                         "n_train": len(samples[lib][key]["train_s"]),
                         "n_infer": len(samples[lib][key]["infer_s"])}
         if "deeprnn" in libs:
@@ -256,6 +280,7 @@ def main(argv=None):
                 summary[f"{lib}_{k}_configs"] = len(ratios)
 
     print_table(rows, libs, peak_gflops, args.threads)
+    print(f"load average at start {load_start}, at end {loadavg()} (on {os.cpu_count()} cores)")
     print()
     for k, v in summary.items():
         print(f"- {k}: {v:.3g}" if isinstance(v, float) else f"- {k}: {v}")
@@ -271,6 +296,9 @@ def main(argv=None):
             "rounds": rounds,
             "dtype": "float32",
             "matmul_peak_gflops": peak_gflops,
+            "matmul_peak_gflops_per_round": peaks,
+            "loadavg_per_round": round_loads,
+            "loadavg_start_end": [load_start, loadavg()],
             "onnx_exporter": onnx_exporter,
             "libraries": libs,
             "ratio_definition": "peer_ms / deeprnn_ms (above 1: deeprnn faster)",
