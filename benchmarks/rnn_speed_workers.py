@@ -56,25 +56,36 @@ def time_calls(fn, reps, warmup, budget_s):
 
 # ----------------------------------------------------------------------------- deeprnn
 def deeprnn_runner(cfg, x, weights):
-    """(train_step, inference) for deeprnn.  The ONE place to swap to deeprnn.nn.RNN later.
+    """(train_step, inference) for deeprnn, through the public API, exactly as the torch runner.
 
-    train_step: forward with cache + backward of sum(output) (d_out = ones), all grads.
-    inference:  forward on the lean path (need_cache=False).
+    train_step: deeprnn.nn.RNN forward + sum(output).backward(), gradients of the input and
+    every parameter (the module records one graph node; its backward is the BPTT kernel).
+    inference:  the same forward under deeprnn.no_grad() (the kernels' lean path).
     """
-    from deeprnn.kernels import rnn_backward, rnn_forward
+    import deeprnn
 
-    L, bi, nl = cfg["L"], cfg["bi"], cfg["nonlinearity"]
-    D = 2 if bi else 1
-    T, N, H = x.shape[0], x.shape[1], cfg["H"]
-    h0 = np.zeros((L * D, N, H), np.float32)
-    d_out = np.ones((T, N, D * H), np.float32)
+    D = 2 if cfg["bi"] else 1
+    rnn = deeprnn.nn.RNN(cfg["I"], cfg["H"], num_layers=cfg["L"], nonlinearity=cfg["nonlinearity"],
+                         bidirectional=cfg["bi"])
+    state = {}
+    for i, (w_ih, w_hh, b_ih, b_hh) in enumerate(weights):
+        sfx = f"l{i // D}" + ("_reverse" if i % D else "")
+        state.update({"weight_ih_" + sfx: w_ih, "weight_hh_" + sfx: w_hh,
+                      "bias_ih_" + sfx: b_ih, "bias_hh_" + sfx: b_hh})
+    rnn.load_state_dict(state)
+    xt = deeprnn.from_numpy(x).requires_grad_(True)
+    params = list(rnn.parameters())
 
     def train_step():
-        out, h_n, cache = rnn_forward(x, h0, weights, nl, L, bi)
-        return rnn_backward(d_out, None, cache)
+        for p in params:
+            p.grad = None
+        xt.grad = None
+        out, _ = rnn(xt)
+        out.sum().backward()
 
     def inference():
-        return rnn_forward(x, h0, weights, nl, L, bi, need_cache=False)
+        with deeprnn.no_grad():
+            return rnn(xt)
 
     return train_step, inference
 
