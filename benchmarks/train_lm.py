@@ -43,6 +43,13 @@ def _parse() -> argparse.Namespace:
     p.add_argument("--seq-len", type=int, default=64)
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument(
+        "--lr-decay-to",
+        type=float,
+        default=1.0,
+        help="decay the lr exponentially in *training seconds* to this fraction of --lr at the end of "
+        "the budget, the same schedule in time for both libraries (default 1.0: constant, as issue 3 specifies)",
+    )
     p.add_argument("--grad-clip", type=float, default=5.0)
     p.add_argument("--val-fraction", type=float, default=0.1)
     p.add_argument("--eval-every", type=float, default=20.0, help="seconds of training between evaluations")
@@ -107,7 +114,8 @@ def _worker(lib: str, spec: dict) -> dict:
                 break
         b = batches.next_batch()
         t0 = time.perf_counter()
-        loss = step(b.x, b.y, b.reset)
+        lr = spec["lr"] * spec.get("lr_decay_to", 1.0) ** min(trained / budget, 1.0)
+        loss = step(b.x, b.y, b.reset, lr)
         trained += time.perf_counter() - t0
         iters += 1
         tokens += b.x.size
@@ -142,8 +150,9 @@ def _deeprnn_fns(spec: dict, V: int, init: dict):
     opt = deeprnn.optim.Adam(params, lr=spec["lr"])
     state = {"h": None}
 
-    def step(x, y, reset):
+    def step(x, y, reset, lr):
         h = None if reset else state["h"]
+        opt.param_groups[0]["lr"] = lr
         logits, h_n = model(x, h)  # (T, N, V)
         loss = F.cross_entropy(logits.reshape(-1, V), deeprnn.Tensor(y.reshape(-1)))
         opt.zero_grad()
@@ -191,8 +200,9 @@ def _torch_fns(spec: dict, V: int, init: dict):
     opt = torch.optim.Adam(params, lr=spec["lr"])
     state = {"h": None}
 
-    def step(x, y, reset):
+    def step(x, y, reset, lr):
         h = None if reset else state["h"]
+        opt.param_groups[0]["lr"] = lr
         logits, h_n = model(torch.from_numpy(x), h)
         loss = torch.nn.functional.cross_entropy(logits.reshape(-1, V), torch.from_numpy(y.reshape(-1)))
         opt.zero_grad()
@@ -269,6 +279,7 @@ def main() -> None:
             "seq_len",
             "batch_size",
             "lr",
+            "lr_decay_to",
             "grad_clip",
             "val_fraction",
             "eval_every",
