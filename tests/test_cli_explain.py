@@ -72,3 +72,16 @@ def test_bad_size_is_an_argparse_error(capsys: pytest.CaptureFixture[str]) -> No
         main(["explain", "--hidden-size", "0"])
     assert e.value.code == 2
     assert "expected a positive integer, got 0" in capsys.readouterr().err
+
+
+def test_saved_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import numpy as np
+
+    import deeprnn
+
+    rnn = deeprnn.nn.RNN(4, 3, 2, bidirectional=True)
+    path = tmp_path / "rnn.npz"
+    np.savez(path, **{k: v.numpy() for k, v in rnn.state_dict().items()})
+    assert main(["explain", "--model", str(path), "--backward", "--no-color"]) == 0
+    out = capsys.readouterr().out
+    assert "weight_ih_l1_reverse" in out and "(3, 6)" in out
