@@ -85,12 +85,18 @@ def saved_activation_bytes(cfg):
 
 def thread_env(threads):
     env = dict(os.environ)
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS",
-                "VECLIB_MAXIMUM_THREADS"):
+    for var in (
+        "OMP_NUM_THREADS",
+        "OPENBLAS_NUM_THREADS",
+        "MKL_NUM_THREADS",
+        "NUMEXPR_NUM_THREADS",
+        "VECLIB_MAXIMUM_THREADS",
+    ):
         env[var] = str(threads)
     env["RNN_SPEED_THREADS"] = str(threads)
-    env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=true "
-                        f"intra_op_parallelism_threads={threads}").strip()
+    env["XLA_FLAGS"] = (
+        env.get("XLA_FLAGS", "") + f" --xla_cpu_multi_thread_eigen=true intra_op_parallelism_threads={threads}"
+    ).strip()
     env["JAX_PLATFORMS"] = "cpu"
     env["TF_CPP_MIN_LOG_LEVEL"] = "3"
     env["PYTHONWARNINGS"] = "ignore"
@@ -101,8 +107,7 @@ def run_worker(lib, spec, workdir, env, timeout):
     path = os.path.join(workdir, f"spec_{lib}.json")
     with open(path, "w") as f:
         json.dump(spec, f)
-    proc = subprocess.run([sys.executable, WORKER, lib, path], env=env, capture_output=True, text=True,
-                          timeout=timeout)
+    proc = subprocess.run([sys.executable, WORKER, lib, path], env=env, capture_output=True, text=True, timeout=timeout)
     if proc.returncode != 0:
         raise RuntimeError(f"{lib} worker failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -127,8 +132,9 @@ def versions():
         import numpy as np
 
         cfg = np.show_config(mode="dicts")
-        out["numpy_blas"] = cfg["Build Dependencies"]["blas"].get("name") + " " + str(
-            cfg["Build Dependencies"]["blas"].get("version"))
+        out["numpy_blas"] = (
+            cfg["Build Dependencies"]["blas"].get("name") + " " + str(cfg["Build Dependencies"]["blas"].get("version"))
+        )
     except Exception:
         pass
     return out
@@ -202,9 +208,15 @@ def main(argv=None):
     env = thread_env(args.threads)
     load_start = loadavg()
     workdir = tempfile.mkdtemp(prefix="rnn_speed_")
-    base = {"configs": configs, "src_path": os.path.join(ROOT, "src"),
-            "reps": 5 if args.quick else 15, "warmup": 2, "budget_s": 0.5 if args.quick else 1.5,
-            "onnx_dir": workdir, "jax_cache_dir": os.path.join(workdir, "jax_cache")}
+    base = {
+        "configs": configs,
+        "src_path": os.path.join(ROOT, "src"),
+        "reps": 5 if args.quick else 15,
+        "warmup": 2,
+        "budget_s": 0.5 if args.quick else 1.5,
+        "onnx_dir": workdir,
+        "jax_cache_dir": os.path.join(workdir, "jax_cache"),
+    }
     timeout = 1800
     samples = {lib: {c["key"]: {"train_s": [], "infer_s": []} for c in configs} for lib in libs}
     mem = {}
@@ -222,9 +234,12 @@ def main(argv=None):
             peak = run_worker("peak", peak_spec, workdir, env, timeout)
             peaks.append(max(peak["gflops"]))
             round_loads.append(loadavg())
-            print(f"# round {r + 1}: float32 matmul ({peak['n']}^3 sgemm, {args.threads} threads): "
-                  f"{peaks[-1]:.1f} GFLOP/s", flush=True)
-            order = libs[r % len(libs):] + libs[: r % len(libs)]
+            print(
+                f"# round {r + 1}: float32 matmul ({peak['n']}^3 sgemm, {args.threads} threads): "
+                f"{peaks[-1]:.1f} GFLOP/s",
+                flush=True,
+            )
+            order = libs[r % len(libs) :] + libs[: r % len(libs)]
             for lib in order:
                 spec = dict(base, memory=(lib == "deeprnn" and r == 0))
                 res = run_worker(lib, spec, workdir, env, timeout)
@@ -243,12 +258,14 @@ def main(argv=None):
         key = cfg["key"]
         row = {"config": {k: cfg[k] for k in ("T", "N", "I", "H", "L", "bi", "nonlinearity")}, "key": key}
         for lib in libs:
-            row[lib] = {"train_ms": med_ms(samples[lib][key]["train_s"]),
-                        "infer_ms": med_ms(samples[lib][key]["infer_s"]),
-                        "train_min_ms": min_ms(samples[lib][key]["train_s"]),
-                        "infer_min_ms": min_ms(samples[lib][key]["infer_s"]),
-                        "n_train": len(samples[lib][key]["train_s"]),
-                        "n_infer": len(samples[lib][key]["infer_s"])}
+            row[lib] = {
+                "train_ms": med_ms(samples[lib][key]["train_s"]),
+                "infer_ms": med_ms(samples[lib][key]["infer_s"]),
+                "train_min_ms": min_ms(samples[lib][key]["train_s"]),
+                "infer_min_ms": min_ms(samples[lib][key]["infer_s"]),
+                "n_train": len(samples[lib][key]["train_s"]),
+                "n_infer": len(samples[lib][key]["infer_s"]),
+            }
         if "deeprnn" in libs:
             d = row["deeprnn"]
             for lib in libs:

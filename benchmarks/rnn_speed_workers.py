@@ -33,8 +33,7 @@ def make_problem(cfg):
     for layer in range(L):
         in_l = I if layer == 0 else D * H
         for _ in range(D):
-            weights.append(tuple(rng.uniform(-k, k, s).astype(np.float32)
-                                 for s in [(H, in_l), (H, H), (H,), (H,)]))
+            weights.append(tuple(rng.uniform(-k, k, s).astype(np.float32) for s in [(H, in_l), (H, H), (H,), (H,)]))
     x = rng.standard_normal((T, N, I)).astype(np.float32)
     return x, weights
 
@@ -65,13 +64,15 @@ def deeprnn_runner(cfg, x, weights):
     import deeprnn
 
     D = 2 if cfg["bi"] else 1
-    rnn = deeprnn.nn.RNN(cfg["I"], cfg["H"], num_layers=cfg["L"], nonlinearity=cfg["nonlinearity"],
-                         bidirectional=cfg["bi"])
+    rnn = deeprnn.nn.RNN(
+        cfg["I"], cfg["H"], num_layers=cfg["L"], nonlinearity=cfg["nonlinearity"], bidirectional=cfg["bi"]
+    )
     state = {}
     for i, (w_ih, w_hh, b_ih, b_hh) in enumerate(weights):
         sfx = f"l{i // D}" + ("_reverse" if i % D else "")
-        state.update({"weight_ih_" + sfx: w_ih, "weight_hh_" + sfx: w_hh,
-                      "bias_ih_" + sfx: b_ih, "bias_hh_" + sfx: b_hh})
+        state.update(
+            {"weight_ih_" + sfx: w_ih, "weight_hh_" + sfx: w_hh, "bias_ih_" + sfx: b_ih, "bias_hh_" + sfx: b_hh}
+        )
     rnn.load_state_dict(state)
     xt = deeprnn.from_numpy(x).requires_grad_(True)
     params = list(rnn.parameters())
@@ -128,8 +129,9 @@ def run_deeprnn(spec):
 def _torch_rnn(cfg, weights):
     import torch
 
-    rnn = torch.nn.RNN(cfg["I"], cfg["H"], num_layers=cfg["L"], nonlinearity=cfg["nonlinearity"],
-                       bidirectional=cfg["bi"])
+    rnn = torch.nn.RNN(
+        cfg["I"], cfg["H"], num_layers=cfg["L"], nonlinearity=cfg["nonlinearity"], bidirectional=cfg["bi"]
+    )
     D = 2 if cfg["bi"] else 1
     with torch.no_grad():
         for i, (w_ih, w_hh, b_ih, b_hh) in enumerate(weights):
@@ -185,12 +187,20 @@ def export_onnx(spec):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                torch.onnx.export(rnn, (torch.from_numpy(x),), path, input_names=["x"],
-                                  output_names=["out", "h_n"], dynamo=False, opset_version=17)
+                torch.onnx.export(
+                    rnn,
+                    (torch.from_numpy(x),),
+                    path,
+                    input_names=["x"],
+                    output_names=["out", "h_n"],
+                    dynamo=False,
+                    opset_version=17,
+                )
                 exporter = "torchscript (dynamo=False)"
             except Exception:  # pragma: no cover - depends on the torch build
-                torch.onnx.export(rnn, (torch.from_numpy(x),), path, input_names=["x"],
-                                  output_names=["out", "h_n"], dynamo=True)
+                torch.onnx.export(
+                    rnn, (torch.from_numpy(x),), path, input_names=["x"], output_names=["out", "h_n"], dynamo=True
+                )
                 exporter = "dynamo"
         res[cfg["key"]] = {"path": path, "exporter": exporter}
     return res
@@ -287,8 +297,14 @@ def run_peak(spec):
     return {"n": n, "gflops": [2 * n**3 / t / 1e9 for t in times]}
 
 
-RUNNERS = {"deeprnn": run_deeprnn, "torch": run_torch, "jax": run_jax, "ort": run_ort,
-           "onnx-export": export_onnx, "peak": run_peak}
+RUNNERS = {
+    "deeprnn": run_deeprnn,
+    "torch": run_torch,
+    "jax": run_jax,
+    "ort": run_ort,
+    "onnx-export": export_onnx,
+    "peak": run_peak,
+}
 
 
 def main():

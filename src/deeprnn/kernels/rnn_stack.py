@@ -222,8 +222,10 @@ def rnn_backward(d_out, d_h_n, cache):
             layer_in = np.multiply(outputs[layer - 1], masks[layer - 1], out=scratch).reshape(TN, DH)
         # dW_ih of every direction in ONE product: dA (T*N, D*H) against the layer input.
         dw_ih_all = np.matmul(d_a_flat.T, layer_in)  # (D*H, I_l)   dA^T X
-        has_bias = any(weights[layer * num_dirs + d][2] is not None or weights[layer * num_dirs + d][3]
-                       is not None for d in range(num_dirs))
+        has_bias = any(
+            weights[layer * num_dirs + d][2] is not None or weights[layer * num_dirs + d][3] is not None
+            for d in range(num_dirs)
+        )
         db_all = d_a_flat.sum(axis=0) if has_bias else None  # (D*H,)  sum over t and n of dA
         rows = (T - 1) * N
         for d in range(num_dirs):
