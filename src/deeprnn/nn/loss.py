@@ -10,6 +10,7 @@ from typing import Any
 
 from ..autograd.tensor import Tensor
 from . import functional as F
+from .loss_functions import _reduction
 from .module import Module
 
 __all__ = ["CrossEntropyLoss", "NLLLoss", "MSELoss"]
@@ -20,7 +21,7 @@ class _Loss(Module):
         super().__init__()
         # validated when called, as PyTorch does (a bad string fails at the first forward)
         self.reduction = (
-            reduction if size_average is None and reduce is None else F._reduction(size_average, reduce, "mean")
+            reduction if size_average is None and reduce is None else _reduction(size_average, reduce, "mean")
         )
 
     def extra_repr(self) -> str:

@@ -1,0 +1,41 @@
+"""Small helpers shared by ``functional`` and ``loss_functions``: input checks and a stable log-softmax."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..autograd.tensor import Tensor
+
+__all__: list[str] = []
+
+_TORCH_NAMES = {
+    "float32": "Float",
+    "float64": "Double",
+    "float16": "Half",
+    "int64": "Long",
+    "int32": "Int",
+    "int16": "Short",
+    "int8": "Char",
+    "uint8": "Byte",
+    "bool": "Bool",
+}
+
+
+def _type_name(dtype: np.dtype) -> str:
+    """PyTorch's short name of a dtype ('Float', 'Long', ...) for error messages."""
+    return _TORCH_NAMES.get(np.dtype(dtype).name, str(dtype))
+
+
+def _check_tensor(name: str, value: Any) -> None:
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{name} must be a deeprnn.Tensor, got {type(value).__name__}")
+
+
+def _log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    """log softmax(x) = (x - max) - log(sum(exp(x - max))), stable for large |x|."""
+    if x.ndim == 0:
+        return np.zeros_like(x)
+    z = x - x.max(axis=axis, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=axis, keepdims=True))
