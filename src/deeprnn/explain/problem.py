@@ -7,6 +7,7 @@ user's layout into the time-major (T, N, F) arrays that the trace walks over.
 
 from __future__ import annotations
 
+import copy
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,19 +79,7 @@ def _as_float64(model: RNN) -> RNN:
     """A float64, eval-mode copy of `model` with the same weights (the trace runs in float64)."""
     if not isinstance(model, RNN):
         raise TypeError(f"explain expects a deeprnn.nn.RNN model, got {type(model).__name__}")
-    copy = RNN(
-        model.input_size,
-        model.hidden_size,
-        model.num_layers,
-        nonlinearity=model.nonlinearity,
-        bias=model.bias,
-        batch_first=model.batch_first,
-        bidirectional=model.bidirectional,
-        dtype=np.float64,
-        generator=Generator(0),
-    )
-    copy.load_state_dict(model.state_dict())
-    return copy.eval()
+    return copy.deepcopy(model).double().eval()
 
 
 def _read_state_dict(path: Path) -> dict[str, np.ndarray]:
