@@ -25,7 +25,7 @@ Backward (BPTT).  With g_t = dL/dh_t gathering the gradient from the layer above
     dA_t    = g_t * act'(a_t)                     (T, N, H)  act' = 1 - h_t**2 | [h_t > 0]
     g_prev += dA_t W_hh                           the only sequential part
     dW_ih   = dA^T X                              one product over all T*N rows
-    dW_hh   = dA[1:]^T H[:-1] + dA[0]^T h0        (reverse direction: dA[:-1]^T H[1:] + dA[T-1]^T h0)
+    dW_hh   = dA^T H_prev                         H_prev = [h0, h_0 .. h_T-2] (reverse: [h_1 .. h_T-1, h0])
     db_ih   = db_hh = sum over t, n of dA
     dX      = dA W_cat                            (T, N, I_l); times the mask -> g of layer l-1
 
@@ -35,9 +35,13 @@ BLAS itself on 2 threads, concurrent small products oversubscribe the 2 cores
 (e.g. N=32, H=256: 7 ms sequential vs 23 ms threaded per layer); it only wins with
 single-threaded BLAS, which a stateless kernel cannot impose.
 
-Memory: the cache keeps each layer's output (T, N, D*H), i.e. T*N*H per
-layer-direction, plus references to x, h0, the weights and the masks.  The dropped
-inputs of upper layers are recomputed in backward instead of being stored.
+Layer 0 may take integer token ids instead of features: its input projection is then a
+lookup and dW_ih a scatter (rnn_input.py), with no one-hot matrix.
+
+Memory: the cache keeps each layer's buffer (T + D, N, D*H): its outputs, i.e. T*N*H per
+layer-direction, with the initial states in the D extra rows so that H_prev above is a
+slice, not a copy; plus references to x, the weights and the masks.  The dropped inputs
+of upper layers are recomputed in backward instead of being stored.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._activation import check_nonlinearity, derivative_from_output
+from .rnn_input import gather_projection, is_token_ids, scatter_weight_grad
 from .rnn_layer import recur_backward, recur_forward
 
 __all__ = ["rnn_forward", "rnn_backward"]
@@ -73,6 +78,21 @@ def _stacked_bias(weights, layer, num_dirs):
     return parts[0] if num_dirs == 1 else np.concatenate(parts)
 
 
+def _layer_buffer(T, N, DH, num_dirs, dtype):
+    """(T + D, N, D*H): row 0 holds the forward h0, rows 1..T the layer's h_t, row T+1 the reverse h0.
+
+    With the initial states inside the buffer, the states h_prev(t) that multiply W_hh are a
+    plain slice (rows 0..T-1 forward, rows 2..T+1 reverse), so dW_hh is one product over
+    all T*N rows with no separate term for h0.
+    """
+    return np.empty((T + num_dirs, N, DH), dtype=dtype)
+
+
+def _prev_states(buf, T, d, cols):
+    """(T, N, H) view of h_prev(t) for direction d: h_{t-1} forward, h_{t+1} reverse (h0 at the ends)."""
+    return buf[0:T, :, cols] if d == 0 else buf[2 : T + 2, :, cols]
+
+
 def rnn_forward(
     x,
     h0,
@@ -86,10 +106,11 @@ def rnn_forward(
     """Run a deep (bi)directional Elman RNN over a sequence: h_t = act(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh).
 
     Args:
-        x: (T, N, I) input, time-major, float32 or float64 (everything stays in this dtype).
-        h0: (L*D, N, H) initial states, layer-major, forward before reverse.
+        x: (T, N, I) input, time-major, float32 or float64; or (T, N) integer token ids,
+            which stand for one-hot vectors of size I = layer 0's w_ih.shape[1] (rnn_input.py).
+        h0: (L*D, N, H) initial states, layer-major, forward before reverse; None for zeros.
         weights: L*D tuples (w_ih, w_hh, b_ih, b_hh) in PyTorch's order l0, l0_reverse, l1, ...;
-            w_ih (H, I_l), w_hh (H, H), biases (H,) or None.
+            w_ih (H, I_l), w_hh (H, H), biases (H,) or None.  Everything runs in w_hh's dtype.
         nonlinearity: 'tanh' or 'relu'.
         num_layers: L.  bidirectional: D = 2 if True else 1.
         dropout_masks: None or L-1 arrays (T, N, D*H); mask k multiplies layer k's output
@@ -104,36 +125,46 @@ def rnn_forward(
     """
     check_nonlinearity(nonlinearity)
     num_dirs = 2 if bidirectional else 1
-    T, N, I = x.shape
+    ids = x.reshape(-1) if is_token_ids(x) else None  # (T*N,) token ids, or None for features
+    T, N = x.shape[:2]
     H = weights[0][1].shape[0]
     DH = num_dirs * H
-    dtype = x.dtype
-    assert T >= 1 and h0.shape == (num_layers * num_dirs, N, H) and len(weights) == num_layers * num_dirs
+    dtype = weights[0][1].dtype
+    assert T >= 1 and len(weights) == num_layers * num_dirs
+    assert h0 is None or h0.shape == (num_layers * num_dirs, N, H)
 
     h_n = np.empty((num_layers * num_dirs, N, H), dtype=dtype)
     scratch = np.empty((num_dirs, N, H), dtype=dtype)  # one (N, H) product buffer per direction
-    outputs = []  # each layer's (T, N, D*H) output, kept for backward
+    buffers = []  # each layer's (T + D, N, D*H) buffer, kept for backward
     spare = None  # lean path: the buffer not in use, reused by the next layer
+    prev_buf = None  # the buffer holding the current layer's input (None for x itself)
     dropped = None  # the masked input of the next layer (T, N, D*H), reused across layers
-    layer_in = x  # (T, N, I_l)
+    layer_in = x  # (T, N, I_l), or the token ids
     for layer in range(num_layers):
-        in_features = layer_in.shape[2]
-        if need_cache or spare is None:
-            y = np.empty((T, N, DH), dtype=dtype)
-        else:
-            y = spare
+        buf = _layer_buffer(T, N, DH, num_dirs, dtype) if need_cache or spare is None else spare
+        y = buf[1 : T + 1]  # (T, N, D*H) this layer's h_t, contiguous
+        y_flat = y.reshape(T * N, DH)
         # A = X W_cat^T + b for every t at once; y holds A (T, N, D*H) before the loop.
         w_cat = _stacked_input_weights(weights, layer, num_dirs)  # (D*H, I_l)
-        np.matmul(layer_in.reshape(T * N, in_features), w_cat.T, out=y.reshape(T * N, DH))
+        if layer == 0 and ids is not None:
+            gather_projection(ids, w_cat, y_flat)
+        else:
+            np.matmul(layer_in.reshape(T * N, layer_in.shape[2]), w_cat.T, out=y_flat)
         bias = _stacked_bias(weights, layer, num_dirs)  # (D*H,) or None
         if bias is not None:
             y += bias
         for d in range(num_dirs):
             k = layer * num_dirs + d
-            recur_forward(y[:, :, d * H : (d + 1) * H], h0[k], weights[k][1], nonlinearity, d == 1, scratch[d])
-            h_n[k] = y[0, :, H:] if d == 1 else y[T - 1, :, :H]
+            cols = slice(d * H, (d + 1) * H)
+            first = buf[0, :, cols] if d == 0 else buf[T + 1, :, cols]  # (N, H) h0 of this direction
+            if h0 is None:
+                first[...] = 0
+            else:
+                first[...] = h0[k]
+            recur_forward(y[:, :, cols], first, weights[k][1], nonlinearity, d == 1, scratch[d])
+            h_n[k] = y[0, :, cols] if d == 1 else y[T - 1, :, cols]
         if need_cache:
-            outputs.append(y)
+            buffers.append(buf)
         if layer == num_layers - 1:
             break
         # The input of layer l+1: this layer's output times its dropout mask.
@@ -146,16 +177,17 @@ def rnn_forward(
         else:  # y is no longer needed (h_n already copied out): mask it in place
             nxt = np.multiply(y, dropout_masks[layer], out=y)
         if not need_cache:
-            spare = layer_in if layer > 0 else None  # x itself is the caller's, never reused
+            spare = prev_buf  # held this layer's input, consumed by the projection above
+        prev_buf = buf
         layer_in = nxt
     out = y
     if not need_cache:
         return out, h_n, None
     cache = {
         "x": x,
-        "h0": h0,
+        "ids": ids,
         "weights": weights,
-        "outputs": outputs,
+        "buffers": buffers,
         "dropout_masks": dropout_masks,
         "nonlinearity": nonlinearity,
         "num_layers": num_layers,
@@ -173,23 +205,23 @@ def rnn_backward(d_out, d_h_n, cache):
         cache: from `rnn_forward(..., need_cache=True)`.
 
     Returns:
-        dx: (T, N, I).  dh0: (L*D, N, H).
+        dx: (T, N, I), or None when x was token ids.  dh0: (L*D, N, H).
         dweights: L*D tuples (dw_ih (H, I_l), dw_hh (H, H), db_ih (H,), db_hh (H,)) in the order
             of `weights`, with None where the bias is None.
     """
     x = cache["x"]
-    h0 = cache["h0"]
+    ids = cache["ids"]
     weights = cache["weights"]
-    outputs = cache["outputs"]
+    buffers = cache["buffers"]
     masks = cache["dropout_masks"]
     nonlinearity = cache["nonlinearity"]
     num_layers = cache["num_layers"]
     num_dirs = cache["num_dirs"]
-    T, N, I = x.shape
+    T, N = x.shape[:2]
     H = weights[0][1].shape[0]
     DH = num_dirs * H
     TN = T * N
-    dtype = x.dtype
+    dtype = weights[0][1].dtype
 
     dh0 = np.empty((num_layers * num_dirs, N, H), dtype=dtype)
     dweights = [None] * (num_layers * num_dirs)
@@ -198,9 +230,11 @@ def rnn_backward(d_out, d_h_n, cache):
     # Scratch (T, N, D*H): holds the recomputed dropped input of a layer, then dL/d(its input).
     scratch = np.empty((T, N, DH), dtype=dtype) if num_layers > 1 else None
     d_y = d_out  # dL/d(output of the current layer) (T, N, D*H), or None for zeros
+    dx = None
 
     for layer in range(num_layers - 1, -1, -1):
-        y = outputs[layer]  # (T, N, D*H) this layer's h_t
+        buf = buffers[layer]
+        y = buf[1 : T + 1]  # (T, N, D*H) this layer's h_t
         derivative_from_output(y, d_a, nonlinearity)  # (T, N, D*H) act'(a_t) for all t at once
         for d in range(num_dirs):
             k = layer * num_dirs + d
@@ -213,45 +247,38 @@ def rnn_backward(d_out, d_h_n, cache):
                 d == 1,
                 dh0[k],  # the carry ends as dL/dh0 of this layer-direction
             )
-        # d_y has been consumed; the layer's input X (T*N, I_l) for dW_ih:
-        if layer == 0:
-            layer_in = x.reshape(TN, I)
-        elif masks is None:
-            layer_in = outputs[layer - 1].reshape(TN, DH)
-        else:  # recompute the dropped input instead of having stored it
-            layer_in = np.multiply(outputs[layer - 1], masks[layer - 1], out=scratch).reshape(TN, DH)
-        # dW_ih of every direction in ONE product: dA (T*N, D*H) against the layer input.
-        dw_ih_all = np.matmul(d_a_flat.T, layer_in)  # (D*H, I_l)   dA^T X
-        has_bias = any(
-            weights[layer * num_dirs + d][2] is not None or weights[layer * num_dirs + d][3] is not None
-            for d in range(num_dirs)
-        )
+        # d_y has been consumed.  dW_ih of every direction at once: dA (T*N, D*H) against the input.
+        w_cat = _stacked_input_weights(weights, layer, num_dirs)  # (D*H, I_l)
+        if layer == 0 and ids is not None:
+            dw_ih_all = scatter_weight_grad(ids, d_a_flat, w_cat.shape[1])  # (D*H, V)
+        else:
+            if layer == 0:
+                layer_in = x.reshape(TN, x.shape[2])
+            elif masks is None:
+                layer_in = buffers[layer - 1][1 : T + 1].reshape(TN, DH)
+            else:  # recompute the dropped input instead of having stored it
+                layer_in = np.multiply(buffers[layer - 1][1 : T + 1], masks[layer - 1], out=scratch).reshape(TN, DH)
+            dw_ih_all = np.matmul(d_a_flat.T, layer_in)  # (D*H, I_l)   dA^T X
+        has_bias = any(w[2] is not None or w[3] is not None for w in weights[layer * num_dirs : (layer + 1) * num_dirs])
         db_all = d_a_flat.sum(axis=0) if has_bias else None  # (D*H,)  sum over t and n of dA
-        rows = (T - 1) * N
         for d in range(num_dirs):
             k = layer * num_dirs + d
             cols = slice(d * H, (d + 1) * H)
             _, _, b_ih, b_hh = weights[k]
-            dw_ih = dw_ih_all[cols]  # (H, I_l) a contiguous block of rows
-            # dW_hh = sum_t dA_t^T h_prev(t): all but one step pair up with the states
-            # already in y; the remaining step (first in this direction's order) sees h0.
-            if d == 0:
-                d_a_tail, h_prev, d_a_first = d_a[1:, :, cols], y[:-1, :, cols], d_a[0, :, cols]
-            else:
-                d_a_tail, h_prev, d_a_first = d_a[:-1, :, cols], y[1:, :, cols], d_a[T - 1, :, cols]
-            dw_hh = np.matmul(d_a_tail.reshape(rows, H).T, h_prev.reshape(rows, H))  # (H, H)
-            dw_hh += np.matmul(d_a_first.T, h0[k])  # (H, H)
+            # dW_hh = sum_t dA_t^T h_prev(t), ONE product: h0 sits in the buffer beside the h_t.
+            d_a_d = d_a_flat if num_dirs == 1 else d_a_flat[:, cols]  # (T*N, H)
+            dw_hh = np.matmul(d_a_d.T, _prev_states(buf, T, d, cols).reshape(TN, H))  # (H, H)
             if b_ih is None and b_hh is None:
                 db_ih = db_hh = None
             else:
                 db = db_all[cols]  # (H,)
                 db_ih = db if b_ih is not None else None
                 db_hh = (db.copy() if b_ih is not None else db) if b_hh is not None else None
-            dweights[k] = (dw_ih, dw_hh, db_ih, db_hh)
-        # dX = dA W_cat: the gradient flowing into this layer's input.
-        w_cat = _stacked_input_weights(weights, layer, num_dirs)  # (D*H, I_l)
+            dweights[k] = (dw_ih_all[cols], dw_hh, db_ih, db_hh)
+        # dX = dA W_cat: the gradient flowing into this layer's input (none for token ids).
         if layer == 0:
-            dx = np.matmul(d_a_flat, w_cat).reshape(T, N, I)  # (T, N, I)
+            if ids is None:
+                dx = np.matmul(d_a_flat, w_cat).reshape(T, N, x.shape[2])  # (T, N, I)
         else:
             d_y = scratch
             np.matmul(d_a_flat, w_cat, out=d_y.reshape(TN, DH))  # (T, N, D*H) dL/d(dropped input)

@@ -25,9 +25,8 @@ import numpy as np
 
 from ..autograd.random import Generator
 from ..autograd.tensor import Tensor
-from ..nn import RNN, Dropout, Embedding, Linear, Module
+from ..nn import RNN, Dropout, Embedding, Linear, Module, rnn_function
 from .config import ModelConfig
-from .onehot_rnn import onehot_rnn
 
 if TYPE_CHECKING:
     from ..data import Vocab
@@ -136,8 +135,17 @@ class RNNLanguageModel(Module):
             )
         if self.embedding is None:
             masks = self.rnn._dropout_masks(T, N, self.dtype)
-            out, h_n = onehot_rnn(
-                np.ascontiguousarray(x), h, self.rnn._weight_groups(), self.rnn.nonlinearity, masks
+            # Token ids straight into the kernel: layer 0 gathers columns of W_ih (one-hot input).
+            out, h_n = rnn_function.rnn(
+                Tensor._wrap(np.ascontiguousarray(x)),
+                h,
+                self.rnn._weight_groups(),
+                self.rnn.nonlinearity,
+                self.num_layers,
+                False,
+                False,
+                True,
+                masks,
             )  # (T, N, H), (L, N, H)
         else:
             emb = self.embedding(Tensor._wrap(np.ascontiguousarray(x)))  # (T, N, E)

@@ -46,16 +46,16 @@ def rnn(
 ) -> tuple[Tensor, Tensor]:
     """Run a (deep, possibly bidirectional) Elman RNN as one graph node.
 
-    input (L, N, H_in), (N, L, H_in) with batch_first, or (L, H_in) unbatched;
+    input (L, N, H_in), (N, L, H_in) with batch_first, or (L, H_in) unbatched; or, batched and
+    time-major only, (L, N) integer token ids standing for one-hot vectors of size H_in (the
+    kernel gathers columns of W_ih instead of multiplying; no gradient flows to the ids);
     hx (D*num_layers, N, H_out) or (D*num_layers, H_out), or None for zeros;
     returns output (L, N, D*H_out) in the input's layout and h_n shaped like hx.
     """
-    x = _to_kernel(input.data, batch_first, batched)
-    N = x.shape[1]
-    D = 2 if bidirectional else 1
-    H = weights[0][1].data.shape[0]
+    ids = input.data.ndim == 2 and batched and np.issubdtype(input.data.dtype, np.integer)
+    x = input.data if ids else _to_kernel(input.data, batch_first, batched)
     if hx is None:
-        h0 = np.zeros((num_layers * D, N, H), dtype=x.dtype)
+        h0 = None  # the kernel starts from zeros
     else:
         h0 = hx.data[:, None, :] if not batched else hx.data
     warrs = [tuple(None if w is None else w.data for w in group) for group in weights]
@@ -73,7 +73,7 @@ def rnn(
         g_hn = None if d_hn is None else (d_hn if batched else d_hn[:, None, :])
         dx, dh0, dws = rnn_backward(g_out, g_hn, cache)
         grads: list[np.ndarray | None] = [
-            _from_kernel(dx, batch_first, batched),
+            None if dx is None else _from_kernel(dx, batch_first, batched),
             None if hx is None else (dh0 if batched else dh0[:, 0, :]),
         ]
         for group, dgroup in zip(weights, dws):
