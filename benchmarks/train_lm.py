@@ -5,7 +5,8 @@ from the same initial weights, on the same data and split, with the same contigu
 truncated-BPTT batches (32 streams x 64 steps, hidden state carried), Adam lr 2e-3 and
 gradient norm clipping at 5, for the same wall-clock budget each, one after the other,
 each in its own process held to the same number of threads (the first evaluation, at
-t = 0, also warms both up).  Validation loss (nats/char,
+t = 0, also warms both up).  The two processes take turns, one --eval-every slice of
+training at a time, so that a machine whose speed drifts (shared cores) treats both alike.  Validation loss (nats/char,
 the whole held-out tail, state carried, no dropout) is measured every --eval-every
 seconds of *training* time; evaluation time is not counted in the budget.
 
@@ -19,6 +20,7 @@ no higher, and it reaches <= 1.60 nats/char within 5 minutes on 2 cores.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -91,37 +93,43 @@ def _worker(lib: str, spec: dict) -> dict:
     trained, iters, tokens, next_eval = 0.0, 0, 0, 0.0
     curve: list[dict] = []
     losses: list[float] = []
-    while True:
-        if trained >= next_eval:
+    # One slice per "go" line from the driver: train up to the next evaluation point (the
+    # first slice only evaluates, which also warms up), evaluate, reply, wait.  The driver
+    # alternates the libraries slice by slice, so a machine that slows down for a while
+    # slows both alike.
+    for command in sys.stdin:
+        if command.strip() != "go":
+            break
+        while trained < next_eval:
+            b = batches.next_batch()
             t0 = time.perf_counter()
-            vl = evaluate(val)
-            curve.append(
-                {
-                    "seconds": round(trained, 3),
-                    "iteration": iters,
-                    "val_loss": vl,
-                    "eval_seconds": round(time.perf_counter() - t0, 3),
-                    "load_average_1min": os.getloadavg()[0],
-                }
-            )
-            print(
-                f"[{lib}] {trained:7.1f}s  iter {iters:6d}  val {vl:.4f}  {tokens / max(trained, 1e-9):,.0f} chars/s",
-                file=sys.stderr,
-                flush=True,
-            )
-            next_eval += every
-            if trained >= budget:
-                break
-        b = batches.next_batch()
+            lr = spec["lr"] * spec.get("lr_decay_to", 1.0) ** min(trained / budget, 1.0)
+            loss = step(b.x, b.y, b.reset, lr)
+            trained += time.perf_counter() - t0
+            iters += 1
+            tokens += b.x.size
+            losses.append(loss)
         t0 = time.perf_counter()
-        lr = spec["lr"] * spec.get("lr_decay_to", 1.0) ** min(trained / budget, 1.0)
-        loss = step(b.x, b.y, b.reset, lr)
-        trained += time.perf_counter() - t0
-        iters += 1
-        tokens += b.x.size
-        losses.append(loss)
-        if trained >= budget:
-            next_eval = trained  # one last evaluation at the end of the budget
+        vl = evaluate(val)
+        curve.append(
+            {
+                "seconds": round(trained, 3),
+                "iteration": iters,
+                "val_loss": vl,
+                "eval_seconds": round(time.perf_counter() - t0, 3),
+                "load_average_1min": os.getloadavg()[0],
+            }
+        )
+        print(
+            f"[{lib}] {trained:7.1f}s  iter {iters:6d}  val {vl:.4f}  {tokens / max(trained, 1e-9):,.0f} chars/s",
+            file=sys.stderr,
+            flush=True,
+        )
+        finished = trained >= budget
+        next_eval = min(next_eval + every, budget)
+        print(json.dumps({"finished": finished}), flush=True)
+        if finished:
+            break
     reached = next((c for c in curve if c["val_loss"] <= TARGET), None)
     return {
         "library": lib,
@@ -245,15 +253,6 @@ def _thread_env(n: int) -> dict:
     return env
 
 
-def _val_at(curve: list[dict], t: float) -> float | None:
-    """The val loss of the last evaluation at or before t seconds."""
-    best = None
-    for c in curve:
-        if c["seconds"] <= t + 1e-6:
-            best = c["val_loss"]
-    return best
-
-
 def main() -> None:
     args = _parse()
     if args.worker:
@@ -293,20 +292,48 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         spec["init"] = str(Path(tmp) / "init.npz")
         np.savez(spec["init"], **{k: v.data for k, v in init_model.state_dict().items()})
-        for lib in args.libs.split(","):
-            spec["result"] = str(Path(tmp) / f"{lib}.json")
+        libs = args.libs.split(",")
+        procs = {}
+        for lib in libs:
+            lib_spec = {**spec, "result": str(Path(tmp) / f"{lib}.json")}
             spec_path = Path(tmp) / f"spec_{lib}.json"
-            spec_path.write_text(json.dumps(spec))
-            print(
-                f"== {lib}: {args.seconds:.0f} s of training on {args.threads} threads",
-                file=sys.stderr,
-            )
-            subprocess.run(
+            spec_path.write_text(json.dumps(lib_spec))
+            procs[lib] = subprocess.Popen(
                 [sys.executable, __file__, "--worker", lib, "--spec", str(spec_path)],
                 env=_thread_env(args.threads),
-                check=True,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
             )
-            results[lib] = json.loads(Path(spec["result"]).read_text())
+        print(
+            f"== {', '.join(libs)}: {args.seconds:.0f} s of training each on {args.threads} threads, "
+            f"interleaved in slices of {args.eval_every:.0f} s",
+            file=sys.stderr,
+        )
+        try:
+            running = list(libs)
+            for round_no in itertools.count():
+                if not running:
+                    break
+                for lib in list(running) if round_no % 2 == 0 else running[::-1]:  # alternate who goes first
+                    proc = procs[lib]
+                    proc.stdin.write("go\n")
+                    proc.stdin.flush()
+                    reply = proc.stdout.readline()
+                    if not reply:
+                        raise RuntimeError(f"the {lib} worker died (exit code {proc.wait()})")
+                    if json.loads(reply)["finished"]:
+                        running.remove(lib)
+                    time.sleep(0.5)  # let the idle worker's BLAS/OpenMP threads stop spinning
+            for lib in libs:
+                procs[lib].stdin.close()
+                if procs[lib].wait() != 0:
+                    raise RuntimeError(f"the {lib} worker failed with exit code {procs[lib].returncode}")
+                results[lib] = json.loads(Path(tmp, f"{lib}.json").read_text())
+        finally:
+            for proc in procs.values():
+                if proc.poll() is None:
+                    proc.kill()
 
     import torch
 
@@ -335,16 +362,17 @@ def main() -> None:
     Path(args.out).write_text(json.dumps(report, indent=1))
 
     libs = list(results)
-    times = sorted({c["seconds"] for r in results.values() for c in r["val_curve"]})
     print(
         f"\nval loss (nats/char) vs training time, {args.threads} threads, "
         f"{args.num_layers}x{args.hidden_size} tanh RNN, batch {args.batch_size}x{args.seq_len}"
     )
-    grid = [t for t in range(0, int(args.seconds) + 1, int(max(args.eval_every, 1)))]
+    # Every library evaluates at the same nominal points (k * --eval-every, and the budget):
+    # row k is each library's k-th evaluation, a few milliseconds (one step) past that point.
     print("  seconds  " + "  ".join(f"{lib:>9}" for lib in libs))
-    for t in grid if grid else times:
-        row = [_val_at(results[lib]["val_curve"], t) for lib in libs]
-        print(f"  {t:7d}  " + "  ".join(f"{v:9.4f}" if v is not None else f"{'-':>9}" for v in row))
+    for k in range(max(len(r["val_curve"]) for r in results.values())):
+        row = [r["val_curve"][k]["val_loss"] if k < len(r["val_curve"]) else None for r in results.values()]
+        nominal = min(k * args.eval_every, args.seconds)
+        print(f"  {nominal:7.0f}  " + "  ".join(f"{v:9.4f}" if v is not None else f"{'-':>9}" for v in row))
     print("\n  library     chars/s   iterations  final val  best val  time to <= 1.60")
     for lib in libs:
         r = results[lib]
