@@ -189,10 +189,14 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--libs", default="deeprnn,torch,jax,ort", help="comma list among deeprnn,torch,jax,ort")
     ap.add_argument("--out", default=DEFAULT_OUT, help="JSON output path ('' to skip)")
+    ap.add_argument("--only", default="", help="keep the configs whose key contains this text, e.g. N1_ or relu")
     args = ap.parse_args(argv)
 
     rounds = args.rounds or (1 if args.quick else 5)
     configs = config_list(QUICK_GRID, ["tanh"]) if args.quick else config_list(GRID, ["tanh", "relu"])
+    configs = [c for c in configs if args.only in c["key"]]
+    if not configs:
+        ap.error(f"--only {args.only!r} matches no configuration")
     wanted = [s.strip() for s in args.libs.split(",") if s.strip()]
     libs = []
     for lib in wanted:

@@ -12,10 +12,10 @@ import itertools
 import numpy as np
 import pytest
 from _kernels_helpers import load_into_torch_rnn, make_weights, rng_for, torch_grads_of
-from oracle import assert_close
 
 from deeprnn.kernels import rnn_backward, rnn_forward
 from deeprnn.kernels.rnn_input import _DENSE_SCATTER_MAX_TOKENS
+from oracle import assert_close
 
 torch = pytest.importorskip("torch")
 
