@@ -1,0 +1,50 @@
+"""The ``deeprnn`` command line: a thin argparse layer over ``deeprnn.models`` and ``deeprnn.explain``.
+
+    deeprnn train [TEXT] [options]        train a language model (no TEXT: embedded corpus)
+    deeprnn sample --checkpoint PATH      print text sampled from a trained model
+    deeprnn explain [EXAMPLE | options]   walk through an RNN's shapes, equations and gradients
+
+Each subcommand is one module here with an ``add_<name>_command(subparsers)`` function that
+registers its own parser and handler; adding a command means adding one function to ``COMMANDS``.
+Bad input ends with a one-line message on stderr and exit code 1 (argparse's own errors: 2;
+Ctrl-C during training: 130, after saving a checkpoint).  Shared pieces are in ``args.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .explain import add_explain_command
+from .sample import add_sample_command
+from .train import add_train_command
+
+__all__ = [
+    "main",
+    "build_parser",
+    "COMMANDS",
+    "add_train_command",
+    "add_sample_command",
+    "add_explain_command",
+]
+
+COMMANDS: list[Callable[[Any], None]] = [add_train_command, add_sample_command, add_explain_command]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``deeprnn`` argument parser, with one subparser per entry of ``COMMANDS``."""
+    from .. import __version__
+
+    parser = argparse.ArgumentParser(prog="deeprnn", description="Deep Elman RNN language models in NumPy.")
+    parser.add_argument("--version", action="version", version=f"deeprnn {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for add in COMMANDS:
+        add(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI with ``argv`` (default ``sys.argv[1:]``); returns the exit code."""
+    args = build_parser().parse_args(argv)
+    return args.handler(args)

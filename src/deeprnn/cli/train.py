@@ -1,0 +1,229 @@
+"""``deeprnn train [TEXT] [options]``: train a language model (no TEXT: the embedded corpus)."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+from .args import (
+    DEFAULT_ITERS,
+    EXIT_INTERRUPTED,
+    CLIError,
+    decay,
+    fail,
+    fraction,
+    non_negative_float,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    user_errors,
+)
+
+# CLI option -> TrainConfig / ModelConfig field.  Defaults are None so that on --resume only
+# the options actually given override the checkpoint's configuration.
+MODEL_OPTIONS = ("hidden_size", "num_layers", "nonlinearity", "dropout", "embedding_dim")
+TRAIN_OPTIONS = (
+    "level",
+    "seq_len",
+    "batch_size",
+    "optimizer",
+    "lr",
+    "lr_decay",
+    "lr_decay_every",
+    "weight_decay",
+    "grad_clip",
+    "iters",
+    "epochs",
+    "val_fraction",
+    "eval_every",
+    "eval_batches",
+    "sample_every",
+    "sample_length",
+    "checkpoint_every",
+    "checkpoint_dir",
+    "seed",
+    "dtype",
+)
+
+
+def add_train_command(sub: Any) -> None:
+    """Register ``deeprnn train`` and its char-rnn style options on the subparsers."""
+    from ..models.config import LEVELS, NONLINEARITIES, OPTIMIZERS, ModelConfig, TrainConfig
+
+    m, t = ModelConfig(), TrainConfig()
+    p = sub.add_parser(
+        "train",
+        help="train a character- or word-level RNN language model",
+        description="Train a deep Elman RNN language model with truncated BPTT. Without TEXT it "
+        "trains on the embedded corpus (--corpus). Ctrl-C saves a checkpoint and stops "
+        f"(exit {EXIT_INTERRUPTED}); --resume continues exactly where it stopped.",
+        argument_default=None,
+    )
+    p.add_argument("text", nargs="?", metavar="TEXT", help="a text file to train on")
+    data = p.add_argument_group("data")
+    data.add_argument("--corpus", help="embedded corpus to use when no TEXT is given (default: shakespeare)")
+    data.add_argument("--encoding", help="encoding of TEXT (default: utf-8; e.g. gbk)")
+    data.add_argument("--level", choices=LEVELS, help=f"tokens: characters or words (default: {t.level})")
+    data.add_argument(
+        "--val-fraction",
+        type=fraction,
+        help=f"held-out tail for validation, in [0, 1) (default: {t.val_fraction})",
+    )
+    model = p.add_argument_group("model")
+    model.add_argument("--hidden-size", type=positive_int, help=f"units per layer (default: {m.hidden_size})")
+    model.add_argument("--num-layers", type=positive_int, help=f"RNN layers (default: {m.num_layers})")
+    model.add_argument("--nonlinearity", choices=NONLINEARITIES, help=f"(default: {m.nonlinearity})")
+    model.add_argument(
+        "--dropout",
+        type=fraction,
+        help=f"dropout between layers and before the head (default: {m.dropout})",
+    )
+    model.add_argument(
+        "--embedding-dim",
+        type=positive_int,
+        help="learn an embedding of this size (default: one-hot input, as char-rnn)",
+    )
+    opt = p.add_argument_group("optimisation")
+    opt.add_argument("--seq-len", type=positive_int, help=f"BPTT length (default: {t.seq_len})")
+    opt.add_argument("--batch-size", type=positive_int, help=f"parallel streams (default: {t.batch_size})")
+    opt.add_argument("--optimizer", choices=OPTIMIZERS, help=f"(default: {t.optimizer})")
+    opt.add_argument("--lr", type=positive_float, help=f"learning rate (default: {t.lr})")
+    opt.add_argument(
+        "--lr-decay",
+        type=decay,
+        help=f"multiply the lr by this every --lr-decay-every iterations (default: {t.lr_decay}, constant)",
+    )
+    opt.add_argument("--lr-decay-every", type=positive_int, help=f"(default: {t.lr_decay_every})")
+    opt.add_argument("--weight-decay", type=non_negative_float, help=f"(default: {t.weight_decay})")
+    opt.add_argument(
+        "--grad-clip",
+        type=non_negative_float,
+        help=f"max global gradient norm, 0 = off (default: {t.grad_clip})",
+    )
+    length = opt.add_mutually_exclusive_group()
+    length.add_argument("--iters", type=positive_int, help=f"total iterations (default: {DEFAULT_ITERS})")
+    length.add_argument("--epochs", type=positive_int, help="train for this many passes over the text")
+    opt.add_argument("--seed", type=non_negative_int, help=f"random seed (default: {t.seed})")
+    opt.add_argument("--dtype", choices=("float32", "float64"), help=f"(default: {t.dtype})")
+    out = p.add_argument_group("monitoring and checkpoints")
+    out.add_argument(
+        "--eval-every",
+        type=positive_int,
+        help=f"validate every N iterations (default: {t.eval_every})",
+    )
+    out.add_argument(
+        "--eval-batches",
+        type=positive_int,
+        help=f"batches per validation (default: {t.eval_batches})",
+    )
+    out.add_argument(
+        "--sample-every",
+        type=positive_int,
+        help=f"print a sample every N iterations (default: {t.sample_every})",
+    )
+    out.add_argument("--sample-length", type=positive_int, help=f"(default: {t.sample_length})")
+    out.add_argument("--checkpoint-every", type=positive_int, help=f"(default: {t.checkpoint_every})")
+    out.add_argument(
+        "--checkpoint-dir",
+        help=f"where latest.npz, best.npz and loss.png go (default: {t.checkpoint_dir})",
+    )
+    out.add_argument("--resume", action="store_true", help="continue from CHECKPOINT_DIR/latest.npz")
+    out.add_argument("--quiet", action="store_true", help="no progress bar or samples")
+    p.set_defaults(handler=run_train)
+
+
+def _train_config(args: argparse.Namespace) -> tuple[Any, dict[str, Any] | None]:
+    """The TrainConfig: defaults (or the checkpoint's on --resume) overlaid with the given options."""
+    from ..models import ModelConfig, TrainConfig, load_checkpoint
+
+    saved_meta = None
+    if args.resume:
+        ckpt = load_checkpoint(args.checkpoint_dir or TrainConfig().checkpoint_dir)
+        saved_meta = ckpt.meta
+        try:
+            config = TrainConfig.from_dict(ckpt.meta["train_config"])
+        except (KeyError, TypeError, ValueError) as e:
+            raise CLIError(f"checkpoint {str(ckpt.path)!r}: invalid train config: {e}") from None
+        for name in MODEL_OPTIONS:
+            given, saved = getattr(args, name), getattr(config.model, name)
+            if given is not None and given != saved:
+                raise CLIError(
+                    f"--{name.replace('_', '-')} {given} differs from the checkpoint's {saved}; "
+                    "the architecture cannot change on --resume"
+                )
+    else:
+        config = TrainConfig(
+            model=ModelConfig(**{k: getattr(args, k) for k in MODEL_OPTIONS if getattr(args, k) is not None})
+        )
+        config.iters = DEFAULT_ITERS
+    for name in TRAIN_OPTIONS:
+        value = getattr(args, name, None)
+        if value is not None and name not in ("iters", "epochs"):
+            setattr(config, name, value)
+    if args.iters is not None or args.epochs is not None:  # mutually exclusive in the parser
+        config.iters, config.epochs = args.iters, args.epochs
+    if config.grad_clip == 0:
+        config.grad_clip = None
+    return config.validate(), saved_meta
+
+
+def _load_text(args: argparse.Namespace, saved_meta: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
+    from ..data import load_corpus, read_text
+
+    if args.text is not None and args.corpus is not None:
+        raise CLIError("give either TEXT or --corpus, not both")
+    source = None if saved_meta is None else saved_meta.get("source")
+    if args.text is None and args.corpus is None and source and source.get("kind") in ("file", "corpus"):
+        if source["kind"] == "file":  # resume on the text the checkpoint was trained on
+            args.text, args.encoding = (
+                source["path"],
+                args.encoding or source.get("encoding", "utf-8"),
+            )
+        else:
+            args.corpus = source["name"]
+    if args.text is not None:
+        encoding = args.encoding or "utf-8"
+        text = read_text(args.text, encoding)
+        return text, {"kind": "file", "path": str(Path(args.text).resolve()), "encoding": encoding}
+    name = args.corpus or "shakespeare"
+    return load_corpus(name), {"kind": "corpus", "name": name}
+
+
+def run_train(args: argparse.Namespace) -> int:
+    """Handle ``deeprnn train``: configure, load the text, train, report; returns the exit code."""
+    from ..models.trainer import NonFiniteLossError, TrainingInterrupted, train
+
+    prog = "deeprnn train"
+    try:
+        config, saved_meta = _train_config(args)
+        text, source = _load_text(args, saved_meta)
+        if not args.quiet:
+            what = source.get("path") or f"the embedded {source.get('name')!r} corpus"
+            print(f"training on {what} ({len(text):,} characters)", file=sys.stderr)
+        result = train(config, text, resume=args.resume, source=source, quiet=args.quiet, graceful_sigint=True)
+    except TrainingInterrupted as e:
+        print(
+            f"{prog}: {e.message}"
+            + (
+                f"; continue with: deeprnn train --resume --checkpoint-dir {config.checkpoint_dir}"
+                if e.checkpoint
+                else ""
+            ),
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    except NonFiniteLossError as e:
+        return fail(prog, str(e))
+    except user_errors() as e:
+        return fail(prog, str(e))
+    h = result.history
+    line = f"done: {result.iteration} iterations, {result.tokens_per_sec:,.0f} tokens/s"
+    if h.val_loss:
+        line += f", val loss {h.val_loss[-1]:.4f} (perplexity {math.exp(min(h.val_loss[-1], 50)):.2f})"
+    if result.checkpoint is not None:
+        line += f"; checkpoint {result.checkpoint}"
+    print(line)
+    return 0
