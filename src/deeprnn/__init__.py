@@ -106,6 +106,7 @@ def numel(input: Tensor) -> int:  # noqa: A002
 
 
 def is_tensor(obj: object) -> bool:
+    """True if obj is a deeprnn.Tensor (torch.is_tensor)."""
     return isinstance(obj, Tensor)
 
 

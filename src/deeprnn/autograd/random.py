@@ -60,4 +60,5 @@ def resolve(generator: Any) -> np.random.Generator:
 
 
 def seed_of(generator: Any) -> int:
+    """A fresh 63-bit seed drawn from generator (a Generator, a seed, or None for the global one)."""
     return resolve(generator).integers(0, 2**63 - 1)

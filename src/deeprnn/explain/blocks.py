@@ -10,18 +10,24 @@ __all__ = ["Heading", "Para", "Table", "Pre", "CheckLine", "Picture", "Block"]
 
 @dataclass
 class Heading:
+    """A heading: level 1 title, 2 section, 3 sub-section."""
+
     level: int  # 1 title, 2 section, 3 sub-section
     text: str
 
 
 @dataclass
 class Para:
+    """A paragraph; note=True marks an aside."""
+
     text: str
     note: bool = False  # an aside (printed dimmer / as a quote)
 
 
 @dataclass
 class Table:
+    """A table: header cells and rows of cells, all strings."""
+
     header: list[str]
     rows: list[list[str]]
 
@@ -35,6 +41,8 @@ class Pre:
 
 @dataclass
 class CheckLine:
+    """One check with its largest difference and whether it passed."""
+
     text: str
     diff: float
     ok: bool
@@ -44,6 +52,8 @@ class CheckLine:
 
 @dataclass
 class Picture:
+    """A PNG written beside the report, with its caption."""
+
     path: Path
     caption: str
 

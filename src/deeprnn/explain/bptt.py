@@ -44,6 +44,8 @@ def loss_seed(loss: str, T: int, N: int, DH: int) -> np.ndarray:
 
 @dataclass
 class BackwardStep:
+    """One BPTT step of one layer-direction: the gradients that meet at h_t, all (N, H)."""
+
     layer: int
     direction: int
     t: int  # 1..T
@@ -63,6 +65,8 @@ class BackwardStep:
 
 @dataclass
 class BackwardTrace:
+    """The whole BPTT: the loss, dL/d(output) (T, N, D*H), every step, and the final gradients."""
+
     loss: str
     seed: np.ndarray  # (T, N, D*H) dL/d(output)
     steps: list[BackwardStep] = field(default_factory=list)

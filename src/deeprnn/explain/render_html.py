@@ -24,6 +24,7 @@ figure img { max-width: 100%; } figcaption { color: #555; font-size: 0.9rem; }
 
 
 def render_html(blocks: list[Block], lang: str = "en") -> str:
+    """A standalone HTML page (UTF-8, inline CSS) from the report blocks."""
     title = next((b.text for b in blocks if isinstance(b, Heading)), "deeprnn explain")
     body: list[str] = []
     for b in blocks:

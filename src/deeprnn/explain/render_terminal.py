@@ -74,6 +74,8 @@ def _tokens(text: str) -> list[str]:
 
 
 def render_terminal(blocks: list[Block], color: bool = False, width: int = 100) -> str:
+    """Plain or ANSI-coloured text from the report blocks, tables fitted to width columns."""
+
     def paint(s: str, *codes: str) -> str:
         return "".join(codes) + s + RESET if color else s
 

@@ -48,6 +48,7 @@ class Context:
 
 
 def intro(c: Context) -> list[Block]:
+    """The title and where the example comes from."""
     m, p = c.msg, c.problem
     out: list[Block] = [Heading(1, m("title"))]
     if p.example is not None:
@@ -66,6 +67,7 @@ def intro(c: Context) -> list[Block]:
 
 
 def configuration(c: Context) -> list[Block]:
+    """A table of the module's options: T, N, H_in, H, layers, directions, bias, nonlinearity."""
     m, mod, p = c.msg, c.problem.model, c.problem
     T = p.input.shape[1 if (p.batched and mod.batch_first) else 0]
     N = p.input.shape[0 if mod.batch_first else 1] if p.batched else m("unbatched")
@@ -84,6 +86,7 @@ def configuration(c: Context) -> list[Block]:
 
 
 def equation(c: Context) -> list[Block]:
+    """The recurrence(s) being explained, one line per direction."""
     m, act = c.msg, c.act
     lines = [f"h_t = {act}(W_ih x_t + b_ih + W_hh h_(t-1) + b_hh)      {m('eq_fwd_dir')}"]
     if c.problem.model.bidirectional:
@@ -125,6 +128,7 @@ def _why(c: Context, name: str, shape: tuple[int, ...]) -> str:
 
 
 def parameters(c: Context) -> list[Block]:
+    """Every parameter with its shape and why it has that shape, then its values."""
     m = c.msg
     named = list(c.problem.model.named_parameters())
     rows = [[name, fmt_shape(tuple(p.shape)), _why(c, name, tuple(p.shape))] for name, p in named]
@@ -144,6 +148,7 @@ def parameters(c: Context) -> list[Block]:
 
 
 def shapes(c: Context) -> list[Block]:
+    """The shapes of input, h0, output and h_n, each with the rule that gives it."""
     m, p, run = c.msg, c.problem, c.run
     mod = p.model
     if not p.batched:
@@ -201,6 +206,7 @@ def shapes(c: Context) -> list[Block]:
 
 
 def relations_section(c: Context, rels: list[Relation]) -> list[Block]:
+    """How h_n relates to output: which time step of which layer-direction each h_n[k] is."""
     m = c.msg
     dirs = [m("dir_fwd"), m("dir_rev")]
     rows = [[f"h_n[{r.k}]", str(r.layer), dirs[r.direction], r.where, f"{r.diff:.1e}"] for r in rels]
@@ -215,11 +221,13 @@ def relations_section(c: Context, rels: list[Relation]) -> list[Block]:
 
 
 def check_lines(c: Context, checks: list[Check], key: str) -> list[Block]:
+    """One pass/fail line per check, with its largest difference."""
     m = c.msg
     return [CheckLine(f"{m(key, what=ch.what)}: {ch.diff:.3e}", ch.diff, ch.ok, m("ok"), m("fail")) for ch in checks]
 
 
 def check_section(c: Context, checks: list[Check]) -> list[Block]:
+    """The checks of the step-by-step trace against the module's own forward."""
     return [
         Heading(2, c.msg("sec_check")),
         Para(c.msg("check_intro")),

@@ -40,6 +40,7 @@ def _layer_dir_intro(c: Context, layer: int, d: int) -> list[Block]:
 
 
 def forward_section(c: Context) -> list[Block]:
+    """Every layer, direction and time step of the forward pass, with its numbers."""
     m, tr, act = c.msg, c.trace, c.act
     mod = c.problem.model
     T, N = tr.output.shape[0], tr.output.shape[1]
@@ -81,6 +82,7 @@ def forward_section(c: Context) -> list[Block]:
 
 
 def backward_section(c: Context, bt: BackwardTrace) -> list[Block]:
+    """BPTT step by step: dL/dh_t, the pre-activation gradient and the carry, then the weight gradients."""
     m = c.msg
     mod = c.problem.model
     T = c.trace.output.shape[0]

@@ -16,6 +16,7 @@ __all__ = ["plot_loss_curve", "matplotlib_available"]
 
 
 def matplotlib_available() -> bool:
+    """True if matplotlib (the deeprnn[plot] extra) can be imported."""
     try:
         import matplotlib  # noqa: F401
     except ImportError:

@@ -73,6 +73,8 @@ class NonFiniteLossError(RuntimeError):
 
 @dataclass
 class TrainResult:
+    """What `train` returns: the trained model, its history, the last iteration and checkpoint, the speed."""
+
     model: RNNLanguageModel  # trained, with ``model.vocab`` set
     history: History
     iteration: int

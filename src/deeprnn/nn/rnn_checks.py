@@ -55,6 +55,7 @@ def check_dropout(dropout: Any, num_layers: int) -> None:
 
 
 def check_tensor(name: str, value: Any) -> None:
+    """Raise TypeError naming `name` unless value is a deeprnn.Tensor."""
     if not isinstance(value, Tensor):
         raise TypeError(f"{name} must be a deeprnn.Tensor, got {type(value).__name__}")
 
