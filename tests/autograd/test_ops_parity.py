@@ -178,3 +178,34 @@ def test_an_rnn_step_written_by_hand() -> None:
         (1, 2),
         (2, 4),
     )
+
+
+@pytest.mark.parametrize(
+    "src,dst,shape",
+    [
+        ("float32", "int32", (2, 3)),
+        ("float32", "float64", (3, 4)),
+        ("float64", "float32", (2, 3)),
+        ("float32", "float16", (5,)),
+        ("int64", "float64", (4,)),
+        ("float32", "float32", (2, 2)),
+    ],
+)
+def test_view_dtype_reinterprets_bytes_like_torch(src: str, dst: str, shape: tuple) -> None:
+    """view(dtype) reinterprets the bytes (it does not convert values) and carries no gradient."""
+    x = (np.arange(int(np.prod(shape))) + 1).reshape(shape).astype(src) * 3
+    ours = deeprnn.tensor(x, requires_grad=src.startswith("float")).view(getattr(deeprnn, dst))
+    ref = torch.tensor(x, requires_grad=src.startswith("float")).view(getattr(torch, dst))
+    assert tuple(ours.shape) == tuple(ref.shape)
+    np.testing.assert_array_equal(ours.numpy(), ref.numpy())
+    assert ours.requires_grad == ref.requires_grad
+
+
+@pytest.mark.parametrize("dst,shape", [("float64", (3,)), ("float64", ())])
+def test_view_dtype_errors_like_torch(dst: str, shape: tuple) -> None:
+    x = np.ones(shape, dtype=np.float32)
+    with pytest.raises(RuntimeError) as ref:
+        torch.tensor(x).view(getattr(torch, dst))
+    with pytest.raises(RuntimeError) as ours:
+        deeprnn.tensor(x).view(getattr(deeprnn, dst))
+    assert str(ours.value) == str(ref.value)

@@ -25,6 +25,7 @@ __all__ = [
     "set_default_dtype",
     "as_dtype",
     "is_floating",
+    "torch_type_name",
 ]
 
 float16 = half = np.dtype(np.float16)
@@ -63,6 +64,7 @@ def as_dtype(dtype: Any) -> np.dtype:
 
 
 def is_floating(dtype: np.dtype) -> bool:
+    """True for a floating-point NumPy dtype."""
     return np.issubdtype(dtype, np.floating)
 
 
@@ -81,3 +83,22 @@ def result_dtype(a: np.ndarray, b: Any) -> np.dtype | None:
     if isinstance(b, builtins.float):
         return get_default_dtype()
     return None
+
+
+_TORCH_TYPE_NAMES = {
+    "float32": "Float",
+    "float64": "Double",
+    "float16": "Half",
+    "int64": "Long",
+    "int32": "Int",
+    "int16": "Short",
+    "int8": "Char",
+    "uint8": "Byte",
+    "bool": "Bool",
+}
+
+
+def torch_type_name(dtype: Any) -> str:
+    """PyTorch's short name of a dtype ('Float', 'Long', ...), as its error messages spell it."""
+    name = np.dtype(dtype).name
+    return _TORCH_TYPE_NAMES.get(name, name)

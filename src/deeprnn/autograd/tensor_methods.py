@@ -14,6 +14,7 @@ from . import ops_linalg as L
 from . import ops_math as M
 from . import ops_reduce as R
 from . import ops_shape as S
+from .dtypes import as_dtype, torch_type_name
 from .grad_mode import is_grad_enabled
 from .tensor import Tensor, as_array
 
@@ -137,6 +138,7 @@ def copy_(self: Tensor, src: Any) -> Tensor:
 
 
 def clamp_(self: Tensor, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
+    """Clip the tensor in place to [min, max] (either may be None); returns it."""
     _inplace_check(self)
     np.clip(self.data, min, max, out=self.data)
     return self
@@ -161,20 +163,38 @@ def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, generator: Any = 
 
 
 def argmax(self: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    """Indices (int64) of the maxima, over everything or along dim (keepdim keeps it as size 1)."""
     if dim is None:
         return Tensor._wrap(np.asarray(np.argmax(self.data), dtype=np.int64))
     return R.max(self, dim, keepdim).indices
 
 
 def argmin(self: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    """Indices (int64) of the minima, over everything or along dim (keepdim keeps it as size 1)."""
     if dim is None:
         return Tensor._wrap(np.asarray(np.argmin(self.data), dtype=np.int64))
     return R.min(self, dim, keepdim).indices
 
 
 def view(self: Tensor, *shape: Any) -> Tensor:
+    """The same data with a new shape, as reshape.  ``view(dtype)`` reinterprets the bytes, as torch
+    does: a different element size scales the last dimension, and no gradient flows."""
     if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list, np.integer)):
-        return self.to(shape[0])  # view(dtype)
+        data, new = self.data, as_dtype(shape[0])
+        old_size, new_size = data.dtype.itemsize, new.itemsize
+        if old_size != new_size:
+            if data.ndim == 0:
+                raise RuntimeError(
+                    f"self.dim() cannot be 0 to view {torch_type_name(data.dtype)} as "
+                    f"{torch_type_name(new)} (different element sizes)"
+                )
+            if new_size > old_size and data.shape[-1] % (new_size // old_size):
+                raise RuntimeError(
+                    f"self.size(-1) must be divisible by {new_size // old_size} to view "
+                    f"{torch_type_name(data.dtype)} as {torch_type_name(new)} (different element sizes), "
+                    f"but got {data.shape[-1]}"
+                )
+        return Tensor._wrap(np.ascontiguousarray(data).view(new))
     return S.reshape(self, *shape)
 
 

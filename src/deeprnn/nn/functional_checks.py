@@ -6,26 +6,15 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd.dtypes import torch_type_name
 from ..autograd.tensor import Tensor
 
 __all__: list[str] = []
 
-_TORCH_NAMES = {
-    "float32": "Float",
-    "float64": "Double",
-    "float16": "Half",
-    "int64": "Long",
-    "int32": "Int",
-    "int16": "Short",
-    "int8": "Char",
-    "uint8": "Byte",
-    "bool": "Bool",
-}
-
 
 def _type_name(dtype: np.dtype) -> str:
     """PyTorch's short name of a dtype ('Float', 'Long', ...) for error messages."""
-    return _TORCH_NAMES.get(np.dtype(dtype).name, str(dtype))
+    return torch_type_name(dtype)
 
 
 def _check_tensor(name: str, value: Any) -> None:

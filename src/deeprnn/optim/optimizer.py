@@ -18,20 +18,11 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd.dtypes import torch_type_name
 from ..autograd.grad_mode import enable_grad
 from ..autograd.tensor import Tensor, as_array
 
 __all__ = ["Optimizer", "required", "lerp_", "check_nonneg"]
-
-_TORCH_NAMES = {
-    "float32": "Float",
-    "float64": "Double",
-    "float16": "Half",
-    "int64": "Long",
-    "int32": "Int",
-    "uint8": "Byte",
-    "bool": "Bool",
-}
 
 
 class _RequiredParameter:
@@ -47,7 +38,7 @@ required = _RequiredParameter()
 def _typename(obj: Any) -> str:
     """PyTorch's ``torch.typename`` spelling, with our package name."""
     if isinstance(obj, Tensor):
-        return f"deeprnn.{_TORCH_NAMES.get(obj.dtype.name, obj.dtype.name)}Tensor"
+        return f"deeprnn.{torch_type_name(obj.dtype)}Tensor"
     return type(obj).__name__
 
 
