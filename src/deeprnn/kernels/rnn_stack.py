@@ -78,14 +78,14 @@ def _stacked_bias(weights, layer, num_dirs):
     return parts[0] if num_dirs == 1 else np.concatenate(parts)
 
 
-def _layer_buffer(T, N, DH, num_dirs, dtype):
+def _layer_buffer(T, N, DH, num_dirs, dtype, empty):
     """(T + D, N, D*H): row 0 holds the forward h0, rows 1..T the layer's h_t, row T+1 the reverse h0.
 
     With the initial states inside the buffer, the states h_prev(t) that multiply W_hh are a
     plain slice (rows 0..T-1 forward, rows 2..T+1 reverse), so dW_hh is one product over
     all T*N rows with no separate term for h0.
     """
-    return np.empty((T + num_dirs, N, DH), dtype=dtype)
+    return empty((T + num_dirs, N, DH), dtype)
 
 
 def _prev_states(buf, T, d, cols):
@@ -102,6 +102,7 @@ def rnn_forward(
     bidirectional,
     dropout_masks=None,
     need_cache=True,
+    empty=np.empty,
 ):
     """Run a deep (bi)directional Elman RNN over a sequence: h_t = act(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh).
 
@@ -116,6 +117,8 @@ def rnn_forward(
         dropout_masks: None or L-1 arrays (T, N, D*H); mask k multiplies layer k's output
             before it feeds layer k+1 (already scaled by 1/(1-p)).
         need_cache: False takes the lean inference path: no activations are saved.
+        empty: ``empty(shape, dtype)`` allocates the whole-sequence buffers (forward and
+            backward); np.empty by default, or a caller's pool that reuses them.
 
     Returns:
         out: (T, N, D*H) the last layer's h_t, directions concatenated on the last axis.
@@ -141,7 +144,7 @@ def rnn_forward(
     dropped = None  # the masked input of the next layer (T, N, D*H), reused across layers
     layer_in = x  # (T, N, I_l), or the token ids
     for layer in range(num_layers):
-        buf = _layer_buffer(T, N, DH, num_dirs, dtype) if need_cache or spare is None else spare
+        buf = _layer_buffer(T, N, DH, num_dirs, dtype, empty) if need_cache or spare is None else spare
         y = buf[1 : T + 1]  # (T, N, D*H) this layer's h_t, contiguous
         y_flat = y.reshape(T * N, DH)
         # A = X W_cat^T + b for every t at once; y holds A (T, N, D*H) before the loop.
@@ -172,7 +175,7 @@ def rnn_forward(
             nxt = y
         elif need_cache:  # y must survive for backward: mask into a reusable buffer
             if dropped is None:
-                dropped = np.empty((T, N, DH), dtype=dtype)
+                dropped = empty((T, N, DH), dtype)
             nxt = np.multiply(y, dropout_masks[layer], out=dropped)
         else:  # y is no longer needed (h_n already copied out): mask it in place
             nxt = np.multiply(y, dropout_masks[layer], out=y)
@@ -192,6 +195,7 @@ def rnn_forward(
         "nonlinearity": nonlinearity,
         "num_layers": num_layers,
         "num_dirs": num_dirs,
+        "empty": empty,
     }
     return out, h_n, cache
 
@@ -225,10 +229,11 @@ def rnn_backward(d_out, d_h_n, cache):
 
     dh0 = np.empty((num_layers * num_dirs, N, H), dtype=dtype)
     dweights = [None] * (num_layers * num_dirs)
-    d_a = np.empty((T, N, DH), dtype=dtype)  # dA of the current layer, all directions
+    empty = cache["empty"]
+    d_a = empty((T, N, DH), dtype)  # dA of the current layer, all directions
     d_a_flat = d_a.reshape(TN, DH)
     # Scratch (T, N, D*H): holds the recomputed dropped input of a layer, then dL/d(its input).
-    scratch = np.empty((T, N, DH), dtype=dtype) if num_layers > 1 else None
+    scratch = empty((T, N, DH), dtype) if num_layers > 1 else None
     d_y = d_out  # dL/d(output of the current layer) (T, N, D*H), or None for zeros
     dx = None
 

@@ -15,6 +15,7 @@ from ..autograd.function import record_many
 from ..autograd.grad_mode import is_grad_enabled
 from ..autograd.tensor import Tensor
 from ..kernels import rnn_backward, rnn_cell_backward, rnn_cell_forward, rnn_forward
+from .buffer_pool import rnn_buffers
 
 __all__ = ["rnn", "rnn_cell"]
 
@@ -63,7 +64,15 @@ def rnn(
     inputs = [input, hx, *flat]
     need = is_grad_enabled() and any(t is not None and t.requires_grad for t in inputs)
     out, h_n, cache = rnn_forward(
-        x, h0, warrs, nonlinearity, num_layers, bidirectional, dropout_masks=dropout_masks, need_cache=need
+        x,
+        h0,
+        warrs,
+        nonlinearity,
+        num_layers,
+        bidirectional,
+        dropout_masks=dropout_masks,
+        need_cache=need,
+        empty=rnn_buffers.empty,
     )
     out_user = _from_kernel(out, batch_first, batched)
     hn_user = h_n if batched else h_n[:, 0, :]
