@@ -151,38 +151,9 @@ def _deeprnn_fns(spec: dict, V: int, init: dict):
     import deeprnn
     from deeprnn.models import RNNLanguageModel
 
-    F = deeprnn.nn.functional
     model = RNNLanguageModel(V, spec["hidden_size"], spec["num_layers"], generator=deeprnn.Generator(0))
     model.load_state_dict({k: v.astype(np.float32) for k, v in init.items()})
-    params = list(model.parameters())
-    opt = deeprnn.optim.Adam(params, lr=spec["lr"])
-    state = {"h": None}
-
-    def step(x, y, reset, lr):
-        h = None if reset else state["h"]
-        opt.param_groups[0]["lr"] = lr
-        logits, h_n = model(x, h)  # (T, N, V)
-        loss = F.cross_entropy(logits.reshape(-1, V), deeprnn.Tensor(y.reshape(-1)))
-        opt.zero_grad()
-        loss.backward()
-        deeprnn.nn.utils.clip_grad_norm_(params, spec["grad_clip"])
-        opt.step()
-        state["h"] = h_n.detach()
-        return float(loss.item())
-
-    def evaluate(val):
-        model.eval()
-        total, n, h = 0.0, 0, None
-        with deeprnn.no_grad():
-            for k in range(len(val)):
-                x, y = val.batch(k)
-                logits, h = model(x, h)
-                total += float(F.cross_entropy(logits.reshape(-1, V), deeprnn.Tensor(y.reshape(-1))).item()) * y.size
-                n += y.size
-        model.train()
-        return total / n
-
-    return step, evaluate
+    return _train_fns(deeprnn, model, spec, V)
 
 
 def _torch_fns(spec: dict, V: int, init: dict):
@@ -204,18 +175,24 @@ def _torch_fns(spec: dict, V: int, init: dict):
     model = LM()
 
     model.load_state_dict({k: torch.from_numpy(v).float() for k, v in init.items()})
+    return _train_fns(torch, model, spec, V)
+
+
+def _train_fns(lib, model, spec: dict, V: int):
+    """(step, evaluate) for a model of either library: deeprnn's API is torch's, so one code serves both."""
+    F = lib.nn.functional
     params = list(model.parameters())
-    opt = torch.optim.Adam(params, lr=spec["lr"])
+    opt = lib.optim.Adam(params, lr=spec["lr"])
     state = {"h": None}
 
     def step(x, y, reset, lr):
         h = None if reset else state["h"]
         opt.param_groups[0]["lr"] = lr
-        logits, h_n = model(torch.from_numpy(x), h)
-        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, V), torch.from_numpy(y.reshape(-1)))
+        logits, h_n = model(lib.from_numpy(x), h)  # (T, N, V)
+        loss = F.cross_entropy(logits.reshape(-1, V), lib.from_numpy(y.reshape(-1)))
         opt.zero_grad()
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, spec["grad_clip"])
+        lib.nn.utils.clip_grad_norm_(params, spec["grad_clip"])
         opt.step()
         state["h"] = h_n.detach()
         return float(loss.item())
@@ -223,14 +200,11 @@ def _torch_fns(spec: dict, V: int, init: dict):
     def evaluate(val):
         model.eval()
         total, n, h = 0.0, 0, None
-        with torch.no_grad():
+        with lib.no_grad():
             for k in range(len(val)):
                 x, y = val.batch(k)
-                logits, h = model(torch.from_numpy(x), h)
-                total += (
-                    float(torch.nn.functional.cross_entropy(logits.reshape(-1, V), torch.from_numpy(y.reshape(-1))))
-                    * y.size
-                )
+                logits, h = model(lib.from_numpy(x), h)
+                total += float(F.cross_entropy(logits.reshape(-1, V), lib.from_numpy(y.reshape(-1))).item()) * y.size
                 n += y.size
         model.train()
         return total / n

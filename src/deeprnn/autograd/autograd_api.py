@@ -10,7 +10,7 @@ import numpy as np
 from .engine import run_backward
 from .tensor import Tensor, as_array
 
-__all__ = ["backward", "grad"]
+__all__ = ["backward", "grad", "clear_grads"]
 
 
 def _as_list(x: Any) -> list:
@@ -105,3 +105,14 @@ def grad(
         else:
             result.append(Tensor._wrap(np.array(np.broadcast_to(g, t.data.shape), dtype=t.data.dtype)))
     return tuple(result)
+
+
+def clear_grads(tensors: Any, set_to_none: bool = True) -> None:
+    """Clear the ``.grad`` of each tensor: set it to None, or fill it with zeros (zero_grad's two modes)."""
+    for t in tensors:
+        if t.grad is None:
+            continue
+        if set_to_none:
+            t.grad = None
+        else:
+            t.grad.data = np.zeros_like(t.grad.data)

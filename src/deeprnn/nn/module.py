@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd.autograd_api import clear_grads
 from ..autograd.dtypes import as_dtype, is_floating
 from ..autograd.size import Size
 from ..autograd.tensor import Tensor, as_array
@@ -176,13 +177,7 @@ class Module:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear the ``.grad`` of every parameter (set to None by default, as PyTorch 2 does)."""
-        for p in self.parameters():
-            if p.grad is None:
-                continue
-            if set_to_none:
-                p.grad = None
-            else:
-                p.grad.data = np.zeros_like(p.grad.data)
+        clear_grads(self.parameters(), set_to_none)
 
     # ---- dtype -------------------------------------------------------------------
     def to(self, dtype: Any = None, *args: Any, **kwargs: Any) -> Module:

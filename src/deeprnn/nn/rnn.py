@@ -143,7 +143,6 @@ class RNN(RNNBase):
         generator: Generator | None = None,
     ) -> None:
         check_nonlinearity(nonlinearity)
-        self_nonlinearity = nonlinearity
         super().__init__(
             "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU",
             input_size,
@@ -157,7 +156,7 @@ class RNN(RNNBase):
             dtype,
             generator,
         )
-        self.nonlinearity = self_nonlinearity
+        self.nonlinearity = nonlinearity
 
     def _dropout_masks(self, T: int, N: int, dtype: np.dtype) -> list[np.ndarray] | None:
         if not (self.training and self.dropout > 0 and self.num_layers > 1):

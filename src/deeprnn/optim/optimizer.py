@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd.autograd_api import clear_grads
 from ..autograd.dtypes import torch_type_name
 from ..autograd.grad_mode import enable_grad
 from ..autograd.tensor import Tensor, as_array
@@ -135,13 +136,7 @@ class Optimizer:
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear every parameter's ``.grad`` (set it to None by default, else fill it with zeros)."""
         for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                else:
-                    p.grad.data = np.zeros_like(p.grad.data)
+            clear_grads(group["params"], set_to_none)
 
     def _closure(self, closure: Callable[[], Any] | None) -> Any:
         """Evaluate the closure (with grad enabled) and mark that the optimiser has stepped."""
