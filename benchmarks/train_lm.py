@@ -10,9 +10,11 @@ training at a time, so that a machine whose speed drifts (shared cores) treats b
 the whole held-out tail, state carried, no dropout) is measured every --eval-every
 seconds of *training* time; evaluation time is not counted in the budget.
 
-    python benchmarks/train_lm.py --seconds 300 --text ../shared/data/tinyshakespeare.txt
+    python benchmarks/train_lm.py --seconds 300 --text ../shared/data/tinyshakespeare.txt --seed 1 \
+        --out benchmarks/results/train_lm_seed1.json
 
-prints a table and writes benchmarks/results/train_lm.json.  Issue 3's targets (reported,
+prints a table and writes the JSON (default benchmarks/results/train_lm.json).  --seed picks
+the initial weights; train_lm_summary.py averages several runs.  Issue 3's targets (reported,
 not asserted): deeprnn processes more chars/s than PyTorch, its val loss at equal time is
 no higher, and it reaches <= 1.60 nats/char within 5 minutes on 2 cores.
 """
