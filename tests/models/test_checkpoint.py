@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 
 import numpy as np
@@ -75,6 +76,30 @@ def test_garbage_files(tmp_path, content):
     p = tmp_path / "x.npz"
     p.write_bytes(content)
     with pytest.raises(CheckpointError, match=str(p.name)):
+        load_checkpoint(p)
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"", "not a .npz archive: it is empty"),
+        (b"garbage\n", "not a .npz archive: it starts with b'garbag'"),
+        (b"\x80\x04K\x01.", "not a .npz archive"),  # a pickle: never loaded, and no hint to allow it
+    ],
+)
+def test_non_zip_files_name_what_they_start_with(tmp_path, content, expected):
+    p = tmp_path / "x.npz"
+    p.write_bytes(content)
+    with pytest.raises(CheckpointError, match=re.escape(expected)) as info:
+        load_checkpoint(p)
+    assert "pickle" not in str(info.value)
+
+
+def test_single_npy_array_is_refused(tmp_path):
+    p = tmp_path / "x.npz"
+    with open(p, "wb") as fh:
+        np.save(fh, np.zeros(3))
+    with pytest.raises(CheckpointError, match=r"single \.npy array"):
         load_checkpoint(p)
 
 

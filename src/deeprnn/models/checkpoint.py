@@ -175,6 +175,14 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
         raise fail("is a directory, expected a .npz file")
     try:
         with open(p, "rb") as fh:  # our own handle, so a failed parse cannot leak it
+            head = fh.read(6)
+            if head.startswith(b"\x93NUMPY"):
+                raise fail("is a single .npy array, not a .npz checkpoint archive")
+            if not head.startswith(b"PK"):
+                # np.load would try it as a pickle and suggest allow_pickle: never right for a checkpoint
+                what = "it is empty" if not head else f"it starts with {head!r}"
+                raise fail(f"not a .npz archive: {what}, expected a zip archive (b'PK...'); corrupt or another file?")
+            fh.seek(0)
             z = np.load(fh, allow_pickle=False)
             if not isinstance(z, np.lib.npyio.NpzFile):
                 raise fail("is a single .npy array, not a .npz checkpoint archive")
