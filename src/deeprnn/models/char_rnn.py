@@ -142,10 +142,10 @@ class RNNLanguageModel(Module):
                 self.rnn._weight_groups(),
                 self.rnn.nonlinearity,
                 self.num_layers,
-                False,
-                False,
-                True,
-                masks,
+                bidirectional=False,
+                batch_first=False,
+                batched=True,
+                dropout_masks=masks,
             )  # (T, N, H), (L, N, H)
         else:
             emb = self.embedding(Tensor._wrap(np.ascontiguousarray(x)))  # (T, N, E)

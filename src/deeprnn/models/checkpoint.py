@@ -183,9 +183,7 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
                 what = "it is empty" if not head else f"it starts with {head!r}"
                 raise fail(f"not a .npz archive: {what}, expected a zip archive (b'PK...'); corrupt or another file?")
             fh.seek(0)
-            z = np.load(fh, allow_pickle=False)
-            if not isinstance(z, np.lib.npyio.NpzFile):
-                raise fail("is a single .npy array, not a .npz checkpoint archive")
+            z = np.load(fh, allow_pickle=False)  # a zip archive: an NpzFile
             with z:
                 arrays = {k: z[k] for k in z.files}
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, zipfile.LargeZipFile) as e:

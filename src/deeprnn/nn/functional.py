@@ -21,11 +21,11 @@ from typing import Any
 import numpy as np
 
 from ..autograd import ops_math as _M
-from ..autograd.dtypes import as_dtype, is_floating
+from ..autograd.dtypes import as_dtype, is_floating, torch_type_name
 from ..autograd.function import record
 from ..autograd.random import Generator, resolve
 from ..autograd.tensor import Tensor
-from .functional_checks import _check_tensor, _log_softmax, _type_name
+from .functional_checks import _check_tensor, _log_softmax
 
 __all__ = [
     "linear",
@@ -79,7 +79,7 @@ def _float_input(name: str, input: Tensor, dtype: Any) -> np.ndarray:  # noqa: A
     _check_tensor("input", input)
     x = input.data if dtype is None else input.data.astype(as_dtype(dtype))
     if not is_floating(x.dtype):
-        raise NotImplementedError(f"\"{name}_lastdim_kernel_impl\" not implemented for '{_type_name(x.dtype)}'")
+        raise NotImplementedError(f"\"{name}_lastdim_kernel_impl\" not implemented for '{torch_type_name(x.dtype)}'")
     return x
 
 
@@ -139,7 +139,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{cols} and {w.shape[1]}x{w.shape[0]})")
     if x.dtype != w.dtype:
         raise RuntimeError(
-            f"mat1 and mat2 must have the same dtype, but got {_type_name(x.dtype)} and {_type_name(w.dtype)}"
+            f"mat1 and mat2 must have the same dtype, but got {torch_type_name(x.dtype)} and {torch_type_name(w.dtype)}"
         )
     b = None
     if bias is not None:
@@ -192,7 +192,7 @@ def embedding(
     if idx.dtype not in (np.int64, np.int32):
         raise RuntimeError(
             "Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, Int; "
-            f"but got deeprnn.{_type_name(idx.dtype)}Tensor instead (while checking arguments for embedding)"
+            f"but got deeprnn.{torch_type_name(idx.dtype)}Tensor instead (while checking arguments for embedding)"
         )
     w = weight.data
     num = w.shape[0]

@@ -6,15 +6,9 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd.dtypes import torch_type_name
 from ..autograd.tensor import Tensor
 
 __all__: list[str] = []
-
-
-def _type_name(dtype: np.dtype) -> str:
-    """PyTorch's short name of a dtype ('Float', 'Long', ...) for error messages."""
-    return torch_type_name(dtype)
 
 
 def _check_tensor(name: str, value: Any) -> None:

@@ -13,11 +13,11 @@ from typing import Any
 import numpy as np
 
 from ..autograd import ops_math as _M
-from ..autograd.dtypes import is_floating
+from ..autograd.dtypes import is_floating, torch_type_name
 from ..autograd.function import record, unbroadcast
 from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor
-from .functional_checks import _check_tensor, _log_softmax, _type_name
+from .functional_checks import _check_tensor, _log_softmax
 
 __all__ = ["cross_entropy", "nll_loss", "mse_loss"]
 
@@ -74,7 +74,7 @@ def _class_targets(x: np.ndarray, target: Tensor, ignore_index: int) -> tuple[np
             raise RuntimeError(f"Expected target size {list(expected)}, got {list(t.shape)}")
         out_shape = expected
     if t.dtype not in (np.int64, np.uint8):
-        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_type_name(t.dtype)}")
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {torch_type_name(t.dtype)}")
     flat = t.reshape(-1).astype(np.int64, copy=False)
     valid = flat != ignore_index
     C = x.shape[0] if x.ndim == 1 else x.shape[1]
@@ -143,7 +143,8 @@ def cross_entropy(
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     x = input.data
     if not is_floating(x.dtype):
-        raise NotImplementedError(f"\"log_softmax_lastdim_kernel_impl\" not implemented for '{_type_name(x.dtype)}'")
+        name = torch_type_name(x.dtype)
+        raise NotImplementedError(f"\"log_softmax_lastdim_kernel_impl\" not implemented for '{name}'")
     if x.ndim >= 1 and target.data.shape == x.shape:
         return _cross_entropy_probs(input, target, weight, reduction, label_smoothing)
     tv, valid, out_shape = _class_targets(x, target, ignore_index)
@@ -185,7 +186,7 @@ def _cross_entropy_probs(
     x, y = input.data, target.data
     if not is_floating(y.dtype):
         raise RuntimeError(
-            f"Expected floating point type for target with class probabilities, got {_type_name(y.dtype)}"
+            f"Expected floating point type for target with class probabilities, got {torch_type_name(y.dtype)}"
         )
     C = x.shape[0] if x.ndim == 1 else x.shape[1]
     w = _class_weight(weight, C, x.dtype)

@@ -15,6 +15,7 @@ from ..autograd.function import record_many
 from ..autograd.grad_mode import is_grad_enabled
 from ..autograd.tensor import Tensor
 from ..kernels import rnn_backward, rnn_cell_backward, rnn_cell_forward, rnn_forward
+from ..kernels.rnn_input import is_token_ids
 from .buffer_pool import rnn_buffers
 
 __all__ = ["rnn", "rnn_cell"]
@@ -53,7 +54,7 @@ def rnn(
     hx (D*num_layers, N, H_out) or (D*num_layers, H_out), or None for zeros;
     returns output (L, N, D*H_out) in the input's layout and h_n shaped like hx.
     """
-    ids = input.data.ndim == 2 and batched and np.issubdtype(input.data.dtype, np.integer)
+    ids = batched and is_token_ids(input.data)
     x = input.data if ids else _to_kernel(input.data, batch_first, batched)
     if hx is None:
         h0 = None  # the kernel starts from zeros
