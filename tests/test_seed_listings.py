@@ -17,6 +17,7 @@ import pytest
 import torch
 
 import deeprnn
+from oracle import RTOL, assert_close
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "seeds"
 
@@ -66,19 +67,20 @@ def run_listing(
     return np.array(losses), ns, recorded if queue is None else list(draws), text.getvalue()
 
 
-def assert_losses_follow_outputs(ours: np.ndarray, ref: np.ndarray, o_ref: np.ndarray, rtol: float) -> None:
+def assert_losses_follow_outputs(ours: np.ndarray, ref: np.ndarray, o_ref: np.ndarray, dtype: Any) -> None:
     """The losses agree as far as the outputs do.
 
     err = sum((o - y)^2), so an output discrepancy |do| <= rtol * max|o| moves err by at most
     2 * ||o - y|| * sqrt(n) * |do| to first order; on top of that err itself is held to rtol.
     While the residual is large this is the plain relative tolerance.
     """
+    rtol = RTOL[np.dtype(dtype)]
     n = o_ref[0].size
     allowed = 2 * np.sqrt(ref) * np.sqrt(n) * rtol * np.abs(o_ref).reshape(len(o_ref), -1).max(axis=1) + rtol * ref
     bad = np.abs(ours - ref) > allowed
     assert not bad.any(), f"losses differ beyond the outputs' tolerance at iterations {np.flatnonzero(bad)[:10]}"
     early = slice(0, 10)
-    np.testing.assert_allclose(ours[early], ref[early], rtol=rtol)
+    assert_close(ours[early].astype(dtype), ref[early].astype(dtype), what="the first ten losses")
 
 
 @pytest.mark.parametrize("name", ["ch1_simplest_rnn.py", "ch2_multi_io_rnn.py"])
@@ -93,8 +95,8 @@ def test_training_listing_matches_torch_in_float32(name: str, monkeypatch: pytes
     assert len(ours) == len(ref) == 299
     assert ns["err"].data.dtype == np.float32
     o_ours, o_ref = np.array(ns["_outputs"]), np.array(ref_ns["_outputs"])
-    np.testing.assert_allclose(o_ours, o_ref, rtol=1e-5, atol=1e-5 * np.abs(o_ref).max())
-    assert_losses_follow_outputs(ours, ref, o_ref, rtol=1e-5)
+    assert_close(o_ours, o_ref, what="outputs of every iteration")
+    assert_losses_follow_outputs(ours, ref, o_ref, np.float32)
 
 
 @pytest.mark.parametrize("name", ["ch1_simplest_rnn.py", "ch2_multi_io_rnn.py"])
@@ -111,8 +113,8 @@ def test_training_listing_matches_torch_in_float64(name: str, monkeypatch: pytes
     assert ns["err"].data.dtype == np.float64
     assert len(ours) == len(ref) == 299
     o_ours, o_ref = np.array(ns["_outputs"]), np.array(ref_ns["_outputs"])
-    np.testing.assert_allclose(o_ours, o_ref, rtol=1e-10, atol=1e-10 * np.abs(o_ref).max())
-    assert_losses_follow_outputs(ours, ref, o_ref, rtol=1e-10)
+    assert_close(o_ours, o_ref, what="outputs of every iteration")
+    assert_losses_follow_outputs(ours, ref, o_ref, np.float64)
 
 
 def test_chapter1_loss_falls_as_the_text_shows(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -155,5 +157,5 @@ def test_multilayer_listings(name: str, out_shape: tuple, batch_first: bool, mon
     ref = torch.nn.RNN(3, 5, 2, batch_first=batch_first)
     ref.load_state_dict({k: torch.tensor(v.data) for k, v in ns["rnn"].state_dict().items()})
     r_out, r_hn = ref(torch.tensor(ns["input_data"].data), torch.zeros(2, 2, 5))
-    np.testing.assert_allclose(out, r_out.detach().numpy(), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(hn, r_hn.detach().numpy(), rtol=1e-5, atol=1e-6)
+    assert_close(out, r_out, what="output")
+    assert_close(hn, r_hn, what="h_n")

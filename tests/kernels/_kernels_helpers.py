@@ -10,6 +10,8 @@ import zlib
 
 import numpy as np
 
+from oracle import assert_close  # noqa: F401  re-exported: every parity test uses the one oracle
+
 
 def rng_for(*key) -> np.random.Generator:
     """A generator seeded from the test's parameters, stable across runs and processes."""
@@ -64,18 +66,6 @@ def torch_grads_of(rnn, num_layers, num_dirs, bias):
             g += [None, None]
         out.append(tuple(None if t is None else t.numpy() for t in g))
     return out
-
-
-def tolerances(dtype):
-    """(rtol, atol) agreed for comparisons with torch."""
-    return (1e-10, 1e-12) if dtype == np.float64 else (1e-5, 1e-6)
-
-
-def assert_close(actual, expected, dtype, what):
-    rtol, atol = tolerances(dtype)
-    assert actual.dtype == np.dtype(dtype), f"{what}: dtype {actual.dtype} != {np.dtype(dtype)}"
-    assert actual.shape == expected.shape, f"{what}: shape {actual.shape} != {expected.shape}"
-    np.testing.assert_allclose(actual, expected, rtol=rtol, atol=atol, err_msg=what)
 
 
 def naive_preactivations(x, h0, weights, nonlinearity, num_layers, num_dirs, masks=None):
