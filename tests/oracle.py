@@ -22,7 +22,7 @@ TORCH_DTYPE = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.
 def to_numpy(x: Any) -> np.ndarray:
     """A NumPy copy of a deeprnn tensor, torch tensor or array."""
     if isinstance(x, deeprnn.Tensor):
-        return np.array(x.data)
+        return np.array(x.detach().numpy())
     if isinstance(x, torch.Tensor):
         return x.detach().cpu().numpy().copy()
     return np.asarray(x)

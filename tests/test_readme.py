@@ -37,8 +37,8 @@ def test_api_example_runs_and_matches_torch() -> None:
     theirs: dict = {}
     exec(compile(ref_code.split("output, h_n =")[0], "README", "exec"), theirs)  # noqa: S102
     for name in ("rnn", "head"):
-        theirs[name].load_state_dict({k: torch.tensor(v.data) for k, v in ours[name].state_dict().items()})
-    theirs["x"], theirs["y"] = torch.tensor(ours["x"].data), torch.tensor(ours["y"].data)
+        theirs[name].load_state_dict({k: torch.tensor(v.detach().numpy()) for k, v in ours[name].state_dict().items()})
+    theirs["x"], theirs["y"] = torch.tensor(ours["x"].detach().numpy()), torch.tensor(ours["y"].detach().numpy())
     exec(compile("output, h_n = rnn(x)\n" + ref_code.split("output, h_n = rnn(x)")[1], "README", "exec"), theirs)  # noqa: S102
     assert_close(ours["loss"], theirs["loss"], what="loss")
     assert_close(ours["output"], theirs["output"], what="output")

@@ -93,7 +93,7 @@ def test_training_listing_matches_torch_in_float32(name: str, monkeypatch: pytes
     ours, ns, draws, _ = run_listing(name, "deeprnn", monkeypatch)
     ref, ref_ns, _, _ = run_listing(name, "torch", monkeypatch, draws)
     assert len(ours) == len(ref) == 299
-    assert ns["err"].data.dtype == np.float32
+    assert ns["err"].detach().numpy().dtype == np.float32
     o_ours, o_ref = np.array(ns["_outputs"]), np.array(ref_ns["_outputs"])
     assert_close(o_ours, o_ref, what="outputs of every iteration")
     assert_losses_follow_outputs(ours, ref, o_ref, np.float32)
@@ -110,7 +110,7 @@ def test_training_listing_matches_torch_in_float64(name: str, monkeypatch: pytes
         ref, ref_ns, _, _ = run_listing(name, "torch", monkeypatch, draws)
     finally:
         torch.set_default_dtype(prev)
-    assert ns["err"].data.dtype == np.float64
+    assert ns["err"].detach().numpy().dtype == np.float64
     assert len(ours) == len(ref) == 299
     o_ours, o_ref = np.array(ns["_outputs"]), np.array(ref_ns["_outputs"])
     assert_close(o_ours, o_ref, what="outputs of every iteration")
@@ -136,7 +136,7 @@ def test_chapter4_shapes(monkeypatch: pytest.MonkeyPatch) -> None:
     _, ns, _, _ = run_listing("ch4_pytorch_rnn.py", "deeprnn", monkeypatch)
     assert tuple(ns["output"].shape) == (4, 5, 2)
     assert tuple(ns["hn"].shape) == (1, 5, 2)
-    np.testing.assert_array_equal(ns["output"].data[-1], ns["hn"].data[0])
+    np.testing.assert_array_equal(ns["output"].detach().numpy()[-1], ns["hn"].detach().numpy()[0])
 
 
 @pytest.mark.parametrize(
@@ -150,12 +150,12 @@ def test_multilayer_listings(name: str, out_shape: tuple, batch_first: bool, mon
     assert "h0 shape: deeprnn.Size([2, 2, 5])" in text
     assert f"Output shape: deeprnn.Size({list(out_shape)})" in text
     assert "hn shape: deeprnn.Size([2, 2, 5])" in text
-    out, hn = ns["output"].data, ns["hn"].data
+    out, hn = ns["output"].detach().numpy(), ns["hn"].detach().numpy()
     last = out[-1] if not batch_first else out[:, -1]
     np.testing.assert_array_equal(last, hn[1])  # output's last step is the top layer's h_n
     # The same network in torch, with the same weights, gives the same numbers.
     ref = torch.nn.RNN(3, 5, 2, batch_first=batch_first)
-    ref.load_state_dict({k: torch.tensor(v.data) for k, v in ns["rnn"].state_dict().items()})
-    r_out, r_hn = ref(torch.tensor(ns["input_data"].data), torch.zeros(2, 2, 5))
+    ref.load_state_dict({k: torch.tensor(v.detach().numpy()) for k, v in ns["rnn"].state_dict().items()})
+    r_out, r_hn = ref(torch.tensor(ns["input_data"].detach().numpy()), torch.zeros(2, 2, 5))
     assert_close(out, r_out, what="output")
     assert_close(hn, r_hn, what="h_n")

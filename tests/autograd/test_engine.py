@@ -15,7 +15,9 @@ def test_backward_accumulates_like_torch() -> None:
         w = lib.tensor([1.0, 2.0], requires_grad=True)
         (w * w).sum().backward()
         (w * 3).sum().backward()
-        np.testing.assert_allclose(np.asarray(w.grad.detach().numpy() if lib is torch else w.grad.data), [5.0, 7.0])
+        np.testing.assert_allclose(
+            np.asarray(w.grad.detach().numpy() if lib is torch else w.grad.detach().numpy()), [5.0, 7.0]
+        )
 
 
 def test_second_backward_through_freed_graph_fails_and_retain_graph_allows_it() -> None:
@@ -31,8 +33,8 @@ def test_grad_returns_gradients_without_touching_dot_grad() -> None:
     a = deeprnn.tensor([1.0, 2.0], requires_grad=True)
     b = deeprnn.tensor([3.0], requires_grad=True)
     (ga, gb) = autograd.grad((a * b).sum(), [a, b])
-    np.testing.assert_allclose(ga.data, [3.0, 3.0])
-    np.testing.assert_allclose(gb.data, [3.0])
+    np.testing.assert_allclose(ga.detach().numpy(), [3.0, 3.0])
+    np.testing.assert_allclose(gb.detach().numpy(), [3.0])
     assert a.grad is None and b.grad is None
 
 
@@ -54,7 +56,9 @@ def test_gradients_flow_only_along_paths_to_the_inputs() -> None:
     w1 = w0 - 0.1 * g  # a non-leaf that requires grad
     h2 = deeprnn.tanh(w1 * 1.0 + h * 0.3)  # h's freed graph is upstream
     (g1,) = autograd.grad(h2.sum(), [w1])  # fine: w1's path does not enter it
-    np.testing.assert_allclose(g1.data, 1 - np.tanh(w1.data + h.data * 0.3) ** 2, rtol=1e-6)
+    np.testing.assert_allclose(
+        g1.detach().numpy(), 1 - np.tanh(w1.detach().numpy() + h.detach().numpy() * 0.3) ** 2, rtol=1e-6
+    )
     with pytest.raises(RuntimeError, match="backward through the graph a second time"):
         h2.sum().backward()  # backward() reaches every leaf, so it must enter
 
@@ -64,7 +68,7 @@ def test_non_scalar_backward_needs_gradient() -> None:
     with pytest.raises(RuntimeError, match="grad can be implicitly created only for scalar outputs"):
         (x * 2).backward()
     (x * 2).backward(deeprnn.tensor([1.0, 10.0]))
-    np.testing.assert_allclose(x.grad.data, [2.0, 20.0])
+    np.testing.assert_allclose(x.grad.detach().numpy(), [2.0, 20.0])
 
 
 def test_backward_of_tensor_without_grad_fn() -> None:
@@ -164,12 +168,12 @@ def test_manual_seed_and_generators_are_reproducible() -> None:
     a = deeprnn.randn(4)
     deeprnn.manual_seed(3)
     b = deeprnn.randn(4)
-    np.testing.assert_array_equal(a.data, b.data)
+    np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
     g = deeprnn.Generator(9)
     state = g.get_state()
     c = deeprnn.rand(3, generator=g)
     g.set_state(state)
-    np.testing.assert_array_equal(c.data, deeprnn.rand(3, generator=g).data)
+    np.testing.assert_array_equal(c.detach().numpy(), deeprnn.rand(3, generator=g).detach().numpy())
 
 
 def test_repr_matches_torch() -> None:

@@ -41,8 +41,8 @@ def test_seed001_output_last_equals_hn_of_last_layer_not_first():
     import deeprnn as dr
 
     out, hn = rep.problem.model(dr.tensor(rep.problem.input), dr.tensor(rep.problem.h0))
-    assert np.allclose(out.data[-1], hn.data[1], atol=1e-12)
-    assert not np.allclose(out.data[-1], hn.data[0])
+    assert np.allclose(out.detach().numpy()[-1], hn.detach().numpy()[1], atol=1e-12)
+    assert not np.allclose(out.detach().numpy()[-1], hn.detach().numpy()[0])
     rel = {r.where: r.diff for r in rep.relations}
     assert rel["output[-1]"] < 1e-12
 
@@ -50,7 +50,7 @@ def test_seed001_output_last_equals_hn_of_last_layer_not_first():
 def test_chapter1_keeps_the_seed_weights():
     rep = explain("single-feature", color=False)
     m = rep.problem.model
-    assert m.weight_ih_l0.data.item() == 0.1 and m.weight_hh_l0.data.item() == 0.3
-    assert m.bias_ih_l0.data.item() == 0.2 and m.bias_hh_l0.data.item() == 0.0
+    assert m.weight_ih_l0.detach().numpy().item() == 0.1 and m.weight_hh_l0.detach().numpy().item() == 0.3
+    assert m.bias_ih_l0.detach().numpy().item() == 0.2 and m.bias_hh_l0.detach().numpy().item() == 0.0
     s = rep.forward.steps[0]
     assert s.h.item() == pytest.approx(np.tanh(0.04 * 0.1 + 0.2 + 0.3 * s.h_prev.item()), abs=1e-15)

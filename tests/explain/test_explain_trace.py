@@ -76,7 +76,7 @@ def test_trace_matches_torch_independently():
     fwd = trace_forward(x, h0, p.weights(), "relu", 2, 2)
     bt = trace_backward(fwd, p.weights(), "sum")
     ref = torch.nn.RNN(3, 4, 2, nonlinearity="relu", bidirectional=True, dtype=torch.float64)
-    ref.load_state_dict({k: torch.from_numpy(v.data.copy()) for k, v in p.model.named_parameters()})
+    ref.load_state_dict({k: torch.from_numpy(v.detach().numpy().copy()) for k, v in p.model.named_parameters()})
     xt = torch.from_numpy(x.copy()).requires_grad_()
     out, hn = ref(xt, torch.from_numpy(h0.copy()))
     out.sum().backward()
@@ -103,7 +103,7 @@ def test_model_and_state_dict_inputs(tmp_path):
     rep = explain(model, seq_len=3, batch_size=None, color=False)
     assert rep.ok and rep.forward.output.shape == (3, 1, 8)
     path = tmp_path / "rnn.npz"
-    np.savez(path, **{k: v.data for k, v in model.state_dict().items()})
+    np.savez(path, **{k: v.detach().numpy() for k, v in model.state_dict().items()})
     rep2 = explain(path, seq_len=3, batch_size=None, color=False)
     assert np.array_equal(rep2.forward.output, rep.forward.output)
     assert rep2.problem.model.bidirectional and rep2.problem.model.num_layers == 2

@@ -53,6 +53,9 @@ def torch_twin(model, dtype=torch.float64) -> TorchLM:
         dtype,
         batch_first=model.batch_first,
     )
-    state = {k: torch.from_numpy(np.array(v.data, dtype=np.float64)).to(dtype) for k, v in model.state_dict().items()}
+    state = {
+        k: torch.from_numpy(np.array(v.detach().numpy(), dtype=np.float64)).to(dtype)
+        for k, v in model.state_dict().items()
+    }
     twin.load_state_dict(state, strict=True)
     return twin

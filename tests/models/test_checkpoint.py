@@ -151,5 +151,5 @@ def test_nested_state_round_trip():
     back = unflatten_state(js, arrays)
     assert back["param_groups"] == state["param_groups"]
     assert back["state"][0]["step"] == 3 and isinstance(back["state"][0]["exp_avg"], deeprnn.Tensor)
-    np.testing.assert_array_equal(back["state"][0]["exp_avg"].data, [1.0, 2.0])
+    np.testing.assert_array_equal(back["state"][0]["exp_avg"].detach().numpy(), [1.0, 2.0])
     np.testing.assert_array_equal(back["state"][0]["m"], np.arange(3))

@@ -45,14 +45,14 @@ def test_forward_backward_match_torch(V, H, L, act, E, bf, dtype, given_h0):
     (t_loss + (t_hn * t_hn).sum() * 0.1).backward()
 
     assert logits.dtype == dtype
-    assert_close(logits.data, t_logits, what="logits")
-    assert_close(h_n.data, t_hn, what="h_n")
-    assert_close(loss.data, t_loss, what="loss")
+    assert_close(logits.detach().numpy(), t_logits, what="logits")
+    assert_close(h_n.detach().numpy(), t_hn, what="h_n")
+    assert_close(loss.detach().numpy(), t_loss, what="loss")
     t_params = dict(twin.named_parameters())
     for name, p in model.named_parameters():
-        assert_close(p.grad.data, t_params[name].grad, what=f"grad {name}")
+        assert_close(p.grad.detach().numpy(), t_params[name].grad, what=f"grad {name}")
     if given_h0:
-        assert_close(h_ours.grad.data, h_torch.grad, what="grad h0")
+        assert_close(h_ours.grad.detach().numpy(), h_torch.grad, what="grad h0")
 
 
 def test_onehot_gather_equals_dense_onehot_through_nn_rnn():
@@ -62,15 +62,15 @@ def test_onehot_gather_equals_dense_onehot_through_nn_rnn():
     ids = np.random.default_rng(2).integers(0, V, (T, N))
     out_fast, hn_fast = model(ids)
     out_fast.sum().backward()
-    fast = {n: p.grad.data.copy() for n, p in model.named_parameters()}
+    fast = {n: p.grad.detach().numpy().copy() for n, p in model.named_parameters()}
     model.zero_grad()
     onehot = np.eye(V)[ids]  # (T, N, V)
     out, hn = model.rnn(deeprnn.tensor(onehot))
     model.head(out).sum().backward()
-    np.testing.assert_array_equal(model.head(out).data, out_fast.data)
-    np.testing.assert_array_equal(hn.data, hn_fast.data)
+    np.testing.assert_array_equal(model.head(out).detach().numpy(), out_fast.detach().numpy())
+    np.testing.assert_array_equal(hn.detach().numpy(), hn_fast.detach().numpy())
     for n, p in model.named_parameters():
-        np.testing.assert_allclose(fast[n], p.grad.data, rtol=1e-12, atol=1e-12, err_msg=n)
+        np.testing.assert_allclose(fast[n], p.grad.detach().numpy(), rtol=1e-12, atol=1e-12, err_msg=n)
 
 
 def test_bad_ids_and_hidden_are_rejected():

@@ -69,7 +69,7 @@ def test_interrupt_and_resume_is_bit_identical(tmp_path, optimizer):
     resumed = train(cfg_b, ENGLISH, quiet=True, resume=True)
     assert resumed.iteration == 27
     for (name, p), q in zip(straight.model.named_parameters(), resumed.model.parameters()):
-        np.testing.assert_array_equal(p.data, q.data, err_msg=name)
+        np.testing.assert_array_equal(p.detach().numpy(), q.detach().numpy(), err_msg=name)
     meta_a, arr_a = _full_state(tmp_path / "a" / "ck")
     meta_b, arr_b = _full_state(tmp_path / "b" / "ck")
     assert arr_a.keys() == arr_b.keys()
@@ -88,7 +88,7 @@ def test_resume_across_an_epoch_boundary(tmp_path):
     cfg.iters = 20
     resumed = train(cfg, text, quiet=True, resume=True)
     for p, q in zip(straight.model.parameters(), resumed.model.parameters()):
-        np.testing.assert_array_equal(p.data, q.data)
+        np.testing.assert_array_equal(p.detach().numpy(), q.detach().numpy())
 
 
 def test_nan_stops_and_keeps_the_last_good_checkpoint(tmp_path):
@@ -97,7 +97,7 @@ def test_nan_stops_and_keeps_the_last_good_checkpoint(tmp_path):
     def poison(it, info):
         if it == 14:  # corrupt the weights after the checkpoint at iteration 10
             for p in state["model"].parameters():
-                p.data[...] = np.nan
+                p.detach().numpy()[...] = np.nan
 
     state = {}
     import deeprnn.models.trainer as trainer_mod

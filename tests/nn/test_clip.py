@@ -49,12 +49,12 @@ def test_clip_grad_norm_matches_torch(dtype, norm_type, max_norm):
 
 def test_clip_grad_norm_scales_by_pytorch_coefficient():
     params = _params(deeprnn, np.float64, "coef", scale=10.0)
-    before = [p.grad.data.copy() for p in params[:-1]]
+    before = [p.grad.detach().numpy().copy() for p in params[:-1]]
     total = float(np.sqrt(sum((g**2).sum() for g in before)))
     got = deeprnn.nn.utils.clip_grad_norm_(params, 1.0)
     assert math.isclose(got.item(), total, rel_tol=1e-12)
     for b, p in zip(before, params):
-        np.testing.assert_allclose(p.grad.data, b * (1.0 / (total + 1e-6)), rtol=1e-14)
+        np.testing.assert_allclose(p.grad.detach().numpy(), b * (1.0 / (total + 1e-6)), rtol=1e-14)
 
 
 def test_clip_grad_norm_single_tensor_empty_and_generator():
@@ -63,7 +63,7 @@ def test_clip_grad_norm_single_tensor_empty_and_generator():
         p.grad = lib.tensor([3.0, 4.0, 0.0])
         assert math.isclose(lib.nn.utils.clip_grad_norm_(p, 1.0).item(), 5.0, rel_tol=1e-6)
         np.testing.assert_allclose(
-            np.asarray(p.grad.detach() if lib is torch else p.grad.data),
+            np.asarray(p.grad.detach() if lib is torch else p.grad.detach().numpy()),
             [3 / (5 + 1e-6), 4 / (5 + 1e-6), 0],
             rtol=1e-6,
         )
@@ -97,4 +97,4 @@ def test_clip_grad_value_matches_torch(dtype, clip_value):
         out[lib] = params
     for a, b in zip(out[deeprnn], out[torch]):
         if b.grad is not None:
-            np.testing.assert_array_equal(a.grad.data, b.grad.numpy())
+            np.testing.assert_array_equal(a.grad.detach().numpy(), b.grad.numpy())

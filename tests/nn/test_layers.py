@@ -40,7 +40,7 @@ def test_linear_init_bounds_follow_pytorch_formula():
     # the same bound from torch's own formula
     gain = torch.nn.init.calculate_gain("leaky_relu", math.sqrt(5))
     assert math.isclose(gain * math.sqrt(3 / 50), bound)
-    w, b = m.weight.data, m.bias.data
+    w, b = m.weight.detach().numpy(), m.bias.detach().numpy()
     assert np.abs(w).max() <= bound and np.abs(w).max() > 0.99 * bound
     assert np.abs(b).max() <= bound and np.abs(b).max() > 0.9 * bound
     assert abs(w.mean()) < 0.01 and abs(w.std() - bound / math.sqrt(3)) < 0.01 * bound
@@ -51,8 +51,10 @@ def test_linear_generator_makes_init_reproducible():
     a = deeprnn.nn.Linear(3, 4, generator=deeprnn.Generator(7))
     b = deeprnn.nn.Linear(3, 4, generator=deeprnn.Generator(7))
     c = deeprnn.nn.Linear(3, 4, generator=deeprnn.Generator(8))
-    assert np.array_equal(a.weight.data, b.weight.data) and np.array_equal(a.bias.data, b.bias.data)
-    assert not np.array_equal(a.weight.data, c.weight.data)
+    assert np.array_equal(a.weight.detach().numpy(), b.weight.detach().numpy()) and np.array_equal(
+        a.bias.detach().numpy(), b.bias.detach().numpy()
+    )
+    assert not np.array_equal(a.weight.detach().numpy(), c.weight.detach().numpy())
 
 
 def test_linear_repr_and_state_dict_names_match_torch():
@@ -95,7 +97,7 @@ def test_embedding_matches_torch(dtype, padding_idx, shape):
 
 def test_embedding_init_and_padding_row():
     e = deeprnn.nn.Embedding(300, 40, padding_idx=3, generator=deeprnn.Generator(1))
-    w = e.weight.data
+    w = e.weight.detach().numpy()
     assert not np.any(w[3])
     rest = np.delete(w, 3, axis=0)
     assert abs(rest.mean()) < 0.02 and abs(rest.std() - 1) < 0.02  # N(0, 1)
@@ -107,7 +109,7 @@ def test_embedding_int32_indices_and_from_pretrained():
     w = np.arange(12.0).reshape(4, 3)
     e = deeprnn.nn.Embedding.from_pretrained(deeprnn.tensor(w))
     out = e(deeprnn.tensor(np.array([3, 1], dtype=np.int32)))
-    assert np.array_equal(out.data, w[[3, 1]]) and not e.weight.requires_grad
+    assert np.array_equal(out.detach().numpy(), w[[3, 1]]) and not e.weight.requires_grad
     ref = torch.nn.Embedding.from_pretrained(torch.tensor(w))
     assert ref.weight.requires_grad == e.weight.requires_grad
 
@@ -148,21 +150,21 @@ def test_dropout_train_mask_scaling_and_gradient(p):
     x = deeprnn.tensor(rng_for("drop", p).uniform(1, 2, (200, 50)).astype(np.float32), requires_grad=True)
     d = deeprnn.nn.Dropout(p, generator=deeprnn.Generator(3))
     y = d(x)
-    kept = y.data != 0
+    kept = y.detach().numpy() != 0
     noise = kept.astype(np.float32) / np.float32(1 - p)  # PyTorch: bernoulli(1 - p) / (1 - p), in float32
     assert y.dtype == np.float32
-    np.testing.assert_array_equal(y.data, x.data * noise)
+    np.testing.assert_array_equal(y.detach().numpy(), x.detach().numpy() * noise)
     assert abs(1 - kept.mean() - p) < 0.02
     g = rng_for("g", p).standard_normal(y.shape).astype(np.float32)
     y.backward(deeprnn.tensor(g))
-    np.testing.assert_array_equal(x.grad.data, g * noise)
+    np.testing.assert_array_equal(x.grad.detach().numpy(), g * noise)
 
 
 def test_dropout_float64_scale_matches_torch_formula():
     x = np.full((1000,), 1.7)
     y = deeprnn.nn.functional.dropout(deeprnn.tensor(x), 0.3, generator=deeprnn.Generator(0))
     ref = torch.nn.functional.dropout(torch.tensor(x), 0.3)
-    assert set(np.unique(y.data)) == set(np.unique(ref.numpy()))
+    assert set(np.unique(y.detach().numpy())) == set(np.unique(ref.numpy()))
 
 
 def test_dropout_eval_p0_p1_and_reproducibility():
@@ -171,10 +173,10 @@ def test_dropout_eval_p0_p1_and_reproducibility():
     d.eval()
     assert d(x) is x
     assert deeprnn.nn.Dropout(0.0)(x) is x
-    assert not np.any(deeprnn.nn.Dropout(1.0)(x).data)
+    assert not np.any(deeprnn.nn.Dropout(1.0)(x).detach().numpy())
     a = deeprnn.nn.functional.dropout(x, 0.5, generator=deeprnn.Generator(9))
     b = deeprnn.nn.functional.dropout(x, 0.5, generator=deeprnn.Generator(9))
-    assert np.array_equal(a.data, b.data)
+    assert np.array_equal(a.detach().numpy(), b.detach().numpy())
     assert deeprnn.nn.functional.dropout(x, 0.5, training=False) is x
     assert repr(deeprnn.nn.Dropout(0.25)) == repr(torch.nn.Dropout(0.25))
 
@@ -259,26 +261,26 @@ def test_uniform_schemes_use_torch_bounds(shape, scheme):
         deeprnn.nn.init.kaiming_uniform_(t, a=0.1, mode=mode, nonlinearity="leaky_relu", generator=g)
         fan = fan_in if mode == "fan_in" else fan_out
         bound = torch.nn.init.calculate_gain("leaky_relu", 0.1) * math.sqrt(3.0 / fan)
-    m = np.abs(t.data).max()
+    m = np.abs(t.detach().numpy()).max()
     assert m <= bound * (1 + 1e-6) and m > 0.98 * bound
 
 
 def test_fillers_and_normal_schemes():
     t = deeprnn.zeros(100, 200, requires_grad=True)
     init = deeprnn.nn.init
-    assert init.constant_(t, 0.5) is t and np.all(t.data == 0.5)
+    assert init.constant_(t, 0.5) is t and np.all(t.detach().numpy() == 0.5)
     init.ones_(t)
-    assert np.all(t.data == 1)
+    assert np.all(t.detach().numpy() == 1)
     init.zeros_(t)
-    assert not np.any(t.data)
+    assert not np.any(t.detach().numpy())
     init.normal_(t, 2.0, 0.5, generator=deeprnn.Generator(0))
-    assert abs(t.data.mean() - 2) < 0.01 and abs(t.data.std() - 0.5) < 0.01
+    assert abs(t.detach().numpy().mean() - 2) < 0.01 and abs(t.detach().numpy().std() - 0.5) < 0.01
     init.uniform_(t, -3, -1, generator=deeprnn.Generator(0))
-    assert t.data.min() >= -3 and t.data.max() < -1
+    assert t.detach().numpy().min() >= -3 and t.detach().numpy().max() < -1
     init.xavier_normal_(t, generator=deeprnn.Generator(0))
-    assert abs(t.data.std() - math.sqrt(2 / 300)) < 0.002
+    assert abs(t.detach().numpy().std() - math.sqrt(2 / 300)) < 0.002
     init.kaiming_normal_(t, nonlinearity="relu", generator=deeprnn.Generator(0))
-    assert abs(t.data.std() - math.sqrt(2 / 200)) < 0.002
+    assert abs(t.detach().numpy().std() - math.sqrt(2 / 200)) < 0.002
 
 
 @pytest.mark.parametrize(

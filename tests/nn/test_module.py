@@ -35,24 +35,24 @@ def test_named_parameters_are_dotted_and_ordered_as_torch() -> None:
 def test_state_dict_round_trip_from_numpy_and_torch() -> None:
     a, b = nn.RNN(3, 4, 2, bidirectional=True), nn.RNN(3, 4, 2, bidirectional=True)
     b.load_state_dict({k: v.numpy() for k, v in a.state_dict().items()})
-    assert all(np.array_equal(p.data, q.data) for p, q in zip(a.parameters(), b.parameters()))
+    assert all(np.array_equal(p.detach().numpy(), q.detach().numpy()) for p, q in zip(a.parameters(), b.parameters()))
     ref = torch.nn.RNN(3, 4, 2, bidirectional=True)
     b.load_state_dict(ref.state_dict())
     for name, p in b.named_parameters():
-        np.testing.assert_array_equal(p.data, ref.state_dict()[name].numpy())
+        np.testing.assert_array_equal(p.detach().numpy(), ref.state_dict()[name].numpy())
 
 
 def test_state_dict_shares_data_but_not_graph() -> None:
     m = nn.RNNCell(2, 3)
     sd = m.state_dict()
     assert not sd["weight_ih"].requires_grad
-    assert sd["weight_ih"].data is m.weight_ih.data
+    assert sd["weight_ih"].detach().numpy() is m.weight_ih.detach().numpy()
 
 
 def test_load_state_dict_errors_change_nothing() -> None:
     m = nn.RNN(3, 4)
-    before = [p.data.copy() for p in m.parameters()]
-    good = {k: np.ones_like(v.data) for k, v in m.state_dict().items()}
+    before = [p.detach().numpy().copy() for p in m.parameters()]
+    good = {k: np.ones_like(v.detach().numpy()) for k, v in m.state_dict().items()}
     bad_shape = dict(good, weight_ih_l0=np.ones((5, 3)))
     with pytest.raises(
         RuntimeError,
@@ -66,14 +66,14 @@ def test_load_state_dict_errors_change_nothing() -> None:
         m.load_state_dict(missing)
     with pytest.raises(RuntimeError, match='Unexpected key\\(s\\) in state_dict: "foo"'):
         m.load_state_dict(dict(good, foo=np.zeros(1)))
-    assert all(np.array_equal(a, p.data) for a, p in zip(before, m.parameters()))
+    assert all(np.array_equal(a, p.detach().numpy()) for a, p in zip(before, m.parameters()))
     result = m.load_state_dict(missing, strict=False)
     assert result.missing_keys == ["bias_hh_l0"]
 
 
 def test_load_casts_to_parameter_dtype() -> None:
     m = nn.RNNCell(2, 3)
-    m.load_state_dict({k: v.data.astype(np.float64) for k, v in m.state_dict().items()})
+    m.load_state_dict({k: v.detach().numpy().astype(np.float64) for k, v in m.state_dict().items()})
     assert m.weight_ih.dtype == np.float32
 
 

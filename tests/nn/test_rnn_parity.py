@@ -136,7 +136,7 @@ def test_empty_batch_returns_empty_outputs() -> None:
     assert tuple(hn.shape) == tuple(t_hn.shape) == (4, 0, 4)
     out.sum().backward()
     assert tuple(x.grad.shape) == (5, 0, 3)
-    assert all(p.grad is not None and not p.grad.data.any() for p in ours.parameters())
+    assert all(p.grad is not None and not p.grad.detach().numpy().any() for p in ours.parameters())
 
 
 def test_dropout_between_layers_only_in_training() -> None:
@@ -149,11 +149,11 @@ def test_dropout_between_layers_only_in_training() -> None:
     ref.eval()
     assert_close(ours(deeprnn.tensor(x))[0], ref(torch.tensor(x))[0], np.float64, "eval output")
     ours.train()
-    a = ours(deeprnn.tensor(x))[0].data
-    b = ours(deeprnn.tensor(x))[0].data
+    a = ours(deeprnn.tensor(x))[0].detach().numpy()
+    b = ours(deeprnn.tensor(x))[0].detach().numpy()
     assert not np.allclose(a, b)  # fresh masks each call
     ours.eval()
-    c = ours(deeprnn.tensor(x))[0].data
+    c = ours(deeprnn.tensor(x))[0].detach().numpy()
     assert not np.allclose(a, c)
 
 
@@ -172,7 +172,10 @@ def test_dropout_masks_equal_explicit_torch_composition() -> None:
     hns = []
     for k, layer in enumerate(layers):
         layer.load_state_dict(
-            {f"{n}_l0": torch.tensor(sd[f"{n}_l{k}"].data) for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
+            {
+                f"{n}_l0": torch.tensor(sd[f"{n}_l{k}"].detach().numpy())
+                for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+            }
         )
         inp, h = layer(inp)
         hns.append(h)
@@ -191,8 +194,8 @@ def test_parameter_names_shapes_and_init_range() -> None:
     bound = 1 / np.sqrt(16)
     for _, p in ours.named_parameters():
         assert p.dtype == np.float32 and p.requires_grad
-        assert np.abs(p.data).max() <= bound
-    allw = np.concatenate([p.data.ravel() for p in ours.parameters()])
+        assert np.abs(p.detach().numpy()).max() <= bound
+    allw = np.concatenate([p.detach().numpy().ravel() for p in ours.parameters()])
     assert abs(allw.mean()) < 0.02 and abs(allw.std() - bound / np.sqrt(3)) < 0.01  # U(-b, b)
 
 
@@ -200,8 +203,8 @@ def test_generator_makes_init_reproducible() -> None:
     a = deeprnn.nn.RNN(3, 4, generator=deeprnn.Generator(42))
     b = deeprnn.nn.RNN(3, 4, generator=deeprnn.Generator(42))
     c = deeprnn.nn.RNN(3, 4, generator=deeprnn.Generator(43))
-    assert all(np.array_equal(p.data, q.data) for p, q in zip(a.parameters(), b.parameters()))
-    assert not np.array_equal(a.weight_ih_l0.data, c.weight_ih_l0.data)
+    assert all(np.array_equal(p.detach().numpy(), q.detach().numpy()) for p, q in zip(a.parameters(), b.parameters()))
+    assert not np.array_equal(a.weight_ih_l0.detach().numpy(), c.weight_ih_l0.detach().numpy())
 
 
 def test_no_grad_forward_matches_and_records_nothing() -> None:
@@ -211,8 +214,8 @@ def test_no_grad_forward_matches_and_records_nothing() -> None:
     with deeprnn.no_grad():
         out2, hn2 = rnn(x)
     assert out2.grad_fn is None and not out2.requires_grad
-    np.testing.assert_array_equal(out1.data, out2.data)
-    np.testing.assert_array_equal(hn1.data, hn2.data)
+    np.testing.assert_array_equal(out1.detach().numpy(), out2.detach().numpy())
+    np.testing.assert_array_equal(hn1.detach().numpy(), hn2.detach().numpy())
 
 
 def test_one_graph_node_per_rnn_call() -> None:

@@ -46,7 +46,7 @@ def make_params(lib: Any, arrays: list[np.ndarray]) -> list[Any]:
 
 
 def data_of(p: Any) -> np.ndarray:
-    return p.detach().numpy().copy() if isinstance(p, torch.Tensor) else p.data.copy()
+    return p.detach().numpy().copy() if isinstance(p, torch.Tensor) else p.detach().numpy().copy()
 
 
 def set_grads(lib: Any, params: list[Any], k: int) -> None:

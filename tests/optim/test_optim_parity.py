@@ -134,7 +134,7 @@ def test_state_dict_round_trip_is_bit_exact(name, kwargs, dtype, groups):
     assert [{k: v for k, v in g.items() if k != "params"} for g in opt2.param_groups] == hyper
     run_steps(deeprnn, opt2, fresh, 3, STEPS)
     for i, (a, p) in enumerate(zip(uninterrupted, fresh)):
-        np.testing.assert_array_equal(a, p.data, err_msg=f"param {i}")
+        np.testing.assert_array_equal(a, p.detach().numpy(), err_msg=f"param {i}")
 
 
 @pytest.mark.parametrize(

@@ -28,15 +28,15 @@ def _seed_grads(outputs: list[Tensor], grad_outputs: list | None) -> list[np.nda
         if not t.requires_grad:
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
         if g is None:
-            if t.data.size != 1:
+            if t._data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            seeds.append(np.ones_like(t.data))
+            seeds.append(np.ones_like(t._data))
         else:
-            arr = as_array(g, t.data.dtype)
-            if arr.shape != t.data.shape:
+            arr = as_array(g, t._data.dtype)
+            if arr.shape != t._data.shape:
                 raise RuntimeError(
                     f"Mismatch in shape: grad_output[{i}] has a shape of {tuple(arr.shape)} and output[{i}] "
-                    f"has a shape of {tuple(t.data.shape)}."
+                    f"has a shape of {tuple(t._data.shape)}."
                 )
             seeds.append(arr)
     return seeds
@@ -94,7 +94,7 @@ def grad(
     for i, (t, g) in enumerate(zip(ins, grads)):
         if g is None:
             if materialize_grads:
-                result.append(Tensor._wrap(np.zeros_like(t.data)))
+                result.append(Tensor._wrap(np.zeros_like(t._data)))
                 continue
             if not allow_unused:
                 raise RuntimeError(
@@ -103,7 +103,7 @@ def grad(
                 )
             result.append(None)
         else:
-            result.append(Tensor._wrap(np.array(np.broadcast_to(g, t.data.shape), dtype=t.data.dtype)))
+            result.append(Tensor._wrap(np.array(np.broadcast_to(g, t._data.shape), dtype=t._data.dtype)))
     return tuple(result)
 
 
@@ -115,4 +115,4 @@ def clear_grads(tensors: Any, set_to_none: bool = True) -> None:
         if set_to_none:
             t.grad = None
         else:
-            t.grad.data = np.zeros_like(t.grad.data)
+            t.grad._data = np.zeros_like(t.grad._data)

@@ -152,17 +152,17 @@ def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = F
 
 def zeros_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros with the shape of t (and its dtype unless one is given)."""
-    return _make(np.zeros_like(t.data, dtype=dtype and as_dtype(dtype)), requires_grad)
+    return _make(np.zeros_like(t._data, dtype=dtype and as_dtype(dtype)), requires_grad)
 
 
 def ones_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones with the shape of t (and its dtype unless one is given)."""
-    return _make(np.ones_like(t.data, dtype=dtype and as_dtype(dtype)), requires_grad)
+    return _make(np.ones_like(t._data, dtype=dtype and as_dtype(dtype)), requires_grad)
 
 
 def full_like(t: Tensor, fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor filled with fill_value, shaped like t (dtype of t unless one is given)."""
-    return _make(np.full_like(t.data, fill_value, dtype=dtype and as_dtype(dtype)), requires_grad)
+    return _make(np.full_like(t._data, fill_value, dtype=dtype and as_dtype(dtype)), requires_grad)
 
 
 def randn_like(t: Tensor, generator: Any = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:

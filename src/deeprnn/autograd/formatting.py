@@ -51,7 +51,7 @@ def _body(a: np.ndarray) -> str:
 
 def tensor_repr(t: Tensor) -> str:
     """``tensor(<values>[, size=...][, dtype=...][, grad_fn=<...> | requires_grad=True])``."""
-    a = t.data
+    a = t._data
     parts = [_body(a)]
     if a.size == 0 and a.ndim != 1:
         parts.append(f"size={tuple(a.shape)}")

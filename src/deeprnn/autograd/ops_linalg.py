@@ -17,7 +17,7 @@ def _dtype_check(a: np.ndarray, b: np.ndarray) -> None:
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:
     """``a @ b`` with NumPy's matmul rules: (…, n, k) @ (…, k, m) -> (…, n, m); 1-D operands are vectors."""
-    x, y = a.data, b.data
+    x, y = a._data, b._data
     _dtype_check(x, y)
     if x.ndim == 0 or y.ndim == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {x.ndim}D and {y.ndim}D")
@@ -51,8 +51,8 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
 
 def mm(a: Tensor, b: Tensor) -> Tensor:
     """Matrix product of two 2-D tensors: (n, k) @ (k, m) -> (n, m)."""
-    if a.data.ndim != 2:
-        raise RuntimeError(f"self must be a matrix, got {a.data.ndim}-D tensor")
-    if b.data.ndim != 2:
-        raise RuntimeError(f"mat2 must be a matrix, got {b.data.ndim}-D tensor")
+    if a._data.ndim != 2:
+        raise RuntimeError(f"self must be a matrix, got {a._data.ndim}-D tensor")
+    if b._data.ndim != 2:
+        raise RuntimeError(f"mat2 must be a matrix, got {b._data.ndim}-D tensor")
     return matmul(a, b)

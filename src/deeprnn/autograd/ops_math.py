@@ -39,8 +39,8 @@ __all__ = [
 def _operands(a: Any, b: Any) -> tuple[Tensor | None, np.ndarray | Any, Tensor | None, np.ndarray | Any]:
     ta = a if isinstance(a, Tensor) else None
     tb = b if isinstance(b, Tensor) else None
-    xa = a.data if ta is not None else as_array(a) if isinstance(a, (np.ndarray, list, tuple)) else a
-    xb = b.data if tb is not None else as_array(b) if isinstance(b, (np.ndarray, list, tuple)) else b
+    xa = a._data if ta is not None else as_array(a) if isinstance(a, (np.ndarray, list, tuple)) else a
+    xb = b._data if tb is not None else as_array(b) if isinstance(b, (np.ndarray, list, tuple)) else b
     if isinstance(xa, np.ndarray):
         d = result_dtype(xa, xb)
         if d is not None:
@@ -61,7 +61,7 @@ def _shape(x: Any) -> tuple[int, ...]:
 def _cast(g: np.ndarray, t: Tensor | None) -> np.ndarray | None:
     if t is None:
         return None
-    return g if g.dtype == t.data.dtype else g.astype(t.data.dtype)
+    return g if g.dtype == t._data.dtype else g.astype(t._data.dtype)
 
 
 def _check_broadcast(xa: Any, xb: Any) -> None:
@@ -160,24 +160,24 @@ def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 - PyTorch's name
 
 def neg(a: Tensor) -> Tensor:
     """-a."""
-    return record("NegBackward0", np.negative(a.data), (a,), lambda g: (-g,))
+    return record("NegBackward0", np.negative(a._data), (a,), lambda g: (-g,))
 
 
 def tanh(a: Tensor) -> Tensor:
     """tanh(a) = (e^a - e^-a) / (e^a + e^-a); derivative 1 - tanh(a)^2."""
-    out = np.tanh(a.data)
+    out = np.tanh(a._data)
     return record("TanhBackward0", out, (a,), lambda g: (g * (1 - out * out),))
 
 
 def relu(a: Tensor) -> Tensor:
     """max(a, 0); derivative 1 where a > 0, else 0."""
-    out = np.maximum(a.data, 0)
+    out = np.maximum(a._data, 0)
     return record("ReluBackward0", out, (a,), lambda g: (g * (out > 0),))
 
 
 def sigmoid(a: Tensor) -> Tensor:
     """1 / (1 + e^-a); derivative s (1 - s)."""
-    x = a.data
+    x = a._data
     out = np.empty_like(x)
     pos = x >= 0
     out[pos] = 1 / (1 + np.exp(-x[pos]))
@@ -188,13 +188,13 @@ def sigmoid(a: Tensor) -> Tensor:
 
 def exp(a: Tensor) -> Tensor:
     """e^a; derivative e^a."""
-    out = np.exp(a.data)
+    out = np.exp(a._data)
     return record("ExpBackward0", out, (a,), lambda g: (g * out,))
 
 
 def log(a: Tensor) -> Tensor:
     """Natural logarithm; derivative 1/a."""
-    x = a.data
+    x = a._data
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.log(x)
     return record("LogBackward0", out, (a,), lambda g: (g / x,))
@@ -203,19 +203,19 @@ def log(a: Tensor) -> Tensor:
 def sqrt(a: Tensor) -> Tensor:
     """Square root; derivative 1 / (2 sqrt(a))."""
     with np.errstate(invalid="ignore"):
-        out = np.sqrt(a.data)
+        out = np.sqrt(a._data)
     return record("SqrtBackward0", out, (a,), lambda g: (g / (2 * out),))
 
 
 def abs(a: Tensor) -> Tensor:  # noqa: A001 - PyTorch's name
     """|a|; derivative sign(a)."""
-    x = a.data
+    x = a._data
     return record("AbsBackward0", np.abs(x), (a,), lambda g: (g * np.sign(x),))
 
 
 def clamp(a: Tensor, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
     """Limit values to [min, max]; the gradient passes only where a is inside the range."""
-    x = a.data
+    x = a._data
     out = np.clip(x, min, max)
     mask = np.ones(x.shape, dtype=bool)
     if min is not None:
@@ -248,7 +248,7 @@ def minimum(a: Tensor, b: Tensor) -> Tensor:
 
 def where(cond: Any, a: Any, b: Any) -> Tensor:
     """Pick a where cond is true, else b."""
-    c = cond.data if isinstance(cond, Tensor) else np.asarray(cond)
+    c = cond._data if isinstance(cond, Tensor) else np.asarray(cond)
     ta, xa, tb, xb = _operands(a, b)
     out = np.where(c, xa, xb)
     sa, sb = _shape(xa), _shape(xb)

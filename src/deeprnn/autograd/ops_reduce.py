@@ -37,7 +37,7 @@ def _expand(g: np.ndarray, shape: tuple[int, ...], axes: tuple[int, ...] | None,
 
 def sum(a: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:  # noqa: A001
     """Sum over ``dim`` (all elements when None). (…, D, …) -> (…, …) or (…, 1, …) with keepdim."""
-    x = a.data
+    x = a._data
     axes = _axes(dim, x.ndim)
     if x.ndim == 0:
         axes = None
@@ -52,7 +52,7 @@ def sum(a: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = None) ->
 
 def mean(a: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
     """Mean over ``dim`` (all elements when None)."""
-    x = a.data
+    x = a._data
     if not np.issubdtype(x.dtype, np.floating) and dtype is None:
         raise RuntimeError(
             f"mean(): could not infer output dtype. Input dtype must be either a floating point "
@@ -73,7 +73,7 @@ def mean(a: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = None) -
 
 
 def _extreme(a: Tensor, dim: Any, keepdim: bool, fn: Any, argfn: Any, name: str) -> Any:
-    x = a.data
+    x = a._data
     if dim is None:
         if x.size == 0:
             raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")

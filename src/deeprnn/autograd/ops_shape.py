@@ -46,7 +46,7 @@ def _shape_arg(shape: Any) -> tuple[int, ...]:
 
 def reshape(a: Tensor, *shape: Any) -> Tensor:
     """The same values in a new shape; one size may be -1."""
-    x = a.data
+    x = a._data
     new = _shape_arg(shape)
     try:
         out = x.reshape(new)
@@ -58,7 +58,7 @@ def reshape(a: Tensor, *shape: Any) -> Tensor:
 
 def flatten(a: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dimensions start_dim..end_dim into one."""
-    s = a.data.shape
+    s = a._data.shape
     if len(s) == 0:
         return reshape(a, 1)
     i, j = _dim(start_dim, len(s)), _dim(end_dim, len(s))
@@ -67,7 +67,7 @@ def flatten(a: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 
 def squeeze(a: Tensor, dim: int | None = None) -> Tensor:
     """Drop size-1 dimensions (only ``dim`` when given)."""
-    s = a.data.shape
+    s = a._data.shape
     if dim is None:
         return reshape(a, *[n for n in s if n != 1])
     d = _dim(dim, len(s))
@@ -78,14 +78,14 @@ def squeeze(a: Tensor, dim: int | None = None) -> Tensor:
 
 def unsqueeze(a: Tensor, dim: int) -> Tensor:
     """Insert a size-1 dimension at ``dim``."""
-    s = a.data.shape
+    s = a._data.shape
     d = _dim(dim, len(s) + 1)
     return reshape(a, *s[:d], 1, *s[d:])
 
 
 def transpose(a: Tensor, dim0: int, dim1: int) -> Tensor:
     """Swap two dimensions."""
-    x = a.data
+    x = a._data
     d0, d1 = _dim(dim0, x.ndim), _dim(dim1, x.ndim)
     if x.ndim == 0:
         return record("TransposeBackward0", x, (a,), lambda g: (g,))
@@ -94,7 +94,7 @@ def transpose(a: Tensor, dim0: int, dim1: int) -> Tensor:
 
 def permute(a: Tensor, *dims: Any) -> Tensor:
     """Reorder the dimensions: result dimension i is input dimension dims[i]."""
-    x = a.data
+    x = a._data
     order = tuple(_dim(d, x.ndim) for d in _shape_arg(dims))
     if sorted(order) != list(range(x.ndim)):
         raise RuntimeError(
@@ -109,7 +109,7 @@ def permute(a: Tensor, *dims: Any) -> Tensor:
 
 def expand(a: Tensor, *sizes: Any) -> Tensor:
     """Broadcast size-1 dimensions to ``sizes`` (-1 keeps a size), without copying."""
-    x = a.data
+    x = a._data
     new = list(_shape_arg(sizes))
     lead = len(new) - x.ndim
     for i in range(x.ndim):
@@ -133,7 +133,7 @@ def _index(idx: Any) -> tuple[Any, bool]:
     advanced = False
     for it in items:
         if isinstance(it, Tensor):
-            it = it.data
+            it = it._data
         if isinstance(it, (list, np.ndarray)):
             advanced = True
             it = np.asarray(it)
@@ -143,7 +143,7 @@ def _index(idx: Any) -> tuple[Any, bool]:
 
 def getitem(a: Tensor, idx: Any) -> Tensor:
     """``a[idx]``: basic and advanced NumPy indexing; the gradient is scattered back (summed on repeats)."""
-    x = a.data
+    x = a._data
     key, advanced = _index(idx)
     try:
         out = x[key]
@@ -164,7 +164,7 @@ def getitem(a: Tensor, idx: Any) -> Tensor:
 
 def select(a: Tensor, dim: int, index: int) -> Tensor:
     """The slice at ``index`` along ``dim`` (that dimension removed)."""
-    d = _dim(dim, a.data.ndim)
+    d = _dim(dim, a._data.ndim)
     return getitem(a, (slice(None),) * d + (index,))
 
 
@@ -173,7 +173,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
-    xs = [t.data for t in tensors]
+    xs = [t._data for t in tensors]
     d = _dim(dim, xs[0].ndim)
     for i, x in enumerate(xs[1:], 1):
         if x.ndim != xs[0].ndim or x.shape[:d] + x.shape[d + 1 :] != xs[0].shape[:d] + xs[0].shape[d + 1 :]:
@@ -191,7 +191,7 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
-    xs = [t.data for t in tensors]
+    xs = [t._data for t in tensors]
     for i, x in enumerate(xs[1:], 1):
         if x.shape != xs[0].shape:
             raise RuntimeError(
@@ -205,13 +205,13 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
 
 def unbind(a: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
     """Split into the slices along ``dim`` (that dimension removed)."""
-    d = _dim(dim, a.data.ndim)
-    return tuple(select(a, d, i) for i in range(a.data.shape[d]))
+    d = _dim(dim, a._data.ndim)
+    return tuple(select(a, d, i) for i in range(a._data.shape[d]))
 
 
 def to_dtype(a: Tensor, dtype: Any) -> Tensor:
     """Cast to ``dtype``; the gradient is cast back."""
-    x = a.data
+    x = a._data
     if x.dtype == dtype:
         return a
     old = x.dtype
@@ -220,4 +220,4 @@ def to_dtype(a: Tensor, dtype: Any) -> Tensor:
 
 def clone(a: Tensor) -> Tensor:
     """A copy that stays in the graph."""
-    return record("CloneBackward0", a.data.copy(), (a,), lambda g: (g,))
+    return record("CloneBackward0", a._data.copy(), (a,), lambda g: (g,))

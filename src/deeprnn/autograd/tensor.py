@@ -1,6 +1,7 @@
 """``Tensor``: a NumPy array that remembers how it was computed, so gradients can flow back.
 
-A tensor holds ``data`` (an ``np.ndarray``), ``requires_grad``, the accumulated ``grad``
+A tensor holds its values in ``_data`` (an ``np.ndarray``; ``.data`` is, as in torch, a detached
+tensor on the same memory), ``requires_grad``, the accumulated ``grad``
 (a Tensor or None) and ``grad_fn``, the node of the operation that produced it (None for
 leaves). Operations live in the ``ops_*`` modules; the methods here only dispatch to them.
 """
@@ -27,7 +28,7 @@ def as_array(data: Any, dtype: Any = None) -> np.ndarray:
     in ``torch.tensor``; NumPy arrays keep their own dtype unless ``dtype`` is given.
     """
     if isinstance(data, Tensor):
-        arr = data.data
+        arr = data._data
     elif isinstance(data, (np.ndarray, np.generic)):
         arr = np.asarray(data)  # NumPy arrays and scalars keep their dtype, as in torch
     elif hasattr(data, "detach") and hasattr(data, "numpy"):  # a torch tensor
@@ -55,12 +56,12 @@ class Tensor:
     ``deeprnn.tensor(...)``. Shapes are NumPy's; ``shape`` returns a ``Size``.
     """
 
-    __slots__ = ("data", "requires_grad", "grad", "grad_fn", "_output_nr", "_retains_grad", "__weakref__")
+    __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_output_nr", "_retains_grad", "__weakref__")
     __array_priority__ = 1000  # ndarray <op> Tensor defers to the Tensor's reflected operator
 
     def __init__(self, data: Any = (), dtype: Any = None, requires_grad: bool = False) -> None:
         arr = as_array(data, dtype)
-        self.data = arr
+        self._data = arr
         self.grad: Tensor | None = None
         self.grad_fn: Node | None = None
         self._output_nr = 0
@@ -73,7 +74,7 @@ class Tensor:
     def _wrap(cls, data: np.ndarray, requires_grad: bool = False) -> Tensor:
         """Wrap an array without conversion (internal fast path)."""
         t = object.__new__(cls)
-        t.data = data
+        t._data = data
         t.requires_grad = requires_grad
         t.grad = None
         t.grad_fn = None
@@ -83,16 +84,28 @@ class Tensor:
 
     # ---- properties -------------------------------------------------------------
     @property
+    def data(self) -> Tensor:
+        """A tensor on the same memory, detached from the graph: writes to it change this tensor."""
+        return Tensor._wrap(self._data)
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        """``t.data = other`` makes t hold other's values (shared, as torch does), keeping t's autograd state."""
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {type(value).__name__}")
+        self._data = value._data
+
+    @property
     def shape(self) -> Size:
-        return Size(self.data.shape)
+        return Size(self._data.shape)
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def device(self) -> str:
@@ -104,7 +117,7 @@ class Tensor:
 
     @property
     def T(self) -> Tensor:  # noqa: N802 - PyTorch's name
-        return self.permute(*reversed(range(self.data.ndim)))
+        return self.permute(*reversed(range(self._data.ndim)))
 
     def size(self, dim: int | None = None) -> Any:
         """The shape, or the length of dimension ``dim``."""
@@ -112,28 +125,28 @@ class Tensor:
             return self.shape
         from .ops_shape import _dim
 
-        return self.data.shape[_dim(dim, self.data.ndim)]
+        return self._data.shape[_dim(dim, self._data.ndim)]
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     def numel(self) -> int:
-        return int(self.data.size)
+        return int(self._data.size)
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._data.shape[0]
 
     def __iter__(self) -> Iterator[Tensor]:
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
         return iter(self.unbind(0))
 
     # ---- autograd ---------------------------------------------------------------
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Mark a leaf tensor as one whose gradient should be computed."""
-        if requires_grad and not is_floating(self.data.dtype):
+        if requires_grad and not is_floating(self._data.dtype):
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
         if not requires_grad and self.grad_fn is not None:
             raise RuntimeError(
@@ -149,12 +162,12 @@ class Tensor:
         self._retains_grad = True
 
     def _accumulate_grad(self, g: np.ndarray) -> None:
-        if g.shape != self.data.shape:
-            g = np.broadcast_to(g, self.data.shape)
+        if g.shape != self._data.shape:
+            g = np.broadcast_to(g, self._data.shape)
         if self.grad is None:
-            self.grad = Tensor._wrap(np.array(g, dtype=self.data.dtype, copy=True))
+            self.grad = Tensor._wrap(np.array(g, dtype=self._data.dtype, copy=True))
         else:
-            self.grad.data = self.grad.data + g
+            self.grad._data = self.grad._data + g
 
     def backward(
         self,
@@ -173,7 +186,7 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """A new tensor on the same data, cut from the graph."""
-        return Tensor._wrap(self.data)
+        return Tensor._wrap(self._data)
 
     def detach_(self) -> Tensor:
         self.grad_fn = None
@@ -185,19 +198,20 @@ class Tensor:
         """The underlying array (shared, not copied)."""
         if self.requires_grad:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
-        return self.data
+        return self._data
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return self.data if dtype is None else self.data.astype(dtype)
+        arr = np.asarray(self._data) if dtype is None else np.asarray(self._data, dtype=dtype)
+        return arr.copy() if copy else arr
 
     def item(self) -> Any:
         """The value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
-            raise RuntimeError(f"a Tensor with {self.data.size} elements cannot be converted to Scalar")
-        return self.data.reshape(()).item()
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
+        return self._data.reshape(()).item()
 
     def tolist(self) -> Any:
-        return self.data.tolist()
+        return self._data.tolist()
 
     def __float__(self) -> float:
         return builtins.float(self.item())
@@ -206,9 +220,9 @@ class Tensor:
         return builtins.int(self.item())
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
-        return builtins.bool(self.data.reshape(()).item())
+        return builtins.bool(self._data.reshape(()).item())
 
     def __index__(self) -> int:
         return builtins.int(self.item())

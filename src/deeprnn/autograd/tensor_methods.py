@@ -32,16 +32,16 @@ def _inplace_check(t: Tensor) -> None:
 
 
 def _other(o: Any, like: np.ndarray) -> Any:
-    return o.data if isinstance(o, Tensor) else o
+    return o._data if isinstance(o, Tensor) else o
 
 
 def _make_inplace(ufunc: Any) -> Any:
     def op(self: Tensor, other: Any, *, alpha: float = 1) -> Tensor:
         _inplace_check(self)
-        o = _other(other, self.data)
+        o = _other(other, self._data)
         if alpha != 1:
             o = np.multiply(o, alpha)
-        ufunc(self.data, o, out=self.data, casting="same_kind")
+        ufunc(self._data, o, out=self._data, casting="same_kind")
         return self
 
     return op
@@ -69,7 +69,7 @@ def _compare(ufunc: Any) -> Any:
     def op(a: Tensor, b: Any) -> Any:
         if not isinstance(b, (Tensor, np.ndarray, int, float, bool, np.generic, list, tuple)):
             return NotImplemented  # e.g. tensor == "text" is False, as in PyTorch
-        return Tensor._wrap(np.asarray(ufunc(a.data, _other(b, a.data))))
+        return Tensor._wrap(np.asarray(ufunc(a._data, _other(b, a._data))))
 
     return op
 
@@ -88,9 +88,9 @@ Tensor.eq, Tensor.ne, Tensor.lt, Tensor.gt = Tensor.__eq__, Tensor.__ne__, Tenso
 Tensor.__neg__ = lambda a: M.neg(a)
 Tensor.__pos__ = lambda a: a
 Tensor.__abs__ = lambda a: M.abs(a)
-Tensor.__invert__ = lambda a: Tensor._wrap(np.invert(a.data))
-Tensor.__and__ = lambda a, b: Tensor._wrap(np.logical_and(a.data, _other(b, a.data)))
-Tensor.__or__ = lambda a, b: Tensor._wrap(np.logical_or(a.data, _other(b, a.data)))
+Tensor.__invert__ = lambda a: Tensor._wrap(np.invert(a._data))
+Tensor.__and__ = lambda a, b: Tensor._wrap(np.logical_and(a._data, _other(b, a._data)))
+Tensor.__or__ = lambda a, b: Tensor._wrap(np.logical_or(a._data, _other(b, a._data)))
 Tensor.__getitem__ = lambda a, idx: S.getitem(a, idx)
 
 # In-place arithmetic (for no_grad parameter updates, as in PyTorch).
@@ -107,20 +107,20 @@ Tensor.__itruediv__ = Tensor.div_
 def __setitem__(self: Tensor, idx: Any, value: Any) -> None:
     _inplace_check(self)
     key, _ = S._index(idx)
-    self.data[key] = as_array(value) if not isinstance(value, (int, float)) else value
+    self._data[key] = as_array(value) if not isinstance(value, (int, float)) else value
 
 
 def zero_(self: Tensor) -> Tensor:
     """Fill with zeros in place."""
     _inplace_check(self)
-    self.data[...] = 0
+    self._data[...] = 0
     return self
 
 
 def fill_(self: Tensor, value: float) -> Tensor:
     """Fill with ``value`` in place."""
     _inplace_check(self)
-    self.data[...] = value
+    self._data[...] = value
     return self
 
 
@@ -129,10 +129,10 @@ def copy_(self: Tensor, src: Any) -> Tensor:
     _inplace_check(self)
     arr = as_array(src)
     try:
-        np.copyto(self.data, np.broadcast_to(arr, self.data.shape), casting="unsafe")
+        np.copyto(self._data, np.broadcast_to(arr, self._data.shape), casting="unsafe")
     except ValueError as err:
         raise RuntimeError(
-            f"The size of tensor a ({list(self.data.shape)}) must match the size of tensor b ({list(arr.shape)})"
+            f"The size of tensor a ({list(self._data.shape)}) must match the size of tensor b ({list(arr.shape)})"
         ) from err
     return self
 
@@ -140,7 +140,7 @@ def copy_(self: Tensor, src: Any) -> Tensor:
 def clamp_(self: Tensor, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
     """Clip the tensor in place to [min, max] (either may be None); returns it."""
     _inplace_check(self)
-    np.clip(self.data, min, max, out=self.data)
+    np.clip(self._data, min, max, out=self._data)
     return self
 
 
@@ -149,7 +149,7 @@ def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, generator: Any = None
     from .random import resolve
 
     _inplace_check(self)
-    self.data[...] = resolve(generator).uniform(a, b, self.data.shape)
+    self._data[...] = resolve(generator).uniform(a, b, self._data.shape)
     return self
 
 
@@ -158,21 +158,21 @@ def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, generator: Any = 
     from .random import resolve
 
     _inplace_check(self)
-    self.data[...] = resolve(generator).normal(mean, std, self.data.shape)
+    self._data[...] = resolve(generator).normal(mean, std, self._data.shape)
     return self
 
 
 def argmax(self: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """Indices (int64) of the maxima, over everything or along dim (keepdim keeps it as size 1)."""
     if dim is None:
-        return Tensor._wrap(np.asarray(np.argmax(self.data), dtype=np.int64))
+        return Tensor._wrap(np.asarray(np.argmax(self._data), dtype=np.int64))
     return R.max(self, dim, keepdim).indices
 
 
 def argmin(self: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """Indices (int64) of the minima, over everything or along dim (keepdim keeps it as size 1)."""
     if dim is None:
-        return Tensor._wrap(np.asarray(np.argmin(self.data), dtype=np.int64))
+        return Tensor._wrap(np.asarray(np.argmin(self._data), dtype=np.int64))
     return R.min(self, dim, keepdim).indices
 
 
@@ -180,7 +180,7 @@ def view(self: Tensor, *shape: Any) -> Tensor:
     """The same data with a new shape, as reshape.  ``view(dtype)`` reinterprets the bytes, as torch
     does: a different element size scales the last dimension, and no gradient flows."""
     if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list, np.integer)):
-        data, new = self.data, as_dtype(shape[0])
+        data, new = self._data, as_dtype(shape[0])
         old_size, new_size = data.dtype.itemsize, new.itemsize
         if old_size != new_size:
             if data.ndim == 0:
@@ -246,7 +246,7 @@ _methods = {
     "select": S.select,
     "unbind": S.unbind,
     "clone": S.clone,
-    "t": lambda a: S.transpose(a, 0, 1) if a.data.ndim == 2 else a,
+    "t": lambda a: S.transpose(a, 0, 1) if a._data.ndim == 2 else a,
 }
 for _name, _fn in _methods.items():
     setattr(Tensor, _name, _fn)

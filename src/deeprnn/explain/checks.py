@@ -57,17 +57,17 @@ def run_module(problem: Problem, loss: str | None = None) -> ModuleRun:
     x = Tensor(problem.input.copy(), requires_grad=loss is not None)
     hx = None if problem.h0 is None else Tensor(problem.h0.copy(), requires_grad=loss is not None)
     out, h_n = model(x, hx)
-    run = ModuleRun(out.data.copy(), h_n.data.copy())
+    run = ModuleRun(out._data.copy(), h_n._data.copy())
     if loss is not None:
-        tm = out.data if problem.batched and not model.batch_first else None
+        tm = out._data if problem.batched and not model.batch_first else None
         if tm is None:
-            tm = out.data[:, None, :] if not problem.batched else out.data.transpose(1, 0, 2)
+            tm = out._data[:, None, :] if not problem.batched else out._data.transpose(1, 0, 2)
         seed = loss_seed(loss, *tm.shape)  # (T, N, D*H) dL/d(output), time-major
         total = (out * Tensor(_from_time_major(seed, problem))).sum()
         total.backward()
-        run.grads = {name: p.grad.data.copy() for name, p in model.named_parameters()}
-        run.d_input = x.grad.data.copy()
-        run.d_h0 = None if hx is None else hx.grad.data.copy()
+        run.grads = {name: p.grad._data.copy() for name, p in model.named_parameters()}
+        run.d_input = x.grad._data.copy()
+        run.d_h0 = None if hx is None else hx.grad._data.copy()
     return run
 
 

@@ -88,5 +88,5 @@ def build_module(config: ExplainConfig, seed: int = 0) -> RNN:
             raise ValueError(f"weight_scale must be a positive number, got {config.weight_scale!r}")
         rng = np.random.default_rng(seed)
         for p in model.parameters():
-            p.data[...] = rng.uniform(-s, s, p.data.shape)
+            p._data[...] = rng.uniform(-s, s, p._data.shape)
     return model.eval()

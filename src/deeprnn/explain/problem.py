@@ -44,7 +44,7 @@ class Problem:
 
     def weights(self) -> list[tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]]:
         """L*D tuples (w_ih, w_hh, b_ih, b_hh) in PyTorch's order l0, l0_reverse, l1, ..."""
-        return [tuple(None if p is None else p.data for p in g) for g in self.model._weight_groups()]
+        return [tuple(None if p is None else p._data for p in g) for g in self.model._weight_groups()]
 
     def to_kernel_layout(self) -> tuple[np.ndarray, np.ndarray]:
         """x (T, N, H_in) time-major and h0 (L*D, N, H_out): the layout every step works in."""

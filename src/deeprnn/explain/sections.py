@@ -134,11 +134,11 @@ def parameters(c: Context) -> list[Block]:
     rows = [[name, fmt_shape(tuple(p.shape)), _why(c, name, tuple(p.shape))] for name, p in named]
     values: list[str] = []
     for name, p in named:
-        lines = fmt_matrix(p.data, max_rows=4, max_cols=c.max_cols)
+        lines = fmt_matrix(p._data, max_rows=4, max_cols=c.max_cols)
         head = f"{name} {fmt_shape(tuple(p.shape))} = "
         values.append(head + lines[0])
         values.extend(" " * len(head) + ln for ln in lines[1:])
-    total = sum(p.data.size for _, p in named)
+    total = sum(p._data.size for _, p in named)
     return [
         Heading(2, m("sec_params")),
         Table(m.cols("param_header"), rows),

@@ -116,7 +116,7 @@ class RNNLanguageModel(Module):
         return Tensor._wrap(np.zeros((self.num_layers, batch_size, self.hidden_size), dtype=self.dtype))
 
     def _ids(self, ids: Any) -> np.ndarray:
-        arr = ids.data if isinstance(ids, Tensor) else np.asarray(ids)
+        arr = ids._data if isinstance(ids, Tensor) else np.asarray(ids)
         if arr.ndim != 2:
             raise ValueError(f"expected token ids of shape (T, N) (or (N, T) with batch_first), got shape {arr.shape}")
         if not np.issubdtype(arr.dtype, np.integer):

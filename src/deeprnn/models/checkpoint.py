@@ -87,7 +87,7 @@ def flatten_state(obj: Any, prefix: str, arrays: dict[str, np.ndarray]) -> Any:
     """
     if isinstance(obj, Tensor):
         key = f"{prefix}"
-        arrays[key] = np.array(obj.data, copy=True)
+        arrays[key] = np.array(obj._data, copy=True)
         return {"__tensor__": key}
     if isinstance(obj, np.ndarray):
         arrays[prefix] = np.array(obj, copy=True)

@@ -107,7 +107,7 @@ def _step(model: RNNLanguageModel, ids: np.ndarray, h, batch_first: bool):
     """Run ids (P,) through the model; returns the last logits (V,) and the state."""
     x = ids[None, :] if batch_first else ids[:, None]  # (1, P) or (P, 1)
     logits, h = model(x, h)  # (P, 1, V) or (1, P, V)
-    last = logits.data[0, -1] if batch_first else logits.data[-1, 0]
+    last = logits._data[0, -1] if batch_first else logits._data[-1, 0]
     return last, h
 
 

@@ -72,11 +72,11 @@ def save_training_state(run: _Run, path: Path, progress: Progress | None) -> Pat
     checkpoint and redraw the loss curve (``loss.png``) beside it."""
     from .. import __version__
 
-    arrays: dict[str, np.ndarray] = {f"model/{k}": np.array(v.data) for k, v in run.model.state_dict().items()}
+    arrays: dict[str, np.ndarray] = {f"model/{k}": np.array(v._data) for k, v in run.model.state_dict().items()}
     optim_json = flatten_state(run.optimizer.state_dict(), "optim", arrays)
     sched_json = flatten_state(run.scheduler.state_dict(), "sched", arrays)
     if run.hidden is not None:
-        arrays["hidden"] = np.array(run.hidden.data)
+        arrays["hidden"] = np.array(run.hidden._data)
     arrays.update(run.history.to_arrays())
     meta = {
         "deeprnn_version": __version__,

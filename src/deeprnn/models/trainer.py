@@ -287,7 +287,7 @@ def _loop(
     def save(reason: str) -> None:
         if ckpt_dir is None:
             return
-        if not all(np.isfinite(p.data).all() for p in params):
+        if not all(np.isfinite(p._data).all() for p in params):
             progress.write(f"not saving at iteration {run.iteration} ({reason}): parameters are not finite")
             return
         save_training_state(run, ckpt_dir / "latest.npz", progress)

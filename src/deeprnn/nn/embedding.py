@@ -80,7 +80,7 @@ class Embedding(Module):
         """weight ~ N(0, 1), with the padding row zeroed."""
         init.normal_(self.weight, generator=self.generator)
         if self.padding_idx is not None:
-            self.weight.data[self.padding_idx] = 0
+            self.weight._data[self.padding_idx] = 0
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         """(*) int64/int32 indices -> (*, embedding_dim)."""

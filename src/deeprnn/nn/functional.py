@@ -77,7 +77,7 @@ def _softmax_dim(name: str, ndim: int, dim: int | None) -> int:
 
 def _float_input(name: str, input: Tensor, dtype: Any) -> np.ndarray:  # noqa: A002
     _check_tensor("input", input)
-    x = input.data if dtype is None else input.data.astype(as_dtype(dtype))
+    x = input._data if dtype is None else input._data.astype(as_dtype(dtype))
     if not is_floating(x.dtype):
         raise NotImplementedError(f"\"{name}_lastdim_kernel_impl\" not implemented for '{torch_type_name(x.dtype)}'")
     return x
@@ -95,7 +95,7 @@ def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: 
     else:
         e = np.exp(x - x.max(axis=axis, keepdims=True))
         s = e / e.sum(axis=axis, keepdims=True)
-    old = input.data.dtype
+    old = input._data.dtype
 
     def backward(g: np.ndarray) -> tuple:
         gs = g * s
@@ -113,7 +113,7 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dty
     x = _float_input("log_softmax", input, dtype)
     axis = _softmax_dim("log_softmax", x.ndim, dim)
     out = _log_softmax(x, axis)
-    old = input.data.dtype
+    old = input._data.dtype
 
     def backward(g: np.ndarray) -> tuple:
         gx = g - np.exp(out) * g.sum(axis=axis, keepdims=True) if out.ndim else np.zeros_like(g)
@@ -130,7 +130,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """
     _check_tensor("input", input)
     _check_tensor("weight", weight)
-    x, w = input.data, weight.data
+    x, w = input._data, weight._data
     if w.ndim != 2:
         raise RuntimeError(f"linear(): weight must be 2-D (out_features, in_features), got {w.ndim}-D")
     rows = int(np.prod(x.shape[:-1])) if x.ndim > 1 else 1
@@ -144,7 +144,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     b = None
     if bias is not None:
         _check_tensor("bias", bias)
-        b = bias.data
+        b = bias._data
         if b.shape not in ((w.shape[0],), ()):
             raise RuntimeError(
                 f"The expanded size of the tensor ({w.shape[0]}) must match the existing size ({b.shape[-1]}) "
@@ -188,13 +188,13 @@ def embedding(
     _check_tensor("weight", weight)
     if max_norm is not None or scale_grad_by_freq or sparse:
         raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not supported")
-    idx = input.data
+    idx = input._data
     if idx.dtype not in (np.int64, np.int32):
         raise RuntimeError(
             "Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, Int; "
             f"but got deeprnn.{torch_type_name(idx.dtype)}Tensor instead (while checking arguments for embedding)"
         )
-    w = weight.data
+    w = weight._data
     num = w.shape[0]
     if idx.size:
         bad = (idx < 0) | (idx >= num)
@@ -239,7 +239,7 @@ def dropout(
     _check_tensor("input", input)
     if not training or p == 0.0:
         return input
-    x = input.data
+    x = input._data
     keep = resolve(generator).random(x.shape) >= p
     # PyTorch: noise = bernoulli(1 - p) / (1 - p); out = input * noise
     noise = np.zeros(x.shape, dtype=x.dtype) if p == 1.0 else keep.astype(x.dtype) / (1.0 - p)
@@ -249,7 +249,7 @@ def dropout(
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """(*) int64 class indices -> (*, num_classes) int64 with a 1 at each index."""
     _check_tensor("tensor", tensor)
-    t = tensor.data
+    t = tensor._data
     if t.dtype != np.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
     if num_classes == -1:

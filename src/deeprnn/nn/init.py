@@ -62,7 +62,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 
 
 def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
-    shape = tensor.data.shape
+    shape = tensor._data.shape
     if len(shape) < 2:
         raise ValueError("Fan in and fan out can not be computed for tensor with fewer than 2 dimensions")
     receptive = int(np.prod(shape[2:])) if len(shape) > 2 else 1
@@ -77,18 +77,18 @@ def _fan(tensor: Tensor, mode: str) -> int:
 
 
 def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
-    tensor.data[...] = values
+    tensor._data[...] = values
     return tensor
 
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Generator | None = None) -> Tensor:
     """Fill with samples from U(a, b)."""
-    return _fill(tensor, resolve(generator).uniform(a, b, tensor.data.shape))
+    return _fill(tensor, resolve(generator).uniform(a, b, tensor._data.shape))
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: Generator | None = None) -> Tensor:
     """Fill with samples from N(mean, std^2)."""
-    return _fill(tensor, resolve(generator).normal(mean, std, tensor.data.shape))
+    return _fill(tensor, resolve(generator).normal(mean, std, tensor._data.shape))
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
@@ -132,7 +132,7 @@ def kaiming_uniform_(
 
     ``nn.Linear`` uses a = sqrt(5), which gives bound = 1 / sqrt(fan_in).
     """
-    if 0 in tensor.data.shape:
+    if 0 in tensor._data.shape:
         return tensor
     fan = _fan(tensor, mode)
     gain = calculate_gain(nonlinearity, a)
@@ -148,7 +148,7 @@ def kaiming_normal_(
     generator: Generator | None = None,
 ) -> Tensor:
     """N(0, std^2) with std = gain / sqrt(fan)."""
-    if 0 in tensor.data.shape:
+    if 0 in tensor._data.shape:
         return tensor
     fan = _fan(tensor, mode)
     std = calculate_gain(nonlinearity, a) / math.sqrt(fan)

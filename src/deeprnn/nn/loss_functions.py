@@ -57,7 +57,7 @@ def _from_rows(rows: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 def _class_targets(x: np.ndarray, target: Tensor, ignore_index: int) -> tuple[np.ndarray, np.ndarray, tuple]:
     """Validate class-index targets as PyTorch; return (flat targets, valid mask, 'none' shape)."""
-    t = target.data
+    t = target._data
     if x.ndim < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {x.ndim})")
     if x.ndim != 1 and t.ndim >= 1 and x.shape[0] != t.shape[0]:
@@ -87,7 +87,7 @@ def _class_targets(x: np.ndarray, target: Tensor, ignore_index: int) -> tuple[np
 def _class_weight(weight: Tensor | None, C: int, dtype: np.dtype) -> np.ndarray | None:
     if weight is None:
         return None
-    w = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
+    w = weight._data if isinstance(weight, Tensor) else np.asarray(weight)
     if w.shape != (C,):
         raise RuntimeError(
             f"weight tensor should be defined either for all {C} classes or no classes but got weight tensor "
@@ -141,11 +141,11 @@ def cross_entropy(
     reduction = _reduction(size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
-    x = input.data
+    x = input._data
     if not is_floating(x.dtype):
         name = torch_type_name(x.dtype)
         raise NotImplementedError(f"\"log_softmax_lastdim_kernel_impl\" not implemented for '{name}'")
-    if x.ndim >= 1 and target.data.shape == x.shape:
+    if x.ndim >= 1 and target._data.shape == x.shape:
         return _cross_entropy_probs(input, target, weight, reduction, label_smoothing)
     tv, valid, out_shape = _class_targets(x, target, ignore_index)
     C = x.shape[0] if x.ndim == 1 else x.shape[1]
@@ -183,7 +183,7 @@ def _cross_entropy_probs(
     eps: float,
 ) -> Tensor:
     """Cross-entropy against class probabilities y (same shape as input): l_i = -sum_c w_c y_ic log p_ic."""
-    x, y = input.data, target.data
+    x, y = input._data, target._data
     if not is_floating(y.dtype):
         raise RuntimeError(
             f"Expected floating point type for target with class probabilities, got {torch_type_name(y.dtype)}"
@@ -228,7 +228,7 @@ def nll_loss(
     _check_tensor("input", input)
     _check_tensor("target", target)
     reduction = _reduction(size_average, reduce, reduction)
-    x = input.data
+    x = input._data
     tv, valid, out_shape = _class_targets(x, target, ignore_index)
     C = x.shape[0] if x.ndim == 1 else x.shape[1]
     w = _class_weight(weight, C, x.dtype)
@@ -273,17 +273,17 @@ def mse_loss(
             stacklevel=2,
         )
     with no_grad():
-        d = _M.sub(input, target).data  # broadcast and promoted as a - b
+        d = _M.sub(input, target)._data  # broadcast and promoted as a - b
     sq = d * d
     out = sq if reduction == "none" else np.asarray(sq.mean() if reduction == "mean" else sq.sum(), dtype=d.dtype)
     n = sq.size
-    sx, sy = input.data.shape, target.data.shape
+    sx, sy = input._data.shape, target._data.shape
 
     def backward(g: np.ndarray) -> tuple:
         scale = 2.0 / n if reduction == "mean" else 2.0
         gd = (g * d) * np.asarray(scale, dtype=d.dtype)
-        gx = unbroadcast(gd, sx).astype(input.data.dtype, copy=False) if input.requires_grad else None
-        gy = unbroadcast(-gd, sy).astype(target.data.dtype, copy=False) if target.requires_grad else None
+        gx = unbroadcast(gd, sx).astype(input._data.dtype, copy=False) if input.requires_grad else None
+        gy = unbroadcast(-gd, sy).astype(target._data.dtype, copy=False) if target.requires_grad else None
         return gx, gy
 
     return record("MseLossBackward0", out, (input, target), backward)

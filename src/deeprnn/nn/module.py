@@ -189,10 +189,10 @@ class Module:
         if not is_floating(d):
             raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={d}")
         for t in list(self.parameters()) + list(self.buffers()):
-            if is_floating(t.data.dtype):
-                t.data = t.data.astype(d)
+            if is_floating(t._data.dtype):
+                t._data = t._data.astype(d)
                 if t.grad is not None:
-                    t.grad.data = t.grad.data.astype(d)
+                    t.grad._data = t.grad._data.astype(d)
         return self
 
     def float(self) -> Module:  # noqa: A003
@@ -212,10 +212,10 @@ class Module:
             base = f"{name}." if name else ""
             for pname, p in m._parameters.items():
                 if p is not None:
-                    out[base + pname] = p if keep_vars else Tensor._wrap(p.data)
+                    out[base + pname] = p if keep_vars else Tensor._wrap(p._data)
             for bname, b in m._buffers.items():
                 if b is not None:
-                    out[base + bname] = b if keep_vars else Tensor._wrap(b.data)
+                    out[base + bname] = b if keep_vars else Tensor._wrap(b._data)
         return out
 
     def load_state_dict(
@@ -244,10 +244,10 @@ class Module:
                     f"got {type(state_dict[k]).__name__} ({err})."
                 )
                 continue
-            if arr.shape != target.data.shape:
+            if arr.shape != target._data.shape:
                 errors.append(
                     f"size mismatch for {k}: copying a param with shape {Size(arr.shape)!r} from checkpoint, "
-                    f"the shape in current model is {Size(target.data.shape)!r}."
+                    f"the shape in current model is {Size(target._data.shape)!r}."
                 )
             elif arr.dtype.kind not in "fiub":
                 errors.append(
@@ -263,7 +263,7 @@ class Module:
         if errors:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors))
         for k, arr in arrays.items():
-            np.copyto(own[k].data, arr, casting="unsafe")
+            np.copyto(own[k]._data, arr, casting="unsafe")
         return IncompatibleKeys(missing, unexpected)
 
     # ---- printing ----------------------------------------------------------------

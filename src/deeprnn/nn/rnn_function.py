@@ -54,13 +54,13 @@ def rnn(
     hx (D*num_layers, N, H_out) or (D*num_layers, H_out), or None for zeros;
     returns output (L, N, D*H_out) in the input's layout and h_n shaped like hx.
     """
-    ids = batched and is_token_ids(input.data)
-    x = input.data if ids else _to_kernel(input.data, batch_first, batched)
+    ids = batched and is_token_ids(input._data)
+    x = input._data if ids else _to_kernel(input._data, batch_first, batched)
     if hx is None:
         h0 = None  # the kernel starts from zeros
     else:
-        h0 = hx.data[:, None, :] if not batched else hx.data
-    warrs = [tuple(None if w is None else w.data for w in group) for group in weights]
+        h0 = hx._data[:, None, :] if not batched else hx._data
+    warrs = [tuple(None if w is None else w._data for w in group) for group in weights]
     flat = [w for group in weights for w in group if w is not None]
     inputs = [input, hx, *flat]
     need = is_grad_enabled() and any(t is not None and t.requires_grad for t in inputs)
@@ -107,20 +107,20 @@ def rnn_cell(
 
     input (N, H_in) or (H_in,); hx (N, H_out) or (H_out,), or None for zeros; returns h' shaped like hx.
     """
-    batched = input.data.ndim == 2
-    x = input.data if batched else input.data[None, :]
-    H = w_hh.data.shape[0]
+    batched = input._data.ndim == 2
+    x = input._data if batched else input._data[None, :]
+    H = w_hh._data.shape[0]
     if hx is None:
         h = np.zeros((x.shape[0], H), dtype=x.dtype)
     else:
-        h = hx.data if batched else hx.data[None, :]
+        h = hx._data if batched else hx._data[None, :]
     h_new, cache = rnn_cell_forward(
         x,
         h,
-        w_ih.data,
-        w_hh.data,
-        None if b_ih is None else b_ih.data,
-        None if b_hh is None else b_hh.data,
+        w_ih._data,
+        w_hh._data,
+        None if b_ih is None else b_ih._data,
+        None if b_hh is None else b_hh._data,
         nonlinearity,
     )
     params = [p for p in (w_ih, w_hh, b_ih, b_hh) if p is not None]

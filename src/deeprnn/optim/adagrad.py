@@ -54,7 +54,7 @@ class Adagrad(Optimizer):
         for group in self.param_groups:  # PyTorch creates the state eagerly
             for p in group["params"]:
                 self.state[p]["step"] = 0
-                self.state[p]["sum"] = np.full_like(p.data, group["initial_accumulator_value"])
+                self.state[p]["sum"] = np.full_like(p._data, group["initial_accumulator_value"])
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every parameter that has a gradient."""
@@ -70,15 +70,15 @@ class Adagrad(Optimizer):
                 state = self.state[p]
                 if "sum" not in state:  # a parameter added after construction
                     state["step"] = 0
-                    state["sum"] = np.full_like(p.data, group["initial_accumulator_value"])
+                    state["sum"] = np.full_like(p._data, group["initial_accumulator_value"])
                 state["step"] += 1
-                g = p.grad.data
+                g = p.grad._data
                 g = -g if group["maximize"] else g
                 if wd != 0:
-                    g = g + wd * p.data
+                    g = g + wd * p._data
                 clr = lr / (1 + (state["step"] - 1) * lr_decay)
                 s = state["sum"]
                 s += g * g
                 std = np.sqrt(s) + eps
-                p.data += (-clr * g) / std
+                p._data += (-clr * g) / std
         return loss

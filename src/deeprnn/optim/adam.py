@@ -72,18 +72,18 @@ class Adam(Optimizer):
                 state = self.state[p]
                 if not state:
                     state["step"] = 0
-                    state["exp_avg"] = np.zeros_like(p.data)
-                    state["exp_avg_sq"] = np.zeros_like(p.data)
+                    state["exp_avg"] = np.zeros_like(p._data)
+                    state["exp_avg_sq"] = np.zeros_like(p._data)
                     if amsgrad:
-                        state["max_exp_avg_sq"] = np.zeros_like(p.data)
+                        state["max_exp_avg_sq"] = np.zeros_like(p._data)
                 state["step"] += 1
-                g = p.grad.data
+                g = p.grad._data
                 g = -g if group["maximize"] else g
                 if wd != 0:
                     if decoupled:
-                        p.data *= 1 - lr * wd
+                        p._data *= 1 - lr * wd
                     else:
-                        g = g + wd * p.data
+                        g = g + wd * p._data
                 m, v = state["exp_avg"], state["exp_avg_sq"]
                 lerp_(m, g, 1 - beta1)
                 v *= beta2
@@ -98,5 +98,5 @@ class Adam(Optimizer):
                     denom = np.sqrt(vmax) / bias_correction2_sqrt + eps
                 else:
                     denom = np.sqrt(v) / bias_correction2_sqrt + eps
-                p.data += (-step_size * m) / denom
+                p._data += (-step_size * m) / denom
         return loss

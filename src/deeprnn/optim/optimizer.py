@@ -217,7 +217,7 @@ class Optimizer:
             return value
         arr = np.array(as_array(value), copy=True)
         if np.issubdtype(arr.dtype, np.floating):
-            arr = arr.astype(p.data.dtype, copy=False)
+            arr = arr.astype(p._data.dtype, copy=False)
         return arr
 
     def __repr__(self) -> str:

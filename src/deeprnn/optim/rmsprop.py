@@ -63,16 +63,16 @@ class RMSprop(Optimizer):
                 state = self.state[p]
                 if not state:
                     state["step"] = 0
-                    state["square_avg"] = np.zeros_like(p.data)
+                    state["square_avg"] = np.zeros_like(p._data)
                     if momentum > 0:
-                        state["momentum_buffer"] = np.zeros_like(p.data)
+                        state["momentum_buffer"] = np.zeros_like(p._data)
                     if centered:
-                        state["grad_avg"] = np.zeros_like(p.data)
+                        state["grad_avg"] = np.zeros_like(p._data)
                 state["step"] += 1
-                g = p.grad.data
+                g = p.grad._data
                 g = -g if group["maximize"] else g
                 if wd != 0:
-                    g = g + wd * p.data
+                    g = g + wd * p._data
                 v = state["square_avg"]
                 v *= alpha
                 v += (1 - alpha) * g * g
@@ -87,7 +87,7 @@ class RMSprop(Optimizer):
                     buf = state["momentum_buffer"]
                     buf *= momentum
                     buf += g / avg
-                    p.data += -lr * buf
+                    p._data += -lr * buf
                 else:
-                    p.data += (-lr * g) / avg
+                    p._data += (-lr * g) / avg
         return loss

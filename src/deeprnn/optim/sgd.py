@@ -57,10 +57,10 @@ class SGD(Optimizer):
             lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
             wd, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
             for p in self._params_with_grad(group):
-                g = p.grad.data
+                g = p.grad._data
                 g = -g if maximize else g
                 if wd != 0:
-                    g = g + wd * p.data
+                    g = g + wd * p._data
                 if momentum != 0:
                     state = self.state[p]
                     buf = state.get("momentum_buffer")
@@ -70,5 +70,5 @@ class SGD(Optimizer):
                         buf *= momentum
                         buf += (1 - dampening) * g
                     g = g + momentum * buf if nesterov else buf
-                p.data += -lr * g
+                p._data += -lr * g
         return loss

@@ -44,7 +44,7 @@ def get_total_norm(
     foreach: bool | None = None,
 ) -> Tensor:
     """The p-norm of the norms of ``tensors`` (as if they were concatenated into one vector)."""
-    arrs = [t.data for t in _as_list(tensors)]
+    arrs = [t._data for t in _as_list(tensors)]
     norm_type = float(norm_type)
     if not arrs:
         return Tensor._wrap(np.asarray(0.0, dtype=np.float32))
@@ -69,11 +69,11 @@ def clip_grads_with_norm_(
     grads = [p.grad for p in _as_list(parameters) if p.grad is not None]
     if not grads:
         return
-    tn = total_norm.data if isinstance(total_norm, Tensor) else np.asarray(total_norm)
+    tn = total_norm._data if isinstance(total_norm, Tensor) else np.asarray(total_norm)
     coef = np.minimum(float(max_norm) / (tn + 1e-6), 1.0)  # the total norm's dtype
     with np.errstate(invalid="ignore"):  # inf * 0 = nan, as in PyTorch
         for g in grads:
-            g.data *= coef.astype(g.data.dtype)
+            g._data *= coef.astype(g._data.dtype)
 
 
 def clip_grad_norm_(
@@ -101,4 +101,4 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float, f
     clip_value = float(clip_value)
     for p in _as_list(parameters):
         if p.grad is not None:
-            np.clip(p.grad.data, -clip_value, clip_value, out=p.grad.data)
+            np.clip(p.grad._data, -clip_value, clip_value, out=p.grad._data)
