@@ -5,7 +5,8 @@ DataLoader``, ...). For deeprnn, only its import lines change: ``torch`` becomes
 torch`` becomes ``import deeprnn as torch``). Both runs then draw every random number from one NumPy
 generator seeded alike: the harness routes ``randn``, ``rand``, ``randint``, ``randperm`` and the in-place
 fillers ``Tensor.uniform_`` / ``Tensor.normal_`` (which torch's layer initialisation ends in; deeprnn's
-``nn.init.uniform_`` / ``normal_`` likewise) of the library under test to it, and seeds Python's ``random`` and NumPy's global generator. So the two runs
+``nn.init.uniform_`` / ``normal_`` likewise) of the library under test to it, and seeds Python's
+``random`` and NumPy's global generator. So the two runs
 start from the same weights and see the same data, and the numbers they print can be compared.
 
 A program reports what it computed in module-level variables (``losses``, ...) that the test reads.
