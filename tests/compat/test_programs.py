@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from harness import run_program, to_deeprnn
+from _compat_harness import run_program, to_deeprnn
 
 import deeprnn
 from oracle import assert_close
