@@ -99,6 +99,8 @@ class SharedDraws:
         if lib is deeprnn:  # deeprnn's nn.init draws from its generator itself instead of ending in Tensor.uniform_
             monkeypatch.setattr(lib.nn.init, "uniform_", uniform)
             monkeypatch.setattr(lib.nn.init, "normal_", normal)
+            # Samplers and random_split draw permutations from the default generator (torch: torch.randperm).
+            monkeypatch.setattr(lib.autograd.random.default_generator, "numpy", self.rng)
 
 
 def run_program(name: str, lib: Any, monkeypatch: Any, tmp_path: Path, seed: int = 0) -> tuple[dict, str]:
