@@ -101,22 +101,24 @@ class SharedDraws:
             monkeypatch.setattr(lib.nn.init, "normal_", normal)
             # Samplers and random_split draw permutations from the default generator (torch: torch.randperm).
             monkeypatch.setattr(lib.autograd.random.default_generator, "numpy", self.rng)
+        monkeypatch.setattr(lib, "manual_seed", self.manual_seed)
+
+    def manual_seed(self, seed: int) -> None:
+        """A program's ``torch.manual_seed(s)`` restarts the shared stream from s, in both libraries alike."""
+        self.rng = np.random.default_rng(int(seed))
+        if self.lib is deeprnn:
+            deeprnn.autograd.random.default_generator.numpy = self.rng
 
 
 def run_program(name: str, lib: Any, monkeypatch: Any, tmp_path: Path, seed: int = 0) -> tuple[dict, str]:
     """Run programs/NAME with ``lib`` (deeprnn or torch); returns its namespace and what it printed."""
-    import torch
-
     source = (PROGRAMS / name).read_text(encoding="utf-8")
     if lib is deeprnn:
         source = to_deeprnn(source)
+    lib.manual_seed(seed)  # what the library draws outside the shared stream (e.g. torch's dropout) is seeded too
     SharedDraws(lib, seed).install(monkeypatch)
     random.seed(seed)
     np.random.seed(seed)
-    if lib is torch:
-        torch.manual_seed(seed)
-    else:
-        deeprnn.manual_seed(seed)
     out = io.StringIO()
     ns: dict = {"__name__": "__main__", "__file__": str(PROGRAMS / name)}
     cwd = os.getcwd()
