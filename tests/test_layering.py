@@ -1,6 +1,6 @@
 """The house rule: imports run one way only, downwards.
 
-kernels < autograd < nn < optim < data < models < explain < cli. A kernel knows nothing of
+memory, fileio < kernels < autograd < nn < optim < data < models < explain < cli. A kernel knows nothing of
 modules; a module knows nothing of the CLI. Checked statically from each file's imports.
 """
 
@@ -12,18 +12,19 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "deeprnn"
-ORDER = ["fileio", "kernels", "autograd", "nn", "optim", "data", "models", "explain", "cli"]
+ORDER = ["memory", "fileio", "kernels", "autograd", "nn", "optim", "data", "models", "explain", "cli"]
 # What each layer may import from inside deeprnn (besides itself).
 ALLOWED = {
+    "memory": set(),
     "fileio": set(),
     "kernels": set(),
     "autograd": set(),
     "nn": {"autograd", "kernels"},
     "optim": {"autograd", "nn"},
     "data": set(),
-    "models": {"fileio", "kernels", "autograd", "nn", "optim", "data"},
-    "explain": {"fileio", "kernels", "autograd", "nn"},
-    "cli": {"fileio", "kernels", "autograd", "nn", "optim", "data", "models", "explain"},
+    "models": {"memory", "fileio", "kernels", "autograd", "nn", "optim", "data"},
+    "explain": {"memory", "fileio", "kernels", "autograd", "nn"},
+    "cli": {"memory", "fileio", "kernels", "autograd", "nn", "optim", "data", "models", "explain"},
 }
 
 
