@@ -14,6 +14,7 @@ the terminal: the commands report what went wrong themselves.  Shared pieces are
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -60,6 +61,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             warnings.simplefilter("ignore", RuntimeWarning)
             args = build_parser().parse_args(argv)
             return args.handler(args)
+    except BrokenPipeError:  # the reader went away (deeprnn sample | head): nothing more to say
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so that the interpreter's final flush does not fail again
+        return 0
     except KeyboardInterrupt:
         command = next((a for a in (sys.argv[1:] if argv is None else argv) if not a.startswith("-")), "")
         print(

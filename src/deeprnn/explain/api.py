@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+import numpy as np
+
 from ..fileio import atomic_write_text
 from ..nn.rnn import RNN
 from .blocks import Block, Heading
@@ -163,6 +165,13 @@ def explain(
     m = problem.model
     check_footprint(m.input_size, m.hidden_size, m.num_layers, problem.num_dirs, *problem.sizes, backward)
     run = run_module(problem, loss if backward else None)  # the module validates the data first
+    numbers = [run.output, run.h_n, *run.grads.values()]
+    if not all(np.isfinite(a).all() for a in numbers):
+        w = max(float(np.abs(p._data).max()) for p in problem.model.parameters())
+        raise FloatingPointError(
+            f"the network's numbers overflow to inf or NaN (largest |weight| {w:.3g}, input up to "
+            f"{float(np.abs(problem.input).max()):.3g}): nothing to explain; use smaller weights (--weight-scale)"
+        )
     x, h0 = problem.to_kernel_layout()
     weights = problem.weights()
     mod = problem.model

@@ -100,7 +100,7 @@ def _read_state_dict(path: Path) -> dict[str, np.ndarray]:
         )
     if path.suffix != ".npz":
         raise ValueError(f"expected a state_dict saved as .npz (numpy.savez) or .pt/.pth (torch.save), got {path.name}")
-    if not path.is_file():
+    if not path.exists():
         raise FileNotFoundError(f"state_dict {str(path)!r}: no such file")
     try:  # the checkpoints' safe reader: arrays only, headers checked, no pickle
         return read_npz(path, check_size=lambda n: check_memory(n, f"state_dict {str(path)!r}"))
@@ -186,7 +186,7 @@ def make_problem(
         return Problem(model, x, h0, example=ex, origin="example")
     if isinstance(what, (str, os.PathLike)):
         p = Path(what)
-        if not p.is_file():
+        if not p.exists() or p.is_dir():
             raise ValueError(
                 f"unknown example or file {str(what)!r}; expected one of: {', '.join(EXAMPLES)}, "
                 "or the path of a saved nn.RNN state_dict (.npz, .pt)"

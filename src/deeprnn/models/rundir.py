@@ -85,6 +85,15 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def _remove_empty(directories: list[Path]) -> None:
+    """rmdir each of ``directories`` (innermost first) while it is empty."""
+    for d in directories:
+        try:
+            d.rmdir()
+        except OSError:
+            return
+
+
 class RunDirectory:
     """A checkpoint directory held by this process for one training run (see the module docstring)."""
 
@@ -93,6 +102,7 @@ class RunDirectory:
         self._fd = lock_fd
         self.stale_holder = stale_holder  # pid, host, started of a dead run whose lock was taken over
         self.removed_temporaries: list[Path] = []  # files a killed run left mid-write, removed
+        self._created: list[Path] = []  # directories made by `open`, innermost first
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], *, resume: bool = False, overwrite: bool = False) -> RunDirectory:
@@ -107,6 +117,7 @@ class RunDirectory:
         where = f"checkpoint directory {str(p)!r}"
         if resume and not p.is_dir():
             raise RunDirectoryError(f"{where} does not exist: there is no run to --resume")
+        created = [a for a in (p, *p.parents) if not a.exists()]  # removed again if the run writes nothing
         try:
             p.mkdir(parents=True, exist_ok=True)
             if not p.is_dir():
@@ -120,8 +131,13 @@ class RunDirectory:
                 Path(probe).unlink(missing_ok=True)
         except OSError as e:
             raise RunDirectoryError(f"cannot write checkpoints to {where}: {_reason(e)}") from None
-        fd, stale = cls._lock(p, where)
+        try:
+            fd, stale = cls._lock(p, where)
+        except BaseException:
+            _remove_empty(created)
+            raise
         run = cls(p, fd, stale)
+        run._created = created
         try:
             for tmp in stale_temporaries(p, RUN_FILES + (_PROBE,)):
                 tmp.unlink(missing_ok=True)
@@ -183,7 +199,8 @@ class RunDirectory:
         raise RunDirectoryError(f"cannot lock {where}: the lock file keeps changing")
 
     def close(self) -> None:
-        """Release the lock (and remove the lock file); safe to call twice."""
+        """Release the lock (and remove the lock file); safe to call twice.  Directories that
+        `open` created are removed again if the run left nothing in them (it failed early)."""
         if self._fd is None:
             return
         fd, self._fd = self._fd, None
@@ -192,6 +209,7 @@ class RunDirectory:
         except OSError:
             pass
         os.close(fd)  # drops the flock
+        _remove_empty(self._created)
 
     def __enter__(self) -> RunDirectory:
         return self
