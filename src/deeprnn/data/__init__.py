@@ -18,7 +18,7 @@ from .bptt import BPTTBatches, BPTTStep
 from .corpora import available_corpora, load_corpus
 from .errors import DataError
 from .split import train_val_split
-from .text import read_text
+from .text import check_text_file, read_text
 from .tokens import LEVELS, SEGMENTERS, Tokenizer, contains_cjk, detokenize, tokenize
 from .vocab import UNK, Vocab
 from .windows import SlidingWindows, WindowLoader, as_generator, sliding_windows
@@ -36,6 +36,7 @@ __all__ = [
     "WindowLoader",
     "as_generator",
     "available_corpora",
+    "check_text_file",
     "contains_cjk",
     "detokenize",
     "load_corpus",

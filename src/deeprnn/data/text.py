@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .errors import DataError
 
-__all__ = ["read_text"]
+__all__ = ["read_text", "check_text_file"]
 
 
 def _decode_hint(encoding: str) -> str:
@@ -21,19 +21,10 @@ def _decode_hint(encoding: str) -> str:
     return "try --encoding utf-8 or --encoding gbk"
 
 
-def read_text(path: str | os.PathLike[str], encoding: str = "utf-8") -> str:
-    """Read a whole text file and return it as ``str``.
+def check_text_file(path: str | os.PathLike[str], encoding: str = "utf-8") -> Path:
+    """The checks `read_text` makes before reading: a known text encoding and a regular file.
 
-    Bytes are decoded strictly with ``encoding`` (UTF-8 by default; any Python
-    codec name such as ``"gbk"`` or ``"latin-1"`` works). A leading UTF-8 byte
-    order mark is dropped and ``\\r\\n`` / ``\\r`` line endings become ``\\n``.
-
-    Raises:
-        FileNotFoundError: ``path`` does not exist.
-        IsADirectoryError: ``path`` is a directory.
-        DataError: ``path`` is not a regular file (a FIFO, a device), the file is empty,
-            the encoding name is unknown, or the bytes do not decode (the message names the
-            encoding, byte offset and line).
+    Raises FileNotFoundError, IsADirectoryError or DataError as `read_text` does.
     """
     p = Path(path)
     try:
@@ -51,6 +42,24 @@ def read_text(path: str | os.PathLike[str], encoding: str = "utf-8") -> str:
     if not stat.S_ISREG(st.st_mode):  # a FIFO nobody writes to would block for ever, /dev/zero never ends
         kind = "a FIFO (named pipe)" if stat.S_ISFIFO(st.st_mode) else "a device or socket"
         raise DataError(f"{str(p)!r} is {kind}, not a regular file; save the text to a file and train on that")
+    return p
+
+
+def read_text(path: str | os.PathLike[str], encoding: str = "utf-8") -> str:
+    """Read a whole text file and return it as ``str``.
+
+    Bytes are decoded strictly with ``encoding`` (UTF-8 by default; any Python
+    codec name such as ``"gbk"`` or ``"latin-1"`` works). A leading UTF-8 byte
+    order mark is dropped and ``\\r\\n`` / ``\\r`` line endings become ``\\n``.
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+        IsADirectoryError: ``path`` is a directory.
+        DataError: ``path`` is not a regular file (a FIFO, a device), the file is empty,
+            the encoding name is unknown, or the bytes do not decode (the message names the
+            encoding, byte offset and line).
+    """
+    p = check_text_file(path, encoding)
     data = p.read_bytes()
     if not data:
         raise DataError(f"text file {str(p)!r} is empty (0 bytes); expected some text to train on")
@@ -65,6 +74,7 @@ def read_text(path: str | os.PathLike[str], encoding: str = "utf-8") -> str:
             f"cannot decode {str(p)!r} as {encoding}: invalid byte(s) {bad.hex(' ')} at byte "
             f"offset {e.start} (line {line}): {e.reason}. Hint: {_decode_hint(encoding)}"
         ) from None
+    del data  # the bytes are not needed once decoded: the text alone stays
     if text.startswith("\ufeff"):
         text = text[1:]
     text = text.replace("\r\n", "\n").replace("\r", "\n")
