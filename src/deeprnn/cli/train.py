@@ -64,7 +64,8 @@ def add_train_command(sub: Any) -> None:
         help="train a character- or word-level RNN language model",
         description="Train a deep Elman RNN language model with truncated BPTT. Without TEXT it "
         "trains on the embedded corpus (--corpus). Ctrl-C saves a checkpoint and stops "
-        f"(exit {EXIT_INTERRUPTED}); --resume continues exactly where it stopped.",
+        f"(exit {EXIT_INTERRUPTED}); --resume continues exactly where it stopped. A checkpoint "
+        "directory holds one run: a fresh run refuses one that holds a checkpoint, unless --force.",
         argument_default=None,
     )
     p.add_argument("text", nargs="?", metavar="TEXT", help="a text file to train on")
