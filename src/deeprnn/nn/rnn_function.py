@@ -90,7 +90,9 @@ def rnn(
             grads.extend(g for w, g in zip(group, dgroup) if w is not None)
         return grads
 
-    out_t, hn_t = record_many("RnnBackward0", [out_user, hn_user], inputs, backward)
+    # backward reads the input, h0 and the weights (not the biases): their versions are checked
+    saved = [input, hx, *(w for group in weights for w in group[:2])]
+    out_t, hn_t = record_many("RnnBackward0", [out_user, hn_user], inputs, backward, saved=saved)
     return out_t, hn_t
 
 
@@ -132,5 +134,7 @@ def rnn_cell(
         grads.extend(g for p, g in zip((w_ih, w_hh, b_ih, b_hh), (dw_ih, dw_hh, db_ih, db_hh)) if p is not None)
         return grads
 
-    (out,) = record_many("RnnCellBackward0", [h_new if batched else h_new[0]], [input, hx, *params], backward)
+    saved = [input, hx, w_ih, w_hh]  # backward reads these and h' itself (not the biases), as torch's cell
+    outs = [h_new if batched else h_new[0]]
+    (out,) = record_many("RnnCellBackward0", outs, [input, hx, *params], backward, saved=saved, save_outputs=[0])
     return out
