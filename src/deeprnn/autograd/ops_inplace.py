@@ -16,6 +16,7 @@ import numpy as np
 from . import inplace
 from .dtypes import check_inplace_cast, result_type
 from .function import edge_of
+from .grad_mode import is_grad_enabled
 from .node import Node
 from .ops_index import _check_bounds, _full_index, _index, _index_array
 from .ops_math import _check_broadcast, _grad_to, _value
@@ -298,6 +299,9 @@ def setitem(self: Tensor, idx: Any, value: Any) -> None:
             f"shape mismatch: value tensor of shape {list(np.shape(v))} cannot be broadcast to indexing "
             f"result of shape {list(np.shape(region))}"
         ) from err
+    if not advanced and self._base is None and self.requires_grad and self._grad_fn is None and is_grad_enabled():
+        # torch writes basic indices through a view (t[key].copy_(v)), so it names the view
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
     track = inplace.begin(self, vt)
     self._data[key] = v
     vshape = np.shape(v)

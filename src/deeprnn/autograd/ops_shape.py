@@ -168,8 +168,17 @@ def movedim(a: Tensor, source: Any, destination: Any) -> Tensor:
     x = a._data
     src = [source] if isinstance(source, int) else list(source)
     dst = [destination] if isinstance(destination, int) else list(destination)
-    order = np.moveaxis(np.arange(x.ndim), [_dim(d, x.ndim) for d in src], [_dim(d, x.ndim) for d in dst])
-    return permute(a, *order.tolist())
+    src = [_dim(d, x.ndim) for d in src]
+    dst = [_dim(d, x.ndim) for d in dst]
+    if len(src) != len(dst):
+        raise RuntimeError(
+            f"movedim: Invalid source or destination dims: source ({src} dims) should contain the same number "
+            f"of dims as destination ({dst} dims)"
+        )
+    order = [i for i in range(x.ndim) if i not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return permute(a, *order)
 
 
 def expand(a: Tensor, *sizes: Any) -> Tensor:

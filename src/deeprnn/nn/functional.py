@@ -104,7 +104,9 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             gb = g2.sum(axis=0).reshape(b.shape)  # (H_out,)
         return gx, gw, gb
 
-    return record("AddmmBackward0" if b is not None else "MmBackward0", out, (input, weight, bias), backward)
+    saved = (weight if input.requires_grad else None, input if weight.requires_grad else None)  # as torch's addmm
+    name = "AddmmBackward0" if b is not None else "MmBackward0"
+    return record(name, out, (input, weight, bias), backward, saved=saved)
 
 
 def embedding(
@@ -151,7 +153,7 @@ def embedding(
             gw[padding_idx] = 0
         return None, gw
 
-    return record("EmbeddingBackward0", out, (input, weight), backward)
+    return record("EmbeddingBackward0", out, (input, weight), backward, saved=(input,))  # the indices, as torch
 
 
 def _check_p(p: Any) -> float:
@@ -180,7 +182,7 @@ def dropout(
     keep = resolve(generator).random(x.shape) >= p
     # PyTorch: noise = bernoulli(1 - p) / (1 - p); out = input * noise
     noise = np.zeros(x.shape, dtype=x.dtype) if p == 1.0 else keep.astype(x.dtype) / (1.0 - p)
-    return record("MulBackward0", x * noise, (input,), lambda g: (g * noise,))
+    return record("MulBackward0", x * noise, (input,), lambda g: (g * noise,), saved=())
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:

@@ -90,8 +90,14 @@ def rnn(
             grads.extend(g for w, g in zip(group, dgroup) if w is not None)
         return grads
 
-    # backward reads the input, h0 and the weights (not the biases): their versions are checked
-    saved = [input, hx, *(w for group in weights for w in group[:2])]
+    # backward reads the input, h0 and the weights, not the biases (layer 0's W_ih only for the
+    # input's own gradient): their versions are checked, as torch checks what it saves
+    first = 2 if bidirectional else 1
+    saved = [
+        input,
+        hx,
+        *(w for k, g in enumerate(weights) for w in (g[:2] if k >= first or input.requires_grad else g[1:2])),
+    ]
     out_t, hn_t = record_many("RnnBackward0", [out_user, hn_user], inputs, backward, saved=saved)
     return out_t, hn_t
 
