@@ -11,6 +11,7 @@ from . import autograd as autograd
 from . import explain as explain  # noqa: E402  (a callable module: deeprnn.explain(...))
 from . import nn as nn  # noqa: E402  (after the tensor API it builds on)
 from . import optim as optim  # noqa: E402
+from . import utils as utils  # noqa: E402  (issue 12: utils.data is torch.utils.data)
 from .autograd.creation import (
     arange,
     as_tensor,
@@ -202,4 +203,6 @@ __all__ = [
     "argmax",
     "numel",
     "is_tensor",
+    # issue 12: torch.utils.data, torch's file format
+    "utils",
 ]
