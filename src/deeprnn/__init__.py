@@ -11,6 +11,7 @@ from . import autograd as autograd
 from . import explain as explain  # noqa: E402  (a callable module: deeprnn.explain(...))
 from . import nn as nn  # noqa: E402  (after the tensor API it builds on)
 from . import optim as optim  # noqa: E402
+from . import serialization as serialization  # noqa: E402  (issue 12: torch's .pt format)
 from . import utils as utils  # noqa: E402  (issue 12: utils.data is torch.utils.data)
 from .autograd.creation import (
     arange,
@@ -89,6 +90,7 @@ from .autograd.random import Generator, default_generator, manual_seed
 from .autograd.size import Size
 from .autograd.tensor import Tensor
 from .nn.functional import log_softmax, softmax  # noqa: E402
+from .serialization import load, save  # noqa: E402  (issue 12)
 
 __version__ = "0.1.0"
 
@@ -205,4 +207,7 @@ __all__ = [
     "is_tensor",
     # issue 12: torch.utils.data, torch's file format
     "utils",
+    "serialization",
+    "save",
+    "load",
 ]
