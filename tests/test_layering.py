@@ -1,6 +1,6 @@
 """The house rule: imports run one way only, downwards.
 
-kernels < autograd < nn < optim < utils (utils.data), data < serialization < models < explain < cli.
+memory, fileio < kernels < autograd < nn < optim < utils (utils.data), data < serialization < models < explain < cli.
 A kernel knows nothing of modules; a module knows nothing of the CLI. Checked statically from each file's imports.
 """
 
@@ -12,9 +12,23 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "deeprnn"
-ORDER = ["fileio", "kernels", "autograd", "nn", "optim", "utils", "data", "serialization", "models", "explain", "cli"]
+ORDER = [
+    "memory",
+    "fileio",
+    "kernels",
+    "autograd",
+    "nn",
+    "optim",
+    "utils",
+    "data",
+    "serialization",
+    "models",
+    "explain",
+    "cli",
+]
 # What each layer may import from inside deeprnn (besides itself).
 ALLOWED = {
+    "memory": set(),
     "fileio": set(),
     "kernels": set(),
     "autograd": set(),
@@ -23,9 +37,21 @@ ALLOWED = {
     "utils": {"kernels", "autograd", "nn", "optim"},
     "data": set(),
     "serialization": {"fileio", "kernels", "autograd", "nn", "optim"},
-    "models": {"fileio", "kernels", "autograd", "nn", "optim", "utils", "data", "serialization"},
-    "explain": {"fileio", "kernels", "autograd", "nn"},
-    "cli": {"fileio", "kernels", "autograd", "nn", "optim", "utils", "data", "serialization", "models", "explain"},
+    "models": {"memory", "fileio", "kernels", "autograd", "nn", "optim", "utils", "data", "serialization"},
+    "explain": {"memory", "fileio", "kernels", "autograd", "nn"},
+    "cli": {
+        "memory",
+        "fileio",
+        "kernels",
+        "autograd",
+        "nn",
+        "optim",
+        "utils",
+        "data",
+        "serialization",
+        "models",
+        "explain",
+    },
 }
 
 
