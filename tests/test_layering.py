@@ -1,6 +1,6 @@
 """The house rule: imports run one way only, downwards.
 
-kernels < autograd < nn < optim < data < models < explain < cli. A kernel knows nothing of
+kernels < autograd < nn < optim < data < distributed < models < explain < cli. A kernel knows nothing of
 modules; a module knows nothing of the CLI. Checked statically from each file's imports.
 """
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "deeprnn"
-ORDER = ["fileio", "kernels", "autograd", "nn", "optim", "data", "models", "explain", "cli"]
+ORDER = ["fileio", "kernels", "autograd", "nn", "optim", "data", "distributed", "models", "explain", "cli"]
 # What each layer may import from inside deeprnn (besides itself).
 ALLOWED = {
     "fileio": set(),
@@ -21,9 +21,10 @@ ALLOWED = {
     "nn": {"autograd", "kernels"},
     "optim": {"autograd", "nn"},
     "data": set(),
-    "models": {"fileio", "kernels", "autograd", "nn", "optim", "data"},
+    "distributed": {"kernels", "autograd"},
+    "models": {"fileio", "kernels", "autograd", "nn", "optim", "data", "distributed"},
     "explain": {"fileio", "kernels", "autograd", "nn"},
-    "cli": {"fileio", "kernels", "autograd", "nn", "optim", "data", "models", "explain"},
+    "cli": {"fileio", "kernels", "autograd", "nn", "optim", "data", "distributed", "models", "explain"},
 }
 
 
