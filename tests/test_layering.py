@@ -20,7 +20,7 @@ ALLOWED = {
     "autograd": set(),
     "nn": {"autograd", "kernels"},
     "optim": {"autograd", "nn"},
-    "data": set(),
+    "data": {"fileio"},
     "distributed": {"kernels", "autograd"},
     "models": {"fileio", "kernels", "autograd", "nn", "optim", "data", "distributed"},
     "explain": {"fileio", "kernels", "autograd", "nn"},
