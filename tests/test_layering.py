@@ -1,7 +1,8 @@
 """The house rule: imports run one way only, downwards.
 
-memory, fileio < kernels < autograd < nn < optim < utils (utils.data), data < serialization < models < explain < cli.
-A kernel knows nothing of modules; a module knows nothing of the CLI. Checked statically from each file's imports.
+memory, fileio < kernels < autograd < nn < optim < utils (utils.data), data < serialization < distributed < models <
+explain < cli. A kernel knows nothing of modules; a module knows nothing of the CLI. Checked statically from each
+file's imports.
 """
 
 from __future__ import annotations
@@ -22,11 +23,24 @@ ORDER = [
     "utils",
     "data",
     "serialization",
+    "distributed",
     "models",
     "explain",
     "cli",
 ]
 # What each layer may import from inside deeprnn (besides itself).
+_BELOW_MODELS = {
+    "memory",
+    "fileio",
+    "kernels",
+    "autograd",
+    "nn",
+    "optim",
+    "utils",
+    "data",
+    "serialization",
+    "distributed",
+}
 ALLOWED = {
     "memory": set(),
     "fileio": set(),
@@ -35,23 +49,12 @@ ALLOWED = {
     "nn": {"autograd", "kernels"},
     "optim": {"autograd", "nn"},
     "utils": {"kernels", "autograd", "nn", "optim"},
-    "data": set(),
+    "data": {"memory", "fileio"},
     "serialization": {"fileio", "kernels", "autograd", "nn", "optim"},
-    "models": {"memory", "fileio", "kernels", "autograd", "nn", "optim", "utils", "data", "serialization"},
+    "distributed": {"kernels", "autograd"},
+    "models": _BELOW_MODELS,
     "explain": {"memory", "fileio", "kernels", "autograd", "nn"},
-    "cli": {
-        "memory",
-        "fileio",
-        "kernels",
-        "autograd",
-        "nn",
-        "optim",
-        "utils",
-        "data",
-        "serialization",
-        "models",
-        "explain",
-    },
+    "cli": _BELOW_MODELS | {"models", "explain"},
 }
 
 
