@@ -1,7 +1,8 @@
 """The house rule: imports run one way only, downwards.
 
-memory, fileio < kernels < autograd < nn < optim < data < models < explain < cli. A kernel knows nothing of
-modules; a module knows nothing of the CLI. Checked statically from each file's imports.
+memory, fileio < kernels < autograd < nn < optim < utils (utils.data), data < serialization < distributed < models <
+explain < cli. A kernel knows nothing of modules; a module knows nothing of the CLI. Checked statically from each
+file's imports.
 """
 
 from __future__ import annotations
@@ -12,8 +13,34 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "deeprnn"
-ORDER = ["memory", "fileio", "kernels", "autograd", "nn", "optim", "data", "models", "explain", "cli"]
+ORDER = [
+    "memory",
+    "fileio",
+    "kernels",
+    "autograd",
+    "nn",
+    "optim",
+    "utils",
+    "data",
+    "serialization",
+    "distributed",
+    "models",
+    "explain",
+    "cli",
+]
 # What each layer may import from inside deeprnn (besides itself).
+_BELOW_MODELS = {
+    "memory",
+    "fileio",
+    "kernels",
+    "autograd",
+    "nn",
+    "optim",
+    "utils",
+    "data",
+    "serialization",
+    "distributed",
+}
 ALLOWED = {
     "memory": set(),
     "fileio": set(),
@@ -21,10 +48,13 @@ ALLOWED = {
     "autograd": set(),
     "nn": {"autograd", "kernels"},
     "optim": {"autograd", "nn"},
-    "data": set(),
-    "models": {"memory", "fileio", "kernels", "autograd", "nn", "optim", "data"},
+    "utils": {"kernels", "autograd", "nn", "optim"},
+    "data": {"memory", "fileio"},
+    "serialization": {"fileio", "kernels", "autograd", "nn", "optim"},
+    "distributed": {"kernels", "autograd"},
+    "models": _BELOW_MODELS,
     "explain": {"memory", "fileio", "kernels", "autograd", "nn"},
-    "cli": {"memory", "fileio", "kernels", "autograd", "nn", "optim", "data", "models", "explain"},
+    "cli": _BELOW_MODELS | {"models", "explain"},
 }
 
 

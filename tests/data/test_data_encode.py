@@ -12,7 +12,7 @@ import pytest
 
 import deeprnn.data.encode as encode
 from deeprnn.data import BPTTBatches, DataError, Vocab, tokenize, train_val_split
-from deeprnn.data.encode import id_dtype, text_chunks
+from deeprnn.data.encode import ids_dtype, text_chunks
 
 MIXED = (
     "First Citizen:\nBefore we proceed any further, hear me speak.\n\n  All:\tSpeak, speak!\r\n"
@@ -46,7 +46,7 @@ def test_same_vocab_and_ids_as_the_token_list(small_chunks, level, segmenter, kw
     ref_vocab, ref_ids = _reference(text, level, segmenter, **kw)
     vocab, ids = Vocab.from_text_with_ids(text, level, segmenter=segmenter, **kw)
     assert vocab == ref_vocab == Vocab.from_text(text, level, segmenter=segmenter, **kw)
-    assert ids.dtype == vocab.id_dtype
+    assert ids.dtype == vocab.ids_dtype
     np.testing.assert_array_equal(ids, ref_ids)
     if vocab.unk_id is not None or len(vocab) == len(set(tokenize(text, level, segmenter))):
         np.testing.assert_array_equal(
@@ -88,10 +88,10 @@ def test_code_points_beyond_the_vocab_and_surrogates():
 
 
 def test_ids_dtype_and_int64_by_default():
-    assert [id_dtype(n) for n in (1, 256, 257, 65536, 65537)] == [np.uint8, np.uint8, np.uint16, np.uint16, np.uint32]
+    assert [ids_dtype(n) for n in (1, 256, 257, 65536, 65537)] == [np.uint8, np.uint8, np.uint16, np.uint16, np.uint32]
     vocab = Vocab.from_text(MIXED, "char")
     assert vocab.encode_text(MIXED).dtype == np.int64
-    assert vocab.encode_text(MIXED, dtype=vocab.id_dtype).dtype == np.uint8
+    assert vocab.encode_text(MIXED, dtype=vocab.ids_dtype).dtype == np.uint8
     with pytest.raises(DataError, match="cannot hold"):
         Vocab.from_text("".join(chr(0x4E00 + i) for i in range(300)), "char").encode_text("一", dtype=np.uint8)
 

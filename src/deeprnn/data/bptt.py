@@ -10,15 +10,15 @@ import numpy as np
 
 from .errors import DataError
 
-__all__ = ["BPTTBatches", "BPTTStep"]
+__all__ = ["BPTTBatches", "BPTTStep", "fingerprint_ids"]
 
 
-def _fingerprint(ids: np.ndarray, block: int = 1 << 16) -> int:
-    """CRC-32 of the ids as int64 bytes (whatever their dtype), a block at a time: the same
-    number a checkpoint recorded before the ids were kept compact, without an int64 copy."""
+def fingerprint_ids(ids: np.ndarray, block: int = 1 << 16) -> int:
+    """The fingerprint a saved position must match: the CRC-32 of the ids' int64 bytes, whatever
+    their dtype (so ids kept as uint8 give what int64 ids always gave), 64K ids at a time."""
     crc = 0
-    for i in range(0, len(ids), block):
-        crc = zlib.crc32(ids[i : i + block].astype(np.int64), crc)
+    for i in range(0, ids.shape[0], block):
+        crc = zlib.crc32(np.ascontiguousarray(ids[i : i + block], dtype=np.int64), crc)
     return crc
 
 
@@ -113,7 +113,7 @@ class BPTTBatches:
     def fingerprint(self) -> int:
         """CRC-32 of the ids (as int64), which a saved position must match (computed once)."""
         if self._fingerprint is None:
-            self._fingerprint = _fingerprint(self._ids)
+            self._fingerprint = fingerprint_ids(self._ids)
         return self._fingerprint
 
     def __repr__(self) -> str:

@@ -11,7 +11,7 @@
   chunk ends just before a line break that follows a non-space character, where neither
   tokeniser can have a token running on, so the tokens are exactly those of the whole text.
 
-The ids come out in the smallest unsigned type that holds the vocabulary (``id_dtype``):
+The ids come out in the smallest unsigned type that holds the vocabulary (``ids_dtype``):
 1 byte per token for up to 256 tokens, 2 bytes up to 65,536.
 """
 
@@ -28,7 +28,7 @@ from .tokens import contains_cjk, tokenize
 
 __all__ = [
     "CHUNK",
-    "id_dtype",
+    "ids_dtype",
     "char_chunks",
     "text_chunks",
     "count_chars",
@@ -42,12 +42,12 @@ CHUNK = 1 << 20  # characters per chunk
 _BOUNDARY = re.compile(r"(?<=\S)\s")  # a whitespace character after a non-space one
 
 
-def id_dtype(vocab_size: int) -> np.dtype:
-    """The smallest unsigned integer dtype that holds ids ``0 .. vocab_size - 1``."""
+def ids_dtype(vocab_size: int) -> np.dtype:
+    """The smallest unsigned dtype that holds ids ``0 .. vocab_size - 1``: uint8, uint16 or uint32."""
     for dt in (np.uint8, np.uint16, np.uint32):
         if vocab_size <= np.iinfo(dt).max + 1:
             return np.dtype(dt)
-    return np.dtype(np.int64)
+    raise DataError(f"a vocabulary of {vocab_size} entries does not fit token ids of 32 bits")
 
 
 def char_chunks(text: str, chunk: int | None = None) -> Iterator[np.ndarray]:
@@ -90,7 +90,9 @@ def encode_chars(text: str, stoi: dict[str, int], unknown: str, unk_id: int | No
         ids = table.take(codes, mode="clip")  # code points above the vocab's land on the last slot
         bad = ids < 0
         if bad.any():
-            missing.update(dict.fromkeys(chr(c) for c in np.unique(codes[bad]).tolist()))
+            where = np.flatnonzero(bad)
+            found, first = np.unique(codes[where], return_index=True)  # listed in order of appearance
+            missing.update(dict.fromkeys(chr(c) for c in found[np.argsort(where[first])].tolist()))
             if unknown == "error":
                 continue
             ids = ids[~bad] if unknown == "skip" else np.where(bad, unk_id, ids)

@@ -21,28 +21,33 @@ def _decode_hint(encoding: str) -> str:
     return "try --encoding utf-8 or --encoding gbk"
 
 
-def check_text_file(path: str | os.PathLike[str], encoding: str = "utf-8") -> Path:
-    """The checks `read_text` makes before reading: a known text encoding and a regular file.
+def check_text_file(path: str | os.PathLike[str], encoding: str = "utf-8") -> os.stat_result:
+    """Check that ``path`` is a readable, non-empty regular file and ``encoding`` a text codec.
 
-    Raises FileNotFoundError, IsADirectoryError or DataError as `read_text` does.
+    Returns its ``os.stat`` result (size, modification time).  Raises as `read_text`:
+    FileNotFoundError, IsADirectoryError, or DataError (an unknown or non-text encoding, an
+    empty file, or something other than a regular file, such as a FIFO, whose reading could
+    block for ever).
     """
     p = Path(path)
     try:
-        codecs.lookup(encoding)
+        info = codecs.lookup(encoding)
     except LookupError:
         raise DataError(
             f"unknown text encoding {encoding!r}: expected a Python codec name such as 'utf-8', 'gbk' or 'latin-1'"
         ) from None
-    try:
-        st = os.stat(p)
-    except FileNotFoundError:
-        raise FileNotFoundError(f"text file not found: {str(p)!r} (expected an existing file)") from None
-    if stat.S_ISDIR(st.st_mode):
+    if not getattr(info, "_is_text_encoding", True):  # e.g. 'rot13': a codec, but not bytes <-> str
+        raise DataError(f"{encoding!r} is not a text encoding; expected e.g. 'utf-8' or 'gbk'")
+    if not p.exists():
+        raise FileNotFoundError(f"text file not found: {str(p)!r} (expected an existing file)")
+    if p.is_dir():
         raise IsADirectoryError(f"expected a text file but {str(p)!r} is a directory; pass the path of a file in it")
-    if not stat.S_ISREG(st.st_mode):  # a FIFO nobody writes to would block for ever, /dev/zero never ends
-        kind = "a FIFO (named pipe)" if stat.S_ISFIFO(st.st_mode) else "a device or socket"
-        raise DataError(f"{str(p)!r} is {kind}, not a regular file; save the text to a file and train on that")
-    return p
+    st = p.stat()
+    if not stat.S_ISREG(st.st_mode):
+        raise DataError(f"{str(p)!r} is not a regular file (a FIFO, socket or device?); expected a text file")
+    if st.st_size == 0:
+        raise DataError(f"text file {str(p)!r} is empty (0 bytes); expected some text to train on")
+    return st
 
 
 def read_text(path: str | os.PathLike[str], encoding: str = "utf-8") -> str:
@@ -59,7 +64,8 @@ def read_text(path: str | os.PathLike[str], encoding: str = "utf-8") -> str:
             the encoding name is unknown, or the bytes do not decode (the message names the
             encoding, byte offset and line).
     """
-    p = check_text_file(path, encoding)
+    check_text_file(path, encoding)
+    p = Path(path)
     data = p.read_bytes()
     if not data:
         raise DataError(f"text file {str(p)!r} is empty (0 bytes); expected some text to train on")

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .encode import concatenate, count_chars, count_words, encode_chars, encode_words, id_dtype
+from .encode import concatenate, count_chars, count_words, encode_chars, encode_words, ids_dtype
 from .errors import DataError
 from .tokens import LEVELS, SEGMENTERS
 
@@ -180,7 +180,7 @@ class Vocab:
     ) -> tuple[Vocab, np.ndarray]:
         """:meth:`from_text` and the text's ids (n,) under it, in one pass at the word level.
 
-        The ids have the vocab's compact dtype (``id_dtype``: uint8 up to 256 tokens, uint16 up
+        The ids have the vocab's compact dtype (``ids_dtype``: uint8 up to 256 tokens, uint16 up
         to 65,536); tokens left out by ``min_freq`` or ``max_size`` map to the unknown token,
         or are dropped when the vocab has none.
         """
@@ -199,15 +199,15 @@ class Vocab:
             counts = count_chars(text)
             vocab = cls._from_counts(counts, level, max_size, min_freq, unk_token, order, segmenter)
             unknown = "unk" if vocab.unk_id is not None else "skip"
-            return vocab, vocab.encode_text(text, unknown=unknown, dtype=vocab.id_dtype)
+            return vocab, vocab.encode_text(text, unknown=unknown, dtype=vocab.ids_dtype)
         counts, parts = count_words(text, segmenter)
         vocab = cls._from_counts(counts, level, max_size, min_freq, unk_token, order, segmenter)
         # The provisional ids are ranks of first appearance: one gather maps them to the vocab's.
         drop = -1 if vocab.unk_id is None else vocab.unk_id
         perm = np.array([vocab.stoi.get(t, drop) for t in counts], dtype=np.int64)
         if vocab.unk_id is None and (perm < 0).any():  # tokens left out, and no <unk> to stand for them
-            return vocab, concatenate([perm[p][perm[p] >= 0] for p in parts], vocab.id_dtype)
-        return vocab, concatenate(parts, vocab.id_dtype, mapping=perm)
+            return vocab, concatenate([perm[p][perm[p] >= 0] for p in parts], vocab.ids_dtype)
+        return vocab, concatenate(parts, vocab.ids_dtype, mapping=perm)
 
     # ------------------------------------------------------------------ encoding
     def __len__(self) -> int:
@@ -301,15 +301,15 @@ class Vocab:
         return unknown
 
     @property
-    def id_dtype(self) -> np.dtype:
+    def ids_dtype(self) -> np.dtype:
         """The smallest unsigned dtype that holds this vocab's ids (uint8 up to 256 entries, ...)."""
-        return id_dtype(len(self))
+        return ids_dtype(len(self))
 
     def encode_text(self, text: str, unknown: str | None = None, dtype: Any = np.int64) -> np.ndarray:
         """Tokenise ``text`` at this vocab's level/segmenter and :meth:`encode` it: ids (n,).
 
         The same ids as ``encode(tokenize(text, level, segmenter))``, computed chunk by chunk
-        without a list of the tokens (``encode.py``).  ``dtype``: int64 by default; ``id_dtype``
+        without a list of the tokens (``encode.py``).  ``dtype``: int64 by default; ``ids_dtype``
         holds them in 1 or 2 bytes each.
         """
         if not isinstance(text, str):

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..autograd.tensor import Tensor
+from ..autograd.creation import tensor
 from .bptt import BackwardTrace, loss_seed
 from .problem import Problem
 from .trace import ForwardTrace
@@ -89,8 +89,8 @@ def run_module(problem: Problem, loss: str | None = None) -> ModuleRun:
     model = problem.model
     seed = None
     model.zero_grad()
-    x = Tensor(problem.input.copy(), requires_grad=loss is not None)
-    hx = None if problem.h0 is None else Tensor(problem.h0.copy(), requires_grad=loss is not None)
+    x = tensor(problem.input, requires_grad=loss is not None)
+    hx = None if problem.h0 is None else tensor(problem.h0, requires_grad=loss is not None)
     out, h_n = model(x, hx)
     run = ModuleRun(out._data.copy(), h_n._data.copy())
     if loss is not None:
@@ -98,7 +98,7 @@ def run_module(problem: Problem, loss: str | None = None) -> ModuleRun:
         if tm is None:
             tm = out._data[:, None, :] if not problem.batched else out._data.transpose(1, 0, 2)
         seed = loss_seed(loss, *tm.shape)  # (T, N, D*H) dL/d(output), time-major
-        total = (out * Tensor(_from_time_major(seed, problem))).sum()
+        total = (out * tensor(_from_time_major(seed, problem))).sum()
         total.backward()
         run.grads = {name: p.grad._data.copy() for name, p in model.named_parameters()}
         run.d_input = x.grad._data.copy()

@@ -191,7 +191,7 @@ def _train(
         text = read()
         if not isinstance(text, str):
             raise TypeError(f"train() needs the text as str, got {type(text).__name__}")
-        ids = vocab.encode_text(text, dtype=vocab.id_dtype)  # unknown tokens -> DataError naming them
+        ids = vocab.encode_text(text, dtype=vocab.ids_dtype)  # unknown tokens -> DataError naming them
     else:
         text = read()
         if not isinstance(text, str):
