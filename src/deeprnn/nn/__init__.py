@@ -1,7 +1,8 @@
-"""deeprnn.nn: modules (RNN, RNNCell, Linear, Embedding, ...), losses, parameters and functional operations."""
+"""deeprnn.nn: modules (RNN, LSTM, GRU and their cells, Linear, Embedding, ...), losses, parameters, functional."""
 
 from . import functional as functional
 from . import init as init
+from . import modules as modules
 from . import utils as utils
 from .container import ModuleDict as ModuleDict
 from .container import ModuleList as ModuleList
@@ -15,16 +16,26 @@ from .loss import MSELoss as MSELoss
 from .loss import NLLLoss as NLLLoss
 from .module import Module as Module
 from .parameter import Parameter as Parameter
+from .rnn import GRU as GRU
+from .rnn import LSTM as LSTM
 from .rnn import RNN as RNN
-from .rnn import RNNBase as RNNBase
+from .rnn_base import RNNBase as RNNBase
+from .rnn_cell import GRUCell as GRUCell
+from .rnn_cell import LSTMCell as LSTMCell
 from .rnn_cell import RNNCell as RNNCell
+from .rnn_cell import RNNCellBase as RNNCellBase
 
 __all__ = [
     "Module",
     "Parameter",
     "RNN",
+    "LSTM",
+    "GRU",
     "RNNBase",
     "RNNCell",
+    "LSTMCell",
+    "GRUCell",
+    "RNNCellBase",
     "Linear",
     "Identity",
     "Embedding",
@@ -37,5 +48,6 @@ __all__ = [
     "MSELoss",
     "functional",
     "init",
+    "modules",
     "utils",
 ]
