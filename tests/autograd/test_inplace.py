@@ -274,3 +274,26 @@ def test_retain_grad_keeps_a_non_leaf_gradient(lib) -> None:
     y.retain_grad()
     (y * y).sum().backward()
     assert y.retains_grad and y.grad.tolist() == [6.0, 12.0]
+
+
+def test_in_place_ops_make_no_reference_cycles() -> None:
+    """The buffer pool frees memory by reference count: a rebased tensor must not keep itself alive."""
+    import gc
+    import weakref
+
+    gc.disable()
+    try:
+        x = deeprnn.ones(3, requires_grad=True)
+        y = x * 1
+        y += 1
+        z = deeprnn.zeros(2, 3)
+        z[0] = y
+        v = z[1:]
+        v.mul_(2)
+        w = y * 1
+        w.unsqueeze_(0)
+        refs = [weakref.ref(t) for t in (y, z, w)]
+        del y, z, v, w
+        assert all(r() is None for r in refs)
+    finally:
+        gc.enable()

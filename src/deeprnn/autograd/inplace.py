@@ -90,7 +90,9 @@ def finish(
     meta = [(t._data.shape, t._data.dtype)]
     base = t._base
     if base is None:
-        t._grad_fn = Node(name, (t, *others), edges, backward_fn, meta, entries)  # type: ignore[arg-type]
+        # inputs hold None for t itself: a node referring to the tensor whose grad_fn it is would make a
+        # reference cycle, and the buffer pool counts references to know when memory is free
+        t._grad_fn = Node(name, (None, *others), edges, backward_fn, meta, entries)  # type: ignore[arg-type]
         t._output_nr = 0
         t._requires_grad = True
         return t
@@ -118,7 +120,7 @@ def _copy_slices(
         return (gb.reshape(shape), *res[1:])
 
     edges = [edge_of(base), *other_edges]
-    base._grad_fn = Node("CopySlices", (base, *others), edges, backward, [(shape, base._data.dtype)], entries)
+    base._grad_fn = Node("CopySlices", (None, *others), edges, backward, [(shape, base._data.dtype)], entries)
     base._output_nr = 0
     base._requires_grad = True
     view._grad_fn = view_node(base, view)

@@ -362,7 +362,7 @@ def reshape_(self: Tensor, new: np.ndarray, name: str) -> Tensor:
         self._view_version = self._vc.value
     if edge is not None:
         inverse = _inverse_geometry(old, new)
-        self._grad_fn = Node(name, (self,), (edge,), lambda g: (inverse(g),), [(new.shape, new.dtype)])
+        self._grad_fn = Node(name, (None,), (edge,), lambda g: (inverse(g),), [(new.shape, new.dtype)])  # no cycle
         self._output_nr = 0
     return self
 
