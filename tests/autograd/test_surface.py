@@ -311,3 +311,12 @@ def test_logic_and_comparisons_match_torch(k: int) -> None:
     ours, ref = LOGIC[k](deeprnn, deeprnn.tensor(x)), LOGIC[k](torch, torch.tensor(x))
     assert _dtype_name(ours) == _dtype_name(ref) and tuple(ours.shape) == tuple(ref.shape)
     np.testing.assert_array_equal(ours.numpy(), ref.numpy())
+
+
+@pytest.mark.filterwarnings("ignore:Anomaly Detection has been enabled")  # torch's, when the mode is on
+@LIBS
+def test_anomaly_detection_switches_are_accepted(lib) -> None:
+    lib.autograd.set_detect_anomaly(True)
+    lib.autograd.set_detect_anomaly(False)
+    with lib.autograd.detect_anomaly():
+        (lib.ones(2, requires_grad=True) * 2).sum().backward()

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from . import inplace
-from .dtypes import check_inplace_cast, result_type
+from .dtypes import check_inplace_cast, result_type, torch_type_name
 from .function import edge_of
 from .grad_mode import is_grad_enabled
 from .node import Node
@@ -330,7 +330,9 @@ def unary_(self: Tensor, name: str) -> Tensor:
     """An element-wise function applied in place (relu_, tanh_, sigmoid_, exp_, sqrt_, log_, abs_)."""
     fn, grad, needs_old = _UNARY[name]
     if self._data.dtype.kind not in "f" and name != "relu" and name != "abs":
-        raise RuntimeError(f"result type Float can't be cast to the desired output type {self._data.dtype}")
+        raise RuntimeError(
+            f"result type Float can't be cast to the desired output type {torch_type_name(self._data.dtype)}"
+        )
     track = inplace.begin(self)
     x = self._data
     old = x.copy() if track and needs_old else None

@@ -98,7 +98,8 @@ def rnn(
         hx,
         *(w for k, g in enumerate(weights) for w in (g[:2] if k >= first or input.requires_grad else g[1:2])),
     ]
-    out_t, hn_t = record_many("RnnBackward0", [out_user, hn_user], inputs, backward, saved=saved)
+    # the last layer's output array is also the kernel's saved activation: a write into it must raise
+    out_t, hn_t = record_many("RnnBackward0", [out_user, hn_user], inputs, backward, saved=saved, save_outputs=[0])
     return out_t, hn_t
 
 
