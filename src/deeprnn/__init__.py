@@ -14,6 +14,8 @@ from . import cuda as cuda
 from . import explain as explain  # a callable module: deeprnn.explain(...)
 from . import nn as nn  # after the tensor API it builds on
 from . import optim as optim
+from . import serialization as serialization  # torch's .pt format
+from . import utils as utils  # utils.data is torch.utils.data
 from .autograd import random as random
 from .autograd import return_types as return_types
 from .autograd.creation import (
@@ -191,6 +193,7 @@ from .autograd.torch_functions import (
     sub,
     where,
 )
+from .serialization import load, save
 
 __version__ = "0.1.0"
 
@@ -412,4 +415,8 @@ __all__ = [
     "where",
     "zeros",
     "zeros_like",
+    "utils",
+    "serialization",
+    "save",
+    "load",
 ]

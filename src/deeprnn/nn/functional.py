@@ -206,4 +206,44 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
 
 
 # The losses live in loss_functions.py; they are part of this module's API.
+# issue 12: more activations, normalisation, channel dropout and element-wise losses, one file each
+from .functional_activations import (  # noqa: E402
+    elu,
+    gelu,
+    hardtanh,
+    leaky_relu,
+    logsigmoid,
+    relu6,
+    silu,
+    softplus,
+)
+from .functional_dropout import dropout1d, dropout2d  # noqa: E402
+from .functional_norm import batch_norm, layer_norm  # noqa: E402
 from .loss_functions import cross_entropy, mse_loss, nll_loss  # noqa: E402
+from .loss_pointwise import (  # noqa: E402
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    huber_loss,
+    l1_loss,
+    smooth_l1_loss,
+)
+
+__all__ += [
+    "leaky_relu",
+    "elu",
+    "gelu",
+    "softplus",
+    "hardtanh",
+    "relu6",
+    "silu",
+    "logsigmoid",
+    "dropout1d",
+    "dropout2d",
+    "batch_norm",
+    "layer_norm",
+    "l1_loss",
+    "smooth_l1_loss",
+    "huber_loss",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+]
