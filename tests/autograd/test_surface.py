@@ -11,6 +11,7 @@ import pytest
 import torch
 
 import deeprnn
+from oracle import assert_close
 
 LIBS = pytest.mark.parametrize("lib", [deeprnn, torch], ids=["deeprnn", "torch"])
 
@@ -320,3 +321,29 @@ def test_anomaly_detection_switches_are_accepted(lib) -> None:
     lib.autograd.set_detect_anomaly(False)
     with lib.autograd.detect_anomaly():
         (lib.ones(2, requires_grad=True) * 2).sum().backward()
+
+
+NUMPY_NAMES = [
+    lambda L, x: x.sum(axis=0),
+    lambda L, x: x.mean(axis=1, keepdims=True),
+    lambda L, x: x.max(axis=1).values,
+    lambda L, x: L.cat([x, x], axis=1),
+    lambda L, x: x.std(axis=0),
+    lambda L, x: x.argmax(axis=1),
+    lambda L, x: x.sum(0, keepdims=True),
+    lambda L, x: x.cumsum(axis=0),
+    lambda L, x: x.softmax(axis=0),
+    lambda L, x: L.stack([x, x], axis=0),
+    lambda L, x: x.logsumexp(axis=1),
+    lambda L, x: x.min(axis=0)[1],
+]
+
+
+@pytest.mark.parametrize("k", range(len(NUMPY_NAMES)))
+def test_numpy_argument_names_are_accepted_as_in_torch(k: int) -> None:
+    x = np.arange(6.0, dtype=np.float32).reshape(2, 3)
+    ours, ref = NUMPY_NAMES[k](deeprnn, deeprnn.tensor(x)), NUMPY_NAMES[k](torch, torch.tensor(x))
+    if ref.dtype == torch.float32:
+        assert_close(ours, ref, np.float32, "value")
+    else:
+        np.testing.assert_array_equal(ours.numpy(), ref.numpy())
