@@ -44,6 +44,9 @@ __all__ = [
 ]
 
 
+_SIG = "Tensor other, *, Number alpha = 1"  # the signature torch's deprecation warning recommends
+
+
 def legacy_alpha(name: str, other: Any, args: tuple, alpha: Any, signature: tuple[str, str]) -> tuple[Any, Any]:
     """torch's deprecated ``add(number, tensor)`` overloads: (other, alpha), with torch's warning."""
     if not args:
@@ -84,9 +87,6 @@ def add_(self: Tensor, other: Any, *args: Any, alpha: Any = 1) -> Tensor:
     np.add(self._data, o if alpha == 1 else np.multiply(o, alpha), out=self._data, casting="unsafe")
     so = np.shape(o)
     return inplace.finish(self, track, "AddBackward0", (ot,), lambda g: (g, _grad_to(g * alpha, ot, so)))
-
-
-_SIG = "Tensor other, *, Number alpha = 1"
 
 
 def sub_(self: Tensor, other: Any, *args: Any, alpha: Any = 1) -> Tensor:
