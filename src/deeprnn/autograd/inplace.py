@@ -21,7 +21,7 @@ from .function import edge_of
 from .grad_mode import is_grad_enabled
 from .node import Node
 from .version import saved_entry
-from .views import NO_GRAD_VIEW, view_node, view_positions
+from .views import NO_GRAD_VIEW, lazy_positions, view_node
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -109,11 +109,12 @@ def _copy_slices(
     entries: list,
 ) -> None:
     """Rebase ``base`` onto CopySlices after an in-place op wrote through ``view``."""
-    pos = view_positions(base._data, view._data)  # flat indices of the view's elements in base
+    positions = lazy_positions(base._data, view._data)  # flat indices of the view's elements in base
     shape = base._data.shape
 
     def backward(g: np.ndarray) -> tuple:
         flat = np.ascontiguousarray(g).reshape(-1)
+        pos = positions()
         res = backward_fn(flat[pos])  # (gradient of the view's old values, gradients of the others)
         gb = flat.copy()
         gb[pos] = 0 if res[0] is None else res[0]
