@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.autograd_api import clear_grads
+from ..autograd.device import check_device, device
 from ..autograd.dtypes import as_dtype, is_floating
 from ..autograd.size import Size
 from ..autograd.tensor import Tensor, as_array
@@ -180,10 +181,19 @@ class Module:
         clear_grads(self.parameters(), set_to_none)
 
     # ---- dtype -------------------------------------------------------------------
-    def to(self, dtype: Any = None, *args: Any, **kwargs: Any) -> Module:
-        """Cast floating parameters and buffers to ``dtype`` in place ('cpu' is accepted and ignored)."""
-        dtype = kwargs.get("dtype", dtype)
-        if dtype is None or (isinstance(dtype, str) and dtype == "cpu"):
+    def to(self, *args: Any, **kwargs: Any) -> Module:
+        """Cast floating parameters and buffers in place: ``to(dtype)``, ``to(device)``, ``to(device, dtype)``,
+        ``to(tensor)``, as torch (the only device is the CPU; 'cuda' raises torch's CPU-build error)."""
+        dtype = kwargs.get("dtype")
+        check_device(kwargs.get("device"))
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a._data.dtype
+            elif isinstance(a, (str, device)) or (isinstance(a, int) and not isinstance(a, bool)):
+                check_device(a)
+            elif not isinstance(a, bool):
+                dtype = a
+        if dtype is None:
             return self
         d = as_dtype(dtype)
         if not is_floating(d):
@@ -202,6 +212,11 @@ class Module:
         return self.to(np.float64)
 
     def cpu(self) -> Module:
+        return self
+
+    def cuda(self, device: Any = None) -> Module:
+        """Raises torch's error on a build without CUDA."""
+        check_device("cuda")
         return self
 
     # ---- state ------------------------------------------------------------------
