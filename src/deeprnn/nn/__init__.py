@@ -2,9 +2,10 @@
 
 from . import functional as functional
 from . import init as init
-from . import utils as utils
 
-# issue 12: activations, normalisation, flatten, channel dropout, more losses
+# issue 12: activations, normalisation, flatten, channel dropout, more losses, torch's nn.modules paths
+from . import modules as modules  # noqa: E402  (after the classes it re-exports)
+from . import utils as utils
 from .activation import ELU as ELU
 from .activation import GELU as GELU
 from .activation import Hardtanh as Hardtanh
@@ -66,6 +67,7 @@ __all__ = [
     "init",
     "utils",
     # issue 12
+    "modules",
     "ReLU",
     "Tanh",
     "Sigmoid",
