@@ -32,7 +32,7 @@ PATHS = {
         "LogSigmoid",
         "Softmax",
         "LogSoftmax",
-    ],  # fmt: skip
+    ],
     "loss": [
         "CrossEntropyLoss",
         "NLLLoss",
@@ -44,7 +44,7 @@ PATHS = {
         "HuberLoss",
         "_Loss",
         "_WeightedLoss",
-    ],  # fmt: skip
+    ],
     "rnn": ["RNNBase", "RNN", "RNNCell"],
 }
 
