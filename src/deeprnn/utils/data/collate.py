@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ...autograd.creation import tensor
-from ...autograd.ops_shape import stack
+from ...autograd.ops_join import stack
 from ...autograd.tensor import Tensor
 
 __all__ = ["collate", "default_collate", "default_convert", "default_collate_fn_map"]
