@@ -210,7 +210,10 @@ def recurrent_cell(
 
     name = {"LSTM": "LstmCellBackward0", "GRU": "GruCellBackward0"}.get(mode, "RnnCellBackward0")
     saved = [input, *hx, w_ih, w_hh]  # backward reads these (not the biases); the new states are copies
-    return tuple(record_many(name, new, inputs, backward, saved=saved))
+    # torch's Elman cell saves its output (tanh/relu backward reads it), so writing into h' before backward
+    # raises there; its LSTM and GRU cells do not save theirs.  The same rule here.
+    elman = mode.startswith("RNN")
+    return tuple(record_many(name, new, inputs, backward, saved=saved, save_outputs=(0,) if elman else ()))
 
 
 def rnn_cell(
