@@ -21,7 +21,7 @@ ALLOWED = {
     "nn": {"autograd", "kernels"},
     "optim": {"autograd", "nn"},
     "data": {"fileio"},
-    "distributed": {"kernels", "autograd"},
+    "distributed": {"fileio", "kernels", "autograd", "data"},
     "models": {"fileio", "kernels", "autograd", "nn", "optim", "data", "distributed"},
     "explain": {"fileio", "kernels", "autograd", "nn"},
     "cli": {"fileio", "kernels", "autograd", "nn", "optim", "data", "distributed", "models", "explain"},

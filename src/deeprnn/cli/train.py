@@ -1,4 +1,9 @@
-"""``deeprnn train [TEXT] [options]``: train a language model (no TEXT: the embedded corpus)."""
+"""``deeprnn train [TEXT] [options]``: train a language model (no TEXT: the embedded corpus).
+
+A TEXT file is encoded once to a memory-mapped file of token ids (``data.encode_corpus``,
+cached in ``--cache-dir``), so memory does not grow with the text.  Under ``mpiexec -n K``
+the K processes train one model together (``models/parallel.py``); rank 0 alone prints.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from typing import Any
 
 from .args import (
     DEFAULT_ITERS,
+    EXIT_ERROR,
     EXIT_INTERRUPTED,
     CLIError,
     decay,
@@ -67,6 +73,11 @@ def add_train_command(sub: Any) -> None:
     data.add_argument("--corpus", help="embedded corpus to use when no TEXT is given (default: shakespeare)")
     data.add_argument("--encoding", help="encoding of TEXT (default: utf-8; e.g. gbk)")
     data.add_argument("--level", choices=LEVELS, help=f"tokens: characters or words (default: {t.level})")
+    data.add_argument(
+        "--cache-dir",
+        help="where encoded texts (token ids + vocabulary) are cached (default: $DEEPRNN_CACHE_DIR, "
+        "else ~/.cache/deeprnn/corpora)",
+    )
     data.add_argument(
         "--val-fraction",
         type=fraction,
@@ -132,16 +143,24 @@ def add_train_command(sub: Any) -> None:
     )
     out.add_argument("--resume", action="store_true", help="continue from CHECKPOINT_DIR/latest.npz")
     out.add_argument("--quiet", action="store_true", help="no progress bar or samples")
+    par = p.add_argument_group("several processes (mpiexec -n K deeprnn train ...)")
+    par.add_argument(
+        "--mpi-timeout",
+        type=positive_float,
+        default=None,
+        help="seconds a process waits for the others in one collective step before it stops the job (default: 300)",
+    )
     p.set_defaults(handler=run_train)
 
 
-def _train_config(args: argparse.Namespace) -> tuple[Any, dict[str, Any] | None]:
+def _train_config(args: argparse.Namespace, comm: Any) -> tuple[Any, dict[str, Any] | None]:
     """The TrainConfig: defaults (or the checkpoint's on --resume) overlaid with the given options."""
-    from ..models import ModelConfig, TrainConfig, load_checkpoint
+    from ..models import ModelConfig, TrainConfig
+    from ..models.parallel import load_checkpoint_everywhere
 
     saved_meta = None
     if args.resume:
-        ckpt = load_checkpoint(args.checkpoint_dir or TrainConfig().checkpoint_dir)
+        ckpt = load_checkpoint_everywhere(comm, args.checkpoint_dir or TrainConfig().checkpoint_dir)
         saved_meta = ckpt.meta
         try:
             config = TrainConfig.from_dict(ckpt.meta["train_config"])
@@ -170,8 +189,13 @@ def _train_config(args: argparse.Namespace) -> tuple[Any, dict[str, Any] | None]
     return config.validate(), saved_meta
 
 
-def _load_text(args: argparse.Namespace, saved_meta: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
-    from ..data import load_corpus, read_text
+def _load_text(
+    args: argparse.Namespace, saved_meta: dict[str, Any] | None, config: Any, comm: Any
+) -> tuple[Any, dict[str, Any]]:
+    """The corpus: a TEXT file as a memory-mapped `TokenMap` (shared by the processes), or an
+    embedded corpus as a str; and its description for the checkpoint."""
+    from ..data import Vocab, load_corpus
+    from ..distributed import shared_corpus
 
     if args.text is not None and args.corpus is not None:
         raise CLIError("give either TEXT or --corpus, not both")
@@ -186,39 +210,62 @@ def _load_text(args: argparse.Namespace, saved_meta: dict[str, Any] | None) -> t
             args.corpus = source["name"]
     if args.text is not None:
         encoding = args.encoding or "utf-8"
-        text = read_text(args.text, encoding)
-        return text, {"kind": "file", "path": str(Path(args.text).resolve()), "encoding": encoding}
+        vocab = Vocab.from_dict(saved_meta["vocab"]) if saved_meta is not None else None
+        corpus = shared_corpus(
+            comm,
+            args.text,
+            encoding=encoding,
+            level=config.level,
+            vocab=vocab,
+            cache_dir=args.cache_dir,
+            progress=not args.quiet,
+        )
+        return corpus, {"kind": "file", "path": str(Path(args.text).resolve()), "encoding": encoding}
     name = args.corpus or "shakespeare"
     return load_corpus(name), {"kind": "corpus", "name": name}
 
 
 def run_train(args: argparse.Namespace) -> int:
     """Handle ``deeprnn train``: configure, load the text, train, report; returns the exit code."""
+    from ..distributed import DEFAULT_TIMEOUT, MPIUnavailableError, PeerFailedError, SingleProcess, init_world
     from ..models.trainer import NonFiniteLossError, TrainingInterrupted, train
 
     prog = "deeprnn train"
+    comm: Any = SingleProcess()
     try:
-        config, saved_meta = _train_config(args)
-        text, source = _load_text(args, saved_meta)
-        if not args.quiet:
+        comm = init_world(timeout=args.mpi_timeout or DEFAULT_TIMEOUT)
+        if not comm.is_root:
+            prog = f"deeprnn train ({comm.describe()})"
+        config, saved_meta = _train_config(args, comm)
+        text, source = _load_text(args, saved_meta, config, comm)
+        if not args.quiet and comm.is_root:
             what = source.get("path") or f"the embedded {source.get('name')!r} corpus"
-            print(f"training on {what} ({len(text):,} characters)", file=sys.stderr)
-        result = train(config, text, resume=args.resume, source=source, quiet=args.quiet, graceful_sigint=True)
-    except TrainingInterrupted as e:
-        print(
-            f"{prog}: {e.message}"
-            + (
-                f"; continue with: deeprnn train --resume --checkpoint-dir {config.checkpoint_dir}"
-                if e.checkpoint
-                else ""
-            ),
-            file=sys.stderr,
+            unit = "characters" if isinstance(text, str) else f"{config.level} tokens"
+            procs = f", {comm.size} processes" if comm.size > 1 else ""
+            print(f"training on {what} ({len(text):,} {unit}{procs})", file=sys.stderr)
+        result = train(
+            config, text, resume=args.resume, source=source, quiet=args.quiet, graceful_sigint=True, comm=comm
         )
+    except TrainingInterrupted as e:
+        if comm.is_root:
+            print(
+                f"{prog}: {e.message}"
+                + (
+                    f"; continue with: deeprnn train --resume --checkpoint-dir {config.checkpoint_dir}"
+                    if e.checkpoint
+                    else ""
+                ),
+                file=sys.stderr,
+            )
         return EXIT_INTERRUPTED
+    except PeerFailedError:  # another process failed and reports it
+        return EXIT_ERROR
     except NonFiniteLossError as e:
+        return fail(prog, str(e)) if comm.is_root else EXIT_ERROR
+    except (MPIUnavailableError, *user_errors()) as e:
         return fail(prog, str(e))
-    except user_errors() as e:
-        return fail(prog, str(e))
+    if not comm.is_root:
+        return 0
     h = result.history
     line = f"done: {result.iteration} iterations, {result.tokens_per_sec:,.0f} tokens/s"
     if h.val_loss:

@@ -12,6 +12,9 @@ which is what "truncated" means) and reset to zeros at each epoch.  Per iteratio
 Everything random flows from ``config.seed`` through explicit generators whose states go
 into the checkpoints with the model, the optimiser, the scheduler, the data position and
 the carried hidden state, so a resumed run continues bit for bit.
+
+Under ``mpiexec -n K`` the same loop runs on K processes, each on its block of the N streams,
+with one gradient Allreduce per step (``parallel.py``); with one process nothing changes.
 """
 
 from __future__ import annotations
@@ -31,15 +34,26 @@ from .. import optim
 from ..autograd.grad_mode import no_grad
 from ..autograd.random import Generator
 from ..autograd.tensor import Tensor
-from ..data import BPTTBatches, DataError, Vocab, train_val_split
+from ..data import DataError, MappedBPTTBatches, TokenMap, Vocab, train_val_split
+from ..distributed import (
+    Communicator,
+    SingleProcess,
+    abort_on_error,
+    bcast_json,
+    fail_together,
+    init_world,
+    root_first,
+    stream_share,
+)
 from ..nn.functional import cross_entropy
 from ..nn.utils import clip_grad_norm_, get_total_norm
 from .char_rnn import RNNLanguageModel
-from .checkpoint import CheckpointError, load_checkpoint
+from .checkpoint import CheckpointError
 from .config import ModelConfig, TrainConfig
 from .generate import sample_ids
+from .parallel import DataParallel, load_checkpoint_everywhere
 from .progress import Progress
-from .state import History, restore_training_state, save_training_state
+from .state import History, restore_training_state
 
 __all__ = [
     "train",
@@ -104,32 +118,40 @@ def evaluate(
     seq_len: int,
     batch_size: int,
     max_batches: int | None = None,
+    comm: Communicator | None = None,
 ) -> float | None:
     """Mean loss (nats/token) over contiguous batches of ``ids``, state carried, no dropout.
 
     The batch geometry shrinks to fit a short validation tail; None if it has < 2 tokens.
+    With a ``comm`` of K processes, each evaluates its block of the streams (collective).
     """
     n = len(ids)
     if n < 2:
         return None
     T = min(seq_len, n - 1)
     N = max(1, min(batch_size, (n - 1) // T))
-    batches = BPTTBatches(ids, N, T)
-    count = len(batches) if max_batches is None else min(len(batches), max_batches)
-    V = model.vocab_size
-    was_training = model.training
-    model.eval()
+    comm = comm or SingleProcess()
+    share = stream_share(N, comm.size, comm.rank, allow_empty=True)
     total, tokens, h = 0.0, 0, None
-    try:
-        with no_grad():
-            for k in range(count):
-                x, y = batches.batch(k)  # (T, N)
-                logits, h = model(x, h)  # (T, N, V)
-                loss = cross_entropy(logits.reshape(-1, V), Tensor._wrap(y.reshape(-1)))
-                total += float(loss.item()) * y.size
-                tokens += y.size
-    finally:
-        model.train(was_training)
+    if share.stop > share.start:
+        batches = MappedBPTTBatches(ids, N, T, streams=share)
+        count = len(batches) if max_batches is None else min(len(batches), max_batches)
+        V = model.vocab_size
+        was_training = model.training
+        model.eval()
+        try:
+            with no_grad():
+                for k in range(count):
+                    x, y = batches.batch(k)  # (T, n_r)
+                    logits, h = model(x, h)  # (T, n_r, V)
+                    loss = cross_entropy(logits.reshape(-1, V), Tensor._wrap(y.reshape(-1)))
+                    total += float(loss.item()) * y.size
+                    tokens += y.size
+        finally:
+            model.train(was_training)
+    if comm.size > 1:
+        sums = comm.allreduce_sum_(np.array([total, tokens], dtype=np.float64), "the validation Allreduce")
+        total, tokens = float(sums[0]), int(sums[1])
     return total / tokens
 
 
@@ -154,7 +176,7 @@ class _Run:
     scheduler: Any
     gen: Generator  # model init + dropout
     sample_gen: Generator  # periodic samples
-    batches: BPTTBatches
+    batches: MappedBPTTBatches
     vocab: Vocab
     source: dict[str, Any]
     hidden: Tensor | None = None
@@ -165,11 +187,12 @@ class _Run:
     history: History = field(default_factory=History)
     last_saved: Path | None = None
     last_saved_iteration: int | None = None
+    extra_meta: dict[str, Any] = field(default_factory=dict)  # more checkpoint metadata (the processes')
 
 
 def train(
     config: TrainConfig,
-    text: str,
+    text: str | TokenMap,
     *,
     resume: bool | str | Path = False,
     source: dict[str, Any] | None = None,
@@ -177,20 +200,28 @@ def train(
     callback: Callable[[int, dict[str, Any]], None] | None = None,
     graceful_sigint: bool = False,
     progress_stream: Any = None,
+    comm: Communicator | None = None,
 ) -> TrainResult:
     """Train a language model on ``text``; see the module docstring.
 
     Args:
         config: the run (validated here).  ``config.model.vocab_size`` is set from the text.
-        text: the whole corpus; the last ``val_fraction`` of its tokens is held out.
+        text: the whole corpus, or a `TokenMap` of it (``data.encode_corpus``: a memory-mapped
+            corpus larger than memory); the last ``val_fraction`` of its tokens is held out.
         resume: False, True (``config.checkpoint_dir``) or a checkpoint path: continue that
             run exactly, up to ``config.iters`` total iterations (or ``epochs``).
         source: where ``text`` came from (JSON-safe), stored in checkpoints.
         quiet: print nothing.
-        callback: ``callback(iteration, info)`` after every completed iteration; it may raise
-            KeyboardInterrupt to stop (the state is then saved as on Ctrl-C).
+        callback: ``callback(iteration, info)`` after every completed iteration, ``info`` holding
+            the loss, val_loss, grad_norm, lr and the model; it may raise KeyboardInterrupt to
+            stop (the state is then saved as on Ctrl-C).
         graceful_sigint: the first Ctrl-C finishes the current iteration, saves, and stops;
-            a second one aborts at once (the checkpoint from before stays as it was).
+            a second one aborts at once (the checkpoint from before stays as it was).  Always
+            on with several processes, which must agree on when to stop.
+        comm: the processes that train together (default ``distributed.init_world()``: all of
+            them under ``mpiexec -n K``, else this one).  ``config.batch_size`` is the global
+            batch, shared among them.  Rank 0 alone prints and writes files; ``callback`` runs
+            on every process with the same arguments and must decide the same way on all.
 
     Raises:
         TrainingInterrupted: on Ctrl-C / KeyboardInterrupt, after saving (``.checkpoint``).
@@ -198,11 +229,13 @@ def train(
         DataError, CheckpointError, ValueError: bad text, checkpoint or configuration.
     """
     config.validate()
+    comm = init_world() if comm is None else comm
+    corpus = text if isinstance(text, TokenMap) else None
     ckpt = None
     if resume:
         if resume is True and not config.checkpoint_dir:
             raise ValueError("resume=True needs config.checkpoint_dir")
-        ckpt = load_checkpoint(config.checkpoint_dir if resume is True else resume)
+        ckpt = load_checkpoint_everywhere(comm, config.checkpoint_dir if resume is True else resume)
     if ckpt is not None:
         try:
             vocab = Vocab.from_dict(ckpt.meta["vocab"])
@@ -211,10 +244,60 @@ def train(
             raise CheckpointError(f"checkpoint {str(ckpt.path)!r}: invalid vocabulary or model config: {e}") from None
         if vocab.level != config.level:
             raise ValueError(f"the checkpoint was trained at level {vocab.level!r}, not {config.level!r}")
+        if corpus is not None and corpus.vocab != vocab:
+            raise ValueError(
+                f"the token map {str(corpus.path)!r} was encoded with another vocabulary than the checkpoint's; "
+                "encode the text with the checkpoint's: data.encode_corpus(path, vocab=...)"
+            )
     else:
-        vocab = Vocab.from_text(text, config.level)
+        if corpus is not None:
+            vocab = corpus.vocab
+        else:  # rank 0 builds the vocabulary and sends it to the others
+            built = root_first(comm, lambda: Vocab.from_text(text, config.level), "building the vocabulary")
+            vocab = Vocab.from_dict(bcast_json(comm, built.to_dict() if built else None, "the vocabulary"))
         model_cfg = replace(config.model, vocab_size=len(vocab))
-    ids = vocab.encode_text(text)  # (n,) int64; unknown tokens on resume -> DataError naming them
+    with fail_together(comm, "the start-up of training"):
+        run, par, train_ids, val_ids, requested = _start(comm, config, corpus, text, vocab, model_cfg, ckpt, source)
+    config = run.config
+    note = par.start(run, ckpt, config.seed)
+    total = config.iters if config.iters is not None else (config.epochs or 1) * len(run.batches)
+    progress = Progress(
+        total,
+        run.iteration,
+        quiet or not comm.is_root,
+        "char" if config.level == "char" else "tok",
+        stream=progress_stream,
+        log_every=max(1, min(100, config.eval_every)),
+    )
+    if config.batch_size < requested:
+        progress.write(
+            f"note: the training text holds {len(train_ids)} tokens, too few for {requested} "
+            f"streams of {config.seq_len}; using batch size {config.batch_size}"
+        )
+    if note:
+        progress.write(note)
+    try:
+        with abort_on_error(comm, (TrainingInterrupted, NonFiniteLossError)):
+            _loop(run, par, total, train_ids, val_ids, progress, callback, graceful_sigint or par.active)
+    finally:
+        progress.close()
+    rate = run.tokens / run.elapsed if run.elapsed > 0 else 0.0
+    return TrainResult(run.model, run.history, run.iteration, run.last_saved, run.elapsed, rate)
+
+
+def _start(
+    comm: Communicator,
+    config: TrainConfig,
+    corpus: TokenMap | None,
+    text: Any,
+    vocab: Vocab,
+    model_cfg: ModelConfig,
+    ckpt: Any,
+    source: dict[str, Any] | None,
+) -> tuple[_Run, DataParallel, np.ndarray, np.ndarray, int]:
+    """This process's run, fresh or restored from ``ckpt`` (local work, no communication)."""
+    # (n,): a read-only memory map, or int64 from the text (unknown tokens on resume -> DataError naming them)
+    ids = corpus.ids if corpus is not None else vocab.encode_text(text)
     train_ids, val_ids = train_val_split(ids, config.val_fraction)
     requested_batch = config.batch_size
     batch_size = _fit_batch_size(len(train_ids), config.batch_size, config.seq_len)
@@ -223,43 +306,23 @@ def train(
     model = RNNLanguageModel.from_config(model_cfg, generator=gen, vocab=vocab, dtype=config.dtype)
     optimizer = build_optimizer(config.optimizer, list(model.parameters()), config.lr, config.weight_decay)
     scheduler = optim.lr_scheduler.StepLR(optimizer, step_size=config.lr_decay_every, gamma=config.lr_decay)
-    run = _Run(
-        config,
-        model,
-        optimizer,
-        scheduler,
-        gen,
-        sample_gen,
-        BPTTBatches(train_ids, batch_size, config.seq_len),
-        vocab,
-        source or {"kind": "text"},
-    )
+    par = DataParallel(comm, batch_size, list(model.parameters()))
+    if not comm.is_root:  # rank 0 alone checks the data against a checkpoint and saves its fingerprint
+        fingerprint: Any = ckpt.meta.get("data", {}).get("fingerprint") if ckpt is not None else -1
+    elif corpus is not None:
+        fingerprint = lambda: corpus.fingerprint(len(train_ids))  # noqa: E731 - computed when first needed
+    else:
+        fingerprint = None
+    batches = MappedBPTTBatches(train_ids, batch_size, config.seq_len, streams=par.streams, fingerprint=fingerprint)
+    run = _Run(config, model, optimizer, scheduler, gen, sample_gen, batches, vocab, source or {"kind": "text"})
     if ckpt is not None:
         restore_training_state(run, ckpt)
-    total = config.iters if config.iters is not None else (config.epochs or 1) * len(run.batches)
-    progress = Progress(
-        total,
-        run.iteration,
-        quiet,
-        "char" if config.level == "char" else "tok",
-        stream=progress_stream,
-        log_every=max(1, min(100, config.eval_every)),
-    )
-    if batch_size < requested_batch:
-        progress.write(
-            f"note: the training text holds {len(train_ids)} tokens, too few for {requested_batch} "
-            f"streams of {config.seq_len}; using batch size {batch_size}"
-        )
-    try:
-        _loop(run, total, train_ids, val_ids, progress, callback, graceful_sigint)
-    finally:
-        progress.close()
-    rate = run.tokens / run.elapsed if run.elapsed > 0 else 0.0
-    return TrainResult(model, run.history, run.iteration, run.last_saved, run.elapsed, rate)
+    return run, par, train_ids, val_ids, requested_batch
 
 
 def _loop(
     run: _Run,
+    par: DataParallel,
     total: int,
     train_ids: np.ndarray,
     val_ids: np.ndarray,
@@ -277,9 +340,13 @@ def _loop(
     old_handler = None
     if graceful_sigint and threading.current_thread() is threading.main_thread():
 
+        def abort_job(signum: int, frame: Any) -> None:  # several processes cannot stop mid-step together
+            par.comm.abort(f"deeprnn: Ctrl-C again: job aborted without saving; the last checkpoint is {_last(run)}")
+
         def on_sigint(signum: int, frame: Any) -> None:
             stop["requested"] = True
-            signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl-C aborts
+            # a second Ctrl-C aborts
+            signal.signal(signal.SIGINT, abort_job if par.active else signal.default_int_handler)
             progress.write("Ctrl-C: stopping after this iteration and saving (Ctrl-C again to abort)")
 
         old_handler = signal.signal(signal.SIGINT, on_sigint)
@@ -290,13 +357,13 @@ def _loop(
         if not all(np.isfinite(p._data).all() for p in params):
             progress.write(f"not saving at iteration {run.iteration} ({reason}): parameters are not finite")
             return
-        save_training_state(run, ckpt_dir / "latest.npz", progress)
+        par.save(run, ckpt_dir / "latest.npz", progress)
 
     phase = "idle"
     snapshot: tuple[Any, ...] = ()
     try:
         while run.iteration < total:
-            if stop["requested"]:
+            if par.stop_agreed(stop["requested"]):
                 raise KeyboardInterrupt
             snapshot = (run.batches.state_dict(), run.gen.get_state(), run.hidden)
             phase = "compute"
@@ -306,10 +373,13 @@ def _loop(
             logits, h_n = model(step.x, h)  # (T, N, V), (L, N, H)
             loss = cross_entropy(logits.reshape(-1, V), Tensor._wrap(step.y.reshape(-1)))
             loss_value = float(loss.item())
-            if not math.isfinite(loss_value):
+            if not math.isfinite(loss_value) and not par.active:  # several: checked after the Allreduce
                 _non_finite(run, "loss", loss_value)
             optimizer.zero_grad()
             loss.backward()
+            loss_value = par.reduce(loss_value, stop["requested"], run.iteration + 1)  # the batch's loss
+            if not math.isfinite(loss_value):
+                _non_finite(run, "loss", loss_value)
             if c.grad_clip:
                 norm = float(clip_grad_norm_(params, c.grad_clip).item())
             else:
@@ -322,20 +392,20 @@ def _loop(
             run.hidden = h_n.detach()
             run.iteration += 1
             run.elapsed += time.perf_counter() - t0
-            run.tokens += step.x.size
+            run.tokens += step.y.shape[0] * run.batches.batch_size  # T x N, all processes' tokens
             phase = "idle"
             it = run.iteration
             run.history.add_train(it, loss_value)
             progress.update(it, loss_value, run.tokens / max(run.elapsed, 1e-9))
             val = None
             if len(val_ids) >= 2 and (it % c.eval_every == 0 or it == total):
-                val = evaluate(model, val_ids, c.seq_len, c.batch_size, c.eval_batches)
+                val = evaluate(model, val_ids, c.seq_len, c.batch_size, c.eval_batches, par.comm)
                 run.history.add_val(it, val, run.elapsed)
                 progress.set_val(it, val)
                 if run.best_val is None or val < run.best_val:
                     run.best_val = val
                     if ckpt_dir is not None:
-                        save_training_state(run, ckpt_dir / "best.npz", None)
+                        par.save(run, ckpt_dir / "best.npz", None)
             if it % c.sample_every == 0 and not progress.quiet:
                 new = sample_ids(
                     model,
@@ -359,6 +429,7 @@ def _loop(
                         "val_loss": val,
                         "grad_norm": norm,
                         "lr": optimizer.param_groups[0]["lr"],
+                        "model": model,
                     },
                 )
     except KeyboardInterrupt:
