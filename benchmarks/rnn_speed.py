@@ -1,7 +1,8 @@
-"""Speed benchmark of deeprnn's Elman RNN against torch, JAX and onnxruntime on CPU (float32).
+"""Speed benchmark of deeprnn's RNN, LSTM and GRU against torch, JAX and onnxruntime on CPU (float32).
 
-    python benchmarks/rnn_speed.py            # full grid, interleaved rounds (several minutes)
-    python benchmarks/rnn_speed.py --quick    # smoke run: few configs, one round
+    python benchmarks/rnn_speed.py                  # full grid for every kind, interleaved rounds (long)
+    python benchmarks/rnn_speed.py --kinds lstm,gru # the LSTM and GRU grids only
+    python benchmarks/rnn_speed.py --quick          # smoke run: few configs, one round
 
 Method: each library runs in its own subprocess, one per library per round, and the
 rounds interleave the libraries (the order rotates every round) so that a noisy
@@ -11,7 +12,8 @@ environment, torch.set_num_threads, onnxruntime's intra_op_num_threads.  Times a
 medians over all rounds' samples.  A ratio is peer_time / deeprnn_time: above 1
 means deeprnn is faster.
 
-Measured per config (T, N, I, H, layers, bidirectional, nonlinearity):
+Measured per config (kind, T, N, I, H, layers, bidirectional, and the RNN's nonlinearity); every kind
+runs the same (T, N, I, H, layers, directions) grid:
   train  - forward + backward of sum(output), with the gradients of every parameter
            and of the input (torch: nn.RNN + .backward(); JAX: jit(grad) of a
            lax.scan RNN; deeprnn: see deeprnn_runner in rnn_speed_workers.py)
@@ -42,7 +44,7 @@ ROOT = os.path.dirname(HERE)
 WORKER = os.path.join(HERE, "rnn_speed_workers.py")
 DEFAULT_OUT = os.path.join(HERE, "results", "rnn_speed.json")
 
-# (T, N, I, H, layers, bidirectional); each runs with tanh and with relu.
+# (T, N, I, H, layers, bidirectional); the RNN runs each with tanh and with relu, LSTM and GRU once.
 GRID = [
     (25, 1, 65, 200, 1, False),
     (100, 1, 65, 100, 1, False),
@@ -55,31 +57,40 @@ GRID = [
 QUICK_GRID = [(25, 1, 65, 200, 1, False), (50, 32, 65, 128, 2, False), (50, 32, 65, 256, 2, True)]
 
 
-def config_list(grid, nonlinearities):
+KINDS = ("rnn", "lstm", "gru")
+GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+
+
+def config_list(grid, nonlinearities, kinds=KINDS):
+    """One dict per (kind, nonlinearity, grid row); RNN keys keep their old form (T25_..._uni_tanh)."""
     out = []
-    for nl in nonlinearities:
-        for T, N, I, H, L, bi in grid:
-            key = f"T{T}_N{N}_I{I}_H{H}_L{L}_{'bi' if bi else 'uni'}_{nl}"
-            out.append({"key": key, "T": T, "N": N, "I": I, "H": H, "L": L, "bi": bi, "nonlinearity": nl})
+    for kind in kinds:
+        for nl in nonlinearities if kind == "rnn" else [None]:
+            for T, N, I, H, L, bi in grid:
+                key = f"T{T}_N{N}_I{I}_H{H}_L{L}_{'bi' if bi else 'uni'}_{nl if kind == 'rnn' else kind}"
+                cfg = {"key": key, "kind": kind, "T": T, "N": N, "I": I, "H": H, "L": L, "bi": bi, "nonlinearity": nl}
+                out.append(cfg)
     return out
 
 
 def train_flops(cfg):
-    """Matrix-product FLOPs of one train step: per layer-direction 6*T*N*I_l*H + 8*T*N*H*H.
+    """Matrix-product FLOPs of one train step: per layer-direction G*(6*T*N*I_l*H + 8*T*N*H*H).
 
-    forward: X W_ih^T (2TN I_l H) and h W_hh^T (2TN H^2); backward: dW_ih and dX
-    (2 x 2TN I_l H), dW_hh and the carried dh (2 x 2TN H^2).
+    forward: X W_ih^T (2TN I_l GH) and h W_hh^T (2TN H GH); backward: dW_ih and dX
+    (2 x 2TN I_l GH), dW_hh and the carried dh (2 x 2TN H GH); G gates (1, 4 or 3).
     """
     T, N, I, H, L = cfg["T"], cfg["N"], cfg["I"], cfg["H"], cfg["L"]
+    G = GATES[cfg["kind"]]
     D = 2 if cfg["bi"] else 1
     total = 0
     for layer in range(L):
         in_l = I if layer == 0 else D * H
-        total += D * (6 * T * N * in_l * H + 8 * T * N * H * H)
+        total += D * G * (6 * T * N * in_l * H + 8 * T * N * H * H)
     return total
 
 
 def saved_activation_bytes(cfg):
+    """The layers' outputs h_t, T*N*H float32 per layer-direction (what an RNN must keep; gates come on top)."""
     return cfg["L"] * (2 if cfg["bi"] else 1) * cfg["T"] * cfg["N"] * cfg["H"] * 4
 
 
@@ -189,11 +200,15 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--libs", default="deeprnn,torch,jax,ort", help="comma list among deeprnn,torch,jax,ort")
     ap.add_argument("--out", default=DEFAULT_OUT, help="JSON output path ('' to skip)")
+    ap.add_argument("--kinds", default="rnn,lstm,gru", help="comma list among rnn,lstm,gru")
     ap.add_argument("--only", default="", help="keep the configs whose key contains this text, e.g. N1_ or relu")
     args = ap.parse_args(argv)
 
     rounds = args.rounds or (1 if args.quick else 5)
-    configs = config_list(QUICK_GRID, ["tanh"]) if args.quick else config_list(GRID, ["tanh", "relu"])
+    kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
+    if not kinds or any(k not in KINDS for k in kinds):
+        ap.error(f"--kinds takes a comma list among {', '.join(KINDS)}, got {args.kinds!r}")
+    configs = config_list(QUICK_GRID, ["tanh"], kinds) if args.quick else config_list(GRID, ["tanh", "relu"], kinds)
     configs = [c for c in configs if args.only in c["key"]]
     if not configs:
         ap.error(f"--only {args.only!r} matches no configuration")
@@ -260,7 +275,7 @@ def main(argv=None):
     rows = []
     for cfg in configs:
         key = cfg["key"]
-        row = {"config": {k: cfg[k] for k in ("T", "N", "I", "H", "L", "bi", "nonlinearity")}, "key": key}
+        row = {"config": {k: cfg[k] for k in ("kind", "T", "N", "I", "H", "L", "bi", "nonlinearity")}, "key": key}
         for lib in libs:
             row[lib] = {
                 "train_ms": med_ms(samples[lib][key]["train_s"]),
@@ -289,18 +304,21 @@ def main(argv=None):
         rows.append(row)
 
     summary = {}
-    for lib in libs:
-        if lib == "deeprnn":
-            continue
-        for k in ("train", "infer"):
-            ratios = [r[lib].get(f"{k}_ratio") for r in rows if r[lib].get(f"{k}_ratio")]
-            if ratios:
-                summary[f"{lib}_{k}_ratio_median"] = statistics.median(ratios)
-                summary[f"{lib}_{k}_ratio_min"] = min(ratios)
-                summary[f"{lib}_{k}_configs_not_slower"] = sum(x >= 1 for x in ratios)
-                summary[f"{lib}_{k}_configs"] = len(ratios)
+    for kind in kinds:
+        kind_rows = [r for r in rows if r["config"]["kind"] == kind]
+        for lib in libs:
+            if lib == "deeprnn":
+                continue
+            for k in ("train", "infer"):
+                ratios = [r[lib].get(f"{k}_ratio") for r in kind_rows if r[lib].get(f"{k}_ratio")]
+                if ratios:
+                    summary[f"{kind}_{lib}_{k}_ratio_median"] = statistics.median(ratios)
+                    summary[f"{kind}_{lib}_{k}_ratio_min"] = min(ratios)
+                    summary[f"{kind}_{lib}_{k}_configs_not_slower"] = sum(x >= 1 for x in ratios)
+                    summary[f"{kind}_{lib}_{k}_configs"] = len(ratios)
 
-    print_table(rows, libs, peak_gflops, args.threads)
+    for kind in kinds:
+        print_table([r for r in rows if r["config"]["kind"] == kind], libs, peak_gflops, args.threads, kind)
     print(f"load average at start {load_start}, at end {loadavg()} (on {os.cpu_count()} cores)")
     print()
     for k, v in summary.items():
@@ -331,9 +349,10 @@ def main(argv=None):
         print(f"\n# wrote {args.out}")
 
 
-def print_table(rows, libs, peak_gflops, threads):
-    print(f"\n### Elman RNN, float32, {threads} threads; times in ms (median); x = peer/deeprnn\n")
-    head = ["config (T,N,I,H,L,dir,act)", "deeprnn train"]
+def print_table(rows, libs, peak_gflops, threads, kind="rnn"):
+    title = {"rnn": "Elman RNN", "lstm": "LSTM", "gru": "GRU"}[kind]
+    print(f"\n### {title}, float32, {threads} threads; times in ms (median); x = peer/deeprnn\n")
+    head = ["config (T,N,I,H,L,dir,act)" if kind == "rnn" else "config (T,N,I,H,L,dir)", "deeprnn train"]
     for lib in libs:
         if lib in ("torch", "jax"):
             head += [f"{lib} train", "x"]
@@ -346,7 +365,9 @@ def print_table(rows, libs, peak_gflops, threads):
     print("|" + "---|" * len(head))
     for r in rows:
         c = r["config"]
-        name = f"{c['T']},{c['N']},{c['I']},{c['H']},{c['L']},{'bi' if c['bi'] else 'uni'},{c['nonlinearity']}"
+        name = f"{c['T']},{c['N']},{c['I']},{c['H']},{c['L']},{'bi' if c['bi'] else 'uni'}"
+        if kind == "rnn":
+            name += f",{c['nonlinearity']}"
         d = r.get("deeprnn", {})
         cells = [name, fmt(d.get("train_ms"))]
         for lib in libs:

@@ -23,19 +23,54 @@ THREADS = int(os.environ.get("RNN_SPEED_THREADS", "2"))
 
 
 # ----------------------------------------------------------------------------- problem
+GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+MODULE = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
+
+
 def make_problem(cfg):
-    """x (T, N, I) and the L*D weight tuples (w_ih, w_hh, b_ih, b_hh), float32, seeded by the config."""
+    """x (T, N, I) and the L*D weight tuples (w_ih, w_hh, b_ih, b_hh), float32, seeded by the config.
+
+    Shapes as torch's: (G*H, I_l), (G*H, H), (G*H,), (G*H,) with G = 1 (RNN), 4 (LSTM, gates i f g o)
+    or 3 (GRU, gates r z n); drawn like their init, U(-1/sqrt(H), 1/sqrt(H)).
+    """
     T, N, I, H, L, bi = cfg["T"], cfg["N"], cfg["I"], cfg["H"], cfg["L"], cfg["bi"]
+    G = GATES[cfg["kind"]]
     D = 2 if bi else 1
-    rng = np.random.default_rng(1234 + T * 7 + N * 13 + H * 17 + L)
+    rng = np.random.default_rng(1234 + T * 7 + N * 13 + H * 17 + L + 1000 * G)
     k = 1.0 / np.sqrt(H)
     weights = []
     for layer in range(L):
         in_l = I if layer == 0 else D * H
         for _ in range(D):
-            weights.append(tuple(rng.uniform(-k, k, s).astype(np.float32) for s in [(H, in_l), (H, H), (H,), (H,)]))
+            shapes = [(G * H, in_l), (G * H, H), (G * H,), (G * H,)]
+            weights.append(tuple(rng.uniform(-k, k, s).astype(np.float32) for s in shapes))
     x = rng.standard_normal((T, N, I)).astype(np.float32)
     return x, weights
+
+
+def module_kwargs(cfg):
+    """The constructor arguments of nn.RNN / nn.LSTM / nn.GRU for this config (the same in deeprnn and torch)."""
+    kw = {"num_layers": cfg["L"], "bidirectional": cfg["bi"]}
+    if cfg["kind"] == "rnn":
+        kw["nonlinearity"] = cfg["nonlinearity"]
+    return kw
+
+
+def state_dict_of(cfg, weights):
+    """torch's parameter names for the kernels' weight tuples: weight_ih_l0, ..., bias_hh_l1_reverse."""
+    D = 2 if cfg["bi"] else 1
+    state = {}
+    for i, (w_ih, w_hh, b_ih, b_hh) in enumerate(weights):
+        sfx = f"l{i // D}" + ("_reverse" if i % D else "")
+        state.update(
+            {"weight_ih_" + sfx: w_ih, "weight_hh_" + sfx: w_hh, "bias_ih_" + sfx: b_ih, "bias_hh_" + sfx: b_hh}
+        )
+    return state
+
+
+def first_output(result):
+    """output of (output, h_n) or (output, (h_n, c_n))."""
+    return result[0]
 
 
 def time_calls(fn, reps, warmup, budget_s):
@@ -57,23 +92,14 @@ def time_calls(fn, reps, warmup, budget_s):
 def deeprnn_runner(cfg, x, weights):
     """(train_step, inference) for deeprnn, through the public API, exactly as the torch runner.
 
-    train_step: deeprnn.nn.RNN forward + sum(output).backward(), gradients of the input and
+    train_step: deeprnn.nn.RNN (LSTM, GRU) forward + sum(output).backward(), gradients of the input and
     every parameter (the module records one graph node; its backward is the BPTT kernel).
     inference:  the same forward under deeprnn.no_grad() (the kernels' lean path).
     """
     import deeprnn
 
-    D = 2 if cfg["bi"] else 1
-    rnn = deeprnn.nn.RNN(
-        cfg["I"], cfg["H"], num_layers=cfg["L"], nonlinearity=cfg["nonlinearity"], bidirectional=cfg["bi"]
-    )
-    state = {}
-    for i, (w_ih, w_hh, b_ih, b_hh) in enumerate(weights):
-        sfx = f"l{i // D}" + ("_reverse" if i % D else "")
-        state.update(
-            {"weight_ih_" + sfx: w_ih, "weight_hh_" + sfx: w_hh, "bias_ih_" + sfx: b_ih, "bias_hh_" + sfx: b_hh}
-        )
-    rnn.load_state_dict(state)
+    rnn = getattr(deeprnn.nn, MODULE[cfg["kind"]])(cfg["I"], cfg["H"], **module_kwargs(cfg))
+    rnn.load_state_dict(state_dict_of(cfg, weights))
     xt = deeprnn.from_numpy(x).requires_grad_(True)
     params = list(rnn.parameters())
 
@@ -81,8 +107,7 @@ def deeprnn_runner(cfg, x, weights):
         for p in params:
             p.grad = None
         xt.grad = None
-        out, _ = rnn(xt)
-        out.sum().backward()
+        first_output(rnn(xt)).sum().backward()
 
     def inference():
         with deeprnn.no_grad():
@@ -129,17 +154,8 @@ def run_deeprnn(spec):
 def _torch_rnn(cfg, weights):
     import torch
 
-    rnn = torch.nn.RNN(
-        cfg["I"], cfg["H"], num_layers=cfg["L"], nonlinearity=cfg["nonlinearity"], bidirectional=cfg["bi"]
-    )
-    D = 2 if cfg["bi"] else 1
-    with torch.no_grad():
-        for i, (w_ih, w_hh, b_ih, b_hh) in enumerate(weights):
-            sfx = f"l{i // D}" + ("_reverse" if i % D else "")
-            getattr(rnn, "weight_ih_" + sfx).copy_(torch.from_numpy(w_ih))
-            getattr(rnn, "weight_hh_" + sfx).copy_(torch.from_numpy(w_hh))
-            getattr(rnn, "bias_ih_" + sfx).copy_(torch.from_numpy(b_ih))
-            getattr(rnn, "bias_hh_" + sfx).copy_(torch.from_numpy(b_hh))
+    rnn = getattr(torch.nn, MODULE[cfg["kind"]])(cfg["I"], cfg["H"], **module_kwargs(cfg))
+    rnn.load_state_dict({k: torch.from_numpy(v) for k, v in state_dict_of(cfg, weights).items()})
     return rnn
 
 
@@ -158,8 +174,7 @@ def run_torch(spec):
             for p in params:
                 p.grad = None
             xt.grad = None
-            out, _ = rnn(xt)
-            out.sum().backward()
+            first_output(rnn(xt)).sum().backward()
 
         def infer():
             with torch.no_grad():
@@ -173,7 +188,7 @@ def run_torch(spec):
 
 
 def export_onnx(spec):
-    """Export each config's torch nn.RNN to ONNX (legacy exporter: a native ONNX RNN op)."""
+    """Export each config's torch nn.RNN / LSTM / GRU to ONNX (legacy exporter: a native ONNX RNN/LSTM/GRU op)."""
     import warnings
 
     import torch
@@ -184,6 +199,7 @@ def export_onnx(spec):
         x, weights = make_problem(cfg)
         rnn = _torch_rnn(cfg, weights)
         path = os.path.join(spec["onnx_dir"], cfg["key"] + ".onnx")
+        names = ["out", "h_n", "c_n"] if cfg["kind"] == "lstm" else ["out", "h_n"]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
@@ -192,15 +208,13 @@ def export_onnx(spec):
                     (torch.from_numpy(x),),
                     path,
                     input_names=["x"],
-                    output_names=["out", "h_n"],
+                    output_names=names,
                     dynamo=False,
                     opset_version=17,
                 )
                 exporter = "torchscript (dynamo=False)"
             except Exception:  # pragma: no cover - depends on the torch build
-                torch.onnx.export(
-                    rnn, (torch.from_numpy(x),), path, input_names=["x"], output_names=["out", "h_n"], dynamo=True
-                )
+                torch.onnx.export(rnn, (torch.from_numpy(x),), path, input_names=["x"], output_names=names, dynamo=True)
                 exporter = "dynamo"
         res[cfg["key"]] = {"path": path, "exporter": exporter}
     return res
@@ -240,22 +254,53 @@ def run_jax(spec):
     import jax.numpy as jnp
     from jax import lax
 
+    def rnn_step(act):
+        def step(h, a, w_hh):
+            h = act(a + h @ w_hh.T)
+            return h, h
+
+        return step
+
+    def lstm_step(hc, a, w_hh):
+        h, c = hc
+        z = a + h @ w_hh.T  # (N, 4H): gates i, f, g, o as torch
+        i, f, g, o = jnp.split(z, 4, axis=-1)
+        c = jax.nn.sigmoid(f) * c + jax.nn.sigmoid(i) * jnp.tanh(g)
+        h = jax.nn.sigmoid(o) * jnp.tanh(c)
+        return (h, c), h
+
+    def gru_step(w_b):
+        def step(h, a, w_hh):
+            a_r, a_z, a_n = jnp.split(a, 3, axis=-1)  # x W_ih^T + b_ih
+            g_r, g_z, g_n = jnp.split(h @ w_hh.T + w_b, 3, axis=-1)  # h W_hh^T + b_hh
+            r = jax.nn.sigmoid(a_r + g_r)
+            z = jax.nn.sigmoid(a_z + g_z)
+            n = jnp.tanh(a_n + r * g_n)
+            h = (1 - z) * n + z * h
+            return h, h
+
+        return step
+
     def forward(params, x, cfg):
-        L, D = cfg["L"], 2 if cfg["bi"] else 1
-        act = jnp.tanh if cfg["nonlinearity"] == "tanh" else jax.nn.relu
+        L, D, kind = cfg["L"], 2 if cfg["bi"] else 1, cfg["kind"]
+        act = jnp.tanh if cfg.get("nonlinearity") == "tanh" else jax.nn.relu
         layer_in = x
         for layer in range(L):
             outs = []
             for d in range(D):
                 w_ih, w_hh, b_ih, b_hh = params[layer * D + d]
-                proj = layer_in @ w_ih.T + (b_ih + b_hh)  # (T, N, H) all steps at once
-
-                def step(h, a, w_hh=w_hh):
-                    h = act(a + h @ w_hh.T)
-                    return h, h
-
-                h0 = jnp.zeros((x.shape[1], w_hh.shape[0]), x.dtype)
-                _, ys = lax.scan(step, h0, proj, reverse=(d == 1))
+                H = w_hh.shape[1]
+                N = x.shape[1]
+                if kind == "gru":  # b_hh stays inside the step: r multiplies (W_hn h + b_hn)
+                    proj = layer_in @ w_ih.T + b_ih
+                    step, carry = gru_step(b_hh), jnp.zeros((N, H), x.dtype)
+                else:  # both biases fold into the all-steps input projection
+                    proj = layer_in @ w_ih.T + (b_ih + b_hh)
+                    if kind == "lstm":
+                        step, carry = lstm_step, (jnp.zeros((N, H), x.dtype), jnp.zeros((N, H), x.dtype))
+                    else:
+                        step, carry = rnn_step(act), jnp.zeros((N, H), x.dtype)
+                _, ys = lax.scan(lambda c, a, step=step, w_hh=w_hh: step(c, a, w_hh), carry, proj, reverse=(d == 1))
                 outs.append(ys)
             layer_in = outs[0] if D == 1 else jnp.concatenate(outs, axis=-1)
         return layer_in

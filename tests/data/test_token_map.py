@@ -4,6 +4,7 @@ a cache keyed by the text and the options, and memory that does not grow with th
 from __future__ import annotations
 
 import codecs
+import hashlib
 import json
 import os
 import tracemalloc
@@ -81,6 +82,15 @@ def test_a_text_without_any_line_break_or_space_is_one_piece(tmp_path, zh_text):
     vocab, ids = _in_memory(path, "utf-8", "word")
     tm = encode_corpus(path, level="word", cache_dir=tmp_path / "c", chunk_bytes=16)
     np.testing.assert_array_equal(tm.ids, ids)
+
+
+@pytest.mark.parametrize("level, given", [("char", False), ("char", True), ("word", False), ("word", True)])
+def test_the_texts_sha256_is_recorded(tmp_path, zh_text, level, given):
+    path = _write(tmp_path / "t.txt", zh_text + " end\n")
+    vocab = Vocab.from_text(read_text(path), level) if given else None
+    tm = encode_corpus(path, level=level, vocab=vocab, cache_dir=tmp_path / "c", chunk_bytes=64)
+    assert tm.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert tm.source["size"] == path.stat().st_size
 
 
 def test_given_vocabulary_and_unknown_tokens(tmp_path, en_text):
@@ -186,7 +196,7 @@ def test_errors_match_read_text(tmp_path):
 def test_a_fifo_is_refused_instead_of_blocking(tmp_path):
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
-    with pytest.raises(DataError, match="is not a regular file"):
+    with pytest.raises(DataError, match=r"is a FIFO \(named pipe\), not a regular file"):
         encode_corpus(fifo, cache_dir=tmp_path / "c")
 
 

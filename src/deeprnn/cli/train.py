@@ -2,17 +2,23 @@
 
 A TEXT file is encoded once to a memory-mapped file of token ids (``data.encode_corpus``,
 cached in ``--cache-dir``), so memory does not grow with the text.  Under ``mpiexec -n K``
-the K processes train one model together (``models/parallel.py``); rank 0 alone prints.
+the K processes train one model together (``models/parallel.py``); rank 0 alone prints and
+writes (the checkpoint directory is opened and locked by rank 0 only).
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
+import stat
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
+from ..fileio import file_digest
+from ..models.checkpoint import short
 from .args import (
     DEFAULT_ITERS,
     EXIT_ERROR,
@@ -141,14 +147,20 @@ def add_train_command(sub: Any) -> None:
         "--checkpoint-dir",
         help=f"where latest.npz, best.npz and loss.png go (default: {t.checkpoint_dir})",
     )
-    out.add_argument("--resume", action="store_true", help="continue from CHECKPOINT_DIR/latest.npz")
+    start = out.add_mutually_exclusive_group()
+    start.add_argument("--resume", action="store_true", help="continue from CHECKPOINT_DIR/latest.npz")
+    start.add_argument(
+        "--force",
+        action="store_true",
+        help="start a fresh run even if CHECKPOINT_DIR holds another run's checkpoints (deletes them)",
+    )
     out.add_argument("--quiet", action="store_true", help="no progress bar or samples")
     par = p.add_argument_group("several processes (mpiexec -n K deeprnn train ...)")
     par.add_argument(
         "--mpi-timeout",
         type=positive_float,
-        default=None,
-        help="seconds a process waits for the others in one collective step before it stops the job (default: 300)",
+        help="seconds a process waits for the others in one collective step before it stops the job; "
+        "it must exceed the time rank 0 takes to save a checkpoint (default: 300)",
     )
     p.set_defaults(handler=run_train)
 
@@ -189,24 +201,47 @@ def _train_config(args: argparse.Namespace, comm: Any) -> tuple[Any, dict[str, A
     return config.validate(), saved_meta
 
 
-def _load_text(
-    args: argparse.Namespace, saved_meta: dict[str, Any] | None, config: Any, comm: Any
-) -> tuple[Any, dict[str, Any]]:
-    """The corpus: a TEXT file as a memory-mapped `TokenMap` (shared by the processes), or an
-    embedded corpus as a str; and its description for the checkpoint."""
-    from ..data import Vocab, load_corpus
-    from ..distributed import shared_corpus
+def _recorded_text(source: dict[str, Any], directory: str) -> str:
+    """The path of the text a checkpoint was trained on, if the file there is still that text.
 
-    if args.text is not None and args.corpus is not None:
-        raise CLIError("give either TEXT or --corpus, not both")
+    A checkpoint is data: its recorded path is read only when the file found there has the
+    size and SHA-256 that the checkpoint also records.  A checkpoint from before deeprnn
+    recorded the hash (or one whose file changed or moved) names no file to read: the text
+    must be given again.
+    """
+    again = f"give the text again: deeprnn train TEXT --resume --checkpoint-dir {directory}"
+    path, size, digest = source.get("path"), source.get("bytes"), source.get("sha256")
+    if not isinstance(path, str) or not isinstance(digest, str) or not isinstance(size, int):
+        raise CLIError(
+            f"this checkpoint does not record a hash of its training text, so no file is read for it; {again}"
+        )
+    try:
+        st = os.stat(path)
+        found = st.st_size == size and stat.S_ISREG(st.st_mode) and file_digest(path) == (size, digest)
+    except (OSError, ValueError):
+        found = False
+    if not found:
+        raise CLIError(f"the training text is no longer at {short(path)} as it was (missing or changed); {again}")
+    return path
+
+
+def _load_text(
+    args: argparse.Namespace, saved_meta: dict[str, Any] | None, level: str, comm: Any
+) -> tuple[Any, dict[str, Any]]:
+    """The corpus and its description for the checkpoint: a TEXT file as a memory-mapped
+    `TokenMap` (shared by the processes), an embedded corpus as a str."""
+    from ..data import Vocab, load_corpus
+    from ..distributed import root_first, shared_corpus
+
+    directory = args.checkpoint_dir or "checkpoints"
     source = None if saved_meta is None else saved_meta.get("source")
-    if args.text is None and args.corpus is None and source and source.get("kind") in ("file", "corpus"):
-        if source["kind"] == "file":  # resume on the text the checkpoint was trained on
-            args.text, args.encoding = (
-                source["path"],
-                args.encoding or source.get("encoding", "utf-8"),
-            )
-        else:
+    if args.text is None and args.corpus is None and isinstance(source, dict):
+        if source.get("kind") == "file":  # resume on the text the checkpoint was trained on
+            args.text = root_first(comm, lambda: _recorded_text(source, directory), "checking the recorded text")
+            args.text = args.text or source["path"]  # rank 0 checked it
+            encoding = source.get("encoding", "utf-8")
+            args.encoding = args.encoding or (encoding if isinstance(encoding, str) else "utf-8")
+        elif source.get("kind") == "corpus" and isinstance(source.get("name"), str):
             args.corpus = source["name"]
     if args.text is not None:
         encoding = args.encoding or "utf-8"
@@ -215,55 +250,77 @@ def _load_text(
             comm,
             args.text,
             encoding=encoding,
-            level=config.level,
+            level=level,
             vocab=vocab,
             cache_dir=args.cache_dir,
             progress=not args.quiet,
         )
-        return corpus, {"kind": "file", "path": str(Path(args.text).resolve()), "encoding": encoding}
+        path = str(Path(args.text).resolve())
+        size = corpus.source["size"]  # the text as encoded (the cache is keyed by its size and mtime)
+        return corpus, {"kind": "file", "path": path, "encoding": encoding, "bytes": size, "sha256": corpus.sha256}
     name = args.corpus or "shakespeare"
     return load_corpus(name), {"kind": "corpus", "name": name}
 
 
 def run_train(args: argparse.Namespace) -> int:
-    """Handle ``deeprnn train``: configure, load the text, train, report; returns the exit code."""
-    from ..distributed import DEFAULT_TIMEOUT, MPIUnavailableError, PeerFailedError, SingleProcess, init_world
-    from ..models.trainer import NonFiniteLossError, TrainingInterrupted, train
+    """Handle ``deeprnn train``: lock the checkpoint directory, configure, load the text, train,
+    report; returns the exit code."""
+    from ..distributed import (
+        DEFAULT_TIMEOUT,
+        MPIUnavailableError,
+        PeerFailedError,
+        SingleProcess,
+        init_world,
+        root_first,
+    )
+    from ..models import TrainConfig
+    from ..models.trainer import CheckpointSaveError, NonFiniteLossError, RunDirectory, TrainingInterrupted, train
 
     prog = "deeprnn train"
+    directory = args.checkpoint_dir or TrainConfig().checkpoint_dir
     comm: Any = SingleProcess()
     try:
+        if args.text is not None and args.corpus is not None:
+            raise CLIError("give either TEXT or --corpus, not both")
         comm = init_world(timeout=args.mpi_timeout or DEFAULT_TIMEOUT)
         if not comm.is_root:
             prog = f"deeprnn train ({comm.describe()})"
-        config, saved_meta = _train_config(args, comm)
-        text, source = _load_text(args, saved_meta, config, comm)
-        if not args.quiet and comm.is_root:
-            what = source.get("path") or f"the embedded {source.get('name')!r} corpus"
-            unit = "characters" if isinstance(text, str) else f"{config.level} tokens"
-            procs = f", {comm.size} processes" if comm.size > 1 else ""
-            print(f"training on {what} ({len(text):,} {unit}{procs})", file=sys.stderr)
-        result = train(
-            config, text, resume=args.resume, source=source, quiet=args.quiet, graceful_sigint=True, comm=comm
+        # First of all: the directory is writable, no other run uses it, and a fresh run does not
+        # destroy another run's checkpoints (RunDirectory.open), before any time is spent.  Rank 0's.
+        opened = root_first(
+            comm,
+            lambda: RunDirectory.open(directory, resume=args.resume, overwrite=args.force),
+            "opening the checkpoint directory",
         )
+        with opened if opened is not None else nullcontext() as run_dir:
+            config, saved_meta = _train_config(args, comm)
+            text, source = _load_text(args, saved_meta, config.level, comm)
+            if not args.quiet and comm.is_root:
+                what = source.get("path") or f"the embedded {source.get('name')!r} corpus"
+                unit = "characters" if isinstance(text, str) else f"{config.level} tokens"
+                procs = f", {comm.size} processes" if comm.size > 1 else ""
+                print(f"training on {what} ({len(text):,} {unit}{procs})", file=sys.stderr)
+            result = train(
+                config,
+                text,
+                resume=args.resume,
+                run_dir=run_dir,
+                source=source,
+                quiet=args.quiet,
+                graceful_sigint=True,
+                comm=comm,
+            )
     except TrainingInterrupted as e:
         if comm.is_root:
-            print(
-                f"{prog}: {e.message}"
-                + (
-                    f"; continue with: deeprnn train --resume --checkpoint-dir {config.checkpoint_dir}"
-                    if e.checkpoint
-                    else ""
-                ),
-                file=sys.stderr,
-            )
+            again = f"; continue with: deeprnn train --resume --checkpoint-dir {directory}" if e.checkpoint else ""
+            print(f"{prog}: {e.message}{again}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except PeerFailedError:  # another process failed and reports it
         return EXIT_ERROR
-    except NonFiniteLossError as e:
+    except (NonFiniteLossError, CheckpointSaveError) as e:
         return fail(prog, str(e)) if comm.is_root else EXIT_ERROR
     except (MPIUnavailableError, *user_errors()) as e:
-        return fail(prog, str(e))
+        return fail(prog, e)
     if not comm.is_root:
         return 0
     h = result.history

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import codecs
 import os
+import stat
 from pathlib import Path
 
 from .errors import DataError
 
-__all__ = ["read_text"]
+__all__ = ["read_text", "check_text_file"]
 
 
 def _decode_hint(encoding: str) -> str:
@@ -18,6 +19,33 @@ def _decode_hint(encoding: str) -> str:
     if norm in ("gbk", "gb2312", "gb18030"):
         return "the file is not GBK; try --encoding utf-8 (or gb18030 for rare characters)"
     return "try --encoding utf-8 or --encoding gbk"
+
+
+def check_text_file(path: str | os.PathLike[str], encoding: str) -> os.stat_result:
+    """``os.stat(path)`` once ``encoding`` is known to be a codec and ``path`` a regular file.
+
+    Raises:
+        DataError: an unknown encoding, or a path that is not a regular file (a FIFO nobody
+            writes to would block for ever, /dev/zero never ends).
+        FileNotFoundError, IsADirectoryError: as the names say.
+    """
+    p = Path(path)
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise DataError(
+            f"unknown text encoding {encoding!r}: expected a Python codec name such as 'utf-8', 'gbk' or 'latin-1'"
+        ) from None
+    try:
+        st = os.stat(p)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"text file not found: {str(p)!r} (expected an existing file)") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise IsADirectoryError(f"expected a text file but {str(p)!r} is a directory; pass the path of a file in it")
+    if not stat.S_ISREG(st.st_mode):
+        kind = "a FIFO (named pipe)" if stat.S_ISFIFO(st.st_mode) else "a device or socket"
+        raise DataError(f"{str(p)!r} is {kind}, not a regular file; save the text to a file and train on that")
+    return st
 
 
 def read_text(path: str | os.PathLike[str], encoding: str = "utf-8") -> str:
@@ -30,20 +58,12 @@ def read_text(path: str | os.PathLike[str], encoding: str = "utf-8") -> str:
     Raises:
         FileNotFoundError: ``path`` does not exist.
         IsADirectoryError: ``path`` is a directory.
-        DataError: the file is empty, the encoding name is unknown, or the bytes
-            do not decode (the message names the encoding, byte offset and line).
+        DataError: ``path`` is not a regular file (a FIFO, a device), the file is empty,
+            the encoding name is unknown, or the bytes do not decode (the message names the
+            encoding, byte offset and line).
     """
     p = Path(path)
-    try:
-        codecs.lookup(encoding)
-    except LookupError:
-        raise DataError(
-            f"unknown text encoding {encoding!r}: expected a Python codec name such as 'utf-8', 'gbk' or 'latin-1'"
-        ) from None
-    if not p.exists():
-        raise FileNotFoundError(f"text file not found: {str(p)!r} (expected an existing file)")
-    if p.is_dir():
-        raise IsADirectoryError(f"expected a text file but {str(p)!r} is a directory; pass the path of a file in it")
+    check_text_file(p, encoding)
     data = p.read_bytes()
     if not data:
         raise DataError(f"text file {str(p)!r} is empty (0 bytes); expected some text to train on")

@@ -46,8 +46,8 @@ from .checkpoint import Checkpoint, CheckpointError, load_checkpoint
 from .state import save_training_state
 
 if TYPE_CHECKING:
+    from .loop import Run
     from .progress import Progress
-    from .trainer import _Run
 
 __all__ = ["DataParallel", "load_checkpoint_everywhere", "rank_seed"]
 
@@ -134,7 +134,7 @@ class DataParallel:
         return self._stop if self.active else requested
 
     # ---- start ----------------------------------------------------------------------------------
-    def start(self, run: _Run, ckpt: Checkpoint | None, seed: int) -> str | None:
+    def start(self, run: Run, ckpt: Checkpoint | None, seed: int) -> str | None:
         """Make every process's fresh or restored ``run`` its part of the same run.
 
         Broadcasts rank 0's weights, cuts this process's block out of a restored hidden state,
@@ -172,7 +172,7 @@ class DataParallel:
         return None
 
     # ---- checkpoints ----------------------------------------------------------------------------
-    def save(self, run: _Run, path: Path, progress: Progress | None) -> None:
+    def save(self, run: Run, path: Path, progress: Progress | None) -> None:
         """Collective: rank 0 writes the whole run (every process's hidden block and generator)."""
         if not self.active:
             save_training_state(run, path, progress)

@@ -1,59 +1,44 @@
-"""The training loop: truncated BPTT over contiguous batches, as min-char-rnn and char-rnn.
+"""Training: truncated BPTT over contiguous batches, as min-char-rnn and char-rnn.
 
 The token stream is cut into N parallel streams (``data.BPTTBatches``); batch k holds steps
 k*T .. k*T+T-1 of every stream, so the hidden state at the end of batch k is the right
 start for batch k+1.  It is carried over *detached* (gradients stop at the batch boundary,
-which is what "truncated" means) and reset to zeros at each epoch.  Per iteration:
+which is what "truncated" means) and reset to zeros at each epoch.
 
-    logits, h = model(x, h.detach())            x, y (T, N); logits (T, N, V)
-    loss = mean over T*N of -log softmax(logits)[y]           nats per token
-    loss.backward(); clip the global gradient norm; optimizer.step(); scheduler.step()
+`train` sets a run up, in an order that spends no time on work it might lose: the checkpoint
+directory is checked, locked and cleaned first (``rundir.py``), the checkpoint to resume from
+is validated, the memory the model needs is estimated against the free memory, and only then
+are the model, the optimiser and the batches built.  ``loop.py`` runs the iterations.
 
 Everything random flows from ``config.seed`` through explicit generators whose states go
 into the checkpoints with the model, the optimiser, the scheduler, the data position and
 the carried hidden state, so a resumed run continues bit for bit.
 
-Under ``mpiexec -n K`` the same loop runs on K processes, each on its block of the N streams,
-with one gradient Allreduce per step (``parallel.py``); with one process nothing changes.
+Under ``mpiexec -n K`` the same set-up and loop run on K processes, each on its block of the N
+streams, with one gradient Allreduce per step (``parallel.py``); with one process nothing
+changes.  Rank 0 alone opens the checkpoint directory, reads checkpoints, prints and writes.
 """
 
 from __future__ import annotations
 
-import math
-import signal
-import threading
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from .. import optim
-from ..autograd.grad_mode import no_grad
 from ..autograd.random import Generator
-from ..autograd.tensor import Tensor
 from ..data import DataError, MappedBPTTBatches, TokenMap, Vocab, train_val_split
-from ..distributed import (
-    Communicator,
-    SingleProcess,
-    abort_on_error,
-    bcast_json,
-    fail_together,
-    init_world,
-    root_first,
-    stream_share,
-)
-from ..nn.functional import cross_entropy
-from ..nn.utils import clip_grad_norm_, get_total_norm
+from ..distributed import Communicator, abort_on_error, bcast_json, fail_together, init_world, root_first
 from .char_rnn import RNNLanguageModel
-from .checkpoint import CheckpointError
-from .config import ModelConfig, TrainConfig
-from .generate import sample_ids
+from .checkpoint import Checkpoint, resolve_checkpoint_path
+from .config import TrainConfig
+from .footprint import check_training_memory
+from .loop import CheckpointSaveError, NonFiniteLossError, Run, TrainingInterrupted, _last, evaluate, run_loop
 from .parallel import DataParallel, load_checkpoint_everywhere
 from .progress import Progress
-from .state import History, restore_training_state
+from .rundir import RunDirectory
+from .state import History, checkpoint_model, restore_training_state
 
 __all__ = [
     "train",
@@ -61,28 +46,11 @@ __all__ = [
     "TrainResult",
     "TrainingInterrupted",
     "NonFiniteLossError",
+    "CheckpointSaveError",
     "build_optimizer",
     "History",
+    "RunDirectory",
 ]
-
-
-class TrainingInterrupted(KeyboardInterrupt):
-    """Ctrl-C (KeyboardInterrupt) stopped training; ``checkpoint`` is where the state was saved."""
-
-    def __init__(self, iteration: int, checkpoint: Path | None, message: str) -> None:
-        super().__init__(message)
-        self.iteration = iteration
-        self.checkpoint = checkpoint
-        self.message = message
-
-
-class NonFiniteLossError(RuntimeError):
-    """The loss (or the gradient norm) became NaN or infinite; nothing was saved after it."""
-
-    def __init__(self, iteration: int, checkpoint: Path | None, message: str) -> None:
-        super().__init__(message)
-        self.iteration = iteration
-        self.checkpoint = checkpoint
 
 
 @dataclass
@@ -112,49 +80,6 @@ def build_optimizer(name: str, params: list, lr: float, weight_decay: float = 0.
     raise ValueError(f"unknown optimizer {name!r}")
 
 
-def evaluate(
-    model: RNNLanguageModel,
-    ids: np.ndarray,
-    seq_len: int,
-    batch_size: int,
-    max_batches: int | None = None,
-    comm: Communicator | None = None,
-) -> float | None:
-    """Mean loss (nats/token) over contiguous batches of ``ids``, state carried, no dropout.
-
-    The batch geometry shrinks to fit a short validation tail; None if it has < 2 tokens.
-    With a ``comm`` of K processes, each evaluates its block of the streams (collective).
-    """
-    n = len(ids)
-    if n < 2:
-        return None
-    T = min(seq_len, n - 1)
-    N = max(1, min(batch_size, (n - 1) // T))
-    comm = comm or SingleProcess()
-    share = stream_share(N, comm.size, comm.rank, allow_empty=True)
-    total, tokens, h = 0.0, 0, None
-    if share.stop > share.start:
-        batches = MappedBPTTBatches(ids, N, T, streams=share)
-        count = len(batches) if max_batches is None else min(len(batches), max_batches)
-        V = model.vocab_size
-        was_training = model.training
-        model.eval()
-        try:
-            with no_grad():
-                for k in range(count):
-                    x, y = batches.batch(k)  # (T, n_r)
-                    logits, h = model(x, h)  # (T, n_r, V)
-                    loss = cross_entropy(logits.reshape(-1, V), Tensor._wrap(y.reshape(-1)))
-                    total += float(loss.item()) * y.size
-                    tokens += y.size
-        finally:
-            model.train(was_training)
-    if comm.size > 1:
-        sums = comm.allreduce_sum_(np.array([total, tokens], dtype=np.float64), "the validation Allreduce")
-        total, tokens = float(sums[0]), int(sums[1])
-    return total / tokens
-
-
 def _fit_batch_size(n_train: int, batch_size: int, seq_len: int) -> int:
     """The largest batch size <= batch_size whose streams each hold one sequence."""
     if n_train < seq_len + 1:
@@ -166,35 +91,13 @@ def _fit_batch_size(n_train: int, batch_size: int, seq_len: int) -> int:
     return min(batch_size, (n_train - 1) // seq_len)
 
 
-@dataclass
-class _Run:
-    """Everything that changes during training (what a checkpoint holds)."""
-
-    config: TrainConfig
-    model: RNNLanguageModel
-    optimizer: Any
-    scheduler: Any
-    gen: Generator  # model init + dropout
-    sample_gen: Generator  # periodic samples
-    batches: MappedBPTTBatches
-    vocab: Vocab
-    source: dict[str, Any]
-    hidden: Tensor | None = None
-    iteration: int = 0
-    elapsed: float = 0.0
-    tokens: int = 0
-    best_val: float | None = None
-    history: History = field(default_factory=History)
-    last_saved: Path | None = None
-    last_saved_iteration: int | None = None
-    extra_meta: dict[str, Any] = field(default_factory=dict)  # more checkpoint metadata (the processes')
-
-
 def train(
     config: TrainConfig,
     text: str | TokenMap,
     *,
     resume: bool | str | Path = False,
+    overwrite: bool = False,
+    run_dir: RunDirectory | None = None,
     source: dict[str, Any] | None = None,
     quiet: bool = False,
     callback: Callable[[int, dict[str, Any]], None] | None = None,
@@ -210,6 +113,11 @@ def train(
             corpus larger than memory); the last ``val_fraction`` of its tokens is held out.
         resume: False, True (``config.checkpoint_dir``) or a checkpoint path: continue that
             run exactly, up to ``config.iters`` total iterations (or ``epochs``).
+        overwrite: a fresh run may replace the checkpoints already in ``config.checkpoint_dir``
+            (without it, such a directory is refused: ``RunDirectoryError``).
+        run_dir: the checkpoint directory, already opened and locked by the caller
+            (``RunDirectory.open``); by default `train` opens ``config.checkpoint_dir`` itself,
+            before anything else, and releases it at the end.
         source: where ``text`` came from (JSON-safe), stored in checkpoints.
         quiet: print nothing.
         callback: ``callback(iteration, info)`` after every completed iteration, ``info`` holding
@@ -220,45 +128,89 @@ def train(
             on with several processes, which must agree on when to stop.
         comm: the processes that train together (default ``distributed.init_world()``: all of
             them under ``mpiexec -n K``, else this one).  ``config.batch_size`` is the global
-            batch, shared among them.  Rank 0 alone prints and writes files; ``callback`` runs
-            on every process with the same arguments and must decide the same way on all.
+            batch, shared among them.  Rank 0 alone opens ``run_dir``, prints and writes files;
+            ``callback`` runs on every process with the same arguments and must decide the same
+            way on all of them.
 
     Raises:
         TrainingInterrupted: on Ctrl-C / KeyboardInterrupt, after saving (``.checkpoint``).
         NonFiniteLossError: the loss or gradient norm became NaN/inf (last good checkpoint kept).
+        CheckpointSaveError: training finished but its final checkpoint could not be written.
+        RunDirectoryError: the checkpoint directory cannot be written, is in use by another
+            run, or holds another run's checkpoint.
+        MemoryLimitError: the model would not fit in the free memory.
         DataError, CheckpointError, ValueError: bad text, checkpoint or configuration.
     """
     config.validate()
+    if resume is True and not config.checkpoint_dir:
+        raise ValueError("resume=True needs config.checkpoint_dir")
     comm = init_world() if comm is None else comm
+    given = run_dir
+
+    def open_directory() -> RunDirectory | None:  # on rank 0 alone: the others never write
+        if given is not None:
+            if not config.checkpoint_dir or Path(given.path).resolve() != Path(config.checkpoint_dir).resolve():
+                raise ValueError(f"run_dir {str(given.path)!r} is not config.checkpoint_dir {config.checkpoint_dir!r}")
+            return given
+        if not config.checkpoint_dir:
+            return None
+        here = _resumes_in(resume, config.checkpoint_dir)
+        return RunDirectory.open(config.checkpoint_dir, resume=here, overwrite=overwrite)
+
+    run_dir = root_first(comm, open_directory, "opening the checkpoint directory")
+    owned = run_dir if given is None else None
+    try:
+        return _train(config, text, resume, run_dir, source, quiet, callback, graceful_sigint, progress_stream, comm)
+    finally:
+        if owned is not None:
+            owned.close()
+
+
+def _resumes_in(resume: bool | str | Path, directory: str) -> bool:
+    """Whether ``resume`` continues the run whose checkpoints are in ``directory``."""
+    if resume is True:
+        return True
+    if not resume:
+        return False
+    return resolve_checkpoint_path(resume).resolve().parent == Path(directory).resolve()
+
+
+def _train(
+    config: TrainConfig,
+    text: str | TokenMap,
+    resume: bool | str | Path,
+    run_dir: RunDirectory | None,
+    source: dict[str, Any] | None,
+    quiet: bool,
+    callback: Callable[[int, dict[str, Any]], None] | None,
+    graceful_sigint: bool,
+    progress_stream: Any,
+    comm: Communicator,
+) -> TrainResult:
     corpus = text if isinstance(text, TokenMap) else None
     ckpt = None
     if resume:
-        if resume is True and not config.checkpoint_dir:
-            raise ValueError("resume=True needs config.checkpoint_dir")
         ckpt = load_checkpoint_everywhere(comm, config.checkpoint_dir if resume is True else resume)
     if ckpt is not None:
-        try:
-            vocab = Vocab.from_dict(ckpt.meta["vocab"])
-            model_cfg = ModelConfig.from_dict(ckpt.meta["model_config"])
-        except (DataError, ValueError, TypeError) as e:
-            raise CheckpointError(f"checkpoint {str(ckpt.path)!r}: invalid vocabulary or model config: {e}") from None
-        if vocab.level != config.level:
-            raise ValueError(f"the checkpoint was trained at level {vocab.level!r}, not {config.level!r}")
-        if corpus is not None and corpus.vocab != vocab:
-            raise ValueError(
-                f"the token map {str(corpus.path)!r} was encoded with another vocabulary than the checkpoint's; "
-                "encode the text with the checkpoint's: data.encode_corpus(path, vocab=...)"
-            )
-    else:
-        if corpus is not None:
-            vocab = corpus.vocab
-        else:  # rank 0 builds the vocabulary and sends it to the others
-            built = root_first(comm, lambda: Vocab.from_text(text, config.level), "building the vocabulary")
-            vocab = Vocab.from_dict(bcast_json(comm, built.to_dict() if built else None, "the vocabulary"))
+        with fail_together(comm, "checking the checkpoint"):
+            vocab, model_cfg, _ = checkpoint_model(ckpt)  # checked against the file's arrays before any is built
+            if vocab.level != config.level:
+                raise ValueError(f"the checkpoint was trained at level {vocab.level!r}, not {config.level!r}")
+            if corpus is not None and corpus.vocab != vocab:
+                raise ValueError(
+                    f"the token map {str(corpus.path)!r} was encoded with another vocabulary than the checkpoint's; "
+                    "encode the text with the checkpoint's: data.encode_corpus(path, vocab=...)"
+                )
+    elif corpus is not None:
+        vocab = corpus.vocab
+        model_cfg = replace(config.model, vocab_size=len(vocab))
+    else:  # rank 0 builds the vocabulary and sends it to the others
+        built = root_first(comm, lambda: Vocab.from_text(text, config.level), "building the vocabulary")
+        vocab = Vocab.from_dict(bcast_json(comm, built.to_dict() if built else None, "the vocabulary"))
         model_cfg = replace(config.model, vocab_size=len(vocab))
     with fail_together(comm, "the start-up of training"):
-        run, par, train_ids, val_ids, requested = _start(comm, config, corpus, text, vocab, model_cfg, ckpt, source)
-    config = run.config
+        run, par, train_ids, val_ids = _start(comm, config, corpus, text, vocab, model_cfg, ckpt, run_dir, source)
+    requested_batch, batch_size, config = config.batch_size, run.config.batch_size, run.config
     note = par.start(run, ckpt, config.seed)
     total = config.iters if config.iters is not None else (config.epochs or 1) * len(run.batches)
     progress = Progress(
@@ -269,18 +221,33 @@ def train(
         stream=progress_stream,
         log_every=max(1, min(100, config.eval_every)),
     )
-    if config.batch_size < requested:
+    if run_dir is not None and run_dir.stale_holder:
+        h = run_dir.stale_holder
         progress.write(
-            f"note: the training text holds {len(train_ids)} tokens, too few for {requested} "
-            f"streams of {config.seq_len}; using batch size {config.batch_size}"
+            f"note: took over the lock of a run that is no longer running "
+            f"(pid {h.get('pid')}, since {h.get('started')})"
+        )
+    if run_dir is not None and run_dir.removed_temporaries:
+        progress.write(
+            f"note: removed {len(run_dir.removed_temporaries)} temporary file(s) left by an interrupted save"
+        )
+    if batch_size < requested_batch:
+        progress.write(
+            f"note: the training text holds {len(train_ids)} tokens, too few for {requested_batch} "
+            f"streams of {config.seq_len}; using batch size {batch_size}"
         )
     if note:
         progress.write(note)
     try:
         with abort_on_error(comm, (TrainingInterrupted, NonFiniteLossError)):
-            _loop(run, par, total, train_ids, val_ids, progress, callback, graceful_sigint or par.active)
+            run_loop(run, par, total, train_ids, val_ids, progress, callback, graceful_sigint or par.active)
     finally:
         progress.close()
+    if run.unsaved is not None:
+        raise CheckpointSaveError(
+            f"training finished at iteration {run.iteration}, but its checkpoint could not be written "
+            f"({run.unsaved}); the last checkpoint on disk is {_last(run)}"
+        )
     rate = run.tokens / run.elapsed if run.elapsed > 0 else 0.0
     return TrainResult(run.model, run.history, run.iteration, run.last_saved, run.elapsed, rate)
 
@@ -291,17 +258,19 @@ def _start(
     corpus: TokenMap | None,
     text: Any,
     vocab: Vocab,
-    model_cfg: ModelConfig,
-    ckpt: Any,
+    model_cfg: Any,
+    ckpt: Checkpoint | None,
+    run_dir: RunDirectory | None,
     source: dict[str, Any] | None,
-) -> tuple[_Run, DataParallel, np.ndarray, np.ndarray, int]:
+) -> tuple[Run, DataParallel, Any, Any]:
     """This process's run, fresh or restored from ``ckpt`` (local work, no communication)."""
     # (n,): a read-only memory map, or int64 from the text (unknown tokens on resume -> DataError naming them)
     ids = corpus.ids if corpus is not None else vocab.encode_text(text)
     train_ids, val_ids = train_val_split(ids, config.val_fraction)
-    requested_batch = config.batch_size
     batch_size = _fit_batch_size(len(train_ids), config.batch_size, config.seq_len)
     config = replace(config, model=model_cfg, batch_size=batch_size)
+    if ckpt is None:  # a checkpoint's model was checked against its arrays, which are in memory already
+        check_training_memory(model_cfg, config.optimizer, config.seq_len, batch_size, config.dtype)
     gen, sample_gen = Generator(config.seed), Generator(config.seed + 1)
     model = RNNLanguageModel.from_config(model_cfg, generator=gen, vocab=vocab, dtype=config.dtype)
     optimizer = build_optimizer(config.optimizer, list(model.parameters()), config.lr, config.weight_decay)
@@ -314,162 +283,18 @@ def _start(
     else:
         fingerprint = None
     batches = MappedBPTTBatches(train_ids, batch_size, config.seq_len, streams=par.streams, fingerprint=fingerprint)
-    run = _Run(config, model, optimizer, scheduler, gen, sample_gen, batches, vocab, source or {"kind": "text"})
+    run = Run(
+        config,
+        model,
+        optimizer,
+        scheduler,
+        gen,
+        sample_gen,
+        batches,
+        vocab,
+        source or {"kind": "text"},
+        run_dir=run_dir,
+    )
     if ckpt is not None:
         restore_training_state(run, ckpt)
-    return run, par, train_ids, val_ids, requested_batch
-
-
-def _loop(
-    run: _Run,
-    par: DataParallel,
-    total: int,
-    train_ids: np.ndarray,
-    val_ids: np.ndarray,
-    progress: Progress,
-    callback: Callable[[int, dict[str, Any]], None] | None,
-    graceful_sigint: bool,
-) -> None:
-    c = run.config
-    model, optimizer, scheduler = run.model, run.optimizer, run.scheduler
-    params = list(model.parameters())
-    V = model.vocab_size
-    ckpt_dir = Path(c.checkpoint_dir) if c.checkpoint_dir else None
-    prime_id = np.array([train_ids[0]], dtype=np.int64)
-    stop = {"requested": False}
-    old_handler = None
-    if graceful_sigint and threading.current_thread() is threading.main_thread():
-
-        def abort_job(signum: int, frame: Any) -> None:  # several processes cannot stop mid-step together
-            par.comm.abort(f"deeprnn: Ctrl-C again: job aborted without saving; the last checkpoint is {_last(run)}")
-
-        def on_sigint(signum: int, frame: Any) -> None:
-            stop["requested"] = True
-            # a second Ctrl-C aborts
-            signal.signal(signal.SIGINT, abort_job if par.active else signal.default_int_handler)
-            progress.write("Ctrl-C: stopping after this iteration and saving (Ctrl-C again to abort)")
-
-        old_handler = signal.signal(signal.SIGINT, on_sigint)
-
-    def save(reason: str) -> None:
-        if ckpt_dir is None:
-            return
-        if not all(np.isfinite(p._data).all() for p in params):
-            progress.write(f"not saving at iteration {run.iteration} ({reason}): parameters are not finite")
-            return
-        par.save(run, ckpt_dir / "latest.npz", progress)
-
-    phase = "idle"
-    snapshot: tuple[Any, ...] = ()
-    try:
-        while run.iteration < total:
-            if par.stop_agreed(stop["requested"]):
-                raise KeyboardInterrupt
-            snapshot = (run.batches.state_dict(), run.gen.get_state(), run.hidden)
-            phase = "compute"
-            t0 = time.perf_counter()
-            step = run.batches.next_batch()
-            h = None if (step.reset or run.hidden is None) else run.hidden
-            logits, h_n = model(step.x, h)  # (T, N, V), (L, N, H)
-            loss = cross_entropy(logits.reshape(-1, V), Tensor._wrap(step.y.reshape(-1)))
-            loss_value = float(loss.item())
-            if not math.isfinite(loss_value) and not par.active:  # several: checked after the Allreduce
-                _non_finite(run, "loss", loss_value)
-            optimizer.zero_grad()
-            loss.backward()
-            loss_value = par.reduce(loss_value, stop["requested"], run.iteration + 1)  # the batch's loss
-            if not math.isfinite(loss_value):
-                _non_finite(run, "loss", loss_value)
-            if c.grad_clip:
-                norm = float(clip_grad_norm_(params, c.grad_clip).item())
-            else:
-                norm = float(get_total_norm([p.grad for p in params if p.grad is not None]).item())
-            if not math.isfinite(norm):
-                _non_finite(run, "gradient norm", norm)
-            phase = "update"  # from here until the end of the step the state cannot be rolled back
-            optimizer.step()
-            scheduler.step()
-            run.hidden = h_n.detach()
-            run.iteration += 1
-            run.elapsed += time.perf_counter() - t0
-            run.tokens += step.y.shape[0] * run.batches.batch_size  # T x N, all processes' tokens
-            phase = "idle"
-            it = run.iteration
-            run.history.add_train(it, loss_value)
-            progress.update(it, loss_value, run.tokens / max(run.elapsed, 1e-9))
-            val = None
-            if len(val_ids) >= 2 and (it % c.eval_every == 0 or it == total):
-                val = evaluate(model, val_ids, c.seq_len, c.batch_size, c.eval_batches, par.comm)
-                run.history.add_val(it, val, run.elapsed)
-                progress.set_val(it, val)
-                if run.best_val is None or val < run.best_val:
-                    run.best_val = val
-                    if ckpt_dir is not None:
-                        par.save(run, ckpt_dir / "best.npz", None)
-            if it % c.sample_every == 0 and not progress.quiet:
-                new = sample_ids(
-                    model,
-                    prime_id,
-                    c.sample_length,
-                    c.sample_temperature,
-                    None,
-                    False,
-                    run.sample_gen,
-                    banned=run.vocab.unk_id,
-                )
-                text = run.vocab.decode_text(np.concatenate([prime_id, new]))
-                progress.write(f"---- sample at iteration {it} ----\n{text}\n----")
-            if it % c.checkpoint_every == 0 or it == total:
-                save("periodic")
-            if callback is not None:
-                callback(
-                    it,
-                    {
-                        "loss": loss_value,
-                        "val_loss": val,
-                        "grad_norm": norm,
-                        "lr": optimizer.param_groups[0]["lr"],
-                        "model": model,
-                    },
-                )
-    except KeyboardInterrupt:
-        if phase == "update":
-            raise TrainingInterrupted(
-                run.iteration,
-                None,
-                (
-                    f"interrupted in the middle of an optimiser update at iteration {run.iteration}; "
-                    f"nothing saved, the last checkpoint is {_last(run)}"
-                ),
-            ) from None
-        if phase == "compute":  # undo the half-done iteration: back to the end of the last one
-            run.batches.load_state_dict(snapshot[0])
-            run.gen.set_state(snapshot[1])
-            run.hidden = snapshot[2]
-        save("interrupted")
-        where = f"saved to {str(run.last_saved)!r}" if run.last_saved else "no checkpoint directory, nothing saved"
-        raise TrainingInterrupted(
-            run.iteration, run.last_saved, f"interrupted at iteration {run.iteration}: {where}"
-        ) from None
-    finally:
-        if old_handler is not None:
-            signal.signal(signal.SIGINT, old_handler)
-
-
-def _last(run: _Run) -> str:
-    if run.last_saved is None:
-        return "none"
-    return f"{str(run.last_saved)!r} (iteration {run.last_saved_iteration})"
-
-
-def _non_finite(run: _Run, what: str, value: float) -> None:
-    lr = run.optimizer.param_groups[0]["lr"]
-    raise NonFiniteLossError(
-        run.iteration + 1,
-        run.last_saved,
-        (
-            f"the {what} became {value} at iteration {run.iteration + 1}; training stopped without saving "
-            f"this state. Last good checkpoint: {_last(run)}. Try a lower --lr (now {lr:g}) or a "
-            f"--grad-clip"
-        ),
-    )
+    return run, par, train_ids, val_ids
