@@ -16,6 +16,7 @@ from deeprnn.data import (
     BPTTBatches,
     DataError,
     MappedBPTTBatches,
+    SlidingWindows,
     TokenMap,
     Vocab,
     encode_corpus,
@@ -229,6 +230,20 @@ def test_mapped_batches_are_the_in_memory_batches(tmp_path, en_text, batch_first
     ref2 = BPTTBatches(np.asarray(train, dtype=np.int64), 5, 13, batch_first, drop_last)
     ref2.load_state_dict(ours.state_dict())
     np.testing.assert_array_equal(ref2.next_batch().x, ours.next_batch().x)
+
+
+def test_sliding_windows_read_from_the_map_without_a_copy(tmp_path, en_text):
+    tm = encode_corpus(_write(tmp_path / "t.txt", en_text), cache_dir=tmp_path / "c")
+    ref = SlidingWindows(np.array(tm.ids), 9, 4, pad_value=0, targets=np.array(tm.ids[::-1]))
+    ours = SlidingWindows(tm.ids, 9, 4, pad_value=0, targets=tm.ids[::-1])
+    np.testing.assert_array_equal(ours.windows, ref.windows)
+    np.testing.assert_array_equal(ours.target_windows, ref.target_windows)
+    for i in (0, len(ref) - 1):  # a complete window, the last (padded) one
+        for a, b in zip(ours[i], ref[i]):
+            np.testing.assert_array_equal(a, b)
+    assert np.shares_memory(ours[0][0], tm.ids)  # a complete window is a view of the map
+    batch = ours.take([0, len(ours) - 1])
+    np.testing.assert_array_equal(batch[0], ref.take([0, len(ref) - 1])[0])
 
 
 def test_a_block_of_streams_is_those_columns(tmp_path, en_text):
