@@ -107,7 +107,8 @@ def footprint(
     H, D = hidden_size, num_dirs
     params = sum(D * (H * (input_size if k == 0 else D * H) + H * H + 2 * H) for k in range(num_layers))
     hidden = num_layers * D * seq_len * batch * H
-    return 8 * ((14 if backward else 8) * hidden + 6 * params + 3 * seq_len * batch * input_size)
+    output = D * seq_len * batch * H if backward else 0  # the module's output, a copy of what backward keeps
+    return 8 * ((14 if backward else 8) * hidden + output + 6 * params + 3 * seq_len * batch * input_size)
 
 
 def check_footprint(
