@@ -128,7 +128,9 @@ def test_registering_the_wrong_kind_names_deeprnns_classes():
         _net(deeprnn).register_parameter("p", deeprnn.ones(1))
     computed = deeprnn.ones(2, requires_grad=True) * 2
     non_leaf = deeprnn.nn.Parameter._wrap(computed.detach().numpy(), requires_grad=True)
-    non_leaf.grad_fn = computed.grad_fn  # a Parameter that is the result of an operation
+    non_leaf._grad_fn = (
+        computed.grad_fn
+    )  # a Parameter that is the result of an operation (grad_fn is read-only, as torch)
     with pytest.raises(ValueError, match="Cannot assign non-leaf Tensor to parameter 'w'"):
         _net(deeprnn).register_parameter("w", non_leaf)
 
