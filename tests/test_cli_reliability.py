@@ -313,3 +313,19 @@ def test_explain_pictures_pointing_at_a_file(tmp_path, capsys):
     for where in ("f.png", "f.png/sub"):
         err = _one_line(capsys, ["explain", "--pictures", str(tmp_path / where)])
         assert "is a file, expected a folder" in err
+
+
+def test_sample_into_a_closed_pipe_ends_quietly(tmp_path, english):
+    """More than a pipe's 64 KB buffer, into `head`: the write fails with EPIPE, quietly."""
+    ck = tmp_path / "ck"
+    assert main(_train(english, ck, "--iters", "2")) == 0
+    prime = (ENGLISH * 4)[:100_000]  # the prime is printed too, and fed to the model in one pass
+    env = {**os.environ, "PYTHONPATH": SRC}
+    argv = [sys.executable, "-m", "deeprnn", "sample", "--checkpoint", str(ck), "--length", "1", "--prime", prime]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    first = proc.stdout.read(20)
+    proc.stdout.close()  # the reader goes away
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert proc.wait(timeout=120) == 0 and len(first) == 20
+    assert err == ""

@@ -115,7 +115,7 @@ from .autograd.ops_index import (
     unbind,
 )
 from .autograd.ops_join import cat, flip, roll, stack, tile
-from .autograd.ops_linalg import bmm, dot, matmul, mm, mv, outer
+from .autograd.ops_linalg import bmm, dot, einsum, matmul, mm, mv, outer, tril, triu
 from .autograd.ops_math import (
     abs,
     clamp,
@@ -257,6 +257,7 @@ __all__ = [
     "div",
     "divide",
     "dot",
+    "einsum",
     "double",
     "empty",
     "enable_grad",
@@ -406,6 +407,8 @@ __all__ = [
     "topk",
     "transpose",
     "true_divide",
+    "tril",
+    "triu",
     "trunc",
     "uint8",
     "unbind",

@@ -102,6 +102,13 @@ OPS = {
     # products
     "mv_dot_outer": (lambda L, a, v, u: a.mv(v) + L.dot(v, u) + L.outer(v, u).sum(0)[:3], [(3, 4), (4,), (4,)]),
     "bmm": (lambda L, a, b: L.bmm(a, b), [(2, 3, 4), (2, 4, 5)]),
+    "einsum_batched": (lambda L, a, b: L.einsum("bij,bjk->bik", a, b), [(2, 3, 4), (2, 4, 5)]),
+    "einsum_implicit_and_sums": (
+        lambda L, a, b: L.einsum("ij,kj", a, b) + L.einsum("ij,j->i", a, b[0])[:, None],
+        [(3, 4), (3, 4)],
+    ),
+    "einsum_only_one_has": (lambda L, a, b: L.einsum("ij,k->i", a, b), [(3, 4), (5,)]),
+    "tril_triu": (lambda L, a: a.tril() + L.triu(a, 1) + a.tril(-1), [(2, 4, 4)]),
 }
 
 

@@ -240,11 +240,10 @@ def test_a_block_of_streams_is_those_columns(tmp_path, en_text):
         MappedBPTTBatches(np.zeros(100), 2, 3)
 
 
-def test_fingerprint_in_chunks_and_remembered(tmp_path, en_text, monkeypatch):
+def test_fingerprint_in_chunks_and_remembered(tmp_path, en_text):
     tm = encode_corpus(_write(tmp_path / "t.txt", en_text * 4), cache_dir=tmp_path / "c")
     n = len(tm) - 50
-    monkeypatch.setattr("deeprnn.data.mapped_bptt._CHUNK", 100)
-    assert fingerprint_ids(tm.ids[:n]) == BPTTBatches(tm.ids[:n], 2, 3).state_dict()["fingerprint"]
+    assert fingerprint_ids(tm.ids[:n], block=100) == BPTTBatches(tm.ids[:n], 2, 3).state_dict()["fingerprint"]
     assert tm.fingerprint(n) == fingerprint_ids(tm.ids[:n])
     reopened = TokenMap(tm.meta_path, json.loads(tm.meta_path.read_text()))
     assert reopened.meta["fingerprints"] == {str(n): tm.fingerprint(n)}

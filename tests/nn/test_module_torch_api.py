@@ -125,7 +125,7 @@ def test_registering_the_wrong_kind_matches_torch():
     same_error(lambda lib: _net(lib).to(lib.int64))
     computed = deeprnn.ones(2, requires_grad=True) * 2
     non_leaf = deeprnn.nn.Parameter._wrap(computed.detach().numpy(), requires_grad=True)
-    non_leaf._grad_fn = computed.grad_fn  # a Parameter that is the result of an operation
+    non_leaf._grad_fn = computed.grad_fn  # a Parameter that is the result of an operation (no public way)
     with pytest.raises(ValueError, match="Cannot assign non-leaf Tensor to parameter 'w'"):
         _net(deeprnn).register_parameter("w", non_leaf)
 

@@ -7,6 +7,7 @@ import math
 import os
 import stat
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +64,8 @@ def add_train_command(sub: Any) -> None:
         help="train a character- or word-level RNN language model",
         description="Train a deep Elman RNN language model with truncated BPTT. Without TEXT it "
         "trains on the embedded corpus (--corpus). Ctrl-C saves a checkpoint and stops "
-        f"(exit {EXIT_INTERRUPTED}); --resume continues exactly where it stopped.",
+        f"(exit {EXIT_INTERRUPTED}); --resume continues exactly where it stopped. A checkpoint "
+        "directory holds one run: a fresh run refuses one that holds a checkpoint, unless --force.",
         argument_default=None,
     )
     p.add_argument("text", nargs="?", metavar="TEXT", help="a text file to train on")
@@ -204,9 +206,8 @@ def _recorded_text(source: dict[str, Any], directory: str) -> str:
     return path
 
 
-def _load_text(args: argparse.Namespace, saved_meta: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
-    from ..data import load_corpus, read_text
-
+def _text_source(args: argparse.Namespace, saved_meta: dict[str, Any] | None) -> dict[str, Any]:
+    """Where the text comes from: TEXT, --corpus, or on --resume what the checkpoint records."""
     directory = args.checkpoint_dir or "checkpoints"
     source = None if saved_meta is None else saved_meta.get("source")
     if args.text is None and args.corpus is None and isinstance(source, dict):
@@ -217,13 +218,32 @@ def _load_text(args: argparse.Namespace, saved_meta: dict[str, Any] | None) -> t
         elif source.get("kind") == "corpus" and isinstance(source.get("name"), str):
             args.corpus = source["name"]
     if args.text is not None:
+        from ..data import check_text_file
+
         encoding = args.encoding or "utf-8"
-        text = read_text(args.text, encoding)
+        check_text_file(args.text, encoding)
         size, digest = file_digest(args.text)
         path = str(Path(args.text).resolve())
-        return text, {"kind": "file", "path": path, "encoding": encoding, "bytes": size, "sha256": digest}
-    name = args.corpus or "shakespeare"
-    return load_corpus(name), {"kind": "corpus", "name": name}
+        return {"kind": "file", "path": path, "encoding": encoding, "bytes": size, "sha256": digest}
+    return {"kind": "corpus", "name": args.corpus or "shakespeare"}
+
+
+def _reader(source: dict[str, Any], quiet: bool) -> Callable[[], str]:
+    """A function that reads the text (for `train`, which frees it once it is encoded)."""
+    from ..data import load_corpus, read_text
+
+    def read() -> str:
+        if source["kind"] == "file":
+            text = read_text(source["path"], source["encoding"])
+            what = source["path"]
+        else:
+            text = load_corpus(source["name"])
+            what = f"the embedded {source['name']!r} corpus"
+        if not quiet:
+            print(f"training on {what} ({len(text):,} characters)", file=sys.stderr)
+        return text
+
+    return read
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -241,12 +261,10 @@ def run_train(args: argparse.Namespace) -> int:
         # destroy another run's checkpoints (RunDirectory.open), before any time is spent.
         with RunDirectory.open(directory, resume=args.resume, overwrite=args.force) as run_dir:
             config, saved_meta = _train_config(args)
-            text, source = _load_text(args, saved_meta)
-            if not args.quiet:
-                what = source.get("path") or f"the embedded {source.get('name')!r} corpus"
-                print(f"training on {what} ({len(text):,} characters)", file=sys.stderr)
+            source = _text_source(args, saved_meta)
+            read = _reader(source, args.quiet)
             result = train(
-                config, text, resume=args.resume, run_dir=run_dir, source=source, quiet=args.quiet, graceful_sigint=True
+                config, read, resume=args.resume, run_dir=run_dir, source=source, quiet=args.quiet, graceful_sigint=True
             )
     except TrainingInterrupted as e:
         again = f"; continue with: deeprnn train --resume --checkpoint-dir {directory}" if e.checkpoint else ""

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .errors import DataError
 
-__all__ = ["read_text"]
+__all__ = ["read_text", "check_text_file"]
 
 
 def _decode_hint(encoding: str) -> str:
@@ -19,6 +19,35 @@ def _decode_hint(encoding: str) -> str:
     if norm in ("gbk", "gb2312", "gb18030"):
         return "the file is not GBK; try --encoding utf-8 (or gb18030 for rare characters)"
     return "try --encoding utf-8 or --encoding gbk"
+
+
+def check_text_file(path: str | os.PathLike[str], encoding: str = "utf-8") -> os.stat_result:
+    """Check that ``path`` is a readable, non-empty regular file and ``encoding`` a text codec.
+
+    Returns its ``os.stat`` result (size, modification time).  Raises as `read_text`:
+    FileNotFoundError, IsADirectoryError, or DataError (an unknown or non-text encoding, an
+    empty file, or something other than a regular file, such as a FIFO, whose reading could
+    block for ever).
+    """
+    p = Path(path)
+    try:
+        info = codecs.lookup(encoding)
+    except LookupError:
+        raise DataError(
+            f"unknown text encoding {encoding!r}: expected a Python codec name such as 'utf-8', 'gbk' or 'latin-1'"
+        ) from None
+    if not getattr(info, "_is_text_encoding", True):  # e.g. 'rot13': a codec, but not bytes <-> str
+        raise DataError(f"{encoding!r} is not a text encoding; expected e.g. 'utf-8' or 'gbk'")
+    if not p.exists():
+        raise FileNotFoundError(f"text file not found: {str(p)!r} (expected an existing file)")
+    if p.is_dir():
+        raise IsADirectoryError(f"expected a text file but {str(p)!r} is a directory; pass the path of a file in it")
+    st = p.stat()
+    if not stat.S_ISREG(st.st_mode):
+        raise DataError(f"{str(p)!r} is not a regular file (a FIFO, socket or device?); expected a text file")
+    if st.st_size == 0:
+        raise DataError(f"text file {str(p)!r} is empty (0 bytes); expected some text to train on")
+    return st
 
 
 def read_text(path: str | os.PathLike[str], encoding: str = "utf-8") -> str:
@@ -35,22 +64,8 @@ def read_text(path: str | os.PathLike[str], encoding: str = "utf-8") -> str:
             the encoding name is unknown, or the bytes do not decode (the message names the
             encoding, byte offset and line).
     """
+    check_text_file(path, encoding)
     p = Path(path)
-    try:
-        codecs.lookup(encoding)
-    except LookupError:
-        raise DataError(
-            f"unknown text encoding {encoding!r}: expected a Python codec name such as 'utf-8', 'gbk' or 'latin-1'"
-        ) from None
-    try:
-        st = os.stat(p)
-    except FileNotFoundError:
-        raise FileNotFoundError(f"text file not found: {str(p)!r} (expected an existing file)") from None
-    if stat.S_ISDIR(st.st_mode):
-        raise IsADirectoryError(f"expected a text file but {str(p)!r} is a directory; pass the path of a file in it")
-    if not stat.S_ISREG(st.st_mode):  # a FIFO nobody writes to would block for ever, /dev/zero never ends
-        kind = "a FIFO (named pipe)" if stat.S_ISFIFO(st.st_mode) else "a device or socket"
-        raise DataError(f"{str(p)!r} is {kind}, not a regular file; save the text to a file and train on that")
     data = p.read_bytes()
     if not data:
         raise DataError(f"text file {str(p)!r} is empty (0 bytes); expected some text to train on")
@@ -65,6 +80,7 @@ def read_text(path: str | os.PathLike[str], encoding: str = "utf-8") -> str:
             f"cannot decode {str(p)!r} as {encoding}: invalid byte(s) {bad.hex(' ')} at byte "
             f"offset {e.start} (line {line}): {e.reason}. Hint: {_decode_hint(encoding)}"
         ) from None
+    del data  # the bytes are not needed once decoded: the text alone stays
     if text.startswith("\ufeff"):
         text = text[1:]
     text = text.replace("\r\n", "\n").replace("\r", "\n")

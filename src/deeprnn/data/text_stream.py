@@ -12,45 +12,15 @@ from __future__ import annotations
 
 import codecs
 import os
-import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from .errors import DataError
-from .text import _decode_hint
+from .text import _decode_hint, check_text_file
 
-__all__ = ["CHUNK_BYTES", "check_text_file", "iter_text"]
+__all__ = ["CHUNK_BYTES", "iter_text"]
 
 CHUNK_BYTES = 1 << 20  # bytes read at a time (numpy then makes 8-byte index copies of a chunk)
-
-
-def check_text_file(path: str | os.PathLike[str], encoding: str) -> os.stat_result:
-    """Check that ``path`` is a readable, non-empty regular file and ``encoding`` a text codec.
-
-    Returns its ``os.stat`` result (size, modification time).  Raises as `read_text`:
-    FileNotFoundError, IsADirectoryError, or DataError (an unknown or non-text encoding, an
-    empty file, or something other than a regular file, such as a FIFO, whose reading could
-    block for ever).
-    """
-    p = Path(path)
-    try:
-        info = codecs.lookup(encoding)
-    except LookupError:
-        raise DataError(
-            f"unknown text encoding {encoding!r}: expected a Python codec name such as 'utf-8', 'gbk' or 'latin-1'"
-        ) from None
-    if not getattr(info, "_is_text_encoding", True):  # e.g. 'rot13': a codec, but not bytes <-> str
-        raise DataError(f"{encoding!r} is not a text encoding; expected e.g. 'utf-8' or 'gbk'")
-    if not p.exists():
-        raise FileNotFoundError(f"text file not found: {str(p)!r} (expected an existing file)")
-    if p.is_dir():
-        raise IsADirectoryError(f"expected a text file but {str(p)!r} is a directory; pass the path of a file in it")
-    st = p.stat()
-    if not stat.S_ISREG(st.st_mode):
-        raise DataError(f"{str(p)!r} is not a regular file (a FIFO, socket or device?); expected a text file")
-    if st.st_size == 0:
-        raise DataError(f"text file {str(p)!r} is empty (0 bytes); expected some text to train on")
-    return st
 
 
 def _line_of(path: Path, offset: int, chunk_bytes: int) -> int:

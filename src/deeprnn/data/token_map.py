@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 
 from ..fileio import atomic_write, atomic_write_text
+from .encode import ids_dtype
 from .errors import DataError
 from .text_stream import CHUNK_BYTES, check_text_file, iter_text
 from .tokens import LEVELS, SEGMENTERS, contains_cjk, tokenize
@@ -55,14 +56,6 @@ _FORMAT = "deeprnn-token-map"
 _VERSION = 1
 _N_CODE_POINTS = 0x110000
 PROGRESS_MIN_BYTES = 16 << 20  # files smaller than this encode without a progress bar
-
-
-def ids_dtype(vocab_size: int) -> np.dtype:
-    """The smallest unsigned dtype that holds ids ``0 .. vocab_size - 1``: uint8, uint16 or uint32."""
-    for dt in (np.uint8, np.uint16, np.uint32):
-        if vocab_size <= np.iinfo(dt).max + 1:
-            return np.dtype(dt)
-    raise DataError(f"a vocabulary of {vocab_size} entries does not fit token ids of 32 bits")
 
 
 def default_cache_dir() -> Path:

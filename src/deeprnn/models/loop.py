@@ -157,12 +157,13 @@ def run_loop(
 
         old_handler = signal.signal(signal.SIGINT, on_sigint)
 
-    def save(name: str, reason: str) -> None:
+    def save(name: str, reason: str) -> str | None:
+        """Write ``name``; returns None, or why it was not written (after saying so in one line)."""
         if ckpt_dir is None:
-            return
+            return "no checkpoint directory"
         if not all(np.isfinite(p._data).all() for p in params):
             progress.write(f"not saving at iteration {run.iteration} ({reason}): parameters are not finite")
-            return
+            return "parameters are not finite"
         try:
             save_training_state(run, ckpt_dir / name, progress if name == "latest.npz" else None)
         except OSError as e:  # a full disk, a vanished directory...: the old file is intact (atomic write)
@@ -173,9 +174,10 @@ def run_loop(
                 f"could not save {name} at iteration {run.iteration} ({why}); "
                 f"kept the previous one{'' if name != 'latest.npz' else ': ' + _last(run)}; training goes on"
             )
-            return
+            return why
         if name == "latest.npz":
             run.unsaved = None
+        return None
 
     phase = "idle"
     snapshot: tuple[Any, ...] = ()
@@ -260,7 +262,7 @@ def run_loop(
             run.gen.set_state(snapshot[1])
             run.hidden = snapshot[2]
         try:
-            save("latest.npz", "interrupted")
+            failure = save("latest.npz", "interrupted")
         except KeyboardInterrupt:  # a second Ctrl-C during the save: the atomic write left the old file
             raise TrainingInterrupted(
                 run.iteration,
@@ -269,11 +271,11 @@ def run_loop(
             ) from None
         if ckpt_dir is None:
             where = "no checkpoint directory, nothing saved"
-        elif run.unsaved is not None or run.last_saved_iteration != run.iteration:
-            where = f"could not save ({run.unsaved}); the last checkpoint is {_last(run)}"
+        elif failure is not None:
+            where = f"could not save ({failure}); the last checkpoint is {_last(run)}"
         else:
             where = f"saved to {str(run.last_saved)!r}"
-        saved = run.last_saved if run.last_saved_iteration == run.iteration else None
+        saved = run.last_saved if failure is None else None
         raise TrainingInterrupted(run.iteration, saved, f"interrupted at iteration {run.iteration}: {where}") from None
     finally:
         if old_handler is not None:

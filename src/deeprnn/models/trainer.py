@@ -87,7 +87,7 @@ def _fit_batch_size(n_train: int, batch_size: int, seq_len: int) -> int:
 
 def train(
     config: TrainConfig,
-    text: str,
+    text: str | Callable[[], str],
     *,
     resume: bool | str | Path = False,
     overwrite: bool = False,
@@ -102,7 +102,9 @@ def train(
 
     Args:
         config: the run (validated here).  ``config.model.vocab_size`` is set from the text.
-        text: the whole corpus; the last ``val_fraction`` of its tokens is held out.
+        text: the whole corpus; the last ``val_fraction`` of its tokens is held out.  Or a
+            function that returns it, called once: the text is then freed as soon as it is
+            encoded, and training holds only its ids (1 or 2 bytes a token).
         resume: False, True (``config.checkpoint_dir``) or a checkpoint path: continue that
             run exactly, up to ``config.iters`` total iterations (or ``epochs``).
         overwrite: a fresh run may replace the checkpoints already in ``config.checkpoint_dir``
@@ -137,8 +139,10 @@ def train(
         not config.checkpoint_dir or Path(run_dir.path).resolve() != Path(config.checkpoint_dir).resolve()
     ):
         raise ValueError(f"run_dir {str(run_dir.path)!r} is not config.checkpoint_dir {config.checkpoint_dir!r}")
+    read = text if callable(text) else _Once(text)
+    del text  # from here on only `read` refers to the text, and hands it over once
     try:
-        return _train(config, text, resume, run_dir, source, quiet, callback, graceful_sigint, progress_stream)
+        return _train(config, read, resume, run_dir, source, quiet, callback, graceful_sigint, progress_stream)
     finally:
         if owned is not None:
             owned.close()
@@ -153,9 +157,22 @@ def _resumes_in(resume: bool | str | Path, directory: str) -> bool:
     return resolve_checkpoint_path(resume).resolve().parent == Path(directory).resolve()
 
 
+class _Once:
+    """Hands its text over once and keeps no reference to it."""
+
+    def __init__(self, text: str) -> None:
+        self._text: str | None = text
+
+    def __call__(self) -> str:
+        text, self._text = self._text, None
+        if text is None:
+            raise RuntimeError("the text was handed over already")
+        return text
+
+
 def _train(
     config: TrainConfig,
-    text: str,
+    read: Callable[[], str],
     resume: bool | str | Path,
     run_dir: RunDirectory | None,
     source: dict[str, Any] | None,
@@ -171,10 +188,17 @@ def _train(
         vocab, model_cfg, _ = checkpoint_model(ckpt)  # checked against the file's arrays before any is built
         if vocab.level != config.level:
             raise ValueError(f"the checkpoint was trained at level {vocab.level!r}, not {config.level!r}")
+        text = read()
+        if not isinstance(text, str):
+            raise TypeError(f"train() needs the text as str, got {type(text).__name__}")
+        ids = vocab.encode_text(text, dtype=vocab.ids_dtype)  # unknown tokens -> DataError naming them
     else:
-        vocab = Vocab.from_text(text, config.level)
+        text = read()
+        if not isinstance(text, str):
+            raise TypeError(f"train() needs the text as str, got {type(text).__name__}")
+        vocab, ids = Vocab.from_text_with_ids(text, config.level)  # (n,) uint8/uint16: 1-2 bytes a token
         model_cfg = replace(config.model, vocab_size=len(vocab))
-    ids = vocab.encode_text(text)  # (n,) int64; unknown tokens on resume -> DataError naming them
+    del text  # training needs only the ids (freed here unless the caller keeps the text)
     train_ids, val_ids = train_val_split(ids, config.val_fraction)
     requested_batch = config.batch_size
     batch_size = _fit_batch_size(len(train_ids), config.batch_size, config.seq_len)
