@@ -81,7 +81,7 @@ class SharedDraws:
         lib = self.lib
 
         def filler(tensor: Any, *args: Any, generator: Any = None, **kw: Any) -> Any:
-            values = draw(tuple(tensor.shape), *args, **kw)
+            values = draw(tuple(tensor.shape), *args[:2], **kw)  # a third positional argument is a generator
             with lib.no_grad():
                 tensor.copy_(lib.from_numpy(np.ascontiguousarray(values)))
             return tensor
@@ -99,15 +99,17 @@ class SharedDraws:
         if lib is deeprnn:  # deeprnn's nn.init draws from its generator itself instead of ending in Tensor.uniform_
             monkeypatch.setattr(lib.nn.init, "uniform_", uniform)
             monkeypatch.setattr(lib.nn.init, "normal_", normal)
-            # Samplers and random_split draw permutations from the default generator (torch: torch.randperm).
-            monkeypatch.setattr(lib.autograd.random.default_generator, "numpy", self.rng)
+            # Samplers and random_split call randperm from its own module, as torch's call torch.randperm.
+            monkeypatch.setattr(lib.autograd.torch_functions, "randperm", self.randperm)
+        else:  # torch's random_split binds randperm at import (its samplers look torch.randperm up)
+            import torch.utils.data.dataset
+
+            monkeypatch.setattr(torch.utils.data.dataset, "randperm", self.randperm)
         monkeypatch.setattr(lib, "manual_seed", self.manual_seed)
 
     def manual_seed(self, seed: int) -> None:
         """A program's ``torch.manual_seed(s)`` restarts the shared stream from s, in both libraries alike."""
         self.rng = np.random.default_rng(int(seed))
-        if self.lib is deeprnn:
-            deeprnn.autograd.random.default_generator.numpy = self.rng
 
 
 def run_program(name: str, lib: Any, monkeypatch: Any, tmp_path: Path, seed: int = 0) -> tuple[dict, str]:
