@@ -8,6 +8,8 @@ derivative live in one small file each: `rnn.py` (Elman), `lstm.py`, `gru.py`.
 """
 
 from .cells import (
+    cell_backward,
+    cell_forward,
     gru_cell_backward,
     gru_cell_forward,
     lstm_cell_backward,
@@ -39,6 +41,8 @@ __all__ = [
     "gru_backward",
     "recurrent_forward",
     "recurrent_backward",
+    "cell_forward",
+    "cell_backward",
     "elman_kind",
     "KINDS",
     "RNN_TANH",
