@@ -23,7 +23,14 @@ def _problem(key, T, N, I, H, L, D, dtype, bias=True):
 def test_public_api_is_exported():
     import deeprnn.kernels as k
 
-    assert set(k.__all__) == {"rnn_cell_forward", "rnn_cell_backward", "rnn_forward", "rnn_backward"}
+    assert set(k.__all__) == {
+        "rnn_cell_forward",
+        "rnn_cell_backward",
+        "rnn_forward",
+        "rnn_backward",
+        "set_backend",
+        "get_backend",
+    }
     assert rnn_module.rnn_forward is rnn_forward and rnn_module.rnn_backward is rnn_backward
 
 

@@ -17,7 +17,8 @@ directions' W_ih stacked), with both biases folded in:
 
     A = X W_cat^T + (b_ih + b_hh)         X (T*N, I_l), W_cat (D*H, I_l), A (T*N, D*H)
 
-and only  h_t = act(A_t + h_prev W_hh^T)  is left to the time loop (rnn_layer.py).
+and only  h_t = act(A_t + h_prev W_hh^T)  is left to the time loop (rnn_layer.py, or its
+compiled twin kernels/compiled/rnn.py where kernels/backend.py says so).
 
 Backward (BPTT).  With g_t = dL/dh_t gathering the gradient from the layer above
 (or d_out) and from the next step in this direction's time order:
@@ -48,9 +49,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import rnn_layer
 from ._activation import check_nonlinearity, derivative_from_output
+from .backend import compiled_module, use_compiled
 from .rnn_input import gather_projection, is_token_ids, scatter_weight_grad
-from .rnn_layer import recur_backward, recur_forward
 
 __all__ = ["rnn_forward", "rnn_backward"]
 
@@ -136,6 +138,8 @@ def rnn_forward(
     assert T >= 1 and len(weights) == num_layers * num_dirs
     assert h0 is None or h0.shape == (num_layers * num_dirs, N, H)
 
+    # The time loops: NumPy's (rnn_layer) or the compiled ones, as kernels/backend.py decides.
+    loops = compiled_module("rnn") if use_compiled("rnn", N, H, dtype) else rnn_layer
     h_n = np.empty((num_layers * num_dirs, N, H), dtype=dtype)
     scratch = np.empty((num_dirs, N, H), dtype=dtype)  # one (N, H) product buffer per direction
     buffers = []  # each layer's (T + D, N, D*H) buffer, kept for backward
@@ -164,7 +168,7 @@ def rnn_forward(
                 first[...] = 0
             else:
                 first[...] = h0[k]
-            recur_forward(y[:, :, cols], first, weights[k][1], nonlinearity, d == 1, scratch[d])
+            loops.recur_forward(y[:, :, cols], first, weights[k][1], nonlinearity, d == 1, scratch[d])
             h_n[k] = y[0, :, cols] if d == 1 else y[T - 1, :, cols]
         if need_cache:
             buffers.append(buf)
@@ -196,6 +200,7 @@ def rnn_forward(
         "num_layers": num_layers,
         "num_dirs": num_dirs,
         "empty": empty,
+        "loops": loops,
     }
     return out, h_n, cache
 
@@ -244,7 +249,7 @@ def rnn_backward(d_out, d_h_n, cache):
         for d in range(num_dirs):
             k = layer * num_dirs + d
             cols = slice(d * H, (d + 1) * H)
-            recur_backward(
+            cache["loops"].recur_backward(
                 d_a[:, :, cols],
                 None if d_y is None else d_y[:, :, cols],
                 None if d_h_n is None else d_h_n[k],

@@ -1,0 +1,49 @@
+"""Run the recurrent parity tests on every kernel backend that is installed.
+
+These tests run once per backend: those of tests/kernels (but test_backend* and test_compiled*,
+which choose their own) and the nn parity tests of the recurrent modules (test_rnn_parity.py, and
+any test_lstm* / test_gru* parity file).  The backends are "numpy", and "numba" (the compiled loops,
+forced for every batch size) when numba is installed.  CI installs the test extra, which includes
+numba, so both paths are held to the same tolerances there.  The other tests run on the default
+backend ("auto").
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from deeprnn.kernels import backend
+
+_HERE = Path(__file__).resolve().parent
+_PARITY = re.compile(r"test_(rnn|lstm|gru)\w*parity\w*\.py$")
+BACKENDS = ["numpy", "numba"] if backend.numba_available() else ["numpy"]
+
+
+def _on_every_backend(path: Path) -> bool:
+    rel = path.resolve().relative_to(_HERE)
+    if rel.parts[0] == "kernels":  # the backend's own tests and the loops' direct tests choose for themselves
+        return not rel.name.startswith(("test_backend", "test_compiled"))
+    return rel.parts[0] == "nn" and bool(_PARITY.search(rel.name))
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "kernel_backend" in metafunc.fixturenames and _on_every_backend(Path(str(metafunc.definition.path))):
+        metafunc.parametrize("kernel_backend", BACKENDS, indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def kernel_backend(request: pytest.FixtureRequest):
+    """The kernel backend a test runs on (parametrised for the recurrent parity tests, else the default)."""
+    name = getattr(request, "param", None)
+    if name is None:
+        yield backend.get_backend()
+        return
+    saved = backend._chosen
+    backend.set_backend(name)
+    try:
+        yield name
+    finally:
+        backend._chosen = saved

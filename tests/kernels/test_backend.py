@@ -1,0 +1,106 @@
+"""The choice between the NumPy and the compiled time loops: set_backend, DEEPRNN_KERNELS and the rule."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from _kernels_helpers import make_weights, rng_for
+
+from deeprnn.kernels import backend, get_backend, rnn_forward, rnn_layer, set_backend
+
+
+@pytest.fixture
+def restore(monkeypatch):
+    """Leave the module's state as found: the choice, and whether numba counts as installed."""
+    monkeypatch.delenv(backend.ENV_VAR, raising=False)
+    saved = backend._chosen, backend._numba
+    backend._chosen = None
+    yield monkeypatch
+    backend._chosen, backend._numba = saved
+
+
+def _loops_used(N, H=6, dtype=np.float32):
+    rng = rng_for("backend", N, H)
+    weights = make_weights(rng, 3, H, 1, 1, True, dtype)
+    x = rng.standard_normal((4, N, 3)).astype(dtype)
+    return rnn_forward(x, None, weights, "tanh", 1, False)[2]["loops"]
+
+
+def test_default_is_auto(restore):
+    assert get_backend() == "auto"
+
+
+def test_set_backend_rejects_unknown_names(restore):
+    with pytest.raises(ValueError, match=r"the kernel backend must be one of 'auto', 'numpy', 'numba', got 'cuda'"):
+        set_backend("cuda")
+    assert get_backend() == "auto"  # nothing changed
+
+
+def test_environment_variable_chooses(restore):
+    restore.setenv("DEEPRNN_KERNELS", "numpy")
+    assert get_backend() == "numpy"
+    set_backend("auto")  # a call wins over the environment
+    assert get_backend() == "auto"
+
+
+def test_environment_variable_rejects_unknown_names(restore):
+    restore.setenv("DEEPRNN_KERNELS", "fast")
+    with pytest.raises(ValueError, match=r"DEEPRNN_KERNELS must be one of 'auto', 'numpy', 'numba', got 'fast'"):
+        get_backend()
+
+
+def test_numba_forced_without_numba_says_how_to_install(restore):
+    backend._numba = False
+    with pytest.raises(ModuleNotFoundError, match=r"needs numba, which is not installed: pip install deeprnn\[fast\]"):
+        set_backend("numba")
+    restore.setenv("DEEPRNN_KERNELS", "numba")
+    with pytest.raises(ModuleNotFoundError, match=r"DEEPRNN_KERNELS = 'numba' needs numba"):
+        get_backend()
+
+
+def test_without_numba_auto_is_numpy_everywhere(restore):
+    backend._numba = False
+    assert not any(backend.use_compiled(k, 1, 100, np.float32) for k in backend.MAX_BATCH)
+    assert _loops_used(1) is rnn_layer
+
+
+def test_numpy_forces_the_numpy_loops(restore):
+    set_backend("numpy")
+    assert not backend.use_compiled("rnn", 1, 100, np.float32)
+    assert _loops_used(1) is rnn_layer
+
+
+@pytest.mark.parametrize("kind", sorted(backend.MAX_BATCH))
+def test_auto_rule_by_batch_size(restore, kind):
+    backend._numba = True
+    limit = backend.MAX_BATCH[kind]
+    assert backend.use_compiled(kind, limit, 256, np.float32)
+    assert backend.use_compiled(kind, 1, 100, np.float64)
+    assert not backend.use_compiled(kind, limit + 1, 256, np.float32)
+    assert not backend.use_compiled(kind, 1, 100, np.float16)  # compiled for float32 and float64 only
+
+
+def test_auto_takes_the_compiled_loops_at_small_batch(restore):
+    pytest.importorskip("numba")
+    compiled = backend.compiled_module("rnn")
+    assert _loops_used(1) is compiled
+    assert _loops_used(backend.MAX_BATCH["rnn"] + 1) is rnn_layer
+    set_backend("numba")
+    assert _loops_used(64) is compiled
+
+
+def test_numba_is_not_imported_until_a_compiled_loop_runs():
+    """Importing deeprnn, and running the NumPy path, leave numba unimported (its import costs ~0.3 s)."""
+    code = (
+        "import sys, numpy as np, deeprnn, deeprnn.nn as nn\n"
+        "rnn = nn.RNN(3, 5)\n"
+        "rnn(deeprnn.from_numpy(np.zeros((4, 64, 3), np.float32)))\n"
+        "print('numba' in sys.modules)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != backend.ENV_VAR}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.strip() == "False"
