@@ -64,7 +64,7 @@ def test_numba_forced_without_numba_says_how_to_install(restore):
 
 def test_without_numba_auto_is_numpy_everywhere(restore):
     backend._numba = False
-    assert not any(backend.use_compiled(k, 1, 100, np.float32) for k in backend.MAX_BATCH)
+    assert not any(backend.use_compiled(k, 1, 100, np.float32) for k in backend.MAX_WORK)
     assert _loops_used(1) is rnn_layer
 
 
@@ -74,13 +74,14 @@ def test_numpy_forces_the_numpy_loops(restore):
     assert _loops_used(1) is rnn_layer
 
 
-@pytest.mark.parametrize("kind", sorted(backend.MAX_BATCH))
-def test_auto_rule_by_batch_size(restore, kind):
+@pytest.mark.parametrize("kind", sorted(backend.MAX_WORK))
+def test_auto_rule_by_batch_and_hidden_size(restore, kind):
     backend._numba = True
-    limit = backend.MAX_BATCH[kind]
-    assert backend.use_compiled(kind, limit, 256, np.float32)
-    assert backend.use_compiled(kind, 1, 100, np.float64)
-    assert not backend.use_compiled(kind, limit + 1, 256, np.float32)
+    assert backend.MAX_WORK[kind] == 2**17
+    assert backend.use_compiled(kind, 8, 128, np.float32) and not backend.use_compiled(kind, 9, 128, np.float32)
+    assert backend.use_compiled(kind, 32, 64, np.float32) and not backend.use_compiled(kind, 33, 64, np.float32)
+    assert backend.use_compiled(kind, 2, 256, np.float64) and not backend.use_compiled(kind, 3, 256, np.float64)
+    assert not backend.use_compiled(kind, 1, 1024, np.float32)
     assert not backend.use_compiled(kind, 1, 100, np.float16)  # compiled for float32 and float64 only
 
 
@@ -88,16 +89,16 @@ def test_auto_takes_the_compiled_loops_at_small_batch(restore):
     pytest.importorskip("numba")
     compiled = backend.compiled_module("rnn")
     assert _loops_used(1) is compiled
-    assert _loops_used(backend.MAX_BATCH["rnn"] + 1) is rnn_layer
+    assert _loops_used(backend.MAX_WORK["rnn"] // 36 + 1) is rnn_layer  # H = 6
     set_backend("numba")
     assert _loops_used(64) is compiled
 
 
 def test_numba_is_not_imported_until_a_compiled_loop_runs():
-    """Importing deeprnn, and running the NumPy path, leave numba unimported (its import costs ~0.3 s)."""
+    """Importing deeprnn and running the NumPy path (N H^2 above the bound) leave numba unimported (0.3 s saved)."""
     code = (
         "import sys, numpy as np, deeprnn, deeprnn.nn as nn\n"
-        "rnn = nn.RNN(3, 5)\n"
+        "rnn = nn.RNN(3, 64)\n"
         "rnn(deeprnn.from_numpy(np.zeros((4, 64, 3), np.float32)))\n"
         "print('numba' in sys.modules)\n"
     )
