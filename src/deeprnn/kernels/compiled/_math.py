@@ -2,7 +2,7 @@
 
 tanh and the logistic sigmoid, chosen by dtype when a loop is compiled:
 
-    float32:  tanh(x) ~= x p(x^2) / q(x^2)   for |x| <= c = 7.90531110763549805, +-p(c^2)c/q(c^2) beyond
+    float32:  tanh(x) ~= x p(x^2) / q(x^2)   for |x| < c = 7.90531110763549805, +-1 beyond
               (p of degree 6 in x^2, i.e. 13 in x; q of degree 3 in x^2, i.e. 6 in x), and
               tanh(x) = x for |x| < 4e-4.  The interpolant that Eigen and XLA use for float32: it is
               branch-free arithmetic, so LLVM vectorises it, which a libm tanh call is not.
@@ -28,7 +28,7 @@ from numba.extending import overload
 
 from ._jit import JIT_OPTIONS, jit
 
-__all__ = ["tanh_", "sigmoid_", "add_product", "load_step", "store_step"]
+__all__ = ["tanh_", "sigmoid_", "tanh_array", "sigmoid_array", "add_product", "load_step", "store_step"]
 
 _F = np.float32
 # The coefficients of the rational interpolant (Eigen's generic_fast_tanh_float, XLA's EmitFastTanh).
@@ -47,6 +47,7 @@ _CLAMP = _F(7.90531110763549805)
 _NCLAMP = _F(-7.90531110763549805)
 _TINY = _F(0.0004)
 _HALF32 = _F(0.5)
+_ONE32 = _F(1.0)
 
 
 def tanh_(x):
@@ -74,7 +75,9 @@ def _tanh32(x):
     q = x2 * q + _B2
     q = x2 * q + _B0
     r = p / q
-    return r if abs(x) >= _TINY else x  # NaN fails the test and passes through
+    ax = abs(x)
+    r = r if ax < _CLAMP else (_ONE32 if x > 0 else -_ONE32)  # exactly +-1 beyond the clamp, as tanh rounds
+    return r if ax >= _TINY else x  # NaN fails both tests and passes through
 
 
 @overload(tanh_, jit_options=JIT_OPTIONS)
@@ -179,3 +182,17 @@ def store_step(dst, t, src):
     for n in range(N):
         for j in range(K):
             dst[t, n, j] = src[n, j]
+
+
+@jit
+def tanh_array(x, out):
+    """out = tanh_(x) element-wise over 1-D arrays: the loops' tanh, callable from Python (for tests)."""
+    for j in range(x.shape[0]):
+        out[j] = tanh_(x[j])
+
+
+@jit
+def sigmoid_array(x, out):
+    """out = sigmoid_(x) element-wise over 1-D arrays."""
+    for j in range(x.shape[0]):
+        out[j] = sigmoid_(x[j])
