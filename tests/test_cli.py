@@ -189,7 +189,7 @@ def test_gbk_file_with_encoding_option(tmp_path, capsys):
 
 
 def test_keyboard_interrupt_saves_exits_130_and_resume_is_exact(tmp_path, english, monkeypatch, capsys):
-    import deeprnn.models.trainer as trainer_mod
+    import deeprnn.models.loop as trainer_mod
 
     args = ["train", str(english), *SMALL, "--iters", "24", "--seed", "5"]
     assert main([*args, "--checkpoint-dir", str(tmp_path / "a")]) == 0

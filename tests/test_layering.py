@@ -1,7 +1,8 @@
 """The house rule: imports run one way only, downwards.
 
-kernels < autograd < nn < optim < data < models < explain < cli. A kernel knows nothing of
-modules; a module knows nothing of the CLI. Checked statically from each file's imports.
+memory, fileio < kernels < autograd < nn < optim < utils (utils.data), data < serialization < distributed < models <
+explain < cli. A kernel knows nothing of modules; a module knows nothing of the CLI. Checked statically from each
+file's imports.
 """
 
 from __future__ import annotations
@@ -12,18 +13,48 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "deeprnn"
-ORDER = ["fileio", "kernels", "autograd", "nn", "optim", "data", "models", "explain", "cli"]
+ORDER = [
+    "memory",
+    "fileio",
+    "kernels",
+    "autograd",
+    "nn",
+    "optim",
+    "utils",
+    "data",
+    "serialization",
+    "distributed",
+    "models",
+    "explain",
+    "cli",
+]
 # What each layer may import from inside deeprnn (besides itself).
+_BELOW_MODELS = {
+    "memory",
+    "fileio",
+    "kernels",
+    "autograd",
+    "nn",
+    "optim",
+    "utils",
+    "data",
+    "serialization",
+    "distributed",
+}
 ALLOWED = {
+    "memory": set(),
     "fileio": set(),
     "kernels": set(),
     "autograd": set(),
     "nn": {"autograd", "kernels"},
     "optim": {"autograd", "nn"},
-    "data": set(),
-    "models": {"fileio", "kernels", "autograd", "nn", "optim", "data"},
-    "explain": {"fileio", "kernels", "autograd", "nn"},
-    "cli": {"fileio", "kernels", "autograd", "nn", "optim", "data", "models", "explain"},
+    "utils": {"kernels", "autograd", "nn", "optim"},
+    "data": {"memory", "fileio"},
+    "serialization": {"fileio", "kernels", "autograd", "nn", "optim"},
+    "distributed": {"kernels", "autograd"},
+    "models": _BELOW_MODELS,
+    "explain": {"memory", "fileio", "kernels", "autograd", "nn"},
+    "cli": _BELOW_MODELS | {"models", "explain"},
 }
 
 

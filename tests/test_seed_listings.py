@@ -146,10 +146,10 @@ def test_chapter4_shapes(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_multilayer_listings(name: str, out_shape: tuple, batch_first: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     _, ns, _, text = run_listing(name, "deeprnn", monkeypatch)
     in_shape = (4, 2, 3) if not batch_first else (2, 4, 3)
-    assert f"Input shape: deeprnn.Size({list(in_shape)})" in text
-    assert "h0 shape: deeprnn.Size([2, 2, 5])" in text
-    assert f"Output shape: deeprnn.Size({list(out_shape)})" in text
-    assert "hn shape: deeprnn.Size([2, 2, 5])" in text
+    assert f"Input shape: torch.Size({list(in_shape)})" in text
+    assert "h0 shape: torch.Size([2, 2, 5])" in text
+    assert f"Output shape: torch.Size({list(out_shape)})" in text
+    assert "hn shape: torch.Size([2, 2, 5])" in text
     out, hn = ns["output"].detach().numpy(), ns["hn"].detach().numpy()
     last = out[-1] if not batch_first else out[:, -1]
     np.testing.assert_array_equal(last, hn[1])  # output's last step is the top layer's h_n

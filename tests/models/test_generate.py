@@ -93,3 +93,28 @@ def test_chinese_word_level_prime_and_sample():
     assert text.startswith("孩子们") and len(text) > len("孩子们")
     with pytest.raises(ValueError, match="1 word not in the model's vocabulary"):
         model.sample("电脑", 3)
+
+
+@pytest.mark.parametrize("temperature", [5e-324, 1e-310, 1e-300, 1e-30])
+def test_tiny_temperatures_converge_to_greedy(temperature):
+    """(z - max z) / tau, not z / tau: a denormal tau overflowed to inf - inf = NaN, and the
+    draw then took the last vocabulary entry every time."""
+    model = _model(ENGLISH)
+    greedy = model.sample("the ", 40, greedy=True)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):  # no floating-point warning on the way
+        assert model.sample("the ", 40, temperature=temperature, seed=1) == greedy
+        assert model.sample("the ", 40, temperature=temperature, top_k=3, seed=2) == greedy
+
+
+def test_tiny_temperature_with_a_tie_draws_among_the_tied():
+    logits = np.array([3.0, 1.0, 3.0, -2.0])
+    rng = np.random.default_rng(0)
+    drawn = {next_token(logits, 5e-324, None, False, rng) for _ in range(200)}
+    assert drawn == {0, 2}
+
+
+def test_huge_temperature_is_uniform():
+    logits = np.array([30.0, 0.0, -30.0])
+    rng = np.random.default_rng(0)
+    counts = np.bincount([next_token(logits, 1e300, None, False, rng) for _ in range(3000)], minlength=3)
+    assert counts.min() > 900

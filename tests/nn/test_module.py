@@ -57,8 +57,8 @@ def test_load_state_dict_errors_change_nothing() -> None:
     with pytest.raises(
         RuntimeError,
         match=r"size mismatch for weight_ih_l0: copying a param with shape "
-        r"deeprnn.Size\(\[5, 3\]\) from checkpoint, the shape in current model is "
-        r"deeprnn.Size\(\[4, 3\]\)",
+        r"torch.Size\(\[5, 3\]\) from checkpoint, the shape in current model is "
+        r"torch.Size\(\[4, 3\]\)",
     ):
         m.load_state_dict(bad_shape)
     missing = {k: v for k, v in good.items() if k != "bias_hh_l0"}

@@ -14,6 +14,8 @@ __all__ = [
     "int64",
     "int32",
     "int8",
+    "int16",
+    "short",
     "uint8",
     "bool",
     "float",
@@ -26,12 +28,17 @@ __all__ = [
     "as_dtype",
     "is_floating",
     "torch_type_name",
+    "promote_types",
+    "result_type",
+    "can_cast",
+    "check_inplace_cast",
 ]
 
 float16 = half = np.dtype(np.float16)
 float32 = float = np.dtype(np.float32)
 float64 = double = np.dtype(np.float64)
 int8 = np.dtype(np.int8)
+int16 = short = np.dtype(np.int16)
 uint8 = np.dtype(np.uint8)
 int32 = int = np.dtype(np.int32)
 int64 = long = np.dtype(np.int64)
@@ -68,21 +75,71 @@ def is_floating(dtype: np.dtype) -> bool:
     return np.issubdtype(dtype, np.floating)
 
 
-def result_dtype(a: np.ndarray, b: Any) -> np.dtype | None:
-    """PyTorch's promotion where it differs from NumPy's; None means NumPy's rule is right.
+def _category(d: np.dtype) -> builtins.int:
+    return 0 if d.kind == "b" else 2 if d.kind in "fc" else 1
 
-    An integer tensor combined with a Python float, or with a floating tensor, takes the
-    floating dtype (the default one for a Python float), where NumPy would go to float64.
+
+def promote_types(a: np.dtype | None, b: np.dtype | None) -> np.dtype | None:
+    """torch.promote_types: the smallest dtype both fit in; an integer with a float gives the float."""
+    if a is None or b is None:
+        return a if b is None else b
+    ca, cb = _category(a), _category(b)
+    if ca != cb and 2 in (ca, cb):
+        return a if ca == 2 else b
+    return np.promote_types(a, b)
+
+
+def _combine(higher: np.dtype | None, lower: np.dtype | None) -> np.dtype | None:
+    # torch's combine_categories: a group of operands only decides the dtype when it is of a
+    # higher category (bool < integer < float) than every group above it
+    if higher is None:
+        return lower
+    if lower is None or _category(higher) == 2:
+        return higher
+    if _category(higher) == 0 or _category(lower) == 2:
+        return promote_types(higher, lower)
+    return higher
+
+
+def result_type(*operands: Any) -> np.dtype:
+    """torch.result_type of tensors, arrays and Python numbers.
+
+    Tensors with dimensions decide first, then 0-d tensors, then Python numbers (a float is
+    the default dtype, an int int64), each only when of a higher category than those before:
+    float32 tensor * float64 0-d tensor is float32; int tensor * 0.5 is the default float.
     """
-    if is_floating(a.dtype):
-        if isinstance(b, np.ndarray) and not is_floating(b.dtype):
-            return a.dtype
-        return None
-    if isinstance(b, np.ndarray):
-        return b.dtype if is_floating(b.dtype) else None
-    if isinstance(b, builtins.float):
-        return get_default_dtype()
-    return None
+    dims = zeros = wrapped = None
+    for o in operands:
+        arr = getattr(o, "_data", o)
+        if isinstance(arr, np.ndarray):
+            if arr.ndim:
+                dims = promote_types(dims, arr.dtype)
+            else:
+                zeros = promote_types(zeros, arr.dtype)
+        elif isinstance(o, (builtins.bool, np.bool_)):
+            wrapped = promote_types(wrapped, np.dtype(np.bool_))
+        elif isinstance(o, (builtins.int, np.integer)):
+            wrapped = promote_types(wrapped, np.dtype(np.int64))
+        elif isinstance(o, (builtins.float, np.floating)):
+            wrapped = promote_types(wrapped, get_default_dtype())
+        elif o is not None:
+            raise TypeError(f"expected a tensor or a number, got {type(o).__name__}")
+    out = _combine(dims, _combine(zeros, wrapped))
+    return np.dtype(np.float32) if out is None else out
+
+
+def can_cast(src: np.dtype, dst: np.dtype) -> builtins.bool:
+    """torch.can_cast: in-place results may go down in size but not from float to integer or to bool."""
+    cs, cd = _category(src), _category(dst)
+    return cs <= cd
+
+
+def check_inplace_cast(result: np.dtype, out: np.dtype) -> None:
+    """torch's error when an in-place result cannot be stored in the tensor's dtype."""
+    if not can_cast(result, out):
+        raise RuntimeError(
+            f"result type {torch_type_name(result)} can't be cast to the desired output type {torch_type_name(out)}"
+        )
 
 
 _TORCH_TYPE_NAMES = {

@@ -4,18 +4,35 @@ from __future__ import annotations
 
 import numpy as np
 
+from .dtypes import torch_type_name
 from .function import record, unbroadcast
 from .tensor import Tensor
 
-__all__ = ["matmul", "mm"]
+__all__ = ["matmul", "mm", "bmm", "mv", "dot", "outer"]
+
+_C_NAMES = {"Float": "float", "Double": "double", "Long": "long int", "Int": "int", "Half": "c10::Half"}
 
 
 def _dtype_check(a: np.ndarray, b: np.ndarray) -> None:
     if a.dtype != b.dtype:
-        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {a.dtype} != {b.dtype}")
+        na, nb = (_C_NAMES.get(torch_type_name(d), str(d)) for d in (a.dtype, b.dtype))
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {na} != {nb}")
 
 
-def matmul(a: Tensor, b: Tensor) -> Tensor:
+def _name(x: np.ndarray, y: np.ndarray) -> str:
+    """torch's node for matmul of these ranks."""
+    if x.ndim == 2 and y.ndim == 2:
+        return "MmBackward0"
+    if x.ndim == 1 and y.ndim == 1:
+        return "DotBackward0"
+    if x.ndim == 2 and y.ndim == 1:
+        return "MvBackward0"
+    if x.ndim == 1 and y.ndim == 2:
+        return "SqueezeBackward4"
+    return "UnsafeViewBackward0"  # batched: torch folds the batch into one product and views the result
+
+
+def matmul(a: Tensor, b: Tensor, name: str | None = None) -> Tensor:
     """``a @ b`` with NumPy's matmul rules: (…, n, k) @ (…, k, m) -> (…, n, m); 1-D operands are vectors."""
     x, y = a._data, b._data
     _dtype_check(x, y)
@@ -24,14 +41,21 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     try:
         out = np.matmul(x, y)
     except ValueError as err:
+        if x.ndim == 1 and y.ndim == 1:
+            raise RuntimeError(
+                f"inconsistent tensor size, expected tensor [{x.size}] and src [{y.size}] to have the same "
+                "number of elements, "
+                f"but got {x.size} and {y.size} elements respectively"
+            ) from err
         xs = "x".join(map(str, x.shape))
         ys = "x".join(map(str, y.shape))
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({xs} and {ys})") from err
     out = np.asarray(out)
+    ra, rb = a.requires_grad, b.requires_grad
 
     def backward(g: np.ndarray) -> tuple:
         if x.ndim == 1 and y.ndim == 1:  # dot product: d(x.y)/dx = y
-            return (g * y if a.requires_grad else None), (g * x if b.requires_grad else None)
+            return (g * y if ra else None), (g * x if rb else None)
         x2 = x[None, :] if x.ndim == 1 else x  # (…, n, k)
         y2 = y[:, None] if y.ndim == 1 else y  # (…, k, m)
         g2 = g
@@ -40,13 +64,13 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
         if y.ndim == 1:
             g2 = np.expand_dims(g2, -1)  # (…, n, m)
         gx = gy = None
-        if a.requires_grad:
+        if ra:
             gx = unbroadcast(np.matmul(g2, np.swapaxes(y2, -1, -2)), x2.shape).reshape(x.shape)
-        if b.requires_grad:
+        if rb:
             gy = unbroadcast(np.matmul(np.swapaxes(x2, -1, -2), g2), y2.shape).reshape(y.shape)
         return gx, gy
 
-    return record("MmBackward0" if x.ndim == 2 and y.ndim == 2 else "MatmulBackward0", out, (a, b), backward)
+    return record(name or _name(x, y), out, (a, b), backward, saved=(b if ra else None, a if rb else None))
 
 
 def mm(a: Tensor, b: Tensor) -> Tensor:
@@ -56,3 +80,44 @@ def mm(a: Tensor, b: Tensor) -> Tensor:
     if b._data.ndim != 2:
         raise RuntimeError(f"mat2 must be a matrix, got {b._data.ndim}-D tensor")
     return matmul(a, b)
+
+
+def bmm(a: Tensor, b: Tensor) -> Tensor:
+    """Batched matrix product: (B, n, k) @ (B, k, m) -> (B, n, m)."""
+    if a._data.ndim != 3:
+        raise RuntimeError(f"batch1 must be a 3D tensor, got {a._data.ndim}D")
+    if b._data.ndim != 3:
+        raise RuntimeError(f"batch2 must be a 3D tensor, got {b._data.ndim}D")
+    if a._data.shape[0] != b._data.shape[0]:
+        raise RuntimeError(
+            f"Expected size for first two dimensions of batch2 tensor to be: [{a._data.shape[0]}, "
+            f"{a._data.shape[2]}] but got: [{b._data.shape[0]}, {b._data.shape[1]}]."
+        )
+    return matmul(a, b, "BmmBackward0")
+
+
+def mv(a: Tensor, v: Tensor) -> Tensor:
+    """Matrix-vector product: (n, k) @ (k,) -> (n,)."""
+    if a._data.ndim != 2 or v._data.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {a._data.ndim}, {v._data.ndim}")
+    return matmul(a, v)
+
+
+def dot(a: Tensor, b: Tensor) -> Tensor:
+    """Inner product of two 1-D tensors of the same length."""
+    if a._data.ndim != 1 or b._data.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {a._data.ndim}D and {b._data.ndim}D tensors")
+    if a._data.dtype != b._data.dtype:
+        raise RuntimeError(
+            "dot : expected both vectors to have same dtype, but found "
+            f"{torch_type_name(a._data.dtype)} and {torch_type_name(b._data.dtype)}"
+        )
+    return matmul(a, b)
+
+
+def outer(a: Tensor, b: Tensor) -> Tensor:
+    """Outer product of two 1-D tensors: (n,), (m,) -> (n, m)."""
+    from .ops_math import mul
+    from .ops_shape import unsqueeze
+
+    return mul(unsqueeze(a, 1), b)

@@ -1,33 +1,35 @@
-"""Shape operations: reshape/view, transpose/permute, indexing, cat, stack, unbind.
+"""Shape operations: reshape/view, transpose/permute, squeeze/unsqueeze, expand, casts, clone.
 
-None of them changes a value, so each gradient is the inverse rearrangement.
+None of them changes a value, so each gradient is the inverse rearrangement. Those that
+return a NumPy view return a deeprnn view (shared memory and version counter), as torch.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from .function import record
+from .dtypes import as_dtype
+from .function import record, unbroadcast
 from .tensor import Tensor
 
 __all__ = [
     "reshape",
+    "view",
     "transpose",
+    "t",
     "permute",
-    "getitem",
-    "cat",
-    "stack",
-    "unbind",
     "squeeze",
     "unsqueeze",
     "flatten",
+    "unflatten",
     "expand",
+    "expand_as",
     "to_dtype",
     "clone",
-    "select",
+    "contiguous",
+    "movedim",
 ]
 
 
@@ -44,16 +46,43 @@ def _shape_arg(shape: Any) -> tuple[int, ...]:
     return tuple(int(s) for s in shape)
 
 
-def reshape(a: Tensor, *shape: Any) -> Tensor:
-    """The same values in a new shape; one size may be -1."""
-    x = a._data
+def _new_shape(x: np.ndarray, shape: Any) -> tuple[int, ...]:
     new = _shape_arg(shape)
-    try:
-        out = x.reshape(new)
-    except ValueError as err:
-        raise RuntimeError(f"shape '{list(new)}' is invalid for input of size {x.size}") from err
+    known = int(np.prod([s for s in new if s != -1]))
+    if new.count(-1) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    if (
+        any(s < -1 for s in new)
+        or (-1 not in new and known != x.size)
+        or (-1 in new and (known == 0 or x.size % known))
+    ):
+        raise RuntimeError(f"shape '{list(new)}' is invalid for input of size {x.size}")
+    return new
+
+
+def reshape(a: Tensor, *shape: Any) -> Tensor:
+    """The same values in a new shape; one size may be -1. A view when the memory allows, else a copy."""
+    x = a._data
+    out = x.reshape(_new_shape(x, shape))
     old = x.shape
-    return record("ViewBackward0", out, (a,), lambda g: (g.reshape(old),))
+    if np.may_share_memory(out, x):
+        return record("ViewBackward0", out, (a,), lambda g: (g.reshape(old),), saved=(), view_of=a)
+    return record("UnsafeViewBackward0", out, (a,), lambda g: (g.reshape(old),), saved=())
+
+
+def view(a: Tensor, *shape: Any) -> Tensor:
+    """The same memory in a new shape; torch's error when the strides do not allow it."""
+    x = a._data
+    new = _new_shape(x, shape)
+    try:
+        out = np.reshape(x, new, copy=False)
+    except ValueError as err:
+        raise RuntimeError(
+            "view size is not compatible with input tensor's size and stride (at least one dimension spans "
+            "across two contiguous subspaces). Use .reshape(...) instead."
+        ) from err
+    old = x.shape
+    return record("ViewBackward0", out, (a,), lambda g: (g.reshape(old),), saved=(), view_of=a)
 
 
 def flatten(a: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
@@ -62,49 +91,94 @@ def flatten(a: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     if len(s) == 0:
         return reshape(a, 1)
     i, j = _dim(start_dim, len(s)), _dim(end_dim, len(s))
+    if i > j:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if i == j:
+        return a
     return reshape(a, *s[:i], -1, *s[j + 1 :])
 
 
-def squeeze(a: Tensor, dim: int | None = None) -> Tensor:
-    """Drop size-1 dimensions (only ``dim`` when given)."""
+def unflatten(a: Tensor, dim: int, sizes: Any) -> Tensor:
+    """Split dimension ``dim`` into ``sizes`` (one may be -1)."""
+    s = a._data.shape
+    d = _dim(dim, len(s))
+    return view(a, *s[:d], *sizes, *s[d + 1 :])
+
+
+def _reshape_named(a: Tensor, new: tuple[int, ...], name: str) -> Tensor:
+    x = a._data
+    old = x.shape
+    return record(name, x.reshape(new), (a,), lambda g: (g.reshape(old),), saved=(), view_of=a)
+
+
+def squeeze(a: Tensor, dim: Any = None) -> Tensor:
+    """Drop size-1 dimensions (only those in ``dim``, an int or a tuple, when given)."""
     s = a._data.shape
     if dim is None:
-        return reshape(a, *[n for n in s if n != 1])
-    d = _dim(dim, len(s))
-    if len(s) == 0 or s[d] != 1:
-        return reshape(a, *s)
-    return reshape(a, *s[:d], *s[d + 1 :])
+        return _reshape_named(a, tuple(n for n in s if n != 1), "SqueezeBackward0")
+    dims = {_dim(d, len(s)) for d in ((dim,) if isinstance(dim, int) else dim)}
+    new = tuple(n for i, n in enumerate(s) if not (i in dims and n == 1))
+    return _reshape_named(a, new, "SqueezeBackward1" if isinstance(dim, int) else "SqueezeBackward2")
 
 
 def unsqueeze(a: Tensor, dim: int) -> Tensor:
     """Insert a size-1 dimension at ``dim``."""
     s = a._data.shape
     d = _dim(dim, len(s) + 1)
-    return reshape(a, *s[:d], 1, *s[d:])
+    return _reshape_named(a, (*s[:d], 1, *s[d:]), "UnsqueezeBackward0")
 
 
 def transpose(a: Tensor, dim0: int, dim1: int) -> Tensor:
     """Swap two dimensions."""
     x = a._data
     d0, d1 = _dim(dim0, x.ndim), _dim(dim1, x.ndim)
-    if x.ndim == 0:
-        return record("TransposeBackward0", x, (a,), lambda g: (g,))
-    return record("TransposeBackward0", np.swapaxes(x, d0, d1), (a,), lambda g: (np.swapaxes(g, d0, d1),))
+    out = np.swapaxes(x, d0, d1) if x.ndim else x.view()
+    return record(
+        "TransposeBackward0", out, (a,), lambda g: (np.swapaxes(g, d0, d1) if g.ndim else g,), saved=(), view_of=a
+    )
+
+
+def t(a: Tensor) -> Tensor:
+    """Transpose a matrix (a tensor of at most 2 dimensions)."""
+    x = a._data
+    if x.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
+    return record("TBackward0", x.T, (a,), lambda g: (g.T,), saved=(), view_of=a)
 
 
 def permute(a: Tensor, *dims: Any) -> Tensor:
     """Reorder the dimensions: result dimension i is input dimension dims[i]."""
     x = a._data
     order = tuple(_dim(d, x.ndim) for d in _shape_arg(dims))
-    if sorted(order) != list(range(x.ndim)):
+    if len(order) != x.ndim:
         raise RuntimeError(
-            f"permute(sparse_coo): number of dimensions in the tensor input does not match the length of "
+            "permute(sparse_coo): number of dimensions in the tensor input does not match the length of "
             f"the desired ordering of dimensions i.e. input.dim() = {x.ndim} is not equal to len(dims) = {len(order)}"
-            if len(order) != x.ndim
-            else f"permute(): duplicate dims are not allowed, got {list(dims)}"
         )
-    inverse = tuple(np.argsort(order))
-    return record("PermuteBackward0", np.transpose(x, order), (a,), lambda g: (np.transpose(g, inverse),))
+    if sorted(order) != list(range(x.ndim)):
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
+    inverse = tuple(int(i) for i in np.argsort(order))
+    return record(
+        "PermuteBackward0", np.transpose(x, order), (a,), lambda g: (np.transpose(g, inverse),), saved=(), view_of=a
+    )
+
+
+def movedim(a: Tensor, source: Any, destination: Any) -> Tensor:
+    """Move dimension(s) ``source`` to position(s) ``destination``."""
+    x = a._data
+    src = [source] if isinstance(source, int) else list(source)
+    dst = [destination] if isinstance(destination, int) else list(destination)
+    src = [_dim(d, x.ndim) for d in src]
+    dst = [_dim(d, x.ndim) for d in dst]
+    if len(src) != len(dst):
+        raise RuntimeError(
+            f"movedim: Invalid source or destination dims: source ({src} dims) should contain the same number "
+            f"of dims as destination ({dst} dims)"
+        )
+    order = [i for i in range(x.ndim) if i not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return permute(a, *order)
 
 
 def expand(a: Tensor, *sizes: Any) -> Tensor:
@@ -112,112 +186,47 @@ def expand(a: Tensor, *sizes: Any) -> Tensor:
     x = a._data
     new = list(_shape_arg(sizes))
     lead = len(new) - x.ndim
+    if lead < 0:
+        raise RuntimeError(
+            f"expand(torch.FloatTensor{{{list(x.shape)}}}, size={new}): the number of sizes provided "
+            f"({len(new)}) must be greater or equal to the number of dimensions in the tensor ({x.ndim})"
+        )
     for i in range(x.ndim):
         if new[lead + i] == -1:
             new[lead + i] = x.shape[i]
+        elif x.shape[i] != 1 and new[lead + i] != x.shape[i]:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({new[lead + i]}) must match the existing size "
+                f"({x.shape[i]}) at non-singleton dimension {lead + i}.  Target sizes: {list(_shape_arg(sizes))}.  "
+                f"Tensor sizes: {list(x.shape)}"
+            )
     out = np.broadcast_to(x, tuple(new))
     old = x.shape
-
-    def backward(g: np.ndarray) -> tuple:
-        from .function import unbroadcast
-
-        return (unbroadcast(g, old),)
-
-    return record("ExpandBackward0", out, (a,), backward)
+    return record("ExpandBackward0", out, (a,), lambda g: (unbroadcast(g, old),), saved=(), view_of=a)
 
 
-def _index(idx: Any) -> tuple[Any, bool]:
-    """Convert Tensor indices to arrays; tell whether the index is advanced (may repeat)."""
-    items = idx if isinstance(idx, tuple) else (idx,)
-    conv = []
-    advanced = False
-    for it in items:
-        if isinstance(it, Tensor):
-            it = it._data
-        if isinstance(it, (list, np.ndarray)):
-            advanced = True
-            it = np.asarray(it)
-        conv.append(it)
-    return (tuple(conv) if isinstance(idx, tuple) else conv[0]), advanced
+def expand_as(a: Tensor, other: Tensor) -> Tensor:
+    """``expand`` to the shape of ``other``."""
+    return expand(a, *other._data.shape)
 
 
-def getitem(a: Tensor, idx: Any) -> Tensor:
-    """``a[idx]``: basic and advanced NumPy indexing; the gradient is scattered back (summed on repeats)."""
+def to_dtype(a: Tensor, dtype: Any, copy: bool = False) -> Tensor:
+    """Cast to ``dtype`` (the same tensor when it already has it, unless ``copy``); the gradient is cast back."""
     x = a._data
-    key, advanced = _index(idx)
-    try:
-        out = x[key]
-    except IndexError as err:
-        raise IndexError(str(err)) from err
-    out = np.array(out) if advanced else np.asarray(out)
-
-    def backward(g: np.ndarray) -> tuple:
-        gx = np.zeros_like(x)
-        if advanced:
-            np.add.at(gx, key, g)
-        else:
-            gx[key] = g
-        return (gx,)
-
-    return record("IndexBackward0" if advanced else "SliceBackward0", out, (a,), backward)
-
-
-def select(a: Tensor, dim: int, index: int) -> Tensor:
-    """The slice at ``index`` along ``dim`` (that dimension removed)."""
-    d = _dim(dim, a._data.ndim)
-    return getitem(a, (slice(None),) * d + (index,))
-
-
-def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
-    """Concatenate along an existing dimension."""
-    tensors = list(tensors)
-    if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
-    xs = [t._data for t in tensors]
-    d = _dim(dim, xs[0].ndim)
-    for i, x in enumerate(xs[1:], 1):
-        if x.ndim != xs[0].ndim or x.shape[:d] + x.shape[d + 1 :] != xs[0].shape[:d] + xs[0].shape[d + 1 :]:
-            raise RuntimeError(
-                f"Sizes of tensors must match except in dimension {d}. Expected size "
-                f"{list(xs[0].shape)} but got size {list(x.shape)} for tensor number {i} in the list."
-            )
-    out = np.concatenate(xs, axis=d)
-    cuts = np.cumsum([x.shape[d] for x in xs])[:-1]
-    return record("CatBackward0", out, tensors, lambda g: tuple(np.split(g, cuts, axis=d)))
-
-
-def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
-    """Join equally shaped tensors along a new dimension."""
-    tensors = list(tensors)
-    if not tensors:
-        raise RuntimeError("stack expects a non-empty TensorList")
-    xs = [t._data for t in tensors]
-    for i, x in enumerate(xs[1:], 1):
-        if x.shape != xs[0].shape:
-            raise RuntimeError(
-                f"stack expects each tensor to be equal size, but got {list(xs[0].shape)} at entry 0 "
-                f"and {list(x.shape)} at entry {i}"
-            )
-    d = _dim(dim, xs[0].ndim + 1)
-    out = np.stack(xs, axis=d)
-    return record("StackBackward0", out, tensors, lambda g: tuple(np.take(g, i, axis=d) for i in range(len(xs))))
-
-
-def unbind(a: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
-    """Split into the slices along ``dim`` (that dimension removed)."""
-    d = _dim(dim, a._data.ndim)
-    return tuple(select(a, d, i) for i in range(a._data.shape[d]))
-
-
-def to_dtype(a: Tensor, dtype: Any) -> Tensor:
-    """Cast to ``dtype``; the gradient is cast back."""
-    x = a._data
-    if x.dtype == dtype:
+    dtype = as_dtype(dtype)
+    if x.dtype == dtype and not copy:
         return a
     old = x.dtype
-    return record("ToCopyBackward0", x.astype(dtype), (a,), lambda g: (g.astype(old),))
+    return record("ToCopyBackward0", x.astype(dtype), (a,), lambda g: (g.astype(old),), saved=())
 
 
-def clone(a: Tensor) -> Tensor:
+def clone(a: Tensor, memory_format: Any = None) -> Tensor:
     """A copy that stays in the graph."""
-    return record("CloneBackward0", a._data.copy(), (a,), lambda g: (g,))
+    return record("CloneBackward0", a._data.copy(), (a,), lambda g: (g,), saved=())
+
+
+def contiguous(a: Tensor, memory_format: Any = None) -> Tensor:
+    """This tensor if its memory is C-contiguous, else a contiguous copy (CloneBackward0)."""
+    if a._data.flags.c_contiguous:
+        return a
+    return record("CloneBackward0", np.ascontiguousarray(a._data), (a,), lambda g: (g,), saved=())

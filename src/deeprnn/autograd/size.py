@@ -9,7 +9,7 @@ class Size(tuple):
     """A tensor's shape: a tuple of ints, e.g. ``Size([4, 2, 3])``."""
 
     def __repr__(self) -> str:
-        return f"deeprnn.Size({list(self)})"
+        return f"torch.Size({list(self)})"
 
     def numel(self) -> int:
         n = 1

@@ -1,7 +1,7 @@
-"""Operators and op methods of ``Tensor`` (``a + b``, ``a @ b``, ``a.sum(1)``, ``a[0]``, in-place updates).
+"""Operators and op methods of ``Tensor`` (``a + b``, ``a @ b``, ``a.sum(1)``, ``a[0]``, ``a += b``, ...).
 
 Each method dispatches to the function of the same name in an ``ops_*`` module, so the
-maths lives in one place.
+maths lives in one place; in-place methods are in ``ops_inplace``.
 """
 
 from __future__ import annotations
@@ -10,175 +10,118 @@ from typing import Any
 
 import numpy as np
 
+from . import ops_compare as C
+from . import ops_index as X
+from . import ops_inplace as I
+from . import ops_join as J
 from . import ops_linalg as L
 from . import ops_math as M
+from . import ops_pointwise as P
 from . import ops_reduce as R
 from . import ops_shape as S
+from . import ops_softmax as F
+from . import ops_sort as O
+from . import ops_stats as ST
 from .dtypes import as_dtype, torch_type_name
-from .grad_mode import is_grad_enabled
-from .tensor import Tensor, as_array
+from .random import resolve
+from .tensor import Tensor
+from .tensor_convert import methods as _convert_methods
+from .tensor_convert import properties as _properties
 
-__all__: list[str] = []
+__all__ = ["attach"]
 
-
-def _inplace_check(t: Tensor) -> None:
-    if is_grad_enabled() and t.requires_grad:
-        if t.grad_fn is None:
-            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
-        raise RuntimeError(
-            "in-place operations on tensors that are part of the autograd graph are not supported "
-            "by deeprnn; use the out-of-place form or wrap the update in deeprnn.no_grad()"
-        )
+_SIG = "Tensor other, *, Number alpha = 1"
 
 
-def _other(o: Any, like: np.ndarray) -> Any:
-    return o._data if isinstance(o, Tensor) else o
+def _add(a: Tensor, other: Any, *args: Any, alpha: Any = 1) -> Tensor:
+    """a + alpha * other (``a.add(number, tensor)``: torch's deprecated overload, with its warning)."""
+    other, alpha = I.legacy_alpha("add", other, args, alpha, ("Number alpha, Tensor other", _SIG))
+    return M.add(a, other, alpha)
 
 
-def _make_inplace(ufunc: Any) -> Any:
-    def op(self: Tensor, other: Any, *, alpha: float = 1) -> Tensor:
-        _inplace_check(self)
-        o = _other(other, self._data)
-        if alpha != 1:
-            o = np.multiply(o, alpha)
-        ufunc(self._data, o, out=self._data, casting="same_kind")
-        return self
-
-    return op
+def _sub(a: Tensor, other: Any, *args: Any, alpha: Any = 1) -> Tensor:
+    """a - alpha * other (``a.sub(number, tensor)`` warns, as torch)."""
+    other, alpha = I.legacy_alpha("sub", other, args, alpha, ("Number alpha, Tensor other", _SIG))
+    return M.sub(a, other, alpha)
 
 
-_binary = {
-    "__add__": lambda a, b: M.add(a, b),
-    "__radd__": lambda a, b: M.add(b, a),
-    "__sub__": lambda a, b: M.sub(a, b),
-    "__rsub__": lambda a, b: M.sub(b, a),
-    "__mul__": lambda a, b: M.mul(a, b),
-    "__rmul__": lambda a, b: M.mul(b, a),
-    "__truediv__": lambda a, b: M.div(a, b),
-    "__rtruediv__": lambda a, b: M.div(b, a),
-    "__pow__": lambda a, b: M.pow(a, b),
-    "__rpow__": lambda a, b: M.pow(b, a),
-    "__matmul__": lambda a, b: L.matmul(a, b if isinstance(b, Tensor) else Tensor(b)),
-    "__rmatmul__": lambda a, b: L.matmul(b if isinstance(b, Tensor) else Tensor(b), a),
-}
-for _name, _fn in _binary.items():
-    setattr(Tensor, _name, _fn)
+def _matmul_operand(b: Any) -> Tensor:
+    from .creation import tensor
+
+    return b if isinstance(b, Tensor) else tensor(b)
 
 
-def _compare(ufunc: Any) -> Any:
+_NUMERIC = (Tensor, np.ndarray, int, float, bool, np.generic, list, tuple)
+
+
+def _binary(fn: Any, reflected: bool = False) -> Any:
     def op(a: Tensor, b: Any) -> Any:
-        if not isinstance(b, (Tensor, np.ndarray, int, float, bool, np.generic, list, tuple)):
-            return NotImplemented  # e.g. tensor == "text" is False, as in PyTorch
-        return Tensor._wrap(np.asarray(ufunc(a._data, _other(b, a._data))))
+        if not isinstance(b, _NUMERIC):
+            return NotImplemented
+        return fn(b, a) if reflected else fn(a, b)
 
     return op
 
 
-for _name, _uf in {
-    "__eq__": np.equal,
-    "__ne__": np.not_equal,
-    "__lt__": np.less,
-    "__le__": np.less_equal,
-    "__gt__": np.greater,
-    "__ge__": np.greater_equal,
-}.items():
-    setattr(Tensor, _name, _compare(_uf))
-Tensor.eq, Tensor.ne, Tensor.lt, Tensor.gt = Tensor.__eq__, Tensor.__ne__, Tensor.__lt__, Tensor.__gt__
-
-Tensor.__neg__ = lambda a: M.neg(a)
-Tensor.__pos__ = lambda a: a
-Tensor.__abs__ = lambda a: M.abs(a)
-Tensor.__invert__ = lambda a: Tensor._wrap(np.invert(a._data))
-Tensor.__and__ = lambda a, b: Tensor._wrap(np.logical_and(a._data, _other(b, a._data)))
-Tensor.__or__ = lambda a, b: Tensor._wrap(np.logical_or(a._data, _other(b, a._data)))
-Tensor.__getitem__ = lambda a, idx: S.getitem(a, idx)
-
-# In-place arithmetic (for no_grad parameter updates, as in PyTorch).
-Tensor.add_ = _make_inplace(np.add)
-Tensor.sub_ = _make_inplace(np.subtract)
-Tensor.mul_ = _make_inplace(np.multiply)
-Tensor.div_ = _make_inplace(np.true_divide)
-Tensor.__iadd__ = Tensor.add_
-Tensor.__isub__ = Tensor.sub_
-Tensor.__imul__ = Tensor.mul_
-Tensor.__itruediv__ = Tensor.div_
-
-
-def __setitem__(self: Tensor, idx: Any, value: Any) -> None:
-    _inplace_check(self)
-    key, _ = S._index(idx)
-    self._data[key] = as_array(value) if not isinstance(value, (int, float)) else value
+_operators = {
+    "__add__": _binary(M.add),
+    "__radd__": _binary(M.add, True),
+    "__sub__": _binary(M.sub),
+    "__rsub__": _binary(M.rsub),
+    "__mul__": _binary(M.mul),
+    "__rmul__": _binary(M.mul, True),
+    "__truediv__": _binary(M.div),
+    "__rtruediv__": _binary(M.div, True),
+    "__floordiv__": _binary(P.floor_divide),
+    "__rfloordiv__": _binary(P.floor_divide, True),
+    "__mod__": _binary(P.remainder),
+    "__rmod__": _binary(P.remainder, True),
+    "__pow__": _binary(M.pow),
+    "__rpow__": _binary(M.pow, True),
+    "__matmul__": lambda a, b: L.matmul(a, _matmul_operand(b)),
+    "__rmatmul__": lambda a, b: L.matmul(_matmul_operand(b), a),
+    "__eq__": _binary(C.eq),
+    "__ne__": _binary(C.ne),
+    "__lt__": _binary(C.lt),
+    "__le__": _binary(C.le),
+    "__gt__": _binary(C.gt),
+    "__ge__": _binary(C.ge),
+    "__neg__": M.neg,
+    "__pos__": lambda a: a,
+    "__abs__": M.abs,
+    "__getitem__": X.getitem,
+    "__setitem__": I.setitem,
+}
 
 
-def zero_(self: Tensor) -> Tensor:
-    """Fill with zeros in place."""
-    _inplace_check(self)
-    self._data[...] = 0
-    return self
+def _bitwise(ufunc: Any) -> Any:
+    def op(a: Tensor, b: Any) -> Tensor:
+        ob = b._data if isinstance(b, Tensor) else b
+        if a._data.dtype.kind == "f" or np.result_type(ob).kind == "f":
+            raise RuntimeError(f"\"{ufunc.__name__}_cpu\" not implemented for '{torch_type_name(a._data.dtype)}'")
+        return Tensor._wrap(np.asarray(ufunc(a._data, ob)))
+
+    return op
 
 
-def fill_(self: Tensor, value: float) -> Tensor:
-    """Fill with ``value`` in place."""
-    _inplace_check(self)
-    self._data[...] = value
-    return self
+for _name, _uf in {"and": np.bitwise_and, "or": np.bitwise_or, "xor": np.bitwise_xor}.items():
+    _op = _bitwise(_uf)
+    _operators[f"__{_name}__"] = _operators[f"__r{_name}__"] = _operators[f"bitwise_{_name}"] = _op
 
 
-def copy_(self: Tensor, src: Any) -> Tensor:
-    """Copy ``src`` (broadcast, cast to this dtype) into this tensor in place."""
-    _inplace_check(self)
-    arr = as_array(src)
-    try:
-        np.copyto(self._data, np.broadcast_to(arr, self._data.shape), casting="unsafe")
-    except ValueError as err:
-        raise RuntimeError(
-            f"The size of tensor a ({list(self._data.shape)}) must match the size of tensor b ({list(arr.shape)})"
-        ) from err
-    return self
+def _invert(a: Tensor) -> Tensor:
+    if a._data.dtype.kind == "f":
+        raise RuntimeError(f"\"bitwise_not_cpu\" not implemented for '{torch_type_name(a._data.dtype)}'")
+    return Tensor._wrap(np.invert(a._data))
 
 
-def clamp_(self: Tensor, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
-    """Clip the tensor in place to [min, max] (either may be None); returns it."""
-    _inplace_check(self)
-    np.clip(self._data, min, max, out=self._data)
-    return self
+_operators["__invert__"] = _invert
 
 
-def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
-    """Fill with samples from U(a, b) in place."""
-    from .random import resolve
-
-    _inplace_check(self)
-    self._data[...] = resolve(generator).uniform(a, b, self._data.shape)
-    return self
-
-
-def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Tensor:
-    """Fill with samples from N(mean, std^2) in place."""
-    from .random import resolve
-
-    _inplace_check(self)
-    self._data[...] = resolve(generator).normal(mean, std, self._data.shape)
-    return self
-
-
-def argmax(self: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
-    """Indices (int64) of the maxima, over everything or along dim (keepdim keeps it as size 1)."""
-    if dim is None:
-        return Tensor._wrap(np.asarray(np.argmax(self._data), dtype=np.int64))
-    return R.max(self, dim, keepdim).indices
-
-
-def argmin(self: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
-    """Indices (int64) of the minima, over everything or along dim (keepdim keeps it as size 1)."""
-    if dim is None:
-        return Tensor._wrap(np.asarray(np.argmin(self._data), dtype=np.int64))
-    return R.min(self, dim, keepdim).indices
-
-
-def view(self: Tensor, *shape: Any) -> Tensor:
-    """The same data with a new shape, as reshape.  ``view(dtype)`` reinterprets the bytes, as torch
-    does: a different element size scales the last dimension, and no gradient flows."""
+def _view(self: Tensor, *shape: Any) -> Tensor:
+    """The same memory with a new shape (torch's error when the strides forbid it). ``view(dtype)``
+    reinterprets the bytes, as torch does: a different element size scales the last dimension,
+    and no gradient flows (even to the same dtype, as in torch); the result shares the version counter."""
     if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list, np.integer)):
         data, new = self._data, as_dtype(shape[0])
         old_size, new_size = data.dtype.itemsize, new.itemsize
@@ -194,27 +137,96 @@ def view(self: Tensor, *shape: Any) -> Tensor:
                     f"{torch_type_name(data.dtype)} as {torch_type_name(new)} (different element sizes), "
                     f"but got {data.shape[-1]}"
                 )
-        return Tensor._wrap(np.ascontiguousarray(data).view(new))
-    return S.reshape(self, *shape)
+        out = Tensor._wrap(np.ascontiguousarray(data).view(new))
+        out._vc = self._vc
+        return out
+    return S.view(self, *shape)
 
 
-_methods = {
-    "__setitem__": __setitem__,
-    "zero_": zero_,
-    "fill_": fill_,
-    "copy_": copy_,
-    "clamp_": clamp_,
-    "uniform_": uniform_,
-    "normal_": normal_,
-    "argmax": argmax,
-    "argmin": argmin,
-    "view": view,
-    "add": M.add,
-    "sub": M.sub,
+def _fill(name: str, draw: Any) -> Any:
+    def method(self: Tensor, *args: Any, generator: Any = None) -> Tensor:
+        return I.random_fill_(self, draw(resolve(generator), self._data.shape, *args), name)
+
+    return method
+
+
+def _squeeze_(self: Tensor, dim: Any = None) -> Tensor:
+    """Drop size-1 dimensions in place (only ``dim`` when given)."""
+    new = S.squeeze(Tensor._wrap(self._data), dim)._data
+    return I.reshape_(self, new, "SqueezeBackward0" if dim is None else "SqueezeBackward1")
+
+
+def _unsqueeze_(self: Tensor, dim: int) -> Tensor:
+    """Insert a size-1 dimension at ``dim``, in place."""
+    return I.reshape_(self, S.unsqueeze(Tensor._wrap(self._data), dim)._data, "UnsqueezeBackward1")
+
+
+def _t_(self: Tensor) -> Tensor:
+    """Transpose a matrix in place."""
+    return I.reshape_(self, S.t(Tensor._wrap(self._data))._data, "TBackward1")
+
+
+def _transpose_(self: Tensor, dim0: int, dim1: int) -> Tensor:
+    """Swap two dimensions in place."""
+    return I.reshape_(self, S.transpose(Tensor._wrap(self._data), dim0, dim1)._data, "TransposeBackward1")
+
+
+def _softmax(a: Tensor, dim: int, dtype: Any = None) -> Tensor:
+    return F.softmax(a, dim, dtype=dtype)
+
+
+def _log_softmax(a: Tensor, dim: int, dtype: Any = None) -> Tensor:
+    return F.log_softmax(a, dim, dtype=dtype)
+
+
+_methods: dict[str, Any] = {
+    # in place
+    "add_": I.add_,
+    "sub_": I.sub_,
+    "mul_": I.mul_,
+    "div_": I.div_,
+    "pow_": I.pow_,
+    "neg_": I.neg_,
+    "zero_": I.zero_,
+    "fill_": I.fill_,
+    "copy_": I.copy_,
+    "clamp_": I.clamp_,
+    "clip_": I.clamp_,
+    "clamp_min_": lambda a, m: I.clamp_(a, m, None),
+    "clamp_max_": lambda a, m: I.clamp_(a, None, m),
+    "masked_fill_": I.masked_fill_,
+    "scatter_": I.scatter_,
+    "relu_": lambda a: I.unary_(a, "relu"),
+    "tanh_": lambda a: I.unary_(a, "tanh"),
+    "sigmoid_": lambda a: I.unary_(a, "sigmoid"),
+    "exp_": lambda a: I.unary_(a, "exp"),
+    "sqrt_": lambda a: I.unary_(a, "sqrt"),
+    "log_": lambda a: I.unary_(a, "log"),
+    "abs_": lambda a: I.unary_(a, "abs"),
+    "uniform_": _fill("UniformBackward0", lambda rng, shape, a=0.0, b=1.0: rng.uniform(a, b, shape)),
+    "normal_": _fill("NormalBackward0", lambda rng, shape, mean=0.0, std=1.0: rng.normal(mean, std, shape)),
+    "bernoulli_": _fill("BernoulliBackward0", lambda rng, shape, p=0.5: rng.random(shape) < p),
+    "squeeze_": _squeeze_,
+    "unsqueeze_": _unsqueeze_,
+    "t_": _t_,
+    "transpose_": _transpose_,
+    "__iadd__": I.add_,
+    "__isub__": I.sub_,
+    "__imul__": I.mul_,
+    "__itruediv__": I.div_,
+    "__ipow__": I.pow_,
+    # arithmetic and element-wise
+    "add": _add,
+    "sub": _sub,
+    "subtract": _sub,
     "mul": M.mul,
+    "multiply": M.mul,
     "div": M.div,
+    "divide": M.div,
+    "true_divide": M.div,
     "pow": M.pow,
     "neg": M.neg,
+    "negative": M.neg,
     "tanh": M.tanh,
     "relu": M.relu,
     "sigmoid": M.sigmoid,
@@ -222,31 +234,125 @@ _methods = {
     "log": M.log,
     "sqrt": M.sqrt,
     "abs": M.abs,
+    "absolute": M.abs,
     "clamp": M.clamp,
     "clip": M.clamp,
+    "clamp_min": lambda a, m: M.clamp(a, m, None),
+    "clamp_max": lambda a, m: M.clamp(a, None, m),
     "maximum": M.maximum,
     "minimum": M.minimum,
+    "sign": P.sign,
+    "floor": P.floor,
+    "ceil": P.ceil,
+    "round": P.round,
+    "trunc": P.trunc,
+    "frac": P.frac,
+    "fmod": P.fmod,
+    "remainder": P.remainder,
+    "floor_divide": P.floor_divide,
+    "reciprocal": P.reciprocal,
+    "rsqrt": P.rsqrt,
+    "square": P.square,
+    "log1p": P.log1p,
+    "expm1": P.expm1,
+    "log2": P.log2,
+    "log10": P.log10,
+    "sin": P.sin,
+    "cos": P.cos,
+    "softmax": _softmax,
+    "log_softmax": _log_softmax,
+    "masked_fill": lambda a, mask, value: I.masked_fill_(S.clone(a), mask, value),
+    "where": lambda a, cond, other: M.where(cond, a, other),
+    # comparison and logic
+    "eq": C.eq,
+    "ne": C.ne,
+    "lt": C.lt,
+    "le": C.le,
+    "gt": C.gt,
+    "ge": C.ge,
+    "greater": C.gt,
+    "less": C.lt,
+    "isnan": C.isnan,
+    "isinf": C.isinf,
+    "isfinite": C.isfinite,
+    "logical_and": C.logical_and,
+    "logical_or": C.logical_or,
+    "logical_xor": C.logical_xor,
+    "logical_not": C.logical_not,
+    "nonzero": C.nonzero,
+    "count_nonzero": C.count_nonzero,
+    "equal": C.equal,
+    "allclose": C.allclose,
+    "isclose": C.isclose,
+    # reductions
     "sum": R.sum,
     "mean": R.mean,
+    "prod": R.prod,
     "max": R.max,
     "min": R.min,
     "amax": R.amax,
-    "norm": R.norm,
+    "amin": R.amin,
+    "argmax": R.argmax,
+    "argmin": R.argmin,
+    "all": R.all,
+    "any": R.any,
+    "logsumexp": R.logsumexp,
+    "std": ST.std,
+    "var": ST.var,
+    "norm": ST.norm,
+    "sort": O.sort,
+    "argsort": O.argsort,
+    "topk": O.topk,
+    "median": O.median,
+    "cumsum": O.cumsum,
+    "cumprod": O.cumprod,
+    # products
     "matmul": L.matmul,
     "mm": L.mm,
+    "dot": L.dot,
+    "mv": L.mv,
+    "bmm": L.bmm,
+    "outer": L.outer,
+    # shape
+    "view": _view,
     "reshape": S.reshape,
-    "view_as": lambda a, b: S.reshape(a, *b.shape),
-    "reshape_as": lambda a, b: S.reshape(a, *b.shape),
+    "view_as": lambda a, b: S.view(a, *b._data.shape),
+    "reshape_as": lambda a, b: S.reshape(a, *b._data.shape),
     "flatten": S.flatten,
+    "unflatten": S.unflatten,
     "squeeze": S.squeeze,
     "unsqueeze": S.unsqueeze,
     "transpose": S.transpose,
+    "swapaxes": S.transpose,
     "permute": S.permute,
+    "movedim": S.movedim,
     "expand": S.expand,
-    "select": S.select,
-    "unbind": S.unbind,
+    "expand_as": S.expand_as,
     "clone": S.clone,
-    "t": lambda a: S.transpose(a, 0, 1) if a._data.ndim == 2 else a,
+    "t": S.t,
+    "repeat": J.repeat,
+    "tile": J.tile,
+    "flip": J.flip,
+    "roll": J.roll,
+    # indexing
+    "select": X.select,
+    "unbind": X.unbind,
+    "narrow": X.narrow,
+    "split": X.split,
+    "chunk": X.chunk,
+    "gather": X.gather,
+    "scatter": X.scatter,
+    "scatter_add": X.scatter_add,
+    "index_select": X.index_select,
+    "masked_select": X.masked_select,
+    "take": X.take,
+    "take_along_dim": X.take_along_dim,
 }
-for _name, _fn in _methods.items():
-    setattr(Tensor, _name, _fn)
+
+
+def attach() -> None:
+    """Give Tensor its operators and op methods (called once, by ``deeprnn.autograd``)."""
+    for name, fn in {**_operators, **_methods, **_convert_methods}.items():
+        setattr(Tensor, name, fn)
+    for name, prop in _properties.items():
+        setattr(Tensor, name, prop)

@@ -1,7 +1,8 @@
 """What every ``deeprnn`` subcommand shares: exit codes, argument types and error reporting.
 
-argparse turns the ValueError / ArgumentTypeError of an argument type into exit code 2;
-a user error found later is reported by `fail` as one line with exit code 1.
+argparse turns the ValueError / ArgumentTypeError of an argument type into exit code 2, and
+`Parser` prints it as one line (not the usage above it); a user error found later is reported
+by `fail` as one line with exit code 1.
 """
 
 from __future__ import annotations
@@ -12,12 +13,23 @@ import sys
 from collections.abc import Callable
 
 EXIT_ERROR = 1
+EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 DEFAULT_ITERS = 3000
 
 
 class CLIError(Exception):
     """A user error to report as one line (exit code 1)."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with an error reported as one line naming the problem and where help is.
+
+    (argparse prints the whole usage first: 17 lines for ``deeprnn train``, with the message last.)
+    """
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def _int_at_least(low: int, what: str) -> Callable[[str], int]:
@@ -79,14 +91,25 @@ def decay(s: str) -> float:
     return v
 
 
-def fail(prog: str, message: str) -> int:
-    """Print ``prog: error: message`` on stderr and return exit code 1."""
-    print(f"{prog}: error: {message}", file=sys.stderr)
+def describe(e: BaseException) -> str:
+    """One line for an error: its message, or for an OS error its reason and the file."""
+    if isinstance(e, OSError) and e.strerror and str(e).startswith("[Errno"):  # OSError(errno, reason, file)
+        return f"{str(e.filename)!r}: {e.strerror}" if e.filename else e.strerror
+    if isinstance(e, MemoryError) and not str(e):
+        return "out of memory"
+    text = str(e) or type(e).__name__
+    return " ".join(text.split())  # one line, whatever the message held
+
+
+def fail(prog: str, message: str | BaseException) -> int:
+    """Print ``prog: error: message`` on stderr as one line and return exit code 1."""
+    text = describe(message) if isinstance(message, BaseException) else " ".join(message.split())
+    print(f"{prog}: error: {text}", file=sys.stderr)
     return EXIT_ERROR
 
 
 def user_errors() -> tuple[type[BaseException], ...]:
-    """Exceptions that mean bad input, reported as one line."""
+    """Exceptions that mean bad input (or a machine that cannot do the work), reported as one line."""
     from ..data import DataError
     from ..models import CheckpointError
 
@@ -95,9 +118,8 @@ def user_errors() -> tuple[type[BaseException], ...]:
         DataError,
         CheckpointError,
         ValueError,
-        FileNotFoundError,
-        IsADirectoryError,
-        PermissionError,
+        OSError,  # missing, unreadable or unwritable files, FIFOs, full disks
+        MemoryError,  # the estimates' MemoryLimitError, and any allocation that fails anyway
         ImportError,
         UnicodeError,
     )

@@ -94,8 +94,8 @@ def run_explain(args: argparse.Namespace) -> int:
             seq_len=args.seq_len,
             batch_size=batch_size,
         )
-    except (*user_errors(), RuntimeError, TypeError) as e:
-        return fail(prog, str(e))
+    except (*user_errors(), RuntimeError, TypeError, FloatingPointError) as e:
+        return fail(prog, e)
     if args.output:
         print(f"wrote {args.output}" + (f" and pictures in {args.pictures}" if args.pictures else ""), file=sys.stderr)
     return 0 if report.ok else fail(prog, "the trace does not match the module (see the report)")

@@ -54,6 +54,6 @@ def run_sample(args: argparse.Namespace) -> int:
             None if args.seed is None else Generator(args.seed),
         )
     except user_errors() as e:
-        return fail("deeprnn sample", str(e))
+        return fail("deeprnn sample", e)
     print_text(text)
     return 0

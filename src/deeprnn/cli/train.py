@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
+import stat
 import sys
 from pathlib import Path
 from typing import Any
 
+from ..fileio import file_digest
+from ..models.checkpoint import short
 from .args import (
     DEFAULT_ITERS,
     EXIT_INTERRUPTED,
@@ -130,7 +134,13 @@ def add_train_command(sub: Any) -> None:
         "--checkpoint-dir",
         help=f"where latest.npz, best.npz and loss.png go (default: {t.checkpoint_dir})",
     )
-    out.add_argument("--resume", action="store_true", help="continue from CHECKPOINT_DIR/latest.npz")
+    start = out.add_mutually_exclusive_group()
+    start.add_argument("--resume", action="store_true", help="continue from CHECKPOINT_DIR/latest.npz")
+    start.add_argument(
+        "--force",
+        action="store_true",
+        help="start a fresh run even if CHECKPOINT_DIR holds another run's checkpoints (deletes them)",
+    )
     out.add_argument("--quiet", action="store_true", help="no progress bar or samples")
     p.set_defaults(handler=run_train)
 
@@ -170,55 +180,82 @@ def _train_config(args: argparse.Namespace) -> tuple[Any, dict[str, Any] | None]
     return config.validate(), saved_meta
 
 
+def _recorded_text(source: dict[str, Any], directory: str) -> str:
+    """The path of the text a checkpoint was trained on, if the file there is still that text.
+
+    A checkpoint is data: its recorded path is read only when the file found there has the
+    size and SHA-256 that the checkpoint also records.  A checkpoint from before deeprnn
+    recorded the hash (or one whose file changed or moved) names no file to read: the text
+    must be given again.
+    """
+    again = f"give the text again: deeprnn train TEXT --resume --checkpoint-dir {directory}"
+    path, size, digest = source.get("path"), source.get("bytes"), source.get("sha256")
+    if not isinstance(path, str) or not isinstance(digest, str) or not isinstance(size, int):
+        raise CLIError(
+            f"this checkpoint does not record a hash of its training text, so no file is read for it; {again}"
+        )
+    try:
+        st = os.stat(path)
+        found = st.st_size == size and stat.S_ISREG(st.st_mode) and file_digest(path) == (size, digest)
+    except (OSError, ValueError):
+        found = False
+    if not found:
+        raise CLIError(f"the training text is no longer at {short(path)} as it was (missing or changed); {again}")
+    return path
+
+
 def _load_text(args: argparse.Namespace, saved_meta: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
     from ..data import load_corpus, read_text
 
-    if args.text is not None and args.corpus is not None:
-        raise CLIError("give either TEXT or --corpus, not both")
+    directory = args.checkpoint_dir or "checkpoints"
     source = None if saved_meta is None else saved_meta.get("source")
-    if args.text is None and args.corpus is None and source and source.get("kind") in ("file", "corpus"):
-        if source["kind"] == "file":  # resume on the text the checkpoint was trained on
-            args.text, args.encoding = (
-                source["path"],
-                args.encoding or source.get("encoding", "utf-8"),
-            )
-        else:
+    if args.text is None and args.corpus is None and isinstance(source, dict):
+        if source.get("kind") == "file":  # resume on the text the checkpoint was trained on
+            args.text = _recorded_text(source, directory)
+            encoding = source.get("encoding", "utf-8")
+            args.encoding = args.encoding or (encoding if isinstance(encoding, str) else "utf-8")
+        elif source.get("kind") == "corpus" and isinstance(source.get("name"), str):
             args.corpus = source["name"]
     if args.text is not None:
         encoding = args.encoding or "utf-8"
         text = read_text(args.text, encoding)
-        return text, {"kind": "file", "path": str(Path(args.text).resolve()), "encoding": encoding}
+        size, digest = file_digest(args.text)
+        path = str(Path(args.text).resolve())
+        return text, {"kind": "file", "path": path, "encoding": encoding, "bytes": size, "sha256": digest}
     name = args.corpus or "shakespeare"
     return load_corpus(name), {"kind": "corpus", "name": name}
 
 
 def run_train(args: argparse.Namespace) -> int:
-    """Handle ``deeprnn train``: configure, load the text, train, report; returns the exit code."""
-    from ..models.trainer import NonFiniteLossError, TrainingInterrupted, train
+    """Handle ``deeprnn train``: lock the checkpoint directory, configure, load the text, train,
+    report; returns the exit code."""
+    from ..models import TrainConfig
+    from ..models.trainer import CheckpointSaveError, NonFiniteLossError, RunDirectory, TrainingInterrupted, train
 
     prog = "deeprnn train"
+    directory = args.checkpoint_dir or TrainConfig().checkpoint_dir
     try:
-        config, saved_meta = _train_config(args)
-        text, source = _load_text(args, saved_meta)
-        if not args.quiet:
-            what = source.get("path") or f"the embedded {source.get('name')!r} corpus"
-            print(f"training on {what} ({len(text):,} characters)", file=sys.stderr)
-        result = train(config, text, resume=args.resume, source=source, quiet=args.quiet, graceful_sigint=True)
+        if args.text is not None and args.corpus is not None:
+            raise CLIError("give either TEXT or --corpus, not both")
+        # First of all: the directory is writable, no other run uses it, and a fresh run does not
+        # destroy another run's checkpoints (RunDirectory.open), before any time is spent.
+        with RunDirectory.open(directory, resume=args.resume, overwrite=args.force) as run_dir:
+            config, saved_meta = _train_config(args)
+            text, source = _load_text(args, saved_meta)
+            if not args.quiet:
+                what = source.get("path") or f"the embedded {source.get('name')!r} corpus"
+                print(f"training on {what} ({len(text):,} characters)", file=sys.stderr)
+            result = train(
+                config, text, resume=args.resume, run_dir=run_dir, source=source, quiet=args.quiet, graceful_sigint=True
+            )
     except TrainingInterrupted as e:
-        print(
-            f"{prog}: {e.message}"
-            + (
-                f"; continue with: deeprnn train --resume --checkpoint-dir {config.checkpoint_dir}"
-                if e.checkpoint
-                else ""
-            ),
-            file=sys.stderr,
-        )
+        again = f"; continue with: deeprnn train --resume --checkpoint-dir {directory}" if e.checkpoint else ""
+        print(f"{prog}: {e.message}{again}", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except NonFiniteLossError as e:
+    except (NonFiniteLossError, CheckpointSaveError) as e:
         return fail(prog, str(e))
     except user_errors() as e:
-        return fail(prog, str(e))
+        return fail(prog, e)
     h = result.history
     line = f"done: {result.iteration} iterations, {result.tokens_per_sec:,.0f} tokens/s"
     if h.val_loss:

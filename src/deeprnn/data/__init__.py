@@ -12,13 +12,25 @@ Typical char-level pipeline::
     train, val = train_val_split(ids, 0.1, seq_len=100)
     for x, y in BPTTBatches(train, batch_size=32, seq_len=100):   # (100, 32) each
         ...
+
+Corpora larger than memory: ``encode_corpus(path, level=...)`` streams a text file to a
+memory-mapped file of token ids with its vocabulary beside it (cached), and
+``MappedBPTTBatches`` reads the same batches from it::
+
+    tm = encode_corpus("big.txt", progress=True)           # tm.ids: (n,) uint8 memmap
+    train, val = train_val_split(tm.ids, 0.05)
+    for x, y in MappedBPTTBatches(train, batch_size=32, seq_len=100):
+        ...
 """
 
 from .bptt import BPTTBatches, BPTTStep
 from .corpora import available_corpora, load_corpus
 from .errors import DataError
+from .mapped_bptt import MappedBPTTBatches, fingerprint_ids
 from .split import train_val_split
 from .text import read_text
+from .text_stream import iter_text
+from .token_map import TokenMap, default_cache_dir, encode_corpus, ids_dtype, open_cached
 from .tokens import LEVELS, SEGMENTERS, Tokenizer, contains_cjk, detokenize, tokenize
 from .vocab import UNK, Vocab
 from .windows import SlidingWindows, WindowLoader, as_generator, sliding_windows
@@ -28,8 +40,10 @@ __all__ = [
     "BPTTStep",
     "DataError",
     "LEVELS",
+    "MappedBPTTBatches",
     "SEGMENTERS",
     "SlidingWindows",
+    "TokenMap",
     "Tokenizer",
     "UNK",
     "Vocab",
@@ -37,8 +51,14 @@ __all__ = [
     "as_generator",
     "available_corpora",
     "contains_cjk",
+    "default_cache_dir",
     "detokenize",
+    "encode_corpus",
+    "fingerprint_ids",
+    "ids_dtype",
+    "iter_text",
     "load_corpus",
+    "open_cached",
     "read_text",
     "sliding_windows",
     "tokenize",

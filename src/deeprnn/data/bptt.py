@@ -145,6 +145,8 @@ class BPTTBatches:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore a position saved by :meth:`state_dict` on the same ids and geometry."""
+        if not isinstance(state, dict):
+            raise DataError(f"BPTTBatches state must be a dict, got {type(state).__name__}")
         mine = self.state_dict()
         missing = [k for k in mine if k not in state]
         if missing:
@@ -159,10 +161,12 @@ class BPTTBatches:
                 "cannot resume: the saved batch position was made for different data or "
                 "batch geometry (" + "; ".join(diff) + ")"
             )
-        epoch, index = int(state["epoch"]), int(state["index"])
+        epoch, index = state["epoch"], state["index"]
+        if any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) for v in (epoch, index)):
+            raise DataError(f"saved position must be integers, got epoch={epoch!r}, index={index!r}")
         if epoch < 0 or not 0 <= index < self.num_batches:
             raise DataError(
                 f"saved position out of range: epoch={epoch}, index={index} "
                 f"(expected epoch >= 0 and 0 <= index < {self.num_batches})"
             )
-        self.epoch, self.index = epoch, index
+        self.epoch, self.index = int(epoch), int(index)

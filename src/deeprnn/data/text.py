@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import stat
 from pathlib import Path
 
 from .errors import DataError
@@ -30,8 +31,9 @@ def read_text(path: str | os.PathLike[str], encoding: str = "utf-8") -> str:
     Raises:
         FileNotFoundError: ``path`` does not exist.
         IsADirectoryError: ``path`` is a directory.
-        DataError: the file is empty, the encoding name is unknown, or the bytes
-            do not decode (the message names the encoding, byte offset and line).
+        DataError: ``path`` is not a regular file (a FIFO, a device), the file is empty,
+            the encoding name is unknown, or the bytes do not decode (the message names the
+            encoding, byte offset and line).
     """
     p = Path(path)
     try:
@@ -40,10 +42,15 @@ def read_text(path: str | os.PathLike[str], encoding: str = "utf-8") -> str:
         raise DataError(
             f"unknown text encoding {encoding!r}: expected a Python codec name such as 'utf-8', 'gbk' or 'latin-1'"
         ) from None
-    if not p.exists():
-        raise FileNotFoundError(f"text file not found: {str(p)!r} (expected an existing file)")
-    if p.is_dir():
+    try:
+        st = os.stat(p)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"text file not found: {str(p)!r} (expected an existing file)") from None
+    if stat.S_ISDIR(st.st_mode):
         raise IsADirectoryError(f"expected a text file but {str(p)!r} is a directory; pass the path of a file in it")
+    if not stat.S_ISREG(st.st_mode):  # a FIFO nobody writes to would block for ever, /dev/zero never ends
+        kind = "a FIFO (named pipe)" if stat.S_ISFIFO(st.st_mode) else "a device or socket"
+        raise DataError(f"{str(p)!r} is {kind}, not a regular file; save the text to a file and train on that")
     data = p.read_bytes()
     if not data:
         raise DataError(f"text file {str(p)!r} is empty (0 bytes); expected some text to train on")

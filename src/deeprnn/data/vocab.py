@@ -74,6 +74,10 @@ class Vocab:
             raise DataError(f"vocab tokens must be unique; duplicated: {_preview(dup)}")
         if unk_token is not None and unk_token not in itos:
             raise DataError(f"unk_token {unk_token!r} is not among the vocab tokens")
+        if level == "char":
+            long = [t for t in itos if len(t) != 1 and t != unk_token]
+            if long:
+                raise DataError(f"a char-level vocab holds single characters, got {_preview(long, 3)}")
         if not itos:
             raise DataError("a vocab needs at least one token, got none")
         self.itos: list[str] = itos

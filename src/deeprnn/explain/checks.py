@@ -3,6 +3,21 @@
 `run_module` calls the module (the fused kernels behind one autograd node) on the same
 input, h0 and weights; the comparisons return the largest absolute differences.
 `relations` states and verifies how output and h_n relate for every layer and direction.
+
+Tolerance.  The trace and the module compute the same float64 numbers in different orders
+(the trace one step at a time, the kernels with one GEMM over all steps), so they agree to
+rounding, not bit for bit.  Each checked entry is a sum of n rounded terms, and a sum of n
+terms computed in floating point is off by at most about n * eps * sum|terms| (Higham,
+*Accuracy and Stability of Numerical Algorithms*, 2nd ed., section 4.2; eps = 2.2e-16).  So
+`tolerance` allows n * eps * max|reference|, the reference's largest entry standing for the
+size of its terms, and never less than 1e-10, the absolute tolerance of small reports:
+
+    weight and bias gradients   n = T * N        one term per time step and sample
+    output, h_n, d_input, d_h0  n = T * (F + H)   T steps of dot products of F + H terms
+                                                  (F = the widest layer input: H_in or D*H)
+
+A sum of 32,000 terms of size 1e4 (T = 500, N = 64) may so differ by 7e-8, where a wrong
+gradient differs by a fraction of its size.
 """
 
 from __future__ import annotations
@@ -11,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..autograd.tensor import Tensor
+from ..autograd.creation import tensor
 from .bptt import BackwardTrace, loss_seed
 from .problem import Problem
 from .trace import ForwardTrace
@@ -24,7 +39,27 @@ __all__ = [
     "Check",
     "forward_checks",
     "backward_checks",
+    "tolerance",
+    "FLOOR",
 ]
+
+FLOOR = 1e-10
+_EPS = float(np.finfo(np.float64).eps)
+
+
+def tolerance(reference: np.ndarray, terms: int) -> float:
+    """The largest difference allowed between two float64 computations of ``reference``,
+    each entry a sum of ``terms`` terms (see the module docstring)."""
+    scale = float(np.max(np.abs(reference))) if reference.size else 0.0
+    return max(FLOOR, terms * _EPS * scale)
+
+
+def _terms(problem: Problem) -> tuple[int, int]:
+    """(terms of a weight-gradient entry, terms of an output or input-gradient entry)."""
+    T, N = problem.sizes
+    H = problem.model.hidden_size
+    F = max(problem.model.input_size, problem.num_dirs * H)
+    return T * N, T * (F + H)
 
 
 def _from_time_major(a: np.ndarray, problem: Problem) -> np.ndarray:
@@ -54,8 +89,8 @@ def run_module(problem: Problem, loss: str | None = None) -> ModuleRun:
     model = problem.model
     seed = None
     model.zero_grad()
-    x = Tensor(problem.input.copy(), requires_grad=loss is not None)
-    hx = None if problem.h0 is None else Tensor(problem.h0.copy(), requires_grad=loss is not None)
+    x = tensor(problem.input, requires_grad=loss is not None)
+    hx = None if problem.h0 is None else tensor(problem.h0, requires_grad=loss is not None)
     out, h_n = model(x, hx)
     run = ModuleRun(out._data.copy(), h_n._data.copy())
     if loss is not None:
@@ -63,7 +98,7 @@ def run_module(problem: Problem, loss: str | None = None) -> ModuleRun:
         if tm is None:
             tm = out._data[:, None, :] if not problem.batched else out._data.transpose(1, 0, 2)
         seed = loss_seed(loss, *tm.shape)  # (T, N, D*H) dL/d(output), time-major
-        total = (out * Tensor(_from_time_major(seed, problem))).sum()
+        total = (out * tensor(_from_time_major(seed, problem))).sum()
         total.backward()
         run.grads = {name: p.grad._data.copy() for name, p in model.named_parameters()}
         run.d_input = x.grad._data.copy()
@@ -77,7 +112,7 @@ class Check:
 
     what: str
     diff: float
-    tol: float = 1e-10
+    tol: float = FLOOR
 
     @property
     def ok(self) -> bool:
@@ -92,9 +127,10 @@ def _maxdiff(a: np.ndarray, b: np.ndarray) -> float:
 def forward_checks(trace: ForwardTrace, problem: Problem, run: ModuleRun) -> list[Check]:
     """The trace's output and h_n against the module's."""
     hn = trace.h_n if problem.batched else trace.h_n[:, 0, :]
+    n = _terms(problem)[1]
     return [
-        Check("output", _maxdiff(_from_time_major(trace.output, problem), run.output)),
-        Check("h_n", _maxdiff(hn, run.h_n)),
+        Check("output", _maxdiff(_from_time_major(trace.output, problem), run.output), tolerance(run.output, n)),
+        Check("h_n", _maxdiff(hn, run.h_n), tolerance(run.h_n, n)),
     ]
 
 
@@ -108,6 +144,11 @@ class Relation:
     where: str  # e.g. 'output[-1, :, :5]'
     in_output: bool  # True: the slice is part of the returned output (last layer)
     diff: float
+    tol: float = FLOOR
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.diff <= self.tol)
 
 
 def relations(trace: ForwardTrace, problem: Problem, run: ModuleRun) -> list[Relation]:
@@ -119,6 +160,7 @@ def relations(trace: ForwardTrace, problem: Problem, run: ModuleRun) -> list[Rel
     H = problem.model.hidden_size
     D = problem.num_dirs
     L = problem.model.num_layers
+    n = _terms(problem)[1]
     rels = []
     for layer in range(L):
         for d in range(D):
@@ -144,7 +186,7 @@ def relations(trace: ForwardTrace, problem: Problem, run: ModuleRun) -> list[Rel
                 sl = y[:, i, d * H : (d + 1) * H]
             else:
                 sl = y[i, :, d * H : (d + 1) * H]
-            rels.append(Relation(layer, d, k, where, in_out, _maxdiff(sl, hn_k)))
+            rels.append(Relation(layer, d, k, where, in_out, _maxdiff(sl, hn_k), tolerance(hn_k, n)))
     return rels
 
 
@@ -153,11 +195,14 @@ def backward_checks(bt: BackwardTrace, problem: Problem, run: ModuleRun) -> list
     checks = []
     names = problem.model._flat_weights_names
     per = 4 if problem.model.bias else 2
+    n_weight, n_input = _terms(problem)
     for k, grads in enumerate(bt.grads):
         for name, g in zip(names[k * per : (k + 1) * per], grads[:per]):
-            checks.append(Check(f"d{name}", _maxdiff(g, run.grads[name])))
-    checks.append(Check("d_input", _maxdiff(_from_time_major(bt.dx, problem), run.d_input)))
+            ref = run.grads[name]
+            checks.append(Check(f"d{name}", _maxdiff(g, ref), tolerance(ref, n_weight)))
+    dx = _from_time_major(bt.dx, problem)
+    checks.append(Check("d_input", _maxdiff(dx, run.d_input), tolerance(run.d_input, n_input)))
     if run.d_h0 is not None:
         dh0 = bt.dh0 if problem.batched else bt.dh0[:, 0, :]
-        checks.append(Check("d_h0", _maxdiff(dh0, run.d_h0)))
+        checks.append(Check("d_h0", _maxdiff(dh0, run.d_h0), tolerance(run.d_h0, n_input)))
     return checks

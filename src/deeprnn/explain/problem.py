@@ -16,6 +16,8 @@ import numpy as np
 
 from ..autograd.random import Generator
 from ..autograd.tensor import as_array
+from ..fileio import NpzError, read_npz
+from ..memory import check_memory
 from ..nn.rnn import RNN
 from .config import ExplainConfig, build_module, check_data_sizes
 from .examples import EXAMPLES, Example
@@ -41,6 +43,14 @@ class Problem:
     @property
     def num_dirs(self) -> int:
         return 2 if self.model.bidirectional else 1
+
+    @property
+    def sizes(self) -> tuple[int, int]:
+        """(T, N): time steps and samples (N = 1 unbatched)."""
+        x = self.input
+        if not self.batched:
+            return x.shape[0], 1
+        return (x.shape[1], x.shape[0]) if self.model.batch_first else (x.shape[0], x.shape[1])
 
     def weights(self) -> list[tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]]:
         """L*D tuples (w_ih, w_hh, b_ih, b_hh) in PyTorch's order l0, l0_reverse, l1, ..."""
@@ -83,38 +93,74 @@ def _as_float64(model: RNN) -> RNN:
 
 
 def _read_state_dict(path: Path) -> dict[str, np.ndarray]:
-    if path.suffix == ".npz":
-        with np.load(path) as f:
-            return {k: f[k] for k in f.files}
     if path.suffix in (".pt", ".pth"):
         raise ValueError(
             f"{path.name} is a torch file; deeprnn does not run torch. Convert it once with torch: "
             "numpy.savez('model.npz', **{k: v.numpy() for k, v in torch.load(path).items()})"
         )
-    raise ValueError(f"expected a state_dict saved as .npz (numpy.savez) or .pt/.pth (torch.save), got {path.name}")
+    if path.suffix != ".npz":
+        raise ValueError(f"expected a state_dict saved as .npz (numpy.savez) or .pt/.pth (torch.save), got {path.name}")
+    if not path.exists():
+        raise FileNotFoundError(f"state_dict {str(path)!r}: no such file")
+    try:  # the checkpoints' safe reader: arrays only, headers checked, no pickle
+        return read_npz(path, check_size=lambda n: check_memory(n, f"state_dict {str(path)!r}"))
+    except NpzError as e:
+        raise ValueError(f"state_dict {str(path)!r}: {e}") from None
+
+
+def _expected_shapes(sd: dict[str, np.ndarray], name: str) -> tuple[int, int, int, bool, bool]:
+    """(input_size, hidden_size, num_layers, bias, bidirectional) of an nn.RNN state_dict, checked
+    name by name and shape by shape before any module is built from it."""
+    w = sd.get("weight_ih_l0")
+    if w is None or "weight_hh_l0" not in sd:
+        raise ValueError(
+            f"{name} is not an nn.RNN state_dict: expected 'weight_ih_l0' and 'weight_hh_l0', got keys {sorted(sd)[:8]}"
+        )
+    if w.ndim != 2:
+        raise ValueError(f"{name}: weight_ih_l0 has shape {w.shape}, expected (hidden_size, input_size)")
+    hidden, input_size = (int(n) for n in w.shape)
+    bias, bidir = "bias_ih_l0" in sd, "weight_ih_l0_reverse" in sd
+    per = (4 if bias else 2) * (2 if bidir else 1)
+    num_layers = len(sd) // per
+    D = 2 if bidir else 1
+    expected: dict[str, tuple[int, ...]] = {}
+    for k in range(num_layers):
+        for sfx in ("", "_reverse")[:D]:
+            expected[f"weight_ih_l{k}{sfx}"] = (hidden, input_size if k == 0 else D * hidden)
+            expected[f"weight_hh_l{k}{sfx}"] = (hidden, hidden)
+            if bias:
+                expected[f"bias_ih_l{k}{sfx}"] = (hidden,)
+                expected[f"bias_hh_l{k}{sfx}"] = (hidden,)
+    if num_layers < 1 or set(expected) != set(sd):
+        odd = sorted(set(sd) ^ set(expected))
+        raise ValueError(f"{name} is not the state_dict of one nn.RNN: unexpected or missing keys {odd[:8]}")
+    wrong = [f"{k} {sd[k].shape} (expected {v})" for k, v in expected.items() if sd[k].shape != v]
+    if wrong:
+        raise ValueError(f"{name}: parameter shapes do not fit together: {'; '.join(wrong[:3])}")
+    bad = [k for k, v in sd.items() if not np.issubdtype(v.dtype, np.floating)]
+    if bad:
+        raise ValueError(f"{name}: parameters {bad[:3]} are not floating point ({sd[bad[0]].dtype})")
+    return input_size, hidden, num_layers, bias, bidir
 
 
 def load_model(path: str | os.PathLike, nonlinearity: str = "tanh", batch_first: bool = False) -> RNN:
     """An nn.RNN rebuilt from a saved state_dict: the sizes, layers, bias and directions are read
     from the parameter names and shapes; `nonlinearity` and `batch_first` are not stored in a
     state_dict, so they are given here.
+
+    The file is read as data only (the checkpoints' reader: ``.npy`` arrays, no pickle), and its
+    names and shapes must fit one nn.RNN before the module is built.
     """
     sd = _read_state_dict(Path(path))
-    if "weight_ih_l0" not in sd or "weight_hh_l0" not in sd:
-        raise ValueError(
-            f"{Path(path).name} is not an nn.RNN state_dict: expected 'weight_ih_l0' and "
-            f"'weight_hh_l0', got keys {sorted(sd)}"
-        )
-    hidden, input_size = sd["weight_ih_l0"].shape
-    num_layers = sum(1 for k in sd if k.startswith("weight_ih_l") and not k.endswith("_reverse"))
+    input_size, hidden, num_layers, bias, bidir = _expected_shapes(sd, Path(path).name)
     model = RNN(
-        int(input_size),
-        int(hidden),
+        input_size,
+        hidden,
         num_layers,
         nonlinearity=nonlinearity,
-        bias="bias_ih_l0" in sd,
+        bias=bias,
         batch_first=batch_first,
-        bidirectional="weight_ih_l0_reverse" in sd,
+        bidirectional=bidir,
         dtype=np.float64,
         generator=Generator(0),
     )
@@ -140,7 +186,7 @@ def make_problem(
         return Problem(model, x, h0, example=ex, origin="example")
     if isinstance(what, (str, os.PathLike)):
         p = Path(what)
-        if not p.is_file():
+        if not p.exists() or p.is_dir():
             raise ValueError(
                 f"unknown example or file {str(what)!r}; expected one of: {', '.join(EXAMPLES)}, "
                 "or the path of a saved nn.RNN state_dict (.npz, .pt)"

@@ -111,6 +111,32 @@ class RNNLanguageModel(Module):
             dtype=dtype,
         )
 
+    @staticmethod
+    def parameter_count(config: ModelConfig) -> int:
+        """How many parameter arrays (state-dict entries) ``config`` describes, by arithmetic."""
+        return (0 if config.embedding_dim is None else 1) + 4 * config.num_layers + 2
+
+    @staticmethod
+    def parameter_numel(config: ModelConfig) -> int:
+        """How many numbers the parameters of ``config`` hold, by arithmetic (any num_layers)."""
+        V, H, E, L = config.vocab_size, config.hidden_size, config.embedding_dim, config.num_layers
+        first_in = V if E is None else E
+        return (0 if E is None else V * E) + H * first_in + (L - 1) * H * H + L * (H * H + 2 * H) + V * H + V
+
+    @staticmethod
+    def parameter_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
+        """``{state-dict name: shape}`` for ``config``, without building the model (V, E, H, L as above)."""
+        V, H, E = config.vocab_size, config.hidden_size, config.embedding_dim
+        shapes: dict[str, tuple[int, ...]] = {} if E is None else {"embedding.weight": (V, E)}
+        for k in range(config.num_layers):
+            shapes[f"rnn.weight_ih_l{k}"] = (H, (V if E is None else E) if k == 0 else H)
+            shapes[f"rnn.weight_hh_l{k}"] = (H, H)
+            shapes[f"rnn.bias_ih_l{k}"] = (H,)
+            shapes[f"rnn.bias_hh_l{k}"] = (H,)
+        shapes["head.weight"] = (V, H)
+        shapes["head.bias"] = (V,)
+        return shapes
+
     def init_hidden(self, batch_size: int) -> Tensor:
         """Zeros (L, N, H): the state at the start of a text."""
         return Tensor._wrap(np.zeros((self.num_layers, batch_size, self.hidden_size), dtype=self.dtype))

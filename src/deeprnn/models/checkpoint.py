@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,8 @@ from typing import Any
 import numpy as np
 
 from ..autograd.tensor import Tensor
-from ..fileio import atomic_write
+from ..fileio import NpzError, atomic_write, read_npz
+from ..memory import check_memory
 
 __all__ = [
     "FORMAT",
@@ -52,6 +52,12 @@ REQUIRED_META = (
     "vocab",
     "iteration",
 )
+
+
+def short(value: Any, limit: int = 60) -> str:
+    """``repr(value)``, cut to ``limit`` characters: a crafted file's strings are not echoed whole."""
+    r = repr(value)
+    return r if len(r) <= limit else r[: limit - 3] + "..."
 
 
 class CheckpointError(ValueError):
@@ -174,37 +180,28 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
     if p.is_dir():
         raise fail("is a directory, expected a .npz file")
     try:
-        with open(p, "rb") as fh:  # our own handle, so a failed parse cannot leak it
-            head = fh.read(6)
-            if head.startswith(b"\x93NUMPY"):
-                raise fail("is a single .npy array, not a .npz checkpoint archive")
-            if not head.startswith(b"PK"):
-                # np.load would try it as a pickle and suggest allow_pickle: never right for a checkpoint
-                what = "it is empty" if not head else f"it starts with {head!r}"
-                raise fail(f"not a .npz archive: {what}, expected a zip archive (b'PK...'); corrupt or another file?")
-            fh.seek(0)
-            z = np.load(fh, allow_pickle=False)  # a zip archive: an NpzFile
-            with z:
-                arrays = {k: z[k] for k in z.files}
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, zipfile.LargeZipFile) as e:
-        if isinstance(e, CheckpointError):
-            raise
-        raise fail(f"not a readable .npz archive (corrupt or truncated?): {type(e).__name__}: {e}") from None
+        arrays = read_npz(p, check_size=lambda n: check_memory(n, f"checkpoint {str(p)!r}"))
+    except NpzError as e:
+        raise fail(str(e)) from None
     if META_KEY not in arrays:
-        raise fail(f"not a deeprnn checkpoint: no {META_KEY!r} entry (entries: {sorted(arrays)[:8]})")
+        raise fail(f"not a deeprnn checkpoint: no {META_KEY!r} entry (entries: {short(sorted(arrays)[:8], 200)})")
     raw = arrays.pop(META_KEY)
+    if raw.dtype != np.uint8 or raw.ndim != 1:
+        raise fail(
+            f"metadata {META_KEY!r} is a {raw.dtype} array of shape {raw.shape}, expected UTF-8 bytes (uint8, 1-D)"
+        )
     try:
-        meta = json.loads(raw.astype(np.uint8).tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as e:
-        raise fail(f"metadata is not valid JSON: {e}") from None
+        meta = json.loads(raw.tobytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, ValueError, RecursionError) as e:
+        raise fail(f"metadata is not valid JSON: {type(e).__name__}: {str(e)[:200]}") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         got = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
-        raise fail(f"not a deeprnn language-model checkpoint (format {got!r}, expected {FORMAT!r})")
+        raise fail(f"not a deeprnn language-model checkpoint (format {short(got)}, expected {FORMAT!r})")
     if meta.get("format_version") != FORMAT_VERSION:
         raise fail(
-            f"checkpoint format version {meta.get('format_version')!r} is not supported by this "
+            f"checkpoint format version {short(meta.get('format_version'))} is not supported by this "
             f"deeprnn (reads version {FORMAT_VERSION}); it was written by deeprnn "
-            f"{meta.get('deeprnn_version', '?')}"
+            f"{short(meta.get('deeprnn_version', '?'), 30)}"
         )
     missing = [k for k in REQUIRED_META if k not in meta]
     if missing:

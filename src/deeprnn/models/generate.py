@@ -19,6 +19,7 @@ import numpy as np
 from ..autograd.grad_mode import no_grad
 from ..autograd.random import Generator, resolve
 from ..data import tokenize
+from .footprint import check_sampling_memory
 
 if TYPE_CHECKING:
     from ..data import Vocab
@@ -51,12 +52,15 @@ def next_token(
         z[banned] = -np.inf
     if greedy:
         return int(np.argmax(z))
-    z = z / temperature
     if top_k is not None and top_k < z.shape[0]:
         kth = np.partition(z, -top_k)[-top_k]
         z = np.where(z < kth, -np.inf, z)
-    z -= z.max()
-    p = np.exp(z)  # (V,) unnormalised
+    # Shift before dividing: (z - max z) / tau is 0 for the most likely tokens and <= 0 for the
+    # rest, so a tiny (even denormal) tau sends the others to -inf and the draw to argmax,
+    # where z / tau would overflow to inf - inf = NaN.
+    with np.errstate(over="ignore"):
+        z = (z - z.max()) / temperature
+    p = np.exp(z)  # (V,) unnormalised, 1 at the maximum
     cdf = np.cumsum(p)
     u = rng.random() * cdf[-1]
     return int(min(np.searchsorted(cdf, u, side="right"), z.shape[0] - 1))
@@ -126,6 +130,7 @@ def sample_text(
     Raises ValueError listing the prime's characters (or words) outside the vocabulary.
     """
     check_sampling(length, temperature, top_k)
+    check_sampling_memory(vocab, length)
     if not isinstance(prime, str):
         raise TypeError(f"prime must be a str, got {type(prime).__name__}")
     tokens = tokenize(prime, vocab.level, vocab.segmenter) if prime else []

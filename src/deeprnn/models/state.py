@@ -14,18 +14,20 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..autograd.random import Generator
 from ..autograd.tensor import Tensor
 from ..data import DataError, Vocab
 from .char_rnn import RNNLanguageModel
-from .checkpoint import Checkpoint, CheckpointError, flatten_state, save_checkpoint, unflatten_state
+from .checkpoint import Checkpoint, CheckpointError, flatten_state, save_checkpoint, short, unflatten_state
 from .config import ModelConfig
 from .plot import matplotlib_available, plot_loss_curve
+from .validate import check_counters, check_model_arrays, check_optimizer_state, check_structure
 
 if TYPE_CHECKING:
+    from .loop import Run
     from .progress import Progress
-    from .trainer import _Run
 
-__all__ = ["History", "save_training_state", "restore_training_state", "model_from_checkpoint"]
+__all__ = ["History", "save_training_state", "restore_training_state", "model_from_checkpoint", "checkpoint_model"]
 
 
 @dataclass
@@ -67,7 +69,7 @@ class History:
 _plot_warned = False
 
 
-def save_training_state(run: _Run, path: Path, progress: Progress | None) -> Path:
+def save_training_state(run: Run, path: Path, progress: Progress | None) -> Path:
     """Write the run to ``path`` atomically; with ``progress`` also record it as the latest
     checkpoint and redraw the loss curve (``loss.png``) beside it."""
     from .. import __version__
@@ -102,7 +104,7 @@ def save_training_state(run: _Run, path: Path, progress: Progress | None) -> Pat
     return path
 
 
-def _draw(run: _Run, png: Path, progress: Progress) -> None:
+def _draw(run: Run, png: Path, progress: Progress) -> None:
     global _plot_warned
     if not matplotlib_available():
         if not _plot_warned:
@@ -125,62 +127,124 @@ def _fail(ckpt: Checkpoint, what: str) -> CheckpointError:
     return CheckpointError(f"checkpoint {str(ckpt.path)!r}: {what}")
 
 
-def model_from_checkpoint(ckpt: Checkpoint) -> RNNLanguageModel:
-    """The trained model (with its vocabulary) stored in ``ckpt``, validated."""
+def _vocab_and_config(ckpt: Checkpoint) -> tuple[Vocab, ModelConfig]:
     try:
         vocab = Vocab.from_dict(ckpt.meta["vocab"])
         config = ModelConfig.from_dict(ckpt.meta["model_config"])
-    except (DataError, ValueError, TypeError, KeyError) as e:
-        raise _fail(ckpt, f"invalid vocabulary or model config: {e}") from None
+    except (DataError, ValueError, TypeError, KeyError, AttributeError) as e:
+        raise _fail(ckpt, f"invalid vocabulary or model config: {short(str(e), 200)}") from None
     if config.vocab_size != len(vocab):
         raise _fail(ckpt, f"model vocab_size {config.vocab_size} != {len(vocab)} vocabulary entries")
-    state = ckpt.model_state()
-    dtype = state["head.weight"].dtype if "head.weight" in state else np.float32
-    if dtype not in (np.float32, np.float64):
-        raise _fail(ckpt, f"parameters have dtype {dtype}, expected float32 or float64")
+    return vocab, config
+
+
+def checkpoint_model(ckpt: Checkpoint) -> tuple[Vocab, ModelConfig, dict[str, np.ndarray]]:
+    """The vocabulary, the model config and the parameter arrays of ``ckpt``, checked together.
+
+    The model config must describe exactly the parameter arrays in the file (checked by
+    arithmetic first, see ``validate.py``), so a crafted config never decides what is allocated.
+    """
+    vocab, config = _vocab_and_config(ckpt)
+    state = check_model_arrays(
+        ckpt, RNNLanguageModel.parameter_count(config), lambda: RNNLanguageModel.parameter_shapes(config)
+    )
+    return vocab, config, state
+
+
+def model_from_checkpoint(ckpt: Checkpoint) -> RNNLanguageModel:
+    """The trained model (with its vocabulary) stored in ``ckpt``, validated (`checkpoint_model`)."""
+    vocab, config, state = checkpoint_model(ckpt)
+    dtype = next(iter(state.values())).dtype
     model = RNNLanguageModel.from_config(config, vocab=vocab, dtype=dtype)
     try:
         model.load_state_dict(state, strict=True)
     except (RuntimeError, KeyError, TypeError, ValueError) as e:
         raise _fail(ckpt, f"parameters do not match the model config: {e}") from None
-    bad = [k for k, v in state.items() if not np.isfinite(v).all()]
-    if bad:
-        raise _fail(ckpt, f"parameters contain NaN or inf: {bad}")
     return model
 
 
-def restore_training_state(run: _Run, ckpt: Checkpoint) -> None:
-    """Load ``ckpt`` into the freshly built ``run`` (same model config, data and optimiser)."""
+def _check_train_config(ckpt: Checkpoint, vocab: Vocab) -> None:
+    saved = ckpt.meta.get("train_config")
+    if not isinstance(saved, dict):
+        raise _fail(ckpt, f"train_config is {short(saved)}, expected a dict")
+    if saved.get("level", vocab.level) != vocab.level:
+        raise _fail(
+            ckpt, f"train_config level {short(saved.get('level'))} contradicts the {vocab.level}-level vocabulary"
+        )
+    if ckpt.meta.get("optimizer_name", saved.get("optimizer")) != saved.get("optimizer"):
+        raise _fail(ckpt, "optimizer_name contradicts train_config's optimizer")
+
+
+def restore_training_state(run: Run, ckpt: Checkpoint) -> None:
+    """Load ``ckpt`` into the freshly built ``run`` (same model config, data and optimiser).
+
+    Everything is checked against the fresh run before anything is changed: the optimiser's
+    and the scheduler's states must have the structure of the fresh ones, the counters must be
+    in range, and the carried hidden state must be there (after iteration 0) with its shape.
+    """
     meta, arrays = ckpt.meta, ckpt.arrays
-    saved = meta.get("train_config", {})
+    vocab, _ = _vocab_and_config(ckpt)
+    _check_train_config(ckpt, vocab)
+    saved = meta["train_config"]
     for key in ("optimizer", "seq_len", "dtype", "level"):
         if key in saved and saved[key] != getattr(run.config, key):
             raise ValueError(
-                f"cannot resume {str(ckpt.path)!r}: it was trained with {key}={saved[key]!r}, "
+                f"cannot resume {str(ckpt.path)!r}: it was trained with {key}={short(saved[key])}, "
                 f"this run has {key}={getattr(run.config, key)!r}"
             )
+    check_counters(ckpt, meta)
+    iteration = meta["iteration"]
     stored = model_from_checkpoint(ckpt)
-    run.model.load_state_dict(stored.state_dict())
     try:
-        run.optimizer.load_state_dict(unflatten_state(meta["optimizer"], arrays))
-        run.scheduler.load_state_dict(unflatten_state(meta["scheduler"], arrays))
-        run.gen.set_state(meta["rng"]["model"])
-        run.sample_gen.set_state(meta["rng"]["sample"])
-    except (KeyError, TypeError, ValueError, RuntimeError) as e:
-        raise _fail(ckpt, f"invalid optimiser, scheduler or RNG state: {type(e).__name__}: {e}") from None
+        optim_state = unflatten_state(meta["optimizer"], arrays)
+        sched_state = unflatten_state(meta["scheduler"], arrays)
+    except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as e:
+        raise _fail(ckpt, f"invalid optimiser or scheduler state: {type(e).__name__}: {short(str(e), 200)}") from None
+    params = list(run.model.parameters())
+    check_optimizer_state(ckpt, optim_state, run.optimizer.state_dict(), [tuple(p.shape) for p in params])
+    check_structure(ckpt, "scheduler state", run.scheduler.state_dict(), sched_state)
+    if sched_state["last_epoch"] != iteration:
+        raise _fail(
+            ckpt, f"the scheduler is at step {short(sched_state['last_epoch'])}, the run at iteration {iteration}"
+        )
+    hidden = arrays.get("hidden")
+    expected = (run.model.num_layers, run.batches.batch_size, run.model.hidden_size)
+    if hidden is None and iteration > 0:
+        raise _fail(ckpt, f"no carried hidden state after iteration {iteration}")
+    if hidden is not None and (hidden.shape != expected or not np.isfinite(hidden).all()):
+        raise _fail(ckpt, f"carried hidden state has shape {hidden.shape}, expected a finite {expected}")
+    history = _history(ckpt, arrays)
+    saved_gens = {}
+    for name, gen in (("model", run.gen), ("sample", run.sample_gen)):
+        try:
+            probe = Generator(0).set_state(meta["rng"][name])  # checked on a spare generator first
+        except (KeyError, TypeError, ValueError, RuntimeError, OverflowError) as e:
+            raise _fail(ckpt, f"invalid {name} RNG state: {type(e).__name__}: {short(str(e), 200)}") from None
+        saved_gens[name] = probe.get_state()
     try:
         run.batches.load_state_dict(meta["data"])
-    except (DataError, KeyError) as e:
-        raise ValueError(f"cannot resume {str(ckpt.path)!r}: {e}") from None
-    if "hidden" in arrays:
-        h = arrays["hidden"]
-        expected = (run.model.num_layers, run.batches.batch_size, run.model.hidden_size)
-        if h.shape != expected:
-            raise _fail(ckpt, f"carried hidden state has shape {h.shape}, expected {expected}")
-        run.hidden = Tensor._wrap(h.astype(run.model.dtype, copy=True))
-    run.iteration = int(meta["iteration"])
+    except (DataError, KeyError, TypeError, ValueError) as e:
+        raise ValueError(f"cannot resume {str(ckpt.path)!r}: {short(str(e), 300)}") from None
+    # Everything is checked: now change the run.
+    run.model.load_state_dict(stored.state_dict())
+    run.optimizer.load_state_dict(optim_state)
+    run.scheduler.load_state_dict(sched_state)
+    run.gen.set_state(saved_gens["model"])
+    run.sample_gen.set_state(saved_gens["sample"])
+    if hidden is not None:
+        run.hidden = Tensor._wrap(hidden.astype(run.model.dtype, copy=True))
+    run.iteration = iteration
     run.elapsed = float(meta.get("elapsed", 0.0))
     run.tokens = int(meta.get("tokens", 0))
     run.best_val = meta.get("best_val")
-    run.history = History.from_arrays(arrays)
+    run.history = history
     run.last_saved, run.last_saved_iteration = ckpt.path, run.iteration
+
+
+def _history(ckpt: Checkpoint, arrays: dict[str, np.ndarray]) -> History:
+    """The loss history: 1-D arrays, iterations and losses of equal lengths."""
+    for a, b in (("train_iter", "train_loss"), ("val_iter", "val_loss"), ("val_iter", "val_time")):
+        x, y = arrays.get(f"history/{a}"), arrays.get(f"history/{b}")
+        if (x is None) != (y is None) or (x is not None and (x.ndim != 1 or x.shape != y.shape)):
+            raise _fail(ckpt, f"history/{a} and history/{b} are not 1-D arrays of one length")
+    return History.from_arrays(arrays)

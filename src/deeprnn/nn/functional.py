@@ -15,17 +15,17 @@ Shapes for the classification losses, with C = number of classes:
 from __future__ import annotations
 
 import numbers
-import warnings
 from typing import Any
 
 import numpy as np
 
 from ..autograd import ops_math as _M
-from ..autograd.dtypes import as_dtype, is_floating, torch_type_name
+from ..autograd.dtypes import torch_type_name
 from ..autograd.function import record
+from ..autograd.ops_softmax import log_softmax, softmax
 from ..autograd.random import Generator, resolve
 from ..autograd.tensor import Tensor
-from .functional_checks import _check_tensor, _log_softmax
+from .functional_checks import _check_tensor
 
 __all__ = [
     "linear",
@@ -57,69 +57,6 @@ def tanh(input: Tensor) -> Tensor:  # noqa: A002
 def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
     """1 / (1 + exp(-x)) element-wise."""
     return _M.sigmoid(input)
-
-
-def _softmax_dim(name: str, ndim: int, dim: int | None) -> int:
-    """PyTorch's legacy implicit dim (with its deprecation warning) and range check."""
-    if dim is None:
-        warnings.warn(
-            f"Implicit dimension choice for {name} has been deprecated. "
-            "Change the call to include dim=X as an argument.",
-            UserWarning,
-            stacklevel=3,
-        )
-        dim = 0 if ndim in (0, 1, 3) else 1
-    n = max(ndim, 1)
-    if not -n <= dim < n:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
-    return dim % n
-
-
-def _float_input(name: str, input: Tensor, dtype: Any) -> np.ndarray:  # noqa: A002
-    _check_tensor("input", input)
-    x = input._data if dtype is None else input._data.astype(as_dtype(dtype))
-    if not is_floating(x.dtype):
-        raise NotImplementedError(f"\"{name}_lastdim_kernel_impl\" not implemented for '{torch_type_name(x.dtype)}'")
-    return x
-
-
-def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:  # noqa: A002
-    """softmax(x)_i = exp(x_i) / sum_j exp(x_j) along ``dim``.
-
-    Backward: dx = s * (g - sum(g * s, dim)).
-    """
-    x = _float_input("softmax", input, dtype)
-    axis = _softmax_dim("softmax", x.ndim, dim)
-    if x.ndim == 0:
-        s = np.ones_like(x)
-    else:
-        e = np.exp(x - x.max(axis=axis, keepdims=True))
-        s = e / e.sum(axis=axis, keepdims=True)
-    old = input._data.dtype
-
-    def backward(g: np.ndarray) -> tuple:
-        gs = g * s
-        gx = gs - s * gs.sum(axis=axis, keepdims=True) if s.ndim else np.zeros_like(gs)
-        return (gx.astype(old, copy=False),)
-
-    return record("SoftmaxBackward0", s, (input,), backward)
-
-
-def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:  # noqa: A002
-    """log(softmax(x)) along ``dim``, computed stably.
-
-    Backward: dx = g - exp(out) * sum(g, dim).
-    """
-    x = _float_input("log_softmax", input, dtype)
-    axis = _softmax_dim("log_softmax", x.ndim, dim)
-    out = _log_softmax(x, axis)
-    old = input._data.dtype
-
-    def backward(g: np.ndarray) -> tuple:
-        gx = g - np.exp(out) * g.sum(axis=axis, keepdims=True) if out.ndim else np.zeros_like(g)
-        return (gx.astype(old, copy=False),)
-
-    return record("LogSoftmaxBackward0", out, (input,), backward)
 
 
 # ---- layers ------------------------------------------------------------------------------
@@ -167,7 +104,9 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             gb = g2.sum(axis=0).reshape(b.shape)  # (H_out,)
         return gx, gw, gb
 
-    return record("AddmmBackward0" if b is not None else "MmBackward0", out, (input, weight, bias), backward)
+    saved = (weight if input.requires_grad else None, input if weight.requires_grad else None)  # as torch's addmm
+    name = "AddmmBackward0" if b is not None else "MmBackward0"
+    return record(name, out, (input, weight, bias), backward, saved=saved)
 
 
 def embedding(
@@ -214,7 +153,7 @@ def embedding(
             gw[padding_idx] = 0
         return None, gw
 
-    return record("EmbeddingBackward0", out, (input, weight), backward)
+    return record("EmbeddingBackward0", out, (input, weight), backward, saved=(input,))  # the indices, as torch
 
 
 def _check_p(p: Any) -> float:
@@ -243,7 +182,7 @@ def dropout(
     keep = resolve(generator).random(x.shape) >= p
     # PyTorch: noise = bernoulli(1 - p) / (1 - p); out = input * noise
     noise = np.zeros(x.shape, dtype=x.dtype) if p == 1.0 else keep.astype(x.dtype) / (1.0 - p)
-    return record("MulBackward0", x * noise, (input,), lambda g: (g * noise,))
+    return record("MulBackward0", x * noise, (input,), lambda g: (g * noise,), saved=())
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
@@ -267,4 +206,44 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
 
 
 # The losses live in loss_functions.py; they are part of this module's API.
+# issue 12: more activations, normalisation, channel dropout and element-wise losses, one file each
+from .functional_activations import (  # noqa: E402
+    elu,
+    gelu,
+    hardtanh,
+    leaky_relu,
+    logsigmoid,
+    relu6,
+    silu,
+    softplus,
+)
+from .functional_dropout import dropout1d, dropout2d  # noqa: E402
+from .functional_norm import batch_norm, layer_norm  # noqa: E402
 from .loss_functions import cross_entropy, mse_loss, nll_loss  # noqa: E402
+from .loss_pointwise import (  # noqa: E402
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    huber_loss,
+    l1_loss,
+    smooth_l1_loss,
+)
+
+__all__ += [
+    "leaky_relu",
+    "elu",
+    "gelu",
+    "softplus",
+    "hardtanh",
+    "relu6",
+    "silu",
+    "logsigmoid",
+    "dropout1d",
+    "dropout2d",
+    "batch_norm",
+    "layer_norm",
+    "l1_loss",
+    "smooth_l1_loss",
+    "huber_loss",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+]

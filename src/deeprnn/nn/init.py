@@ -78,6 +78,7 @@ def _fan(tensor: Tensor, mode: str) -> int:
 
 def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
     tensor._data[...] = values
+    tensor._vc.value += 1  # an in-place write, as torch's fillers (which run under no_grad)
     return tensor
 
 

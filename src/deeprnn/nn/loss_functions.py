@@ -172,7 +172,8 @@ def cross_entropy(
             grad += s * (p * C - 1) if w is None else s * (p * w.sum() - w)
         return _from_rows(grad.astype(x.dtype, copy=False), x.shape), None
 
-    return record("NllLossBackward0", out, (input, target), backward)
+    # backward reads its own log-softmax and the target (torch saves those, not the logits)
+    return record("NllLossBackward0", out, (input, target), backward, saved=(target,))
 
 
 def _cross_entropy_probs(

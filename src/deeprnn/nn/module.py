@@ -264,6 +264,7 @@ class Module:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors))
         for k, arr in arrays.items():
             np.copyto(own[k]._data, arr, casting="unsafe")
+            own[k]._vc.value += 1  # an in-place copy_, as torch's
         return IncompatibleKeys(missing, unexpected)
 
     # ---- printing ----------------------------------------------------------------

@@ -18,7 +18,7 @@ class Parameter(Tensor):
 
     def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
         arr = np.zeros(0, dtype=np.float32) if data is None else np.array(as_array(data), copy=True)
-        super().__init__(arr, requires_grad=requires_grad)
+        self._init(arr, requires_grad)
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()

@@ -90,7 +90,15 @@ def rnn(
             grads.extend(g for w, g in zip(group, dgroup) if w is not None)
         return grads
 
-    out_t, hn_t = record_many("RnnBackward0", [out_user, hn_user], inputs, backward)
+    # backward reads the input, h0 and the weights, not the biases (layer 0's W_ih only for the
+    # input's own gradient): their versions are checked, as torch checks what it saves
+    first = 2 if bidirectional else 1
+    saved = [
+        input,
+        hx,
+        *(w for k, g in enumerate(weights) for w in (g[:2] if k >= first or input.requires_grad else g[1:2])),
+    ]
+    out_t, hn_t = record_many("RnnBackward0", [out_user, hn_user], inputs, backward, saved=saved)
     return out_t, hn_t
 
 
@@ -132,5 +140,7 @@ def rnn_cell(
         grads.extend(g for p, g in zip((w_ih, w_hh, b_ih, b_hh), (dw_ih, dw_hh, db_ih, db_hh)) if p is not None)
         return grads
 
-    (out,) = record_many("RnnCellBackward0", [h_new if batched else h_new[0]], [input, hx, *params], backward)
+    saved = [input, hx, w_ih, w_hh]  # backward reads these and h' itself (not the biases), as torch's cell
+    outs = [h_new if batched else h_new[0]]
+    (out,) = record_many("RnnCellBackward0", outs, [input, hx, *params], backward, saved=saved, save_outputs=[0])
     return out

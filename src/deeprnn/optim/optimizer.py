@@ -147,7 +147,12 @@ class Optimizer:
             return closure()
 
     def _params_with_grad(self, group: dict[str, Any]) -> list[Tensor]:
-        return [p for p in group["params"] if p.grad is not None]
+        """The parameters that ``step`` updates in place; their version counters are bumped, as
+        torch's in-place updates do, so a backward through a graph that saved them raises."""
+        params = [p for p in group["params"] if p.grad is not None]
+        for p in params:
+            p._vc.value += 1
+        return params
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; returns ``closure()`` if given."""

@@ -1,0 +1,299 @@
+"""One training run's state, and its loop of iterations (see ``trainer.py`` for the set-up).
+
+Per iteration, on the batch ``(x, y)`` (T, N) that follows the previous one in every stream:
+
+    logits, h = model(x, h.detach())            logits (T, N, V)
+    loss = mean over T*N of -log softmax(logits)[y]           nats per token
+    loss.backward(); clip the global gradient norm; optimizer.step(); scheduler.step()
+
+then, now and then, a validation pass, a sample and a checkpoint.  A checkpoint that cannot be
+written (a full disk) is reported in one line and training goes on: the atomic write kept the
+previous file, and the next save tries again.  Ctrl-C finishes or rolls back the iteration it
+interrupts, saves and raises TrainingInterrupted.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..autograd.grad_mode import no_grad
+from ..autograd.random import Generator
+from ..autograd.tensor import Tensor
+from ..data import BPTTBatches, Vocab
+from ..nn.functional import cross_entropy
+from ..nn.utils import clip_grad_norm_, get_total_norm
+from .char_rnn import RNNLanguageModel
+from .config import TrainConfig
+from .generate import sample_ids
+from .progress import Progress
+from .rundir import RunDirectory
+from .state import History, save_training_state
+
+__all__ = [
+    "Run",
+    "run_loop",
+    "evaluate",
+    "TrainingInterrupted",
+    "NonFiniteLossError",
+    "CheckpointSaveError",
+]
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C (KeyboardInterrupt) stopped training; ``checkpoint`` is where the state was saved."""
+
+    def __init__(self, iteration: int, checkpoint: Path | None, message: str) -> None:
+        super().__init__(message)
+        self.iteration = iteration
+        self.checkpoint = checkpoint
+        self.message = message
+
+
+class CheckpointSaveError(OSError):
+    """Training finished, but its last checkpoint could not be written (a full disk, ...)."""
+
+
+class NonFiniteLossError(RuntimeError):
+    """The loss (or the gradient norm) became NaN or infinite; nothing was saved after it."""
+
+    def __init__(self, iteration: int, checkpoint: Path | None, message: str) -> None:
+        super().__init__(message)
+        self.iteration = iteration
+        self.checkpoint = checkpoint
+
+
+def evaluate(
+    model: RNNLanguageModel,
+    ids: np.ndarray,
+    seq_len: int,
+    batch_size: int,
+    max_batches: int | None = None,
+) -> float | None:
+    """Mean loss (nats/token) over contiguous batches of ``ids``, state carried, no dropout.
+
+    The batch geometry shrinks to fit a short validation tail; None if it has < 2 tokens.
+    """
+    n = len(ids)
+    if n < 2:
+        return None
+    T = min(seq_len, n - 1)
+    N = max(1, min(batch_size, (n - 1) // T))
+    batches = BPTTBatches(ids, N, T)
+    count = len(batches) if max_batches is None else min(len(batches), max_batches)
+    V = model.vocab_size
+    was_training = model.training
+    model.eval()
+    total, tokens, h = 0.0, 0, None
+    try:
+        with no_grad():
+            for k in range(count):
+                x, y = batches.batch(k)  # (T, N)
+                logits, h = model(x, h)  # (T, N, V)
+                loss = cross_entropy(logits.reshape(-1, V), Tensor._wrap(y.reshape(-1)))
+                total += float(loss.item()) * y.size
+                tokens += y.size
+    finally:
+        model.train(was_training)
+    return total / tokens
+
+
+@dataclass
+class Run:
+    """Everything that changes during training (what a checkpoint holds)."""
+
+    config: TrainConfig
+    model: RNNLanguageModel
+    optimizer: Any
+    scheduler: Any
+    gen: Generator  # model init + dropout
+    sample_gen: Generator  # periodic samples
+    batches: BPTTBatches
+    vocab: Vocab
+    source: dict[str, Any]
+    hidden: Tensor | None = None
+    iteration: int = 0
+    elapsed: float = 0.0
+    tokens: int = 0
+    best_val: float | None = None
+    history: History = field(default_factory=History)
+    last_saved: Path | None = None
+    last_saved_iteration: int | None = None
+    run_dir: RunDirectory | None = None
+    unsaved: str | None = None  # why the latest save failed (None: the last save went through)
+
+
+def run_loop(
+    run: Run,
+    total: int,
+    train_ids: np.ndarray,
+    val_ids: np.ndarray,
+    progress: Progress,
+    callback: Callable[[int, dict[str, Any]], None] | None,
+    graceful_sigint: bool,
+) -> None:
+    c = run.config
+    model, optimizer, scheduler = run.model, run.optimizer, run.scheduler
+    params = list(model.parameters())
+    V = model.vocab_size
+    ckpt_dir = Path(c.checkpoint_dir) if c.checkpoint_dir else None
+    prime_id = np.array([train_ids[0]], dtype=np.int64)
+    stop = {"requested": False}
+    old_handler = None
+    if graceful_sigint and threading.current_thread() is threading.main_thread():
+
+        def on_sigint(signum: int, frame: Any) -> None:
+            stop["requested"] = True
+            signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl-C aborts
+            progress.write("Ctrl-C: stopping after this iteration and saving (Ctrl-C again to abort)")
+
+        old_handler = signal.signal(signal.SIGINT, on_sigint)
+
+    def save(name: str, reason: str) -> None:
+        if ckpt_dir is None:
+            return
+        if not all(np.isfinite(p._data).all() for p in params):
+            progress.write(f"not saving at iteration {run.iteration} ({reason}): parameters are not finite")
+            return
+        try:
+            save_training_state(run, ckpt_dir / name, progress if name == "latest.npz" else None)
+        except OSError as e:  # a full disk, a vanished directory...: the old file is intact (atomic write)
+            why = e.strerror or str(e)
+            if name == "latest.npz":
+                run.unsaved = why
+            progress.write(
+                f"could not save {name} at iteration {run.iteration} ({why}); "
+                f"kept the previous one{'' if name != 'latest.npz' else ': ' + _last(run)}; training goes on"
+            )
+            return
+        if name == "latest.npz":
+            run.unsaved = None
+
+    phase = "idle"
+    snapshot: tuple[Any, ...] = ()
+    try:
+        while run.iteration < total:
+            if stop["requested"]:
+                raise KeyboardInterrupt
+            snapshot = (run.batches.state_dict(), run.gen.get_state(), run.hidden)
+            phase = "compute"
+            t0 = time.perf_counter()
+            step = run.batches.next_batch()
+            h = None if (step.reset or run.hidden is None) else run.hidden
+            logits, h_n = model(step.x, h)  # (T, N, V), (L, N, H)
+            loss = cross_entropy(logits.reshape(-1, V), Tensor._wrap(step.y.reshape(-1)))
+            loss_value = float(loss.item())
+            if not math.isfinite(loss_value):
+                _non_finite(run, "loss", loss_value)
+            optimizer.zero_grad()
+            loss.backward()
+            if c.grad_clip:
+                norm = float(clip_grad_norm_(params, c.grad_clip).item())
+            else:
+                norm = float(get_total_norm([p.grad for p in params if p.grad is not None]).item())
+            if not math.isfinite(norm):
+                _non_finite(run, "gradient norm", norm)
+            phase = "update"  # from here until the end of the step the state cannot be rolled back
+            optimizer.step()
+            scheduler.step()
+            run.hidden = h_n.detach()
+            run.iteration += 1
+            run.elapsed += time.perf_counter() - t0
+            run.tokens += step.x.size
+            phase = "idle"
+            it = run.iteration
+            run.history.add_train(it, loss_value)
+            progress.update(it, loss_value, run.tokens / max(run.elapsed, 1e-9))
+            val = None
+            if len(val_ids) >= 2 and (it % c.eval_every == 0 or it == total):
+                val = evaluate(model, val_ids, c.seq_len, c.batch_size, c.eval_batches)
+                run.history.add_val(it, val, run.elapsed)
+                progress.set_val(it, val)
+                if run.best_val is None or val < run.best_val:
+                    run.best_val = val
+                    save("best.npz", "best validation loss")
+            if it % c.sample_every == 0 and not progress.quiet:
+                new = sample_ids(
+                    model,
+                    prime_id,
+                    c.sample_length,
+                    c.sample_temperature,
+                    None,
+                    False,
+                    run.sample_gen,
+                    banned=run.vocab.unk_id,
+                )
+                text = run.vocab.decode_text(np.concatenate([prime_id, new]))
+                progress.write(f"---- sample at iteration {it} ----\n{text}\n----")
+            if it % c.checkpoint_every == 0 or it == total:
+                save("latest.npz", "periodic")
+            if callback is not None:
+                callback(
+                    it,
+                    {
+                        "loss": loss_value,
+                        "val_loss": val,
+                        "grad_norm": norm,
+                        "lr": optimizer.param_groups[0]["lr"],
+                    },
+                )
+    except KeyboardInterrupt:
+        if phase == "update":
+            raise TrainingInterrupted(
+                run.iteration,
+                None,
+                (
+                    f"interrupted in the middle of an optimiser update at iteration {run.iteration}; "
+                    f"nothing saved, the last checkpoint is {_last(run)}"
+                ),
+            ) from None
+        if phase == "compute":  # undo the half-done iteration: back to the end of the last one
+            run.batches.load_state_dict(snapshot[0])
+            run.gen.set_state(snapshot[1])
+            run.hidden = snapshot[2]
+        try:
+            save("latest.npz", "interrupted")
+        except KeyboardInterrupt:  # a second Ctrl-C during the save: the atomic write left the old file
+            raise TrainingInterrupted(
+                run.iteration,
+                None,
+                f"interrupted again while saving at iteration {run.iteration}; the last checkpoint is {_last(run)}",
+            ) from None
+        if ckpt_dir is None:
+            where = "no checkpoint directory, nothing saved"
+        elif run.unsaved is not None or run.last_saved_iteration != run.iteration:
+            where = f"could not save ({run.unsaved}); the last checkpoint is {_last(run)}"
+        else:
+            where = f"saved to {str(run.last_saved)!r}"
+        saved = run.last_saved if run.last_saved_iteration == run.iteration else None
+        raise TrainingInterrupted(run.iteration, saved, f"interrupted at iteration {run.iteration}: {where}") from None
+    finally:
+        if old_handler is not None:
+            signal.signal(signal.SIGINT, old_handler)
+
+
+def _last(run: Run) -> str:
+    if run.last_saved is None:
+        return "none"
+    return f"{str(run.last_saved)!r} (iteration {run.last_saved_iteration})"
+
+
+def _non_finite(run: Run, what: str, value: float) -> None:
+    lr = run.optimizer.param_groups[0]["lr"]
+    raise NonFiniteLossError(
+        run.iteration + 1,
+        run.last_saved,
+        (
+            f"the {what} became {value} at iteration {run.iteration + 1}; training stopped without saving "
+            f"this state. Last good checkpoint: {_last(run)}. Try a lower --lr (now {lr:g}) or a "
+            f"--grad-clip"
+        ),
+    )
