@@ -1,11 +1,11 @@
 """Run the recurrent parity tests on every kernel backend that is installed.
 
 These tests run once per backend: those of tests/kernels (but test_backend* and test_compiled*,
-which choose their own) and the nn parity tests of the recurrent modules (test_rnn_parity.py, and
-any test_lstm* / test_gru* parity file).  The backends are "numpy", and "numba" (the compiled loops,
-forced for every batch size) when numba is installed.  CI installs the test extra, which includes
-numba, so both paths are held to the same tolerances there.  The other tests run on the default
-backend ("auto").
+which choose their own), the nn parity tests of the recurrent modules (test_rnn_parity.py, and any
+test_lstm* / test_gru* parity file) and the language model's parity and sampling tests.  The
+backends are "numpy", and "numba" (the compiled loops, forced for every batch size) when numba is
+installed.  CI installs the test extra, which includes numba, so both paths are held to the same
+tolerances there.  The other tests run on the default backend ("auto").
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ def _on_every_backend(path: Path) -> bool:
     rel = path.resolve().relative_to(_HERE)
     if rel.parts[0] == "kernels":  # the backend's own tests and the loops' direct tests choose for themselves
         return not rel.name.startswith(("test_backend", "test_compiled"))
+    if rel.parts[0] == "models":  # the language model's forward, gradients and sampling
+        return rel.name in ("test_model_parity.py", "test_generate.py")
     return rel.parts[0] == "nn" and bool(_PARITY.search(rel.name))
 
 

@@ -19,6 +19,7 @@ import numpy as np
 from ..autograd.grad_mode import no_grad
 from ..autograd.random import Generator, resolve
 from ..data import tokenize
+from ..kernels.backend import use_compiled
 from .footprint import check_sampling_memory
 
 if TYPE_CHECKING:
@@ -97,6 +98,30 @@ def sample_ids(
                 out[0] = prime[0]
                 start = 1
             logits, h = _step(model, prime, None, batch_first=model.batch_first)
+            if start < length and _compiled(model):  # the whole loop in one compiled call
+                from ..kernels.compiled.sample import sample_tokens  # imports numba
+
+                n = length - start
+                uniforms = None if greedy else rng.random(n)  # the draws next_token would make, in order
+                weights = [tuple(None if w is None else w._data for w in g) for g in model.rnn._weight_groups()]
+                emb = None if model.embedding is None else model.embedding.weight._data
+                head_b = None if model.head.bias is None else model.head.bias._data
+                sample_tokens(
+                    logits,
+                    h._data[:, 0],
+                    weights,
+                    model.rnn.nonlinearity,
+                    emb,
+                    model.head.weight._data,
+                    head_b,
+                    uniforms,
+                    temperature,
+                    top_k,
+                    greedy,
+                    banned,
+                    out[start:],
+                )
+                return out
             for i in range(start, length):
                 tok = next_token(logits, temperature, top_k, greedy, rng, banned)
                 out[i] = tok
@@ -105,6 +130,11 @@ def sample_ids(
     finally:
         model.train(was_training)
     return out
+
+
+def _compiled(model: RNNLanguageModel) -> bool:
+    """Whether sampling runs kernels/compiled/sample.py (numba, batch 1: see kernels/backend.py)."""
+    return use_compiled("rnn", 1, model.hidden_size, model.dtype)
 
 
 def _step(model: RNNLanguageModel, ids: np.ndarray, h, batch_first: bool):
