@@ -15,7 +15,7 @@ import deeprnn
 from deeprnn.autograd.random import resolve
 from deeprnn.data import Vocab
 from deeprnn.kernels import backend
-from deeprnn.models import RNNLanguageModel
+from deeprnn.models import RNNLanguageModel, generate
 from deeprnn.models.generate import next_token, sample_ids
 
 from ._texts import ENGLISH
@@ -65,15 +65,18 @@ def test_compiled_sampling_matches_torch_driven_reference(dtype, layers, nonline
     assert banned not in ours
 
 
-def test_generator_left_as_the_numpy_path_leaves_it():
-    """The compiled loop takes its uniforms from the generator in one call: the same draws, in order."""
+@pytest.mark.parametrize("length", [1, 7, 14, 30])
+def test_chunks_and_generator_state_as_the_numpy_path(monkeypatch, length):
+    """Chunk by chunk (7 tokens here), the compiled loop takes the same uniforms in the same order."""
+    monkeypatch.setattr(generate, "_CHUNK", 7)
     vocab = Vocab.from_text(ENGLISH, "char")
-    model = RNNLanguageModel(len(vocab), 8, 1, vocab=vocab, dtype=np.float64, generator=deeprnn.Generator(0))
+    model = RNNLanguageModel(len(vocab), 8, 2, vocab=vocab, dtype=np.float64, generator=deeprnn.Generator(0))
     after = {}
     for name in ("numba", "numpy"):
         backend.set_backend(name)
         gen = deeprnn.Generator(5)
-        ids = sample_ids(model, vocab.encode("a"), 30, temperature=0.9, generator=gen)
-        after[name] = (ids, resolve(gen).random())
-    np.testing.assert_array_equal(after["numba"][0], after["numpy"][0])
-    assert after["numba"][1] == after["numpy"][1]
+        ids = sample_ids(model, vocab.encode("a"), length, temperature=0.9, generator=gen)
+        empty_prime = sample_ids(model, vocab.encode(""), length, top_k=4, generator=gen)
+        after[name] = (ids, empty_prime, resolve(gen).random())
+    for ours, ref in zip(after["numba"], after["numpy"]):
+        np.testing.assert_array_equal(ours, ref)

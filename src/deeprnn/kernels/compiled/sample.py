@@ -23,7 +23,7 @@ import numpy as np
 from ._jit import jit
 from ._math import add_product, tanh_
 
-__all__ = ["sample_tokens"]
+__all__ = ["CompiledSampler"]
 
 
 @jit
@@ -51,20 +51,17 @@ def _draw(logits, temperature, top_k, greedy, banned, u):
 
 @jit
 def _sample(
-    logits0, h, emb, has_emb, w0t, wih_t, whh_t, bias, relu, wout_t, b_out, us, temp, top_k, greedy, banned, out
+    logits, h, emb, has_emb, w0t, wih_t, whh_t, bias, relu, wout_t, b_out, us, temp, top_k, greedy, banned, out, last
 ):
     L, _, H = h.shape
-    V = b_out.shape[0]
     zero = h.dtype.type(0)
-    logits = np.empty((1, V), h.dtype)
-    logits[0, :] = logits0
     a = np.empty((1, H), h.dtype)
     n = out.shape[0]
     for i in range(n):
         tok = _draw(logits[0], temp, top_k, greedy, banned, us[i] if not greedy else 0.0)
         out[i] = tok
-        if i + 1 == n:
-            break
+        if last and i + 1 == n:
+            break  # the text ends here: no step for its last token
         for layer in range(L):
             a[0, :] = bias[layer]
             if layer > 0:
@@ -80,52 +77,63 @@ def _sample(
         add_product(logits, h[L - 1], wout_t)  # z = h^L W_out^T + b_out
 
 
-def sample_tokens(
-    logits, h, weights, nonlinearity, embedding, w_out, b_out, uniforms, temperature, top_k, greedy, banned, out
-):
-    """Draw len(out) tokens into out, starting from the prime's last logits and states.
+class CompiledSampler:
+    """The prepared weights and the running state of one sampling run (see the module docstring).
 
     Args:
         logits: (V,) the logits after the prime.  h: (L, H) the states after the prime (copied).
         weights: L tuples (w_ih (H, I_l), w_hh (H, H), b_ih (H,) or None, b_hh (H,) or None).
         nonlinearity: 'tanh' or 'relu'.  embedding: (V, E) or None (one-hot input, I_1 = V).
-        w_out: (V, H), b_out: (V,) or None, the head.  uniforms: (len(out),) U[0, 1) draws, or
-            unused (may be empty) when greedy.  temperature > 0; top_k: int or None; greedy: bool;
-            banned: a token id never drawn, or None.  out: (n,) int64, filled.
+        w_out: (V, H), b_out: (V,) or None: the head.
     """
-    dtype = weights[0][1].dtype
-    L, H = h.shape
-    state = np.ascontiguousarray(h, dtype=dtype).reshape(L, 1, H).copy()
-    bias = np.zeros((L, H), dtype)
-    for layer, (_, _, b_ih, b_hh) in enumerate(weights):
-        for b in (b_ih, b_hh):
-            if b is not None:
-                bias[layer] += b
-    w0t = np.ascontiguousarray(weights[0][0].T)  # (I_1, H)
-    wih_t = np.empty((max(L - 1, 0), H, H), dtype)  # (L-1, H, H) W_ih^T of the upper layers
-    for layer in range(1, L):
-        wih_t[layer - 1] = weights[layer][0].T
-    whh_t = np.ascontiguousarray(np.stack([w[1].T for w in weights]))  # (L, H, H)
-    emb = np.zeros((1, 1), dtype) if embedding is None else np.ascontiguousarray(embedding, dtype=dtype)
-    head_b = np.zeros(w_out.shape[0], dtype) if b_out is None else np.ascontiguousarray(b_out, dtype=dtype)
-    us = np.ascontiguousarray(uniforms, dtype=np.float64) if not greedy else np.zeros(0, np.float64)
-    _sample(
-        np.ascontiguousarray(logits, dtype=dtype),
-        state,
-        emb,
-        embedding is not None,
-        w0t,
-        wih_t,
-        whh_t,
-        bias,
-        nonlinearity == "relu",
-        np.ascontiguousarray(w_out.T),
-        head_b,
-        us,
-        float(temperature),
-        0 if top_k is None else int(top_k),
-        bool(greedy),
-        -1 if banned is None else int(banned),
-        out,
-    )
-    return out
+
+    def __init__(self, logits, h, weights, nonlinearity, embedding, w_out, b_out):
+        dtype = weights[0][1].dtype
+        L, H = h.shape
+        self.state = np.array(h, dtype=dtype).reshape(L, 1, H)  # (L, 1, H), a copy
+        self.logits = np.array(logits, dtype=dtype).reshape(1, -1)  # (1, V), a copy
+        self.bias = np.zeros((L, H), dtype)  # (L, H) b_ih + b_hh
+        for layer, (_, _, b_ih, b_hh) in enumerate(weights):
+            for b in (b_ih, b_hh):
+                if b is not None:
+                    self.bias[layer] += b
+        self.w0t = np.ascontiguousarray(weights[0][0].T)  # (I_1, H)
+        self.wih_t = np.empty((max(L - 1, 0), H, H), dtype)  # (L-1, H, H) W_ih^T of the upper layers
+        for layer in range(1, L):
+            self.wih_t[layer - 1] = weights[layer][0].T
+        self.whh_t = np.ascontiguousarray(np.stack([w[1].T for w in weights]))  # (L, H, H)
+        self.emb = np.zeros((1, 1), dtype) if embedding is None else np.ascontiguousarray(embedding, dtype=dtype)
+        self.has_emb = embedding is not None
+        self.relu = nonlinearity == "relu"
+        self.wout_t = np.ascontiguousarray(w_out.T)  # (H, V)
+        self.b_out = np.zeros(w_out.shape[0], dtype) if b_out is None else np.ascontiguousarray(b_out, dtype=dtype)
+
+    def draw(self, out, uniforms, temperature, top_k, greedy, banned, last):
+        """Draw len(out) tokens into out (int64), continuing the run.
+
+        uniforms: (len(out),) U[0, 1) draws, one per token (unused when greedy: may be None).
+        temperature > 0; top_k: int or None; greedy: bool; banned: a token id never drawn, or None.
+        last: True when these are the text's last tokens (the step after the last one is skipped).
+        """
+        us = np.zeros(0, np.float64) if greedy else np.ascontiguousarray(uniforms, dtype=np.float64)
+        _sample(
+            self.logits,
+            self.state,
+            self.emb,
+            self.has_emb,
+            self.w0t,
+            self.wih_t,
+            self.whh_t,
+            self.bias,
+            self.relu,
+            self.wout_t,
+            self.b_out,
+            us,
+            float(temperature),
+            0 if top_k is None else int(top_k),
+            bool(greedy),
+            -1 if banned is None else int(banned),
+            out,
+            bool(last),
+        )
+        return out
