@@ -5,7 +5,7 @@ r, z, n; b_hh stays inside the step because r multiplies the hidden part of n:
 
     Gh_t = h_prev W_hh^T + b_hh                                  (N, 3H)
     r = sigma(A_r + Gh_r)    z = sigma(A_z + Gh_z)    n = tanh(A_n + r * Gh_n)
-    h_t = (1 - z) * n + z * h_prev
+    h_t = (1 - z) * n + z * h_prev        computed as torch does: n + z * (h_prev - n)
 
 Backward, with dh_t carried from the step after t (dL/dh_n at the last step):
 
@@ -34,7 +34,6 @@ __all__ = ["gru_forward_loop", "gru_backward_loop"]
 def _forward(a, h0, whh_t, b_hh, reverse, out, gh_n, save):
     T, N, G = a.shape
     H = G // 3
-    one = a.dtype.type(1)
     prev = np.empty((N, H), a.dtype)  # h_prev, then h_t
     acc = np.empty((N, G), a.dtype)  # Gh_t
     x = np.empty((N, G), a.dtype)  # A_t, then the gates
@@ -58,7 +57,7 @@ def _forward(a, h0, whh_t, b_hh, reverse, out, gh_n, save):
             for j in range(H):
                 xg[j] = tanh_(xg[j] + xr[j] * gg[j])  # n = tanh(A_n + r Gh_n)
             for j in range(H):
-                hn[j] = (one - xz[j]) * xg[j] + xz[j] * hn[j]  # h_t = (1 - z) n + z h_prev
+                hn[j] = xg[j] + xz[j] * (hn[j] - xg[j])  # h_t = (1 - z) n + z h_prev, as torch computes it
         store_step(a, t, x)
         store_step(out, t, prev)
         if save:
