@@ -74,10 +74,12 @@ def _backward(gates, cells, c0, d_out, has_d_out, w_hh, reverse, d_a, dh, dc):
     T, N, G = gates.shape
     H = G // 4
     one = gates.dtype.type(1)
-    gw = np.empty((N, G), gates.dtype)  # the gates of step t, then dA_t
+    gw = np.empty((N, G), gates.dtype)  # the gates of step t
+    da = np.empty((N, G), gates.dtype)  # dA_t
     cw = np.empty((N, H), gates.dtype)  # c_t
     cp = np.empty((N, H), gates.dtype)  # c_prev
     gh = np.empty((N, H), gates.dtype)  # dL/dh_t in all
+    tc = np.empty((N, H), gates.dtype)  # tanh(c_t)
     for s in range(T - 1, -1, -1):
         t = T - 1 - s if reverse else s
         tp = t + 1 if reverse else t - 1  # the step before t in this direction's order
@@ -91,29 +93,30 @@ def _backward(gates, cells, c0, d_out, has_d_out, w_hh, reverse, d_a, dh, dc):
             load_step(gh, d_out, t)
         else:
             gh[...] = 0
+        # Short passes over contiguous rows, each reading few arrays, so that LLVM vectorises them.
         for n in range(N):
-            r = gw[n]
-            dhn = dh[n]
-            dcn = dc[n]
-            ghn = gh[n]
-            cwn = cw[n]
-            cpn = cp[n]
+            i, f, g, o = gw[n, :H], gw[n, H : 2 * H], gw[n, 2 * H : 3 * H], gw[n, 3 * H :]
+            di, df, dg, do = da[n, :H], da[n, H : 2 * H], da[n, 2 * H : 3 * H], da[n, 3 * H :]
+            ghn, dhn, dcn, tcn, cpn = gh[n], dh[n], dc[n], tc[n], cp[n]
             for j in range(H):
-                i = r[j]
-                f = r[H + j]
-                g = r[2 * H + j]
-                o = r[3 * H + j]
-                ghj = ghn[j] + dhn[j]
-                tc = tanh_(cwn[j])
-                dcj = dcn[j] + ghj * o * (one - tc * tc)
-                r[j] = dcj * g * i * (one - i)
-                r[H + j] = dcj * cpn[j] * f * (one - f)
-                r[2 * H + j] = dcj * i * (one - g * g)
-                r[3 * H + j] = ghj * tc * o * (one - o)
-                dcn[j] = dcj * f
+                ghn[j] += dhn[j]  # dL/dh_t: from above and from the step after t
+            for j in range(H):
+                tcn[j] = tanh_(cw[n, j])
+            for j in range(H):
+                dcn[j] += ghn[j] * o[j] * (one - tcn[j] * tcn[j])  # dc_t
+            for j in range(H):
+                do[j] = ghn[j] * tcn[j] * o[j] * (one - o[j])
+            for j in range(H):
+                di[j] = dcn[j] * g[j] * i[j] * (one - i[j])
+            for j in range(H):
+                df[j] = dcn[j] * cpn[j] * f[j] * (one - f[j])
+            for j in range(H):
+                dg[j] = dcn[j] * i[j] * (one - g[j] * g[j])
+            for j in range(H):
+                dcn[j] *= f[j]  # dc_prev = dc_t f
                 dhn[j] = 0
-        add_product(dh, gw, w_hh)  # dh_prev = dA_t W_hh
-        store_step(d_a, t, gw)
+        add_product(dh, da, w_hh)  # dh_prev = dA_t W_hh
+        store_step(d_a, t, da)
 
 
 def lstm_forward_loop(a, h0, c0, w_hh, reverse, out, cells, c_last):
