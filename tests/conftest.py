@@ -1,11 +1,17 @@
-"""Run the recurrent parity tests on every kernel backend that is installed.
+"""Test-session settings shared by every test folder.
 
-These tests run once per backend: those of tests/kernels (but test_backend* and test_compiled*,
-which choose their own), the nn parity tests of the recurrent modules (test_rnn_parity.py, and any
-test_lstm* / test_gru* parity file) and the language model's parity and sampling tests.  The
-backends are "numpy", and "numba" (the compiled loops, forced for every batch size) when numba is
-installed.  CI installs the test extra, which includes numba, so both paths are held to the same
-tolerances there.  The other tests run on the default backend ("auto").
+torch, the oracle, runs its operators on as many threads as the machine has cores.  Under
+``pytest -n 2`` on 2 cores that makes 2 workers x 2 threads that spin-wait for each other:
+measured 700 ms instead of 18 ms for one small nn.LSTM forward and backward on a busy
+machine.  One thread per worker keeps the oracle's numbers the same and its time sane.
+
+The recurrent parity tests run on every kernel backend that is installed, once per backend:
+those of tests/kernels (but test_backend* and test_compiled*, which choose their own), the nn
+parity and differential tests of the recurrent modules (test_rnn_parity.py,
+test_rnn_differential.py, any test_lstm* / test_gru* parity file) and the language model's parity
+and sampling tests.  The backends are "numpy", and "numba" (the compiled loops, forced for every
+batch size) when numba is installed.  CI installs the test extra, which includes numba, so both
+paths are held to the same tolerances there.  The other tests run on the default backend ("auto").
 """
 
 from __future__ import annotations
@@ -17,8 +23,16 @@ import pytest
 
 from deeprnn.kernels import backend
 
+try:
+    import torch
+except ImportError:  # the suite skips its torch tests without it
+    torch = None
+
+if torch is not None:
+    torch.set_num_threads(1)
+
 _HERE = Path(__file__).resolve().parent
-_PARITY = re.compile(r"test_(rnn|lstm|gru)\w*parity\w*\.py$")
+_PARITY = re.compile(r"test_(rnn|lstm|gru)\w*(parity|differential)\w*\.py$")
 BACKENDS = ["numpy", "numba"] if backend.numba_available() else ["numpy"]
 
 

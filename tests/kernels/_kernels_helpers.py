@@ -33,6 +33,65 @@ def make_weights(rng, input_size, hidden, num_layers, num_dirs, bias, dtype, sca
     return weights
 
 
+def make_kind_weights(rng, mode, input_size, hidden, num_layers, num_dirs, bias, dtype, proj=0, scale=None):
+    """L*D kernel weight tuples for a torch mode ('RNN_TANH', 'LSTM', 'GRU', ...), drawn like torch's init.
+
+    LSTM with proj > 0 gets w_hr (proj, hidden) last and h of proj features.
+    """
+    gates = {"LSTM": 4, "GRU": 3}.get(mode, 1)
+    k = 1.0 / np.sqrt(hidden) if scale is None else scale
+    S = proj or hidden
+    weights = []
+    for layer in range(num_layers):
+        in_l = input_size if layer == 0 else num_dirs * S
+        for _ in range(num_dirs):
+            w = [
+                rng.uniform(-k, k, (gates * hidden, in_l)).astype(dtype),
+                rng.uniform(-k, k, (gates * hidden, S)).astype(dtype),
+                rng.uniform(-k, k, gates * hidden).astype(dtype) if bias else None,
+                rng.uniform(-k, k, gates * hidden).astype(dtype) if bias else None,
+            ]
+            if proj:
+                w.append(rng.uniform(-k, k, (proj, hidden)).astype(dtype))
+            weights.append(tuple(w))
+    return weights
+
+
+def torch_module_for(mode, input_size, hidden, num_layers, num_dirs, bias, dtype, proj=0):
+    """The torch module of a mode holding nothing yet (fill it with `load_kernel_weights`)."""
+    import warnings
+
+    import torch
+
+    tdt = torch.float64 if np.dtype(dtype) == np.float64 else torch.float32
+    kw = dict(bias=bias, bidirectional=num_dirs == 2, dtype=tdt)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "LSTM with projections is not supported with oneDNN"
+        if mode == "LSTM":
+            return torch.nn.LSTM(input_size, hidden, num_layers, proj_size=proj, **kw)
+        if mode == "GRU":
+            return torch.nn.GRU(input_size, hidden, num_layers, **kw)
+        return torch.nn.RNN(input_size, hidden, num_layers, nonlinearity=mode[4:].lower(), **kw)
+
+
+def load_kernel_weights(module, weights):
+    """Copy kernel weight tuples into a torch module, in its parameters' order."""
+    import torch
+
+    flat = [w for group in weights for w in group if w is not None]
+    params = list(module.parameters())
+    assert len(flat) == len(params)
+    with torch.no_grad():
+        for p, w in zip(params, flat):
+            p.copy_(torch.from_numpy(w))
+
+
+def kernel_grads_of(module, weights):
+    """The torch module's parameter gradients as NumPy, in the layout of the kernels' dweights."""
+    grads = iter([p.grad.numpy() for p in module.parameters()])
+    return [tuple(None if w is None else next(grads) for w in group) for group in weights]
+
+
 def torch_param_names(num_layers, num_dirs):
     """nn.RNN's parameter name suffixes in the order of the kernels' `weights` list."""
     names = []

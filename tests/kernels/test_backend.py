@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from _kernels_helpers import make_weights, rng_for
 
-from deeprnn.kernels import backend, get_backend, rnn_forward, rnn_layer, set_backend
+from deeprnn.kernels import GRU, LSTM, RNN_RELU, RNN_TANH, backend, get_backend, rnn_forward, set_backend
 
 
 @pytest.fixture
@@ -24,10 +24,11 @@ def restore(monkeypatch):
 
 
 def _loops_used(N, H=6, dtype=np.float32):
+    """The kind whose time loops ran an nn.RNN-like forward: RNN_TANH itself (NumPy) or its compiled twin."""
     rng = rng_for("backend", N, H)
     weights = make_weights(rng, 3, H, 1, 1, True, dtype)
     x = rng.standard_normal((4, N, 3)).astype(dtype)
-    return rnn_forward(x, None, weights, "tanh", 1, False)[2]["loops"]
+    return rnn_forward(x, None, weights, "tanh", 1, False)[2]["kind"]
 
 
 def test_default_is_auto(restore):
@@ -65,13 +66,13 @@ def test_numba_forced_without_numba_says_how_to_install(restore):
 def test_without_numba_auto_is_numpy_everywhere(restore):
     backend._numba = False
     assert not any(backend.use_compiled(k, 1, 100, np.float32) for k in backend.MAX_WORK)
-    assert _loops_used(1) is rnn_layer
+    assert _loops_used(1) is RNN_TANH
 
 
 def test_numpy_forces_the_numpy_loops(restore):
     set_backend("numpy")
     assert not backend.use_compiled("rnn", 1, 100, np.float32)
-    assert _loops_used(1) is rnn_layer
+    assert _loops_used(1) is RNN_TANH
 
 
 @pytest.mark.parametrize("kind", sorted(backend.MAX_WORK))
@@ -87,11 +88,23 @@ def test_auto_rule_by_batch_and_hidden_size(restore, kind):
 
 def test_auto_takes_the_compiled_loops_at_small_batch(restore):
     pytest.importorskip("numba")
-    compiled = backend.compiled_module("rnn")
+    compiled = backend.kind_for(RNN_TANH, 1, 6, np.float32)
+    assert type(compiled).__name__ == "CompiledElman" and compiled.mode == "RNN_TANH"
     assert _loops_used(1) is compiled
-    assert _loops_used(backend.MAX_WORK["rnn"] // 36 + 1) is rnn_layer  # H = 6
+    assert _loops_used(backend.MAX_WORK["rnn"] // 36 + 1) is RNN_TANH  # H = 6
     set_backend("numba")
     assert _loops_used(64) is compiled
+
+
+@pytest.mark.parametrize("kind", [RNN_TANH, RNN_RELU, LSTM, GRU], ids=lambda k: k.mode)
+def test_every_kind_has_a_compiled_twin(restore, kind):
+    pytest.importorskip("numba")
+    twin = backend.kind_for(kind, 1, 8, np.float64)
+    assert twin is not kind and isinstance(twin, type(kind)) and twin.mode == kind.mode
+    assert backend.kind_for(kind, 1, 8, np.float64) is twin  # made once
+    assert backend.kind_for(kind, 64, 64, np.float64) is kind  # N * H * H above the bound
+    set_backend("numpy")
+    assert backend.kind_for(kind, 1, 8, np.float64) is kind
 
 
 def test_numba_is_not_imported_until_a_compiled_loop_runs():

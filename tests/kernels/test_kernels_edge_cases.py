@@ -23,14 +23,12 @@ def _problem(key, T, N, I, H, L, D, dtype, bias=True):
 def test_public_api_is_exported():
     import deeprnn.kernels as k
 
-    assert set(k.__all__) == {
-        "rnn_cell_forward",
-        "rnn_cell_backward",
-        "rnn_forward",
-        "rnn_backward",
-        "set_backend",
-        "get_backend",
-    }
+    for kind in ("rnn", "lstm", "gru"):
+        for fn in ("forward", "backward", "cell_forward", "cell_backward"):
+            assert f"{kind}_{fn}" in k.__all__ and callable(getattr(k, f"{kind}_{fn}"))
+    assert {"recurrent_forward", "recurrent_backward", "KINDS"} <= set(k.__all__)
+    assert set(k.KINDS) == {"RNN_TANH", "RNN_RELU", "LSTM", "GRU"}
+    assert {"set_backend", "get_backend"} <= set(k.__all__)
     assert rnn_module.rnn_forward is rnn_forward and rnn_module.rnn_backward is rnn_backward
 
 

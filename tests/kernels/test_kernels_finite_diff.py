@@ -89,3 +89,98 @@ def test_cell_gradients_match_finite_differences(nl, bias):
         arrays += [b_ih, b_hh]
         grads += [db_ih, db_hh]
     _fd_check(loss, grads, arrays, ["dx", "dh", "dw_ih", "dw_hh", "db_ih", "db_hh"])
+
+
+# ---- every kind through the shared stack: LSTM (with and without projections), GRU, packed batches ----
+KIND_CASES = [
+    # (mode, proj, L, bidirectional, dropout masks, batch_sizes or None)
+    ("LSTM", 0, 1, False, False, None),
+    ("LSTM", 0, 2, True, True, None),
+    ("LSTM", 2, 2, True, False, None),
+    ("LSTM", 2, 1, False, False, [3, 2, 2, 1]),
+    ("LSTM", 0, 2, True, True, [3, 3, 1, 1]),
+    ("GRU", 0, 1, False, False, None),
+    ("GRU", 0, 2, True, True, None),
+    ("GRU", 0, 3, False, False, None),
+    ("GRU", 0, 2, True, False, [3, 2, 2, 1]),
+    ("RNN_TANH", 0, 2, True, True, [3, 2, 1, 1]),
+]
+
+
+@pytest.mark.parametrize("mode,proj,L,bi,with_masks,batch_sizes", KIND_CASES)
+def test_every_kind_matches_finite_differences(mode, proj, L, bi, with_masks, batch_sizes):
+    """dx, every initial state and every weight of recurrent_backward against central differences."""
+    from _kernels_helpers import make_kind_weights
+
+    from deeprnn.kernels import KINDS, recurrent_backward, recurrent_forward
+
+    kind = KINDS[mode]
+    rng = rng_for("fd-kind", mode, proj, L, bi, with_masks, batch_sizes)
+    T, N, I, H = 4, 3, 3, 3
+    D = 2 if bi else 1
+    S = proj or H
+    weights = make_kind_weights(rng, mode, I, H, L, D, True, np.float64, proj=proj, scale=0.8)
+    R = T * N if batch_sizes is None else sum(batch_sizes)
+    x = rng.standard_normal((T, N, I) if batch_sizes is None else (R, I))
+    widths = kind.state_widths(H, S)
+    state0 = tuple(rng.standard_normal((L * D, N, w)) for w in widths)
+    out_shape = (T, N, D * S) if batch_sizes is None else (R, D * S)
+    masks = [(rng.random(out_shape) >= 0.3) / 0.7 for _ in range(L - 1)] if with_masks else None
+    bs = None if batch_sizes is None else np.array(batch_sizes)
+    r_out = rng.standard_normal(out_shape)
+    r_n = [rng.standard_normal(s.shape) for s in state0]
+
+    def loss():
+        out, state_n, _ = recurrent_forward(kind, x, state0, weights, L, bi, masks, need_cache=False, batch_sizes=bs)
+        return float(np.sum(out * r_out) + sum(np.sum(s * r) for s, r in zip(state_n, r_n)))
+
+    _, _, cache = recurrent_forward(kind, x, state0, weights, L, bi, masks, batch_sizes=bs)
+    dx, d_state0, dweights = recurrent_backward(r_out, tuple(r_n), cache)
+    arrays, grads, labels = [x, *state0], [dx, *d_state0], ["dx"] + [f"d state0[{i}]" for i in range(len(state0))]
+    names = ("dw_ih", "dw_hh", "db_ih", "db_hh", "dw_hr")
+    for k, (w, g) in enumerate(zip(weights, dweights)):
+        assert len(g) == len(w)
+        for name, a, b in zip(names, w, g):
+            arrays.append(a)
+            grads.append(b)
+            labels.append(f"{name}[{k}]")
+    _fd_check(loss, grads, arrays, labels)
+
+
+@pytest.mark.parametrize("mode", ["LSTM", "GRU"])
+@pytest.mark.parametrize("bias", [True, False])
+def test_lstm_gru_cells_match_finite_differences(mode, bias):
+    from _kernels_helpers import make_kind_weights
+
+    from deeprnn.kernels import gru_cell_backward, gru_cell_forward, lstm_cell_backward, lstm_cell_forward
+
+    rng = rng_for("fd-cell-kind", mode, bias)
+    N, I, H = 3, 4, 5
+    ((w_ih, w_hh, b_ih, b_hh),) = make_kind_weights(rng, mode, I, H, 1, 1, bias, np.float64, scale=0.8)
+    x = rng.standard_normal((N, I))
+    h = rng.standard_normal((N, H))
+    c = rng.standard_normal((N, H))
+    gh, gc = rng.standard_normal((N, H)), rng.standard_normal((N, H))
+    if mode == "LSTM":
+
+        def loss():
+            h2, c2, _ = lstm_cell_forward(x, h, c, w_ih, w_hh, b_ih, b_hh)
+            return float(np.sum(h2 * gh) + np.sum(c2 * gc))
+
+        _, _, cache = lstm_cell_forward(x, h, c, w_ih, w_hh, b_ih, b_hh)
+        dx, dh, dc, dw_ih, dw_hh, db_ih, db_hh = lstm_cell_backward(gh, gc, cache)
+        arrays, grads = [x, h, c, w_ih, w_hh], [dx, dh, dc, dw_ih, dw_hh]
+    else:
+
+        def loss():
+            return float(np.sum(gru_cell_forward(x, h, w_ih, w_hh, b_ih, b_hh)[0] * gh))
+
+        _, cache = gru_cell_forward(x, h, w_ih, w_hh, b_ih, b_hh)
+        dx, dh, dw_ih, dw_hh, db_ih, db_hh = gru_cell_backward(gh, cache)
+        arrays, grads = [x, h, w_ih, w_hh], [dx, dh, dw_ih, dw_hh]
+    if bias:
+        arrays += [b_ih, b_hh]
+        grads += [db_ih, db_hh]
+    else:
+        assert db_ih is None and db_hh is None
+    _fd_check(loss, grads, arrays, [f"grad {i}" for i in range(len(arrays))])

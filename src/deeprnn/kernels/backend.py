@@ -33,7 +33,7 @@ from types import ModuleType
 
 import numpy as np
 
-__all__ = ["set_backend", "get_backend", "numba_available", "use_compiled", "MAX_WORK"]
+__all__ = ["set_backend", "get_backend", "numba_available", "use_compiled", "kind_for", "MAX_WORK"]
 
 BACKENDS = ("auto", "numpy", "numba")
 ENV_VAR = "DEEPRNN_KERNELS"
@@ -89,3 +89,23 @@ def use_compiled(kind: str, batch: int, hidden: int, dtype: np.dtype) -> bool:
 def compiled_module(kind: str) -> ModuleType:
     """The module of kernels/compiled for this kind (importing it imports numba)."""
     return importlib.import_module(f"{__package__}.compiled.{kind}")
+
+
+# PyTorch's mode of each kind -> the name of its compiled module; the compiled twins, made once.
+_MODULE_OF_MODE = {"RNN_TANH": "rnn", "RNN_RELU": "rnn", "LSTM": "lstm", "GRU": "gru"}
+_twins: dict = {}
+
+
+def kind_for(kind, batch: int, hidden: int, dtype: np.dtype):
+    """The kind whose time loops run a layer-direction: `kind` itself (NumPy) or its compiled twin.
+
+    The twin (kernels/compiled/<kind>.py) is a subclass with the same buffers and contracts whose
+    forward_steps and backward_steps run compiled; the stack calls whichever it is given.
+    """
+    name = _MODULE_OF_MODE[kind.mode]
+    if not use_compiled(name, batch, hidden, dtype):
+        return kind
+    twin = _twins.get(kind.mode)
+    if twin is None:
+        twin = _twins[kind.mode] = compiled_module(name).compiled_twin(kind)
+    return twin

@@ -1,7 +1,8 @@
-"""deeprnn.nn: modules (RNN, RNNCell, Linear, Embedding, ...), losses, parameters and functional operations."""
+"""deeprnn.nn: modules (RNN, LSTM, GRU and their cells, Linear, Embedding, ...), losses, parameters, functional."""
 
 from . import functional as functional
 from . import init as init
+from . import modules as modules
 from . import utils as utils
 
 # issue 12: activations, normalisation, flatten, channel dropout, more losses
@@ -42,16 +43,26 @@ from .normalization import BatchNorm1d as BatchNorm1d
 from .normalization import BatchNorm2d as BatchNorm2d
 from .normalization import LayerNorm as LayerNorm
 from .parameter import Parameter as Parameter
+from .rnn import GRU as GRU
+from .rnn import LSTM as LSTM
 from .rnn import RNN as RNN
-from .rnn import RNNBase as RNNBase
+from .rnn_base import RNNBase as RNNBase
+from .rnn_cell import GRUCell as GRUCell
+from .rnn_cell import LSTMCell as LSTMCell
 from .rnn_cell import RNNCell as RNNCell
+from .rnn_cell import RNNCellBase as RNNCellBase
 
 __all__ = [
     "Module",
     "Parameter",
     "RNN",
+    "LSTM",
+    "GRU",
     "RNNBase",
     "RNNCell",
+    "LSTMCell",
+    "GRUCell",
+    "RNNCellBase",
     "Linear",
     "Identity",
     "Embedding",
@@ -64,6 +75,7 @@ __all__ = [
     "MSELoss",
     "functional",
     "init",
+    "modules",
     "utils",
     # issue 12
     "ReLU",

@@ -1,8 +1,13 @@
-"""The RNN as one autograd operation: the forward and backward kernels behind a single node.
+"""The recurrent networks as one autograd operation each: the kernels behind a single node.
 
-The module validates and normalises; this layer only moves between the module's layout
-(batch_first, unbatched) and the kernels' time-major layout, and records one node whose
-backward calls the hand-derived BPTT kernel.
+The modules validate and normalise; this layer only moves between the module's layout
+(batch_first, unbatched, a packed batch's sorted order) and the kernels' time-major
+layout, and records one node whose backward calls the hand-derived BPTT kernel.
+
+What the node's backward reads: the kernels' own saved activations (never an array handed
+to the caller, so writing into an output cannot change a gradient), the input and the
+weights by reference.  Checks that the input and the weights were not modified in place
+between forward and backward belong where `saved` is built below.
 """
 
 from __future__ import annotations
@@ -14,11 +19,11 @@ import numpy as np
 from ..autograd.function import record_many
 from ..autograd.grad_mode import is_grad_enabled
 from ..autograd.tensor import Tensor
-from ..kernels import rnn_backward, rnn_cell_backward, rnn_cell_forward, rnn_forward
+from ..kernels import KINDS, elman_kind, recurrent_backward, recurrent_forward
 from ..kernels.rnn_input import is_token_ids
 from .buffer_pool import rnn_buffers
 
-__all__ = ["rnn", "rnn_cell"]
+__all__ = ["recurrent", "rnn", "recurrent_cell", "rnn_cell"]
 
 
 def _to_kernel(a: np.ndarray, batch_first: bool, batched: bool) -> np.ndarray:
@@ -35,6 +40,114 @@ def _from_kernel(a: np.ndarray, batch_first: bool, batched: bool) -> np.ndarray:
     return a.transpose(1, 0, 2) if batch_first else a
 
 
+def recurrent(
+    mode: str,
+    input: Tensor,  # noqa: A002 - PyTorch's name
+    hx: Sequence[Tensor | None],
+    weights: Sequence[tuple],
+    num_layers: int,
+    bidirectional: bool,
+    batch_first: bool = False,
+    batched: bool = True,
+    dropout_masks: list[np.ndarray] | None = None,
+    batch_sizes: np.ndarray | None = None,
+    sorted_indices: np.ndarray | None = None,
+    unsorted_indices: np.ndarray | None = None,
+) -> tuple[Tensor, tuple[Tensor, ...]]:
+    """Run a deep, possibly bidirectional recurrence ('RNN_TANH', 'RNN_RELU', 'LSTM', 'GRU') as one node.
+
+    input: (L, N, H_in), (N, L, H_in) with batch_first, or (L, H_in) unbatched; or, batched and
+    time-major only, (L, N) integer token ids standing for one-hot vectors of size H_in (the
+    kernel gathers columns of W_ih; no gradient flows to the ids); or, with batch_sizes, a
+    packed batch's data (R, H_in) whose sequences are in sorted order.
+    hx: one entry per state, (h_0,) or (h_0, c_0): each (D*num_layers, N, H_k) or
+    (D*num_layers, H_k) unbatched, or None for zeros; for a packed batch in the caller's
+    order, which sorted_indices maps to the packed order (and unsorted_indices back).
+    weights: per layer and direction (w_ih, w_hh, b_ih, b_hh[, w_hr]) tensors, biases may be None.
+    Returns output ((L, N, D*H_out) in the input's layout, or packed (R, D*H_out)) and the
+    final states shaped like hx.
+    """
+    kind = KINDS[mode]
+    packed = batch_sizes is not None
+    x = input._data
+    if not packed and not (batched and is_token_ids(x)):
+        x = _to_kernel(x, batch_first, batched)
+    state0 = []
+    for h in hx:
+        if h is None:
+            state0.append(None)  # the kernel starts from zeros
+        elif not batched:
+            state0.append(h._data[:, None, :])
+        elif sorted_indices is not None:
+            state0.append(h._data[:, sorted_indices])  # (L*D, N, H) in the packed order
+        else:
+            state0.append(h._data)
+    warrs = [tuple(None if w is None else w._data for w in group) for group in weights]
+    flat = [w for group in weights for w in group if w is not None]
+    inputs = [input, *hx, *flat]
+    need = is_grad_enabled() and any(t is not None and t.requires_grad for t in inputs)
+    out, state_n, cache = recurrent_forward(
+        kind,
+        x,
+        tuple(state0),
+        warrs,
+        num_layers,
+        bidirectional,
+        dropout_masks=dropout_masks,
+        need_cache=need,
+        empty=rnn_buffers.empty,
+        batch_sizes=batch_sizes,
+    )
+    out_user = out if packed else _from_kernel(out, batch_first, batched)
+    if not batched:
+        states_user = [s[:, 0, :] for s in state_n]
+    elif unsorted_indices is not None:
+        states_user = [s[:, unsorted_indices] for s in state_n]  # back to the caller's order
+    else:
+        states_user = list(state_n)
+
+    def backward(d_out: np.ndarray | None, *d_states: np.ndarray | None) -> list[np.ndarray | None]:
+        g_out = d_out if (d_out is None or packed) else _to_kernel(d_out, batch_first, batched)
+        g_n = []
+        for g in d_states:
+            if g is None or batched and unsorted_indices is None:
+                g_n.append(g)
+            elif not batched:
+                g_n.append(g[:, None, :])
+            else:
+                g_n.append(g[:, sorted_indices])  # the caller's order -> the packed order
+        dx, d_state0, dws = recurrent_backward(g_out, tuple(g_n), cache)
+        grads: list[np.ndarray | None] = [
+            None if dx is None else (dx if packed else _from_kernel(dx, batch_first, batched))
+        ]
+        for h, g in zip(hx, d_state0):
+            if h is None:
+                grads.append(None)
+            elif not batched:
+                grads.append(g[:, 0, :])
+            elif sorted_indices is not None:
+                grads.append(g[:, unsorted_indices])
+            else:
+                grads.append(g)
+        for group, dgroup in zip(weights, dws):
+            grads.extend(g for w, g in zip(group, dgroup) if w is not None)
+        return grads
+
+    # backward reads the input, the initial states and the weights, not the biases (layer 0's W_ih only
+    # for the input's own gradient): their versions are checked, as torch checks what it saves.  The
+    # outputs are copies of the saved activations, so writing into them changes no gradient.
+    first = 2 if bidirectional else 1
+    saved = [input, *hx]
+    for k, group in enumerate(weights):
+        w_ih, w_hh = group[0], group[1]
+        saved.extend([w_ih, w_hh] if k >= first or input.requires_grad else [w_hh])
+        if len(group) > 4 and group[4] is not None:
+            saved.append(group[4])  # LSTM's W_hr
+    name = f"{kind.mode.split('_')[0].capitalize()}Backward0"
+    outs = record_many(name, [out_user, *states_user], inputs, backward, saved=saved)
+    return outs[0], tuple(outs[1:])
+
+
 def rnn(
     input: Tensor,  # noqa: A002 - PyTorch's name
     hx: Tensor | None,
@@ -46,60 +159,61 @@ def rnn(
     batched: bool,
     dropout_masks: list[np.ndarray] | None = None,
 ) -> tuple[Tensor, Tensor]:
-    """Run a (deep, possibly bidirectional) Elman RNN as one graph node.
-
-    input (L, N, H_in), (N, L, H_in) with batch_first, or (L, H_in) unbatched; or, batched and
-    time-major only, (L, N) integer token ids standing for one-hot vectors of size H_in (the
-    kernel gathers columns of W_ih instead of multiplying; no gradient flows to the ids);
-    hx (D*num_layers, N, H_out) or (D*num_layers, H_out), or None for zeros;
-    returns output (L, N, D*H_out) in the input's layout and h_n shaped like hx.
-    """
-    ids = batched and is_token_ids(input._data)
-    x = input._data if ids else _to_kernel(input._data, batch_first, batched)
-    if hx is None:
-        h0 = None  # the kernel starts from zeros
-    else:
-        h0 = hx._data[:, None, :] if not batched else hx._data
-    warrs = [tuple(None if w is None else w._data for w in group) for group in weights]
-    flat = [w for group in weights for w in group if w is not None]
-    inputs = [input, hx, *flat]
-    need = is_grad_enabled() and any(t is not None and t.requires_grad for t in inputs)
-    out, h_n, cache = rnn_forward(
-        x,
-        h0,
-        warrs,
-        nonlinearity,
+    """The Elman RNN through `recurrent`: returns (output, h_n); see `recurrent` for the shapes."""
+    out, (h_n,) = recurrent(
+        elman_kind(nonlinearity).mode,
+        input,
+        (hx,),
+        weights,
         num_layers,
         bidirectional,
-        dropout_masks=dropout_masks,
-        need_cache=need,
-        empty=rnn_buffers.empty,
+        batch_first,
+        batched,
+        dropout_masks,
     )
-    out_user = _from_kernel(out, batch_first, batched)
-    hn_user = h_n if batched else h_n[:, 0, :]
+    return out, h_n
 
-    def backward(d_out: np.ndarray | None, d_hn: np.ndarray | None) -> list[np.ndarray | None]:
-        g_out = None if d_out is None else _to_kernel(d_out, batch_first, batched)
-        g_hn = None if d_hn is None else (d_hn if batched else d_hn[:, None, :])
-        dx, dh0, dws = rnn_backward(g_out, g_hn, cache)
-        grads: list[np.ndarray | None] = [
-            None if dx is None else _from_kernel(dx, batch_first, batched),
-            None if hx is None else (dh0 if batched else dh0[:, 0, :]),
-        ]
-        for group, dgroup in zip(weights, dws):
-            grads.extend(g for w, g in zip(group, dgroup) if w is not None)
+
+def recurrent_cell(
+    mode: str,
+    input: Tensor,  # noqa: A002
+    hx: Sequence[Tensor | None],
+    w_ih: Tensor,
+    w_hh: Tensor,
+    b_ih: Tensor | None,
+    b_hh: Tensor | None,
+) -> tuple[Tensor, ...]:
+    """One step of a kind as one graph node: the new states, shaped like hx.
+
+    input (N, H_in) or (H_in,); hx: (h,) or (h, c), each (N, H) or (H,), or None for zeros.
+    """
+    batched = input._data.ndim == 2
+    x = input._data if batched else input._data[None, :]
+    state0 = tuple(None if h is None else (h._data if batched else h._data[None, :]) for h in hx)
+    params = [p for p in (w_ih, w_hh, b_ih, b_hh) if p is not None]
+    inputs = [input, *hx, *params]
+    need = is_grad_enabled() and any(t is not None and t.requires_grad for t in inputs)
+    weights = [tuple(None if p is None else p._data for p in (w_ih, w_hh, b_ih, b_hh))]
+    _, state_n, cache = recurrent_forward(
+        KINDS[mode], x[None], tuple(None if s is None else s[None] for s in state0), weights, 1, False,
+        need_cache=need, copy_output=False,
+    )  # fmt: skip
+    new = [s[0] if batched else s[0, 0] for s in state_n]
+
+    def backward(*d_states: np.ndarray | None) -> list[np.ndarray | None]:
+        g_n = tuple(None if g is None else (g[None] if batched else g[None, None]) for g in d_states)
+        dx, d_state0, ((dw_ih, dw_hh, db_ih, db_hh),) = recurrent_backward(None, g_n, cache)
+        grads: list[np.ndarray | None] = [dx[0] if batched else dx[0, 0]]
+        grads.extend(None if h is None else (g[0] if batched else g[0, 0]) for h, g in zip(hx, d_state0))
+        grads.extend(g for p, g in zip((w_ih, w_hh, b_ih, b_hh), (dw_ih, dw_hh, db_ih, db_hh)) if p is not None)
         return grads
 
-    # backward reads the input, h0 and the weights, not the biases (layer 0's W_ih only for the
-    # input's own gradient): their versions are checked, as torch checks what it saves
-    first = 2 if bidirectional else 1
-    saved = [
-        input,
-        hx,
-        *(w for k, g in enumerate(weights) for w in (g[:2] if k >= first or input.requires_grad else g[1:2])),
-    ]
-    out_t, hn_t = record_many("RnnBackward0", [out_user, hn_user], inputs, backward, saved=saved)
-    return out_t, hn_t
+    name = {"LSTM": "LstmCellBackward0", "GRU": "GruCellBackward0"}.get(mode, "RnnCellBackward0")
+    saved = [input, *hx, w_ih, w_hh]  # backward reads these (not the biases); the new states are copies
+    # torch's Elman cell saves its output (tanh/relu backward reads it), so writing into h' before backward
+    # raises there; its LSTM and GRU cells do not save theirs.  The same rule here.
+    elman = mode.startswith("RNN")
+    return tuple(record_many(name, new, inputs, backward, saved=saved, save_outputs=(0,) if elman else ()))
 
 
 def rnn_cell(
@@ -111,36 +225,6 @@ def rnn_cell(
     b_hh: Tensor | None,
     nonlinearity: str,
 ) -> Tensor:
-    """One step h' = act(x W_ih^T + b_ih + h W_hh^T + b_hh) as one graph node.
-
-    input (N, H_in) or (H_in,); hx (N, H_out) or (H_out,), or None for zeros; returns h' shaped like hx.
-    """
-    batched = input._data.ndim == 2
-    x = input._data if batched else input._data[None, :]
-    H = w_hh._data.shape[0]
-    if hx is None:
-        h = np.zeros((x.shape[0], H), dtype=x.dtype)
-    else:
-        h = hx._data if batched else hx._data[None, :]
-    h_new, cache = rnn_cell_forward(
-        x,
-        h,
-        w_ih._data,
-        w_hh._data,
-        None if b_ih is None else b_ih._data,
-        None if b_hh is None else b_hh._data,
-        nonlinearity,
-    )
-    params = [p for p in (w_ih, w_hh, b_ih, b_hh) if p is not None]
-
-    def backward(d_h: np.ndarray) -> list[np.ndarray | None]:
-        g = d_h if batched else d_h[None, :]
-        dx, dh, dw_ih, dw_hh, db_ih, db_hh = rnn_cell_backward(g, cache)
-        grads: list[np.ndarray | None] = [dx if batched else dx[0], None if hx is None else (dh if batched else dh[0])]
-        grads.extend(g for p, g in zip((w_ih, w_hh, b_ih, b_hh), (dw_ih, dw_hh, db_ih, db_hh)) if p is not None)
-        return grads
-
-    saved = [input, hx, w_ih, w_hh]  # backward reads these and h' itself (not the biases), as torch's cell
-    outs = [h_new if batched else h_new[0]]
-    (out,) = record_many("RnnCellBackward0", outs, [input, hx, *params], backward, saved=saved, save_outputs=[0])
-    return out
+    """One Elman step h' = act(x W_ih^T + b_ih + h W_hh^T + b_hh) as one graph node, shaped like hx."""
+    (h_new,) = recurrent_cell(elman_kind(nonlinearity).mode, input, (hx,), w_ih, w_hh, b_ih, b_hh)
+    return h_new

@@ -23,9 +23,10 @@ import os
 from pathlib import Path
 
 import numba
+from numba import types
 from numba.core import config
 
-__all__ = ["jit", "cache_dir", "JIT_OPTIONS"]
+__all__ = ["jit", "typed_jit", "cache_dir", "JIT_OPTIONS"]
 
 # fastmath 'contract' lets LLVM fuse a*b + c into one FMA instruction (one rounding instead of two);
 # no reassociation, no assumptions about NaN or infinity, so IEEE semantics are otherwise kept.
@@ -74,3 +75,47 @@ def jit(fn):
             return numba.njit(cache=True, **JIT_OPTIONS)(fn)
         except RuntimeError:  # numba found no writable cache location at all
             return numba.njit(cache=False, **JIT_OPTIONS)(fn)
+
+
+def typed_jit(arg_types):
+    """jit with declared argument types, compiled per float dtype the first time that dtype is met.
+
+    ``arg_types(F)`` gives the argument types for the float type F, e.g.
+    ``lambda F: (F[:, :, :], F[:, ::1], types.boolean)``; the first argument's dtype picks F.  The
+    time loops declare their big views of the stack's buffers with any layout (``F[:, :, :]``: a
+    direction's columns, a packed segment) and their weights and states C-contiguous, so that one
+    compiled version per dtype serves every caller: without declared types numba compiles one
+    version for every combination of layouts it meets.
+    """
+
+    def decorate(fn):
+        return _PerDtype(fn, arg_types)
+
+    return decorate
+
+
+class _PerDtype:
+    """A numba function per float dtype, each made (compiled, or loaded from the cache) on first use."""
+
+    def __init__(self, fn, arg_types):
+        self._fn = fn
+        self._arg_types = arg_types
+        self._compiled = {}
+        self.__name__ = fn.__name__
+        self.__doc__ = fn.__doc__
+
+    def __call__(self, *args):
+        dtype = args[0].dtype
+        compiled = self._compiled.get(dtype)
+        if compiled is None:
+            compiled = self._compiled[dtype] = self._make(dtype)
+        return compiled(*args)
+
+    def _make(self, dtype):
+        F = numba.from_dtype(dtype)
+        sig = types.void(*self._arg_types(F))
+        with _cache_dir_for_decoration():
+            try:
+                return numba.njit([sig], cache=True, **JIT_OPTIONS)(self._fn)
+            except RuntimeError:  # numba found no writable cache location at all
+                return numba.njit([sig], cache=False, **JIT_OPTIONS)(self._fn)

@@ -1,49 +1,47 @@
-"""The GRU's time loops, compiled: PyTorch's nn.GRU recurrence for one layer-direction.
+"""The GRU's time loops, compiled: kernels/gru.py's GRUKind with its two loops in machine code.
 
-Forward, with A_t = x_t W_ih^T + b_ih given for every t (T, N, 3H), gates in PyTorch's order
-r, z, n; b_hh stays inside the step because r multiplies the hidden part of n:
+Forward, with A_t given in v['gates'] (T, N, 3H) (x W_ih^T + b_ih, with b_hr and b_hz folded in),
+gates r, z, n; b_hn stays inside the step because r multiplies it:
 
-    Gh_t = h_prev W_hh^T + b_hh                                  (N, 3H)
-    r = sigma(A_r + Gh_r)    z = sigma(A_z + Gh_z)    n = tanh(A_n + r * Gh_n)
-    h_t = (1 - z) * n + z * h_prev        computed as torch does: n + z * (h_prev - n)
+    [P_r, P_z, P_n] = h_prev W_hh^T
+    r = sigma(A_r + P_r)    z = sigma(A_z + P_z)                         -> v['gates']
+    hn = P_n + b_hn -> v['hn']     n = tanh(A_n + r * hn) -> v['gates']
+    h_t = n + z * (h_prev - n) = (1 - z) n + z h_prev                   -> v['h']
 
-Backward, with dh_t carried from the step after t (dL/dh_n at the last step):
+Backward, on the factors that GRUKind.backward_prepare computes for all steps at once
+(v['d_gates'] = [hn r(1-r), (h_prev - n) z(1-z), .], v['dn'] = (1 - z)(1 - n^2)), with the carry dh:
 
-    gh    = dL/dh_t (from above) + dh_t
-    dA_n  = gh (1 - z) (1 - n^2)
-    dA_z  = gh (h_prev - n) z (1 - z)
-    dA_r  = dA_n Gh_n r (1 - r)
-    dA_t  = [dA_r, dA_z, dA_n]          the input side:  dW_ih = dA^T X,        db_ih = sum dA
-    dGh_t = [dA_r, dA_z, dA_n * r]      the hidden side: dW_hh = dGh^T H_prev,  db_hh = sum dGh
-    dh_prev = gh z + dGh_t W_hh
+    g = dh + dL/dh_t (from above);  dA_n = dn * g -> v['dn'];  d(hn) = dA_n * r
+    dA_r = d_gates_r * dA_n;  dA_z = d_gates_z * g;  v['d_gates'] = [dA_r, dA_z, d(hn)]
+    dh_prev = g * z + [dA_r, dA_z, d(hn)] W_hh
 
-Letters: T steps, N batch, H hidden features; 3H the three gates side by side.
+Letters: T steps (of the segment), N rows, H hidden features; 3H the three gates side by side.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numba import types
 
-from ._jit import jit
+from ..gru import GRUKind
+from ._jit import typed_jit
 from ._math import add_product, load_step, sigmoid_, store_step, tanh_
 
-__all__ = ["gru_forward_loop", "gru_backward_loop"]
+__all__ = ["CompiledGRU", "compiled_twin"]
 
 
-@jit
-def _forward(a, h0, whh_t, b_hh, reverse, out, gh_n, save):
+@typed_jit(lambda F: (F[:, :, :], F[:, ::1], F[:, ::1], F[::1], types.boolean, F[:, :, :], F[:, :, :]))
+def _forward(a, h0, whh_t, b_hn, reverse, h_out, hn_out):
     T, N, G = a.shape
     H = G // 3
-    prev = np.empty((N, H), a.dtype)  # h_prev, then h_t
-    acc = np.empty((N, G), a.dtype)  # Gh_t
+    prev = h0.copy()  # (N, H) h_prev, then h_t
+    acc = np.empty((N, G), a.dtype)  # h_prev W_hh^T, then [., ., hn]
     x = np.empty((N, G), a.dtype)  # A_t, then the gates
-    load_step(prev, h0.reshape((1,) + h0.shape), 0)
     for s in range(T):
         t = T - 1 - s if reverse else s
         load_step(x, a, t)
-        for n in range(N):
-            acc[n, :] = b_hh
-        add_product(acc, prev, whh_t)  # Gh_t = h_prev W_hh^T + b_hh
+        acc[...] = 0
+        add_product(acc, prev, whh_t)  # [P_r, P_z, P_n] = h_prev W_hh^T
         for n in range(N):  # short loops over contiguous rows, each of which LLVM vectorises
             xn = x[n]
             gn = acc[n]
@@ -55,76 +53,80 @@ def _forward(a, h0, whh_t, b_hh, reverse, out, gh_n, save):
             gg = gn[2 * H :]
             hn = prev[n]
             for j in range(H):
-                xg[j] = tanh_(xg[j] + xr[j] * gg[j])  # n = tanh(A_n + r Gh_n)
+                gg[j] += b_hn[j]  # hn = P_n + b_hn
             for j in range(H):
-                hn[j] = xg[j] + xz[j] * (hn[j] - xg[j])  # h_t = (1 - z) n + z h_prev, as torch computes it
+                xg[j] = tanh_(xg[j] + xr[j] * gg[j])  # n = tanh(A_n + r hn)
+            for j in range(H):
+                hn[j] = xg[j] + xz[j] * (hn[j] - xg[j])  # h_t = n + z (h_prev - n), as torch
         store_step(a, t, x)
-        store_step(out, t, prev)
-        if save:
-            for n in range(N):
-                for j in range(H):
-                    gh_n[t, n, j] = acc[n, 2 * H + j]
-
-
-@jit
-def _backward(gates, gh_n, out, h0, d_out, has_d_out, w_hh, reverse, d_a, d_gh, dh):
-    T, N, G = gates.shape
-    H = G // 3
-    one = gates.dtype.type(1)
-    row = np.empty((N, G), gates.dtype)  # dGh_t, contiguous
-    for s in range(T - 1, -1, -1):
-        t = T - 1 - s if reverse else s
-        tp = t + 1 if reverse else t - 1
+        store_step(h_out, t, prev)
         for n in range(N):
             for j in range(H):
-                r = gates[t, n, j]
-                z = gates[t, n, H + j]
-                nn = gates[t, n, 2 * H + j]
-                hp = h0[n, j] if s == 0 else out[tp, n, j]
-                gh = dh[n, j] + d_out[t, n, j] if has_d_out else dh[n, j]
-                dan = gh * (one - z) * (one - nn * nn)
-                daz = gh * (hp - nn) * z * (one - z)
-                dar = dan * gh_n[t, n, j] * r * (one - r)
-                dgn = dan * r
-                dh[n, j] = gh * z
-                row[n, j] = dar
-                row[n, H + j] = daz
-                row[n, 2 * H + j] = dgn
-                d_a[t, n, j] = dar
-                d_a[t, n, H + j] = daz
-                d_a[t, n, 2 * H + j] = dan
-                d_gh[t, n, j] = dar
-                d_gh[t, n, H + j] = daz
-                d_gh[t, n, 2 * H + j] = dgn
-        add_product(dh, row, w_hh)  # dh_prev = gh z + dGh_t W_hh
+                hn_out[t, n, j] = acc[n, 2 * H + j]
 
 
-def gru_forward_loop(a, h0, w_hh, b_hh, reverse, out, gh_n):
-    """Run one GRU layer-direction over all T steps.
+@typed_jit(
+    lambda F: (F[:, :, :], F[:, :, :], F[:, :, :], F[:, :, :], types.boolean, F[:, ::1], types.boolean, F[:, ::1])
+)
+def _backward(d_gates, dn, gates, d_out, has_d_out, w_hh, reverse, dh):
+    T, N, G = d_gates.shape
+    H = G // 3
+    da = np.empty((N, G), d_gates.dtype)  # the prepared factors of step t, then [dA_r, dA_z, d(hn)]
+    dnw = np.empty((N, H), d_gates.dtype)  # (1 - z)(1 - n^2), then dA_n
+    rz = np.empty((N, 2 * H), d_gates.dtype)  # r, z
+    g = np.empty((N, H), d_gates.dtype)  # dL/dh_t in all
+    for s in range(T - 1, -1, -1):
+        t = T - 1 - s if reverse else s
+        load_step(da, d_gates, t)
+        load_step(dnw, dn, t)
+        for n in range(N):
+            for j in range(2 * H):
+                rz[n, j] = gates[t, n, j]
+        g[...] = dh
+        if has_d_out:
+            for n in range(N):
+                for j in range(H):
+                    g[n, j] += d_out[t, n, j]
+        for n in range(N):  # short passes over contiguous rows, each of which LLVM vectorises
+            gn = g[n]
+            dnn = dnw[n]
+            row = da[n]
+            r = rz[n, :H]
+            z = rz[n, H:]
+            dhn = dh[n]
+            for j in range(H):
+                dnn[j] *= gn[j]  # dA_n = g (1 - z)(1 - n^2)
+            for j in range(H):
+                row[j] *= dnn[j]  # dA_r = dA_n hn r (1 - r)
+            for j in range(H):
+                row[H + j] *= gn[j]  # dA_z = g (h_prev - n) z (1 - z)
+            for j in range(H):
+                row[2 * H + j] = dnn[j] * r[j]  # d(hn) = dA_n r
+            for j in range(H):
+                dhn[j] = gn[j] * z[j]  # dh_prev = g z + ...
+        add_product(dh, da, w_hh)  # ... + [dA_r, dA_z, d(hn)] W_hh
+        store_step(d_gates, t, da)
+        store_step(dn, t, dnw)
 
-    Args:
-        a: (T, N, 3H) A_t = x_t W_ih^T + b_ih on entry; on exit the gates [r, z, n] of every step.
-        h0: (N, H).  w_hh: (3H, H).  b_hh: (3H,) or None.  reverse: visit t = T-1..0.
-        out: (T, N, H) receives h_t.  gh_n: (T, N, H) receives Gh_n = (h_prev W_hh^T + b_hh)_n,
-            which backward needs, or None (inference).
-    """
-    whh_t = np.ascontiguousarray(w_hh.T)  # (H, 3H)
-    bias = np.zeros(w_hh.shape[0], w_hh.dtype) if b_hh is None else np.ascontiguousarray(b_hh)
-    save = gh_n is not None
-    _forward(a, h0, whh_t, bias, reverse, out, gh_n if save else out, save)
+
+class CompiledGRU(GRUKind):
+    """GRUKind whose forward_steps and backward_steps run compiled (same buffers, same contract)."""
+
+    def forward_steps(self, c, v, prev, reverse, work):
+        """v['gates'] (T, N, 3H): A_t in, r z n out; writes v['hn'] and v['h'] from prev = (h_prev,)."""
+        H = c["H"]
+        b_hn = c["b_hn"]
+        b_hn = np.zeros(H, v["gates"].dtype) if b_hn is None else np.ascontiguousarray(b_hn)
+        _forward(v["gates"], np.ascontiguousarray(prev[0]), c["whh_t"], b_hn, reverse, v["h"], v["hn"])
+
+    def backward_steps(self, weights, v, carries, reverse, work):
+        """v['d_gates'] and v['dn']: the prepared factors in, [dA_r, dA_z, d(hn)] and dA_n out; carries (dh,)."""
+        d_out = v["d_out"]
+        has = d_out is not None
+        w_hh = np.ascontiguousarray(weights[1])
+        _backward(v["d_gates"], v["dn"], v["gates"], d_out if has else v["dn"], has, w_hh, reverse, carries[0])
 
 
-def gru_backward_loop(gates, gh_n, out, h0, d_out, d_h_last, w_hh, reverse, d_a, d_gh, dh0):
-    """Back-propagate through one GRU layer-direction.
-
-    Args:
-        gates: (T, N, 3H) [r, z, n] from forward.  gh_n: (T, N, H) from forward.
-        out: (T, N, H) h_t from forward.  h0: (N, H).
-        d_out: (T, N, H) dL/dh_t from above, or None.  d_h_last: (N, H) dL/dh_n, or None.
-        w_hh: (3H, H).  reverse: as in forward.
-        d_a: (T, N, 3H) receives dA_t (it may be `gates` itself).  d_gh: (T, N, 3H) receives dGh_t.
-        dh0: (N, H) contiguous; on return dL/dh0.
-    """
-    dh0[...] = 0 if d_h_last is None else d_h_last
-    has = d_out is not None
-    _backward(gates, gh_n, out, h0, d_out if has else out, has, np.ascontiguousarray(w_hh), reverse, d_a, d_gh, dh0)
+def compiled_twin(kind: GRUKind) -> CompiledGRU:
+    """The compiled twin of GRU."""
+    return CompiledGRU()

@@ -1,45 +1,43 @@
-"""The LSTM's time loops, compiled: PyTorch's nn.LSTM recurrence for one layer-direction.
+"""The LSTM's time loops, compiled: kernels/lstm.py's LSTMKind with its two loops in machine code.
 
-Forward, with A_t = x_t W_ih^T + b_ih + b_hh given for every t (T, N, 4H), gates in PyTorch's
-order i, f, g, o:
+Forward, with A_t = x_t W_ih^T + b_ih + b_hh given in v['gates'] (T, N, 4H), gates i, f, g, o:
 
     z_t = A_t + h_prev W_hh^T                                    (N, 4H)
-    i = sigma(z_i)   f = sigma(z_f)   g = tanh(z_g)   o = sigma(z_o)
-    c_t = f * c_prev + i * g          h_t = o * tanh(c_t)
+    i = sigma(z_i)   f = sigma(z_f)   g = tanh(z_g)   o = sigma(z_o)     -> v['gates']
+    c_t = f * c_prev + i * g  -> v['c']     tanh(c_t) -> v['tc']     h_t = o * tanh(c_t) -> v['h']
 
-Backward, with dh_t and dc_t carried from the step after t (dL/dh_n, dL/dc_n at the last step):
+Backward, on the factors that LSTMKind.backward_prepare computes for all steps at once
+(v['d_gates'] = [g i(1-i), c_prev f(1-f), i(1-g^2), tanh(c_t) o(1-o)], v['k'] = o (1 - tanh(c_t)^2)),
+with the carries dh, dc:
 
-    gh   = dL/dh_t (from above) + dh_t
-    dc   = dc_t + gh * o * (1 - tanh(c_t)^2)
-    dA_t = [dc g i(1-i),  dc c_prev f(1-f),  dc i (1-g^2),  gh tanh(c_t) o(1-o)]     (N, 4H)
-    dh_prev = dA_t W_hh        dc_prev = dc * f
+    dh += dL/dh_t (from above);  dc += dh * k;  dA_o = dh * d_gates_o;  dA_ifg = dc * d_gates_ifg
+    dc_prev = dc * f;  dh_prev = dA_t W_hh
 
-dA (T, N, 4H) is what every weight gradient is built from (dW_ih = dA^T X, dW_hh = dA^T H_prev,
-db = sum dA), all in NumPy over the whole sequence.  tanh(c_t) is recomputed in backward, with the
-same function as in forward, rather than stored.
+An LSTM with projections (proj_size > 0) runs LSTMKind's NumPy loops.
 
-Letters: T steps, N batch, H hidden features; 4H the four gates side by side.
+Letters: T steps (of the segment), N rows, H hidden features; 4H the four gates side by side.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numba import types
 
-from ._jit import jit
+from ..lstm import LSTMKind
+from ._jit import typed_jit
 from ._math import add_product, load_step, sigmoid_, store_step, tanh_
 
-__all__ = ["lstm_forward_loop", "lstm_backward_loop"]
+__all__ = ["CompiledLSTM", "compiled_twin"]
 
 
-@jit
-def _forward(a, h0, c0, whh_t, reverse, out, cells, save_cells, c_last):
+@typed_jit(lambda F: (F[:, :, :], F[:, ::1], F[:, ::1], F[:, ::1], types.boolean, F[:, :, :], F[:, :, :], F[:, :, :]))
+def _forward(a, h0, c0, whh_t, reverse, h_out, c_out, tc_out):
     T, N, G = a.shape
     H = G // 4
-    prev = np.empty((N, H), a.dtype)  # h_prev, then h_t
-    c = np.empty((N, H), a.dtype)  # c_prev, then c_t
+    prev = h0.copy()  # (N, H) h_prev, then h_t
+    c = c0.copy()  # (N, H) c_prev, then c_t
+    tc = np.empty((N, H), a.dtype)  # tanh(c_t)
     acc = np.empty((N, G), a.dtype)  # z_t, then the gates
-    load_step(prev, h0.reshape((1,) + h0.shape), 0)
-    load_step(c, c0.reshape((1,) + c0.shape), 0)
     for s in range(T):
         t = T - 1 - s if reverse else s
         load_step(acc, a, t)
@@ -57,93 +55,85 @@ def _forward(a, h0, c0, whh_t, reverse, out, cells, save_cells, c_last):
             zg = z[2 * H : 3 * H]
             zo = z[3 * H :]
             cn = c[n]
+            tn = tc[n]
             hn = prev[n]
             for j in range(H):
                 cn[j] = zf[j] * cn[j] + zi[j] * zg[j]  # c_t = f c_prev + i g
             for j in range(H):
-                hn[j] = zo[j] * tanh_(cn[j])  # h_t = o tanh(c_t)
+                tn[j] = tanh_(cn[j])
+            for j in range(H):
+                hn[j] = zo[j] * tn[j]  # h_t = o tanh(c_t)
         store_step(a, t, acc)
-        store_step(out, t, prev)
-        if save_cells:
-            store_step(cells, t, c)
-    store_step(c_last.reshape((1,) + c_last.shape), 0, c)
+        store_step(h_out, t, prev)
+        store_step(c_out, t, c)
+        store_step(tc_out, t, tc)
 
 
-@jit
-def _backward(gates, cells, c0, d_out, has_d_out, w_hh, reverse, d_a, dh, dc):
-    T, N, G = gates.shape
+@typed_jit(
+    lambda F: (
+        F[:, :, :], F[:, :, :], F[:, :, :], F[:, :, :], types.boolean, F[:, ::1], types.boolean, F[:, ::1], F[:, ::1]
+    )
+)  # fmt: skip
+def _backward(d_gates, k, gates, d_out, has_d_out, w_hh, reverse, dh, dc):
+    T, N, G = d_gates.shape
     H = G // 4
-    one = gates.dtype.type(1)
-    gw = np.empty((N, G), gates.dtype)  # the gates of step t
-    da = np.empty((N, G), gates.dtype)  # dA_t
-    cw = np.empty((N, H), gates.dtype)  # c_t
-    cp = np.empty((N, H), gates.dtype)  # c_prev
-    gh = np.empty((N, H), gates.dtype)  # dL/dh_t in all
-    tc = np.empty((N, H), gates.dtype)  # tanh(c_t)
+    da = np.empty((N, G), d_gates.dtype)  # the prepared factors of step t, then dA_t
+    kw = np.empty((N, H), d_gates.dtype)  # k_t
+    fw = np.empty((N, H), d_gates.dtype)  # f_t
     for s in range(T - 1, -1, -1):
         t = T - 1 - s if reverse else s
-        tp = t + 1 if reverse else t - 1  # the step before t in this direction's order
-        load_step(gw, gates, t)
-        load_step(cw, cells, t)
-        if s == 0:
-            load_step(cp, c0.reshape((1,) + c0.shape), 0)
-        else:
-            load_step(cp, cells, tp)
-        if has_d_out:
-            load_step(gh, d_out, t)
-        else:
-            gh[...] = 0
-        # Short passes over contiguous rows, each reading few arrays, so that LLVM vectorises them.
+        load_step(da, d_gates, t)
+        load_step(kw, k, t)
         for n in range(N):
-            i, f, g, o = gw[n, :H], gw[n, H : 2 * H], gw[n, 2 * H : 3 * H], gw[n, 3 * H :]
-            di, df, dg, do = da[n, :H], da[n, H : 2 * H], da[n, 2 * H : 3 * H], da[n, 3 * H :]
-            ghn, dhn, dcn, tcn, cpn = gh[n], dh[n], dc[n], tc[n], cp[n]
             for j in range(H):
-                ghn[j] += dhn[j]  # dL/dh_t: from above and from the step after t
+                fw[n, j] = gates[t, n, H + j]
+        if has_d_out:
+            for n in range(N):
+                for j in range(H):
+                    dh[n, j] += d_out[t, n, j]  # dh_t = dL/dh_t from above + from step t+1
+        for n in range(N):  # short passes over contiguous rows, each of which LLVM vectorises
+            dhn = dh[n]
+            dcn = dc[n]
+            kn = kw[n]
+            fn = fw[n]
+            row = da[n]
             for j in range(H):
-                tcn[j] = tanh_(cw[n, j])
+                dcn[j] += dhn[j] * kn[j]  # dc_t += dh * o (1 - tanh(c_t)^2)
             for j in range(H):
-                dcn[j] += ghn[j] * o[j] * (one - tcn[j] * tcn[j])  # dc_t
+                row[3 * H + j] *= dhn[j]  # dA_o
+            for q in range(3):
+                for j in range(H):
+                    row[q * H + j] *= dcn[j]  # dA_i, dA_f, dA_g
             for j in range(H):
-                do[j] = ghn[j] * tcn[j] * o[j] * (one - o[j])
-            for j in range(H):
-                di[j] = dcn[j] * g[j] * i[j] * (one - i[j])
-            for j in range(H):
-                df[j] = dcn[j] * cpn[j] * f[j] * (one - f[j])
-            for j in range(H):
-                dg[j] = dcn[j] * i[j] * (one - g[j] * g[j])
-            for j in range(H):
-                dcn[j] *= f[j]  # dc_prev = dc_t f
+                dcn[j] *= fn[j]  # dc_prev = dc_t f
                 dhn[j] = 0
         add_product(dh, da, w_hh)  # dh_prev = dA_t W_hh
-        store_step(d_a, t, da)
+        store_step(d_gates, t, da)
 
 
-def lstm_forward_loop(a, h0, c0, w_hh, reverse, out, cells, c_last):
-    """Run one LSTM layer-direction over all T steps.
+class CompiledLSTM(LSTMKind):
+    """LSTMKind whose forward_steps and backward_steps run compiled (without projections)."""
 
-    Args:
-        a: (T, N, 4H) A_t on entry; on exit the gate activations [i, f, g, o] of every step.
-        h0, c0: (N, H) initial states.  w_hh: (4H, H).  reverse: visit t = T-1..0.
-        out: (T, N, H) receives h_t.  cells: (T, N, H) receives c_t, or None (inference).
-        c_last: (N, H) receives the final cell state (c after the last step visited).
-    """
-    whh_t = np.ascontiguousarray(w_hh.T)  # (H, 4H)
-    save = cells is not None
-    _forward(a, h0, c0, whh_t, reverse, out, cells if save else out, save, c_last)
+    def forward_steps(self, c, v, prev, reverse, work):
+        """v['gates'] (T, N, 4H): A_t in, i f g o out; writes v['c'], v['tc'], v['h'] from prev = (h, c)."""
+        if c["whr_t"] is not None:
+            return LSTMKind.forward_steps(c, v, prev, reverse, work)
+        h_prev, c_prev = (np.ascontiguousarray(p) for p in prev)
+        _forward(v["gates"], h_prev, c_prev, c["whh_t"], reverse, v["h"], v["c"], v["tc"])
+        return None
+
+    def backward_steps(self, weights, v, carries, reverse, work):
+        """v['d_gates'] (T, N, 4H): the prepared factors in, dA_t out; carries (dh, dc) updated."""
+        if len(weights) == 5:
+            return LSTMKind.backward_steps(weights, v, carries, reverse, work)
+        d_out = v["d_out"]
+        has = d_out is not None
+        dh, dc = carries
+        w_hh = np.ascontiguousarray(weights[1])
+        _backward(v["d_gates"], v["k"], v["gates"], d_out if has else v["k"], has, w_hh, reverse, dh, dc)
+        return None
 
 
-def lstm_backward_loop(gates, cells, c0, d_out, d_h_last, d_c_last, w_hh, reverse, d_a, dh0, dc0):
-    """Back-propagate through one LSTM layer-direction.
-
-    Args:
-        gates: (T, N, 4H) [i, f, g, o] from forward.  cells: (T, N, H) c_t.  c0: (N, H).
-        d_out: (T, N, H) dL/dh_t from above, or None.  d_h_last, d_c_last: (N, H) dL/dh_n and
-            dL/dc_n, or None.  w_hh: (4H, H).  reverse: as in forward.
-        d_a: (T, N, 4H) receives dA_t (it may be `gates` itself: each step reads before it writes).
-        dh0, dc0: (N, H) contiguous; on return dL/dh0 and dL/dc0.
-    """
-    dh0[...] = 0 if d_h_last is None else d_h_last
-    dc0[...] = 0 if d_c_last is None else d_c_last
-    has = d_out is not None
-    _backward(gates, cells, c0, d_out if has else cells, has, np.ascontiguousarray(w_hh), reverse, d_a, dh0, dc0)
+def compiled_twin(kind: LSTMKind) -> CompiledLSTM:
+    """The compiled twin of LSTM."""
+    return CompiledLSTM()

@@ -1,35 +1,34 @@
-"""The Elman RNN's time loops, compiled: the same contract as kernels/rnn_layer.py, step for step.
+"""The Elman RNN's time loops, compiled: kernels/rnn.py's ElmanKind with its two loops in machine code.
 
-    forward   h_t  = act(A_t + h_prev W_hh^T)              A_t = x_t W_ih^T + b_ih + b_hh, given
-    backward  dA_t = (dL/dh_t + dh_t) * act'(a_t)           dh_t carried from the step after t
+    forward   h_t  = act(A_t + h_prev W_hh^T)            A_t = x_t W_ih^T + b_ih + b_hh, given
+    backward  dA_t = (dL/dh_t + dh_t) * act'(a_t)         act'(a_t) given (backward_prepare), dh_t the carry
               dh_prev = dA_t W_hh
 
-One call runs every step of one layer-direction in machine code: the recurrent product (a
-hand-written loop, _math.add_product), the addition and the activation, with no Python and no
-library call per step.  Everything that is done for all steps at once (the input projection,
-act', the weight-gradient products) stays in NumPy, as in the NumPy path.
+Each call runs every step of one layer-direction (or of one segment of a packed batch) with no
+Python and no library call per step: the recurrent product (a hand-written loop,
+_math.add_product), the addition and the activation.  Everything done for all steps at once (the
+input projection, act', the weight-gradient products) stays NumPy, in the shared stack.
 
-Letters: T steps, N batch, H hidden features.
+Letters: T steps (of the segment), N rows, H hidden features.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numba import types
 
-from ._jit import jit
+from ..rnn import ElmanKind
+from ._jit import typed_jit
 from ._math import add_product, tanh_
 
-__all__ = ["recur_forward", "recur_backward"]
+__all__ = ["CompiledElman", "compiled_twin"]
 
 
-@jit
+@typed_jit(lambda F: (F[:, :, :], F[:, ::1], F[:, ::1], types.boolean, types.boolean))
 def _forward(seq, h0, whh_t, relu, reverse):
     T, N, H = seq.shape
-    prev = np.empty((N, H), seq.dtype)  # h_prev, contiguous
+    prev = h0.copy()  # (N, H) h_prev
     acc = np.empty((N, H), seq.dtype)  # a_t
-    for n in range(N):
-        for j in range(H):
-            prev[n, j] = h0[n, j]
     zero = seq.dtype.type(0)
     for s in range(T):
         t = T - 1 - s if reverse else s
@@ -44,7 +43,7 @@ def _forward(seq, h0, whh_t, relu, reverse):
                 seq[t, n, j] = v
 
 
-@jit
+@typed_jit(lambda F: (F[:, :, :], F[:, :, :], types.boolean, F[:, ::1], types.boolean, F[:, ::1]))
 def _backward(d_a, d_seq, has_d_seq, w_hh, reverse, carry):
     T, N, H = d_a.shape
     g = np.empty((N, H), d_a.dtype)  # dA_t, contiguous
@@ -60,28 +59,20 @@ def _backward(d_a, d_seq, has_d_seq, w_hh, reverse, carry):
         add_product(carry, g, w_hh)  # dh_prev = dA_t W_hh
 
 
-def recur_forward(seq, h0, w_hh, nonlinearity, reverse, scratch):
-    """Run h_t = act(seq[t] + h_prev W_hh^T) in place over seq, as rnn_layer.recur_forward.
+class CompiledElman(ElmanKind):
+    """ElmanKind whose forward_steps and backward_steps run compiled (same buffers, same contract)."""
 
-    Args:
-        seq: (T, N, H) view, A_t on entry and h_t on exit.  h0: (N, H).  w_hh: (H, H).
-        scratch: unused (the compiled loop keeps its own (N, H) rows); kept for the same signature.
-    """
-    whh_t = np.ascontiguousarray(w_hh.T)  # (H, H) W_hh^T: the inner loop runs along its rows
-    _forward(seq, h0, whh_t, nonlinearity == "relu", reverse)
+    def forward_steps(self, whh_t, v, prev, reverse, scratch):
+        """h_t = act(A_t + h_prev W_hh^T) in place over v['h'] (T, N, H), from prev = (h_prev,)."""
+        _forward(v["h"], np.ascontiguousarray(prev[0]), whh_t, self.nonlinearity == "relu", reverse)
+
+    def backward_steps(self, weights, v, carries, reverse, work):
+        """v['d_gates'] (T, N, H): act'(a_t) in, dA_t out; carries = (dL/dh,), (N, H) contiguous, updated."""
+        d_a, d_out = v["d_gates"], v["d_out"]
+        has = d_out is not None
+        _backward(d_a, d_out if has else d_a, has, np.ascontiguousarray(weights[1]), reverse, carries[0])
 
 
-def recur_backward(d_a, d_seq, d_h_last, w_hh, reverse, carry):
-    """Back-propagate through time in place over d_a, as rnn_layer.recur_backward.
-
-    Args:
-        d_a: (T, N, H) view, act'(a_t) on entry and dA_t on exit.  d_seq: (T, N, H) dL/dh_t from
-            above, or None.  d_h_last: (N, H) dL/dh_n, or None.  w_hh: (H, H).
-        carry: (N, H) contiguous; on return it holds dL/dh0.
-    """
-    if d_h_last is None:
-        carry[...] = 0
-    else:
-        carry[...] = d_h_last
-    _backward(d_a, d_a if d_seq is None else d_seq, d_seq is not None, np.ascontiguousarray(w_hh), reverse, carry)
-    return carry
+def compiled_twin(kind: ElmanKind) -> CompiledElman:
+    """The compiled twin of RNN_TANH or RNN_RELU."""
+    return CompiledElman(kind.nonlinearity)
