@@ -78,12 +78,17 @@ def test_numpy_forces_the_numpy_loops(restore):
 @pytest.mark.parametrize("kind", sorted(backend.MAX_WORK))
 def test_auto_rule_by_batch_and_hidden_size(restore, kind):
     backend._numba = True
-    assert backend.MAX_WORK[kind] == 2**17
-    assert backend.use_compiled(kind, 8, 128, np.float32) and not backend.use_compiled(kind, 9, 128, np.float32)
-    assert backend.use_compiled(kind, 32, 64, np.float32) and not backend.use_compiled(kind, 33, 64, np.float32)
-    assert backend.use_compiled(kind, 2, 256, np.float64) and not backend.use_compiled(kind, 3, 256, np.float64)
-    assert not backend.use_compiled(kind, 1, 1024, np.float32)
-    assert not backend.use_compiled(kind, 1, 100, np.float16)  # compiled for float32 and float64 only
+    use = backend.use_compiled
+    assert backend.MAX_WORK[kind] == (2**17 if kind == "rnn" else 2**18) and backend.MAX_ROWS == 16
+    assert use(kind, 16, 64, np.float32) and not use(kind, 17, 64, np.float32)  # at most 16 rows
+    if kind == "rnn":
+        assert use(kind, 8, 128, np.float32) and not use(kind, 9, 128, np.float32)
+        assert use(kind, 2, 256, np.float64) and not use(kind, 3, 256, np.float64)
+    else:
+        assert use(kind, 16, 128, np.float32)
+        assert use(kind, 4, 256, np.float64) and not use(kind, 5, 256, np.float64)
+    assert not use(kind, 1, 1024, np.float32)
+    assert not use(kind, 1, 100, np.float16)  # compiled for float32 and float64 only
 
 
 def test_auto_takes_the_compiled_loops_at_small_batch(restore):
@@ -91,7 +96,7 @@ def test_auto_takes_the_compiled_loops_at_small_batch(restore):
     compiled = backend.kind_for(RNN_TANH, 1, 6, np.float32)
     assert type(compiled).__name__ == "CompiledElman" and compiled.mode == "RNN_TANH"
     assert _loops_used(1) is compiled
-    assert _loops_used(backend.MAX_WORK["rnn"] // 36 + 1) is RNN_TANH  # H = 6
+    assert _loops_used(backend.MAX_ROWS + 1) is RNN_TANH
     set_backend("numba")
     assert _loops_used(64) is compiled
 

@@ -10,19 +10,26 @@ the NumPy loops.  A set_backend call wins over the environment.
 
 The rule of "auto": the compiled loops for a layer-direction of batch N and hidden size H when
 
-    N * H * H <= MAX_WORK[kind]          (2**17 for every kind: e.g. H = 64 up to N = 32,
-                                          H = 128 up to N = 8, H = 256 up to N = 2, H = 362 at N = 1)
+    N <= 16  and  N * H * H <= MAX_WORK[kind]      (2**17 for the RNN, 2**18 for the LSTM and GRU)
 
-and NumPy above, where one step's product is large enough for BLAS to beat a hand-written loop.
-Measured on the train step of nn.RNN (T = 50, I = 65, float32; CPU time, min of 7 interleaved
-rounds on a shared 2-core AMD EPYC), NumPy time / compiled time:
+e.g. the RNN at H = 64 up to N = 16, H = 128 up to N = 8, H = 256 up to N = 2, H = 362 at N = 1;
+the LSTM and GRU at H <= 128 up to N = 16 and H = 256 up to N = 4.  NumPy above, where one step's
+product is large enough for BLAS to beat a hand-written single-threaded loop.  Measured on the
+train step of nn.RNN / nn.LSTM / nn.GRU (T = 50, I = 65, float32; CPU time with one BLAS thread,
+min of 5-7 interleaved rounds on a shared 2-core AMD EPYC), NumPy time / compiled time:
 
-    H, N:  1     2     4     8     16    32
-    64     2.35  2.25  1.58  1.20  1.09  0.95
-    128    1.70  1.47  1.28  1.02  0.89  0.86
-    256    1.27  1.00  1.03  0.91  1.07  0.91
+    RNN     N:  1     2     4     8     16    32
+    H = 64     2.35  2.25  1.58  1.20  1.09  0.95
+    H = 128    1.70  1.47  1.28  1.02  0.89  0.86
+    H = 256    1.27  1.00  1.03  0.91  1.07  0.91
 
-For the LSTM and the GRU the same bound holds until their NumPy loops can be timed against them.
+    LSTM    N:  1     4     8     16    32        GRU    N:  1     4     8     16    32
+    H = 64     2.29  1.73  1.29  1.09  0.94       H = 64    2.02  2.05  1.83  1.44  1.09
+    H = 128    1.60  1.22  1.02  1.12  0.90       H = 128   1.77  1.24  1.14  0.98  1.19
+    H = 256    1.14  1.35  1.25  1.09  0.98       H = 256   1.25  1.37  1.29  1.08  0.89
+
+The bound on N * H * H is tighter than these CPU times alone ask for, because NumPy's BLAS runs
+a large enough product on both cores while the compiled loop uses one.
 """
 
 from __future__ import annotations
@@ -33,12 +40,13 @@ from types import ModuleType
 
 import numpy as np
 
-__all__ = ["set_backend", "get_backend", "numba_available", "use_compiled", "kind_for", "MAX_WORK"]
+__all__ = ["set_backend", "get_backend", "numba_available", "use_compiled", "kind_for", "MAX_ROWS", "MAX_WORK"]
 
 BACKENDS = ("auto", "numpy", "numba")
 ENV_VAR = "DEEPRNN_KERNELS"
-# The largest N * H * H (batch times hidden size squared) at which "auto" takes the compiled loops.
-MAX_WORK = {"rnn": 2**17, "lstm": 2**17, "gru": 2**17}
+# "auto" takes the compiled loops for at most MAX_ROWS rows and N * H * H <= MAX_WORK[kind].
+MAX_ROWS = 16
+MAX_WORK = {"rnn": 2**17, "lstm": 2**18, "gru": 2**18}
 _DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 _chosen: str | None = None  # set_backend's choice; None: the environment's, read at the first call
@@ -83,7 +91,7 @@ def use_compiled(kind: str, batch: int, hidden: int, dtype: np.dtype) -> bool:
         return False
     if backend == "numba":
         return True
-    return numba_available() and batch * hidden * hidden <= MAX_WORK[kind]
+    return numba_available() and batch <= MAX_ROWS and batch * hidden * hidden <= MAX_WORK[kind]
 
 
 def compiled_module(kind: str) -> ModuleType:
