@@ -12,10 +12,13 @@ test_rnn_differential.py, any test_lstm* / test_gru* parity file) and the langua
 and sampling tests.  The backends are "numpy", and "numba" (the compiled loops, forced for every
 batch size) when numba is installed.  CI installs the test extra, which includes numba, so both
 paths are held to the same tolerances there.  The other tests run on the default backend ("auto").
+
+Encoded texts (``data.encode_corpus``) go to a temporary cache, never to the user's ~/.cache.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -30,6 +33,20 @@ except ImportError:  # the suite skips its torch tests without it
 
 if torch is not None:
     torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def corpus_cache(tmp_path_factory):
+    """The corpus cache of the session: a temporary directory (subprocesses inherit it)."""
+    path = tmp_path_factory.mktemp("corpus-cache")
+    old = os.environ.get("DEEPRNN_CACHE_DIR")
+    os.environ["DEEPRNN_CACHE_DIR"] = str(path)
+    yield path
+    if old is None:
+        del os.environ["DEEPRNN_CACHE_DIR"]
+    else:
+        os.environ["DEEPRNN_CACHE_DIR"] = old
+
 
 _HERE = Path(__file__).resolve().parent
 _PARITY = re.compile(r"test_(rnn|lstm|gru)\w*(parity|differential)\w*\.py$")

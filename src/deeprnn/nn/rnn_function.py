@@ -6,8 +6,11 @@ layout, and records one node whose backward calls the hand-derived BPTT kernel.
 
 What the node's backward reads: the kernels' own saved activations (never an array handed
 to the caller, so writing into an output cannot change a gradient), the input and the
-weights by reference.  Checks that the input and the weights were not modified in place
-between forward and backward belong where `saved` is built below.
+weights by reference.  The tensors whose versions backward checks (`saved`) are those of
+torch's generic recurrent path: the input, the initial states, every W_hh (and W_hr), and
+every W_ih but layer 0's when the input needs no gradient; not the biases, which backward
+does not read (torch's oneDNN LSTM also refuses changed biases and outputs, an artifact of
+its workspace).
 """
 
 from __future__ import annotations
@@ -133,16 +136,12 @@ def recurrent(
             grads.extend(g for w, g in zip(group, dgroup) if w is not None)
         return grads
 
-    # backward reads the input, the initial states and the weights, not the biases (layer 0's W_ih only
-    # for the input's own gradient): their versions are checked, as torch checks what it saves.  The
-    # outputs are copies of the saved activations, so writing into them changes no gradient.
-    first = 2 if bidirectional else 1
+    first = 2 if bidirectional else 1  # the weight groups of layer 0
     saved = [input, *hx]
     for k, group in enumerate(weights):
-        w_ih, w_hh = group[0], group[1]
-        saved.extend([w_ih, w_hh] if k >= first or input.requires_grad else [w_hh])
-        if len(group) > 4 and group[4] is not None:
-            saved.append(group[4])  # LSTM's W_hr
+        w_ih, w_hh, *rest = group
+        saved += [w_ih] if (k >= first or input.requires_grad) else []
+        saved += [w_hh, *rest[2:]]  # W_hh and, with projections, W_hr (not the biases)
     name = f"{kind.mode.split('_')[0].capitalize()}Backward0"
     outs = record_many(name, [out_user, *states_user], inputs, backward, saved=saved)
     return outs[0], tuple(outs[1:])
@@ -209,11 +208,11 @@ def recurrent_cell(
         return grads
 
     name = {"LSTM": "LstmCellBackward0", "GRU": "GruCellBackward0"}.get(mode, "RnnCellBackward0")
-    saved = [input, *hx, w_ih, w_hh]  # backward reads these (not the biases); the new states are copies
-    # torch's Elman cell saves its output (tanh/relu backward reads it), so writing into h' before backward
-    # raises there; its LSTM and GRU cells do not save theirs.  The same rule here.
+    # As torch's cells: backward reads the input, the states and both weights (not the biases),
+    # and the Elman cell its output too (act' is computed from h').
+    saved = [input, *hx, w_ih, w_hh]
     elman = mode.startswith("RNN")
-    return tuple(record_many(name, new, inputs, backward, saved=saved, save_outputs=(0,) if elman else ()))
+    return tuple(record_many(name, new, inputs, backward, saved=saved, save_outputs=[0] if elman else []))
 
 
 def rnn_cell(
