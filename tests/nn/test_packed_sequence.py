@@ -275,8 +275,11 @@ def test_each_sequence_is_run_as_if_alone(kind: str) -> None:
 @pytest.mark.parametrize("mode", ["RNN_TANH", "LSTM", "GRU"])
 def test_the_kernels_touch_only_the_active_rows(mode: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every time loop runs over (steps, active rows) blocks that add up to the packed rows, never the padding."""
-    from deeprnn.kernels import KINDS
+    from deeprnn.kernels import KINDS, backend
 
+    # The NumPy loops, the ones spied on.  The compiled twins get the same segments from the stack;
+    # tests/kernels/test_kernels_kinds_parity.py::test_packed_rows_match_torch runs them on packed rows.
+    monkeypatch.setattr(backend, "_chosen", "numpy")
     kind = KINDS[mode]
     seen = {"forward": [], "backward": []}
     fwd, bwd = kind.forward_steps, kind.backward_steps  # bound (or static) as the stack calls them

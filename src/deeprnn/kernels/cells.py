@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .backend import kind_for
 from .gru import GRU
 from .lstm import LSTM
 from .rnn import elman_kind
@@ -45,6 +46,8 @@ def cell_forward(kind, x, states, w_ih, w_hh, b_ih, b_hh):
     N = x.shape[0]
     H, S = w_hh.shape[0] // kind.num_gates, w_hh.shape[1]
     dtype = w_hh.dtype
+    numpy_kind = kind
+    kind = kind_for(kind, N, H, dtype)  # the stack's choice of time loops (backend.py), so the numbers agree
     _, layout, states_of, reads = kind_shapes(kind, H, S)
     bufs, rows = {}, {}
     for name, (width, ext) in layout.items():
@@ -66,7 +69,8 @@ def cell_forward(kind, x, states, w_ih, w_hh, b_ih, b_hh):
             first[...] = 0 if s is None else s
             firsts.append(first)
         views = {n: rows[n][None] for n, _ in reads}  # (1, N, W): one step
-        consts = kind.forward_constants(weights, contiguous=False)  # one step: W_hh^T as a view, no copy
+        # One NumPy step does not repay a contiguous copy of W_hh^T; the compiled loops want one.
+        consts = kind.forward_constants(weights, contiguous=kind is not numpy_kind)
         kind.forward_steps(consts, views, firsts, False, kind.forward_work(N, H, S, dtype))
     new = tuple(rows[name].copy() for name in kind.state_names)  # never the arrays backward reads
     return new, (kind, x, weights, bufs, rows, H, S)
