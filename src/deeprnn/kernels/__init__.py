@@ -11,6 +11,8 @@ see `backend.py` (`set_backend("numpy")` forces NumPy) and `compiled/`.
 
 from .backend import get_backend, set_backend
 from .cells import (
+    cell_backward,
+    cell_forward,
     gru_cell_backward,
     gru_cell_forward,
     lstm_cell_backward,
@@ -42,6 +44,8 @@ __all__ = [
     "gru_backward",
     "recurrent_forward",
     "recurrent_backward",
+    "cell_forward",
+    "cell_backward",
     "elman_kind",
     "KINDS",
     "RNN_TANH",

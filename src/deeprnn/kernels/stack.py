@@ -31,6 +31,16 @@ two Python threads (BLAS and ufuncs release the GIL) was measured and lost: with
 itself on 2 threads, concurrent small products oversubscribe the 2 cores (e.g. N=32,
 H=256: 7 ms sequential vs 23 ms threaded per layer).
 
+What a kind provides (ElmanKind, LSTMKind, GRUKind; a compiled twin overrides the two loops):
+    num_gates, state_names (('h',) or ('h', 'c')), state_widths(H, S)
+    forward_buffers / backward_buffers   its extra whole-sequence buffers, by name and width
+    step_reads / step_reads_backward     which buffers its time loops read or write
+    gates_in_h        the Elman RNN writes A where h_t goes and turns it into h_t in place
+    input_bias        the part of the biases that folds into A (all of it but the GRU's b_hn)
+    forward_constants, forward_steps     the forward loop over one segment of steps
+    backward_prepare, backward_steps     the factors of dA computable for all steps at once, then the loop
+    recurrent_grads_differ, to_input_side, extra_weight_grads   the GRU's two sides of dA_n; the LSTM's dW_hr
+
 Memory: the cache keeps, per layer, the state buffers (R + D*N rows: the initial states
 sit beside the sequence rows, so that h_prev is a slice and dW_hh one product), the
 activated gates and whatever else the kind's derivative reads; plus references to x,
