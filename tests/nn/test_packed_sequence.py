@@ -9,6 +9,7 @@ active rows of each step.
 
 from __future__ import annotations
 
+import copy
 import itertools
 import warnings
 import zlib
@@ -20,7 +21,7 @@ from torch.nn.utils import rnn as trnn
 
 import deeprnn
 from deeprnn.nn.utils import rnn as drnn
-from oracle import assert_close, torch_dtype
+from oracle import assert_close, assert_problem_close_to_exact, torch_dtype
 
 
 def _rng(*key: object) -> np.random.Generator:
@@ -231,6 +232,7 @@ def test_modules_on_packed_batches_match_torch(c, dtype) -> None:
     dtype = np.dtype(dtype)
     rng = _rng("packed-module", c, dtype.name)
     batch_first = bool(li % 2)
+    torch.manual_seed(zlib.crc32(repr(("packed-module", c, dtype.name)).encode()))  # the same weights every run
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ref = getattr(torch.nn, kind)(
@@ -251,8 +253,16 @@ def test_modules_on_packed_batches_match_torch(c, dtype) -> None:
     assert dout.unsorted_indices.tolist() == tout.unsorted_indices.tolist()
     names = ["output.data", "padded output"] + [f"state_n{i}" for i in range(len(widths))] + ["d input"]
     names += [f"d state0[{i}]" for i in range(len(states))] + [f"d {n}" for n, _ in ours.named_parameters()]
-    for name, a, b in zip(names, mine, theirs, strict=True):
-        assert_close(a, b, dtype, name)
+    if dtype == np.float64:
+        for name, a, b in zip(names, mine, theirs, strict=True):
+            assert_close(a, b, dtype, name)
+        return
+    # float32: small relu networks are ill-conditioned, so judge against the float64 answer (the oracle's rule)
+    exact_module = copy.deepcopy(ref).double()  # a copy: .double() would convert the float32 grads compared here
+    exact_module.zero_grad(set_to_none=True)
+    wide = [s.astype(np.float64) for s in states]
+    exact, _ = _run_packed(torch, trnn, exact_module, x.astype(np.float64), lengths, wide, r_out, r_states, batch_first)
+    assert_problem_close_to_exact(mine, theirs, exact, names)
 
 
 @pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
