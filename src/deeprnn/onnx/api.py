@@ -252,7 +252,7 @@ def export(
     proto.ir_version = onnx.helper.find_min_ir_version_for([opset_id])
     onnx.checker.check_model(proto, full_check=True)
     if verbose:
-        print(onnx.helper.printable_graph(proto.graph))
+        print(onnx.printer.to_text(proto.graph))
     if f is not None:
         _write(proto.SerializeToString(), f)
     return proto

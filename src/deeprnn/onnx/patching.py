@@ -206,7 +206,7 @@ def _fixed_size_only(original: Callable, display: str) -> Callable:
 def _property(original: property, recorder: Callable | None, display: str) -> property:
     def getter(self: Tensor) -> Any:
         tr = active()
-        if tr is None or not tr.is_dynamic(self):
+        if tr is None or not tr.involves(self):
             return original.fget(self)
         if recorder is None:
             raise _unsupported(display)

@@ -115,11 +115,6 @@ def _check(m: Any, input: Any) -> None:  # noqa: A002
             f"{type(m).__name__} with a PackedSequence input is not supported by deeprnn.onnx.export: "
             "export the padded batch (ONNX's sequence_lens is not used)"
         )
-    if input.dtype.kind != "f":
-        raise UnsupportedOperatorError(
-            f"{type(m).__name__} over integer token ids is not supported by deeprnn.onnx.export: "
-            "give it one-hot or embedded (floating) inputs"
-        )
 
 
 def emit_rnn(tr: Trace, result: tuple, m: Any, input: Any, hx: Any = None) -> None:  # noqa: A002

@@ -87,6 +87,9 @@ def _deeprnn_function() -> str:
     f, name = sys._getframe(2), "an internal function"
     while f is not None and os.path.abspath(f.f_code.co_filename).startswith(_DEEPRNN_DIR + os.sep):
         name = f.f_code.co_name
+        wrapped = f.f_locals.get("fn") if name == "wrapper" else None  # a decorator's wrapper: name what it wraps
+        if callable(wrapped):
+            name = getattr(wrapped, "__name__", name)
         f = f.f_back
     return name
 
@@ -130,8 +133,14 @@ class Trace:
         return e is not None and e.tensor is t
 
     def involves(self, obj: Any) -> bool:
-        """Whether ``obj`` (a tensor, a size, or lists, tuples and dicts of them) depends on the inputs."""
+        """Whether ``obj`` (a tensor, a size, or lists, tuples and dicts of them) depends on the inputs.
+
+        A tensor made by an operation the exporter did not see raises here, at its first use.
+        """
         if isinstance(obj, Tensor):
+            u = self._untraced.get(id(obj))
+            if u is not None and u[0] is obj:
+                raise UnsupportedOperatorError(u[1])
             return self.is_dynamic(obj)
         if isinstance(obj, TracedDim):
             return True
