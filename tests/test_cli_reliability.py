@@ -142,12 +142,12 @@ def test_full_disk_during_the_final_save_exits_1_after_saying_so(tmp_path, engli
 
 # ---- Ctrl-C, FIFOs, options, warnings ---------------------------------------------------------
 def test_ctrl_c_during_start_up_is_one_line_and_exit_130(tmp_path, english, capsys, monkeypatch):
-    import deeprnn.data as data
+    import deeprnn.data.token_map as token_map
 
     def interrupted(*a, **k):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(data, "read_text", interrupted)
+    monkeypatch.setattr(token_map, "iter_text", interrupted)  # while the text is being encoded
     assert _one_line(capsys, _train(english, tmp_path / "ck"), code=130) == "deeprnn train: interrupted"
     assert not (tmp_path / "ck" / ".lock").exists()
 

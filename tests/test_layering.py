@@ -54,7 +54,7 @@ ALLOWED = {
     "data": {"memory", "fileio"},
     "serialization": {"fileio", "kernels", "autograd", "nn", "optim"},
     "onnx": {"fileio", "kernels", "autograd", "nn"},
-    "distributed": {"kernels", "autograd"},
+    "distributed": {"memory", "fileio", "kernels", "autograd", "data"},
     "models": _BELOW_MODELS,
     "explain": {"memory", "fileio", "kernels", "autograd", "nn"},
     "cli": _BELOW_MODELS | {"models", "explain"},

@@ -347,3 +347,13 @@ def test_numpy_argument_names_are_accepted_as_in_torch(k: int) -> None:
         assert_close(ours, ref, np.float32, "value")
     else:
         np.testing.assert_array_equal(ours.numpy(), ref.numpy())
+
+
+@LIBS
+def test_unique_logspace_empty_like(lib) -> None:
+    vals, inverse, counts = lib.unique(lib.tensor([3, 1, 3, 2]), return_inverse=True, return_counts=True)
+    assert vals.tolist() == [1, 2, 3] and inverse.tolist() == [2, 0, 2, 1] and counts.tolist() == [1, 1, 2]
+    assert lib.tensor([[2, 2], [1, 2]]).unique().tolist() == [1, 2]
+    assert lib.logspace(0, 2, 3).tolist() == [1.0, 10.0, 100.0]
+    e = lib.empty_like(lib.ones(2, 3, dtype=lib.float64))
+    assert tuple(e.shape) == (2, 3) and _dtype_name(e) == "float64"

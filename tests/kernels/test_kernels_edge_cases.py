@@ -28,6 +28,7 @@ def test_public_api_is_exported():
             assert f"{kind}_{fn}" in k.__all__ and callable(getattr(k, f"{kind}_{fn}"))
     assert {"recurrent_forward", "recurrent_backward", "KINDS"} <= set(k.__all__)
     assert set(k.KINDS) == {"RNN_TANH", "RNN_RELU", "LSTM", "GRU"}
+    assert {"set_backend", "get_backend"} <= set(k.__all__)
     assert rnn_module.rnn_forward is rnn_forward and rnn_module.rnn_backward is rnn_backward
 
 

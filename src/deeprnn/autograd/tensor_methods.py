@@ -16,6 +16,7 @@ from . import ops_inplace as I
 from . import ops_join as J
 from . import ops_linalg as L
 from . import ops_math as M
+from . import ops_misc as MI
 from . import ops_pointwise as P
 from . import ops_reduce as R
 from . import ops_shape as S
@@ -317,6 +318,20 @@ _methods: dict[str, Any] = {
     "bmm": L.bmm,
     "outer": L.outer,
     "tril": L.tril,
+    "tan": MI.tan,
+    "sinh": MI.sinh,
+    "cosh": MI.cosh,
+    "erf": MI.erf,
+    "lerp": MI.lerp,
+    "addmm": MI.addmm,
+    "diag": MI.diag,
+    "repeat_interleave": MI.repeat_interleave,
+    "unique": MI.unique,
+    "broadcast_to": MI.broadcast_to,
+    "index_add_": MI.index_add_,
+    "index_fill_": MI.index_fill_,
+    "addcmul_": MI.addcmul_,
+    "addcdiv_": MI.addcdiv_,
     "triu": L.triu,
     "data_ptr": lambda a: int(a._data.__array_interface__["data"][0]),
     "__contains__": lambda a, v: bool((a._data == (v._data if isinstance(v, Tensor) else v)).any()),

@@ -10,6 +10,7 @@ data-parallel processes trains on: ``x`` and ``y`` then have ``b - a`` columns, 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -29,8 +30,9 @@ class MappedBPTTBatches(BPTTBatches):
             the number of streams the ids are cut into).
         streams: the block of streams to read, ``slice(a, b)`` with ``0 <= a < b <= N``
             (default all): ``x``, ``y`` have shape ``(T, b - a)`` (or ``(b - a, T)``).
-        fingerprint: the ids' fingerprint if already known (see `fingerprint_ids`); otherwise it
-            is computed the first time the state is saved or loaded.
+        fingerprint: the ids' fingerprint if already known (see `fingerprint_ids`), or a function
+            that computes it (``TokenMap.fingerprint``, which remembers it); in both other cases
+            it is computed the first time the state is saved or loaded.
     """
 
     def __init__(
@@ -42,7 +44,7 @@ class MappedBPTTBatches(BPTTBatches):
         drop_last: bool = True,
         *,
         streams: slice | None = None,
-        fingerprint: int | None = None,
+        fingerprint: int | Callable[[], int] | None = None,
     ) -> None:
         arr = ids if isinstance(ids, np.ndarray) else np.asarray(ids)
         if arr.ndim != 1:
@@ -80,6 +82,8 @@ class MappedBPTTBatches(BPTTBatches):
     def _fingerprint(self) -> int:  # read by BPTTBatches.state_dict
         if self._given_fingerprint is None:
             self._given_fingerprint = fingerprint_ids(self._ids)
+        elif callable(self._given_fingerprint):
+            self._given_fingerprint = int(self._given_fingerprint())
         return self._given_fingerprint
 
     def __repr__(self) -> str:

@@ -22,12 +22,12 @@ def _decode_hint(encoding: str) -> str:
 
 
 def check_text_file(path: str | os.PathLike[str], encoding: str = "utf-8") -> os.stat_result:
-    """Check that ``path`` is a readable, non-empty regular file and ``encoding`` a text codec.
+    """``os.stat(path)`` once ``encoding`` is known to be a text codec and ``path`` a non-empty regular file.
 
-    Returns its ``os.stat`` result (size, modification time).  Raises as `read_text`:
-    FileNotFoundError, IsADirectoryError, or DataError (an unknown or non-text encoding, an
-    empty file, or something other than a regular file, such as a FIFO, whose reading could
-    block for ever).
+    Raises:
+        DataError: an unknown or non-text encoding (e.g. 'rot13'), an empty file, or a path that is
+            not a regular file (a FIFO nobody writes to would block for ever, /dev/zero never ends).
+        FileNotFoundError, IsADirectoryError: as the names say.
     """
     p = Path(path)
     try:
@@ -38,13 +38,15 @@ def check_text_file(path: str | os.PathLike[str], encoding: str = "utf-8") -> os
         ) from None
     if not getattr(info, "_is_text_encoding", True):  # e.g. 'rot13': a codec, but not bytes <-> str
         raise DataError(f"{encoding!r} is not a text encoding; expected e.g. 'utf-8' or 'gbk'")
-    if not p.exists():
-        raise FileNotFoundError(f"text file not found: {str(p)!r} (expected an existing file)")
-    if p.is_dir():
+    try:
+        st = os.stat(p)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"text file not found: {str(p)!r} (expected an existing file)") from None
+    if stat.S_ISDIR(st.st_mode):
         raise IsADirectoryError(f"expected a text file but {str(p)!r} is a directory; pass the path of a file in it")
-    st = p.stat()
     if not stat.S_ISREG(st.st_mode):
-        raise DataError(f"{str(p)!r} is not a regular file (a FIFO, socket or device?); expected a text file")
+        kind = "a FIFO (named pipe)" if stat.S_ISFIFO(st.st_mode) else "a device or socket"
+        raise DataError(f"{str(p)!r} is {kind}, not a regular file; save the text to a file and train on that")
     if st.st_size == 0:
         raise DataError(f"text file {str(p)!r} is empty (0 bytes); expected some text to train on")
     return st
@@ -64,8 +66,8 @@ def read_text(path: str | os.PathLike[str], encoding: str = "utf-8") -> str:
             the encoding name is unknown, or the bytes do not decode (the message names the
             encoding, byte offset and line).
     """
-    check_text_file(path, encoding)
     p = Path(path)
+    check_text_file(p, encoding)
     data = p.read_bytes()
     if not data:
         raise DataError(f"text file {str(p)!r} is empty (0 bytes); expected some text to train on")

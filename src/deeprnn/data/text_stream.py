@@ -40,16 +40,18 @@ def iter_text(
     path: str | os.PathLike[str],
     encoding: str = "utf-8",
     chunk_bytes: int = CHUNK_BYTES,
-    on_bytes: Callable[[int], None] | None = None,
+    on_read: Callable[[bytes], None] | None = None,
 ) -> Iterator[str]:
     """Yield the decoded, newline-normalised text of ``path`` in pieces (see the module docstring).
 
-    ``on_bytes(n)`` is called after each read with the number of bytes read (for a progress
-    bar).  Raises the errors of `check_text_file`, and DataError when the bytes do not decode
-    or the file holds only a byte order mark.
+    ``on_read(data)`` is called with each block of bytes read (for a progress bar, a hash).
+    Raises what `read_text` raises, for the same reasons and with the same messages.
     """
     p = Path(path)
-    check_text_file(p, encoding)
+    if check_text_file(p, encoding).st_size == 0:
+        raise DataError(f"text file {str(p)!r} is empty (0 bytes); expected some text to train on")
+    if not getattr(codecs.lookup(encoding), "_is_text_encoding", True):  # what bytes.decode checks
+        raise DataError(f"{encoding!r} is not a text encoding; expected e.g. 'utf-8' or 'gbk'")  # e.g. 'rot13'
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     offset = 0  # bytes before the current read
     first, held, produced = True, "", False
@@ -70,8 +72,8 @@ def iter_text(
                     f"offset {where} (line {line}): {e.reason}. Hint: {_decode_hint(encoding)}"
                 ) from None
             offset += len(data)
-            if on_bytes is not None and data:
-                on_bytes(len(data))
+            if on_read is not None and data:
+                on_read(data)
             if first and text:
                 if text.startswith("\ufeff"):
                     text = text[1:]

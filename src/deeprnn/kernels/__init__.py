@@ -5,8 +5,11 @@ No state: arrays in, arrays (and an opaque cache) out.  One shared stack (`stack
 batches, the whole-sequence weight-gradient products) runs every kind, whose step and
 derivative live in one small file each: `rnn.py` (Elman), `lstm.py`, `gru.py`.
 `cells.py` is one step of each kind; `batch_plan.py` the rows of padded and packed batches.
+The time loops run in NumPy or, with numba installed, compiled where that is faster:
+see `backend.py` (`set_backend("numpy")` forces NumPy) and `compiled/`.
 """
 
+from .backend import get_backend, set_backend
 from .cells import (
     gru_cell_backward,
     gru_cell_forward,
@@ -45,4 +48,6 @@ __all__ = [
     "RNN_RELU",
     "LSTM",
     "GRU",
+    "set_backend",
+    "get_backend",
 ]

@@ -21,7 +21,8 @@ stacked), with the biases that can be folded in:
     A = X W_cat^T + b          X (R, I_l), W_cat (D*G*H, I_l), A (R, D*G*H)
 
 and only the recurrent product h_prev W_hh^T and the gate arithmetic are left to the
-time loops of the kind.  The layer's output at t is [h_t(d=0), h_t(d=1)] (R, D*S);
+time loops of the kind: its NumPy loops, or their compiled twins (kernels/compiled/) where
+kernels/backend.py says so.  The layer's output at t is [h_t(d=0), h_t(d=1)] (R, D*S);
 multiplied by the dropout mask of layer l, it is the input X of layer l+1.  The reverse
 direction visits t = T-1 .. 0, starting every sequence at its own last step.
 
@@ -45,6 +46,7 @@ from typing import Any
 
 import numpy as np
 
+from .backend import kind_for
 from .batch_plan import BatchPlan
 from .rnn_input import gather_projection, is_token_ids
 
@@ -167,6 +169,7 @@ def recurrent_forward(
     dtype = w_hh0.dtype
     H = w_hh0.shape[0] // kind.num_gates
     S = w_hh0.shape[1]
+    kind = kind_for(kind, N, H, dtype)  # NumPy's time loops, or their compiled twin (backend.py)
     widths, layout, states, reads = kind_shapes(kind, H, S)
     assert T >= 1 and len(weights) == num_layers * num_dirs and len(state0) == len(widths)
 

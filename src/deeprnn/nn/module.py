@@ -57,8 +57,7 @@ class Module(PathLookup, ForwardHooks):
             if name in store and not (store is self._parameters and isinstance(value, Parameter)):
                 if store is self._parameters and value is not None:
                     raise TypeError(
-                        f"cannot assign '{type(value).__name__}' as parameter '{name}' "
-                        "(deeprnn.nn.Parameter or None expected)"
+                        f"cannot assign '{typename(value)}' as parameter '{name}' (torch.nn.Parameter or None expected)"
                     )
         if isinstance(value, Parameter):
             self._buffers.pop(name, None)
@@ -72,7 +71,8 @@ class Module(PathLookup, ForwardHooks):
         elif name in self._buffers:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(
-                    f"cannot assign '{typename(value)}' as buffer '{name}' (deeprnn.Tensor or None expected)"
+                    f"cannot assign '{typename(value)}' as buffer '{name}' "
+                    "(torch.nn.Buffer, torch.Tensor or None expected)"
                 )
             self._buffers[name] = value
         elif name in self._modules:
@@ -108,8 +108,7 @@ class Module(PathLookup, ForwardHooks):
             raise KeyError(f"attribute '{name}' already exists")
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(
-                f"cannot assign '{typename(param)}' object to parameter '{name}' "
-                "(deeprnn.nn.Parameter or None required)"
+                f"cannot assign '{typename(param)}' object to parameter '{name}' (torch.nn.Parameter or None required)"
             )
         if param is not None and param.grad_fn is not None:
             raise ValueError(
@@ -128,7 +127,7 @@ class Module(PathLookup, ForwardHooks):
             raise KeyError(f"attribute '{name}' already exists")
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(
-                f"cannot assign '{typename(tensor)}' object to buffer '{name}' (deeprnn Tensor or None required)"
+                f"cannot assign '{typename(tensor)}' object to buffer '{name}' (torch Tensor or None required)"
             )
         self._buffers[name] = tensor
         if persistent:
@@ -264,7 +263,7 @@ class Module(PathLookup, ForwardHooks):
             return self
         if not (is_floating(dtype) or dtype.kind == "c"):
             raise TypeError(
-                f"nn.Module.to only accepts floating point or complex dtypes, but got desired dtype=deeprnn.{dtype}"
+                f"nn.Module.to only accepts floating point or complex dtypes, but got desired dtype=torch.{dtype}"
             )
         for t in list(self.parameters()) + list(self.buffers()):
             if is_floating(t._data.dtype):

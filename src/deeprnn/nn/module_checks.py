@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd.device import CUDA_MESSAGE as CUDA_ERROR
+from ..autograd.device import check_device as _check_device
 from ..autograd.dtypes import as_dtype, torch_type_name
 from ..autograd.tensor import Tensor
 
@@ -40,9 +42,9 @@ IncompatibleKeys = _IncompatibleKeys  # torch's class name, which its repr shows
 
 
 def typename(obj: Any) -> str:
-    """torch.typename's spelling: 'deeprnn.FloatTensor' for a tensor, the class name otherwise."""
+    """torch.typename's spelling: 'torch.FloatTensor' for a tensor, the class name otherwise."""
     if isinstance(obj, Tensor):
-        return f"deeprnn.{torch_type_name(obj.dtype)}Tensor"
+        return f"torch.{torch_type_name(obj.dtype)}Tensor"
     module = type(obj).__module__
     return type(obj).__qualname__ if module == "builtins" else f"{module}.{type(obj).__qualname__}"
 
@@ -63,7 +65,6 @@ def addindent(text: str, spaces: int) -> str:
     return lines[0] + "\n" + "\n".join(" " * spaces + line for line in lines[1:])
 
 
-CUDA_ERROR = "Torch not compiled with CUDA enabled"
 HOOK_STORES = (
     "_forward_pre_hooks",
     "_forward_hooks",
@@ -71,7 +72,7 @@ HOOK_STORES = (
 HOOK_SETS = ("_forward_pre_hooks_with_kwargs", "_forward_hooks_with_kwargs", "_forward_hooks_always_called")
 
 
-def parse_to(args: tuple, kwargs: dict) -> tuple[str | None, np.dtype | None]:
+def parse_to(args: tuple, kwargs: dict) -> tuple[Any, np.dtype | None]:
     """torch's ``_parse_to``: (device, dtype) from to(device), to(dtype), to(device, dtype), to(tensor)."""
     device, dtype = kwargs.pop("device", None), kwargs.pop("dtype", None)
     kwargs.pop("non_blocking", None), kwargs.pop("memory_format", None), kwargs.pop("copy", None)
@@ -86,17 +87,12 @@ def parse_to(args: tuple, kwargs: dict) -> tuple[str | None, np.dtype | None]:
             dtype = a
         else:
             device = a
-    if device is not None:
-        device = device.decode() if isinstance(device, bytes) else str(device)
+    if isinstance(device, bytes):
+        device = device.decode()
     return device, (None if dtype is None else as_dtype(dtype))
 
 
-def check_device(device: str | None) -> None:
-    if device is None:
-        return
-    kind = device.split(":", 1)[0]
-    if kind == "cpu":
-        return
-    if kind == "cuda":
-        raise AssertionError(CUDA_ERROR)
-    raise RuntimeError(f"deeprnn runs on the CPU only: cannot move a module to {device!r}")
+def check_device(device: Any) -> None:
+    """The CPU passes; 'cuda' raises torch's CPU-only error; anything else torch's device errors."""
+    if device is not None:
+        _check_device(device)
