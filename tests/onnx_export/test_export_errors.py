@@ -54,6 +54,36 @@ def test_unsupported_operations_are_named(fn, message, tmp_path):
     assert nn.Module.__call__.__module__ == "deeprnn.nn.module"
 
 
+@pytest.mark.parametrize(
+    "fn, message",
+    [
+        pytest.param(
+            lambda x: x.add(2, x),
+            r"the legacy form add\(Number, Tensor\) is not supported",
+            marks=pytest.mark.filterwarnings("ignore:This overload of add is deprecated"),
+        ),
+        (lambda x: x.clamp(x * 0, x * 0 + 1), "clamp\\(\\) with tensor bounds is not supported"),
+        (lambda x: torch.full((2,), x[0, 0, 0]), "full\\(\\) with a fill value computed from the inputs"),
+        (lambda x: torch.full_like(x, x[0, 0, 0]), "full_like\\(\\) with a fill value computed from the inputs"),
+        (lambda x: x.view(torch.int32), r"Tensor.view\(dtype\) is not supported"),
+        (lambda x: x[x[0, 0] > 0], "Tensor.__gt__ is not supported"),
+        (lambda x: x[torch.tensor([True, False, True])], "indexing with Tensor .* is not supported"),
+        (lambda x: x[torch.tensor([0, 1]), torch.tensor([1, 0])], "indexing with more than one list or tensor"),
+        (lambda x: x[:, : (x[0, 0, 0] * 0 + 2).long()], "a slice bound computed from the inputs is not supported"),
+        (lambda x: x.unflatten(1, (2, 2)), "unflatten\\(\\) of the dynamic axis 'seq' is not supported"),
+    ],
+    ids=["legacy_add", "clamp", "full", "full_like", "view_dtype", "mask", "bool", "two_tensors", "bound", "unflatten"],
+)
+def test_unsupported_forms_of_supported_operations(fn, message):
+    with pytest.raises(UnsupportedOperatorError, match=message):
+        _export(fn, dynamic_axes={"x": {1: "seq"}})
+
+
+def test_reshape_to_a_zero_size_is_refused():
+    with pytest.raises(UnsupportedOperatorError, match="reshape/view to a size of 0 is not supported"):
+        _export(lambda x: x.reshape(0, 2), torch.randn(3, 0, 2))
+
+
 def test_lstm_with_projection_is_refused():
     m = nn.LSTM(2, 4, proj_size=3)
     with pytest.raises(UnsupportedOperatorError, match="LSTM with proj_size > 0 is not supported.*no projection"):

@@ -57,6 +57,7 @@ LAYERS: dict[str, Callable[[], nn.Module]] = {
     "layernorm_2d": lambda: _layernorm((5, 6)),
     "layernorm_plain": lambda: _layernorm(6, elementwise_affine=False),
     "flatten": nn.Flatten,
+    "unflatten": lambda: nn.Sequential(nn.Unflatten(2, (2, 3)), nn.Flatten(2)),
     "sequential_mlp": lambda: nn.Sequential(
         nn.Linear(6, 8, generator=G(2)), nn.ReLU(), nn.Linear(8, 2, generator=G(3))
     ),

@@ -82,7 +82,9 @@ def _concrete(obj: Any) -> Any:
     """``obj`` with every TracedDim replaced by its example value (for the real call)."""
     if isinstance(obj, TracedDim):
         return obj.value
-    if isinstance(obj, (list, tuple)) and any(isinstance(o, (TracedDim, list, tuple)) for o in obj):
+    if isinstance(obj, slice):
+        return slice(_concrete(obj.start), _concrete(obj.stop), _concrete(obj.step))
+    if isinstance(obj, (list, tuple)) and any(isinstance(o, (TracedDim, slice, list, tuple)) for o in obj):
         items = [_concrete(o) for o in obj]
         return type(obj)(items) if isinstance(obj, (list, Size)) else tuple(items)
     if isinstance(obj, dict):

@@ -37,11 +37,8 @@ def operand(tr: Trace, x: Any, dtype: np.dtype) -> str:
 
 
 def _labels_of(tr: Trace, x: Any) -> Labels:
-    if isinstance(x, Tensor):
-        return tr.labels(x)
-    if isinstance(x, TracedDim):
-        return ()
-    return ()
+    """A tensor's labels; a number (or a TracedDim, a scalar of the graph) has no dimensions."""
+    return tr.labels(x) if isinstance(x, Tensor) else ()
 
 
 def broadcast_labels(*labels: Labels) -> Labels:
@@ -69,19 +66,13 @@ def cast_or_alias(tr: Trace, result: Any, x: Tensor, *args: Any, **kwargs: Any) 
     """``to``, ``float``, ``type(dtype)``, ...: a Cast to the result's dtype, or the input itself."""
     if not isinstance(result, Tensor):  # x.type() returns the type's name
         return
-    if kwargs.get("memory_format") is not None:
-        raise UnsupportedOperatorError("Tensor.to(memory_format=...) is not supported by deeprnn.onnx.export")
     tr.bind(result, cast_to(tr, tr.name(x), x.dtype, result.dtype), tr.labels(x))
 
 
 def unary(op_type: str) -> Any:
-    """A recorder of an element-wise function of one tensor (extra positional arguments are not allowed)."""
+    """A recorder of an element-wise function of one tensor (torch.tanh(x), x.tanh(), -x, ...)."""
 
-    def rec(tr: Trace, result: Tensor, x: Tensor, *args: Any, inplace: bool = False, **kwargs: Any) -> None:
-        if inplace or (args and args[-1] is True):
-            raise UnsupportedOperatorError(
-                f"{op_type.lower()}(inplace=True) is not supported by deeprnn.onnx.export: use inplace=False"
-            )
+    def rec(tr: Trace, result: Tensor, x: Tensor) -> None:
         tr.bind(result, tr.graph.op(op_type, [operand(tr, x, result.dtype)]), tr.labels(x))
 
     return rec
@@ -94,8 +85,6 @@ def _binary(op_type: str, reflected: bool = False) -> Any:
             raise UnsupportedOperatorError(
                 f"the legacy form {op_type.lower()}(Number, Tensor) is not supported by deeprnn.onnx.export"
             )
-        if kwargs.get("rounding_mode") is not None:
-            raise UnsupportedOperatorError("div(rounding_mode=...) is not supported by deeprnn.onnx.export")
         dt = result.dtype
         x, y = operand(tr, a, dt), operand(tr, b, dt)
         if alpha != 1:

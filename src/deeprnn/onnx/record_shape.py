@@ -149,21 +149,21 @@ def _squeeze(tr: Trace, result: Tensor, x: Tensor, dim: Any = None) -> None:
 
 
 def _expand(tr: Trace, result: Tensor, x: Tensor, *sizes: Any) -> None:
+    """Expand with a shape in which -1 becomes 1: ONNX's broadcasting then keeps the input's size."""
     entries = _sizes(sizes)
     lead = len(entries) - x.ndim
     in_labels = tr.labels(x)
-    labels, shape = [], []
+    shape, labels = [], []
     for i, e in enumerate(entries):
-        keep = not isinstance(e, TracedDim) and int(e) == -1
-        shape.append(1 if keep else e)  # Expand broadcasts: 1 keeps the input's size
         if isinstance(e, TracedDim):
+            shape.append(e)
             labels.append(e.label)
+        elif int(e) == -1:
+            shape.append(1)
+            labels.append(in_labels[i - lead])
         else:
-            labels.append(
-                in_labels[i - lead]
-                if keep
-                else (in_labels[i - lead] if i >= lead and x.shape[i - lead] == int(e) else None)
-            )
+            shape.append(int(e))
+            labels.append(None)
     tr.bind(result, tr.graph.op("Expand", [tr.name(x), tr.sizes_value(shape)]), tuple(labels))
 
 
@@ -185,8 +185,6 @@ def _bound(tr: Trace, v: Any) -> Any:
 
 def _getitem(tr: Trace, result: Tensor, x: Tensor, idx: Any) -> None:
     items = list(idx) if isinstance(idx, tuple) else [idx]
-    if sum(it is Ellipsis for it in items) > 1:
-        raise UnsupportedOperatorError("an index with more than one Ellipsis is not supported")
     used = sum(1 for it in items if it is not None and it is not Ellipsis)
     if Ellipsis in [it for it in items if not isinstance(it, Tensor)]:
         k = next(i for i, it in enumerate(items) if it is Ellipsis)
@@ -247,9 +245,7 @@ def _getitem(tr: Trace, result: Tensor, x: Tensor, idx: Any) -> None:
     news = [i for i, it in enumerate(_out_positions(items, tr)) if it]
     if news:
         name = g.op("Unsqueeze", [name, g.ints(news)])
-    if name == tr.name(x):
-        name = g.op("Identity", [name])
-    tr.bind(result, name, tuple(out_labels))
+    tr.bind(result, name, tuple(out_labels))  # x[:] or x[...]: the same value
 
 
 def _out_positions(items: list[Any], tr: Trace) -> list[bool]:

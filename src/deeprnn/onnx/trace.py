@@ -144,6 +144,8 @@ class Trace:
             return self.is_dynamic(obj)
         if isinstance(obj, TracedDim):
             return True
+        if isinstance(obj, slice):
+            return self.involves((obj.start, obj.stop, obj.step))
         if isinstance(obj, (list, tuple)):
             return any(self.involves(o) for o in obj)
         if isinstance(obj, dict):
