@@ -175,6 +175,14 @@ def test_options_that_do_not_apply_are_refused():
         export_bytes(m, (x,), dynamic_shapes={"input": {0: "batch"}})
     with pytest.raises(ValueError, match="export_params=False is not supported"):
         export_bytes(m, (x,), export_params=False)
+    for option in ("custom_translation_table", "custom_opsets", "export_modules_as_functions"):
+        with pytest.raises(ValueError, match=f"{option} is not supported"):
+            export_bytes(m, (x,), **{option: {"x": 1}})
+    with pytest.raises(ValueError, match="operator_export_type='ONNX_ATEN' is not supported"):
+        export_bytes(m, (x,), operator_export_type="ONNX_ATEN")
+    with pytest.raises(TypeError, match="export\\(\\) got an unexpected keyword argument 'dynamic_axis'"):
+        export_bytes(m, (x,), dynamic_axis={"x": [0]})
+    export_bytes(m, (x,), dynamo=False, do_constant_folding=False, optimize=True, verify=False)  # accepted
     with pytest.raises(TypeError, match="exports a deeprnn.nn.Module, got function"):
         torch.onnx.export(lambda x: x, (x,), None)
     with pytest.raises(ValueError, match="3 input_names were given, but the model has 1 inputs"):

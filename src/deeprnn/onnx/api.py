@@ -38,6 +38,24 @@ MIN_OPSET, MAX_OPSET, DEFAULT_OPSET = 13, 20, 20
 maximum and default)."""
 
 _LOCK = threading.Lock()
+_TORCH_OPTIONS = {  # the rest of torch.onnx.export's keyword arguments (torch 2.13)
+    "dynamo",
+    "external_data",
+    "dynamic_shapes",
+    "custom_translation_table",
+    "report",
+    "optimize",
+    "verify",
+    "profile",
+    "dump_exported_program",
+    "artifacts_dir",
+    "export_params",
+    "operator_export_type",
+    "do_constant_folding",
+    "custom_opsets",
+    "export_modules_as_functions",
+    "autograd_inlining",
+}
 
 
 class TrainingMode(enum.IntEnum):
@@ -60,6 +78,9 @@ def _import_onnx() -> Any:
 
 def _check_options(opset_version: int | None, options: dict[str, Any]) -> int:
     """The opset; refuses the options that would change the graph in ways this exporter cannot follow."""
+    for name in options:
+        if name not in _TORCH_OPTIONS:
+            raise TypeError(f"export() got an unexpected keyword argument '{name}'")
     opset = DEFAULT_OPSET if opset_version is None else opset_version
     if not isinstance(opset, int) or isinstance(opset, bool) or not MIN_OPSET <= opset <= MAX_OPSET:
         raise ValueError(
