@@ -35,6 +35,8 @@ def _export(fn, x=None, **kwargs):
         (lambda x: x.max(dim=1)[0], "Tensor.max is not supported"),
         (lambda x: torch.nn.functional.mse_loss(x, x * 2), "torch.nn.functional.mse_loss is not supported"),
         (lambda x: torch.tensor(x.numpy()), "Tensor.numpy is not supported"),
+        (lambda x: torch.FloatTensor([x[0], x[1]]), "FloatTensor(...) of data computed from the inputs"),
+        (lambda x: torch.Tensor(x), "Tensor(tensor) (a legacy constructor) is not supported"),
         (lambda x: x + x.sum().item(), "Tensor.item is not supported"),
         (lambda x: x.add_(1), "Tensor.add_ is not supported"),
         (lambda x: torch.relu(x).relu_(), "Tensor.relu_ is not supported"),
@@ -42,7 +44,21 @@ def _export(fn, x=None, **kwargs):
         (lambda x: x[x > 0], "Tensor.__gt__ is not supported"),
         (lambda x: torch.nn.functional.dropout(x, 0.5), "dropout in training mode (p=0.5) is not supported"),
     ],
-    ids=["cumsum", "where", "max", "loss", "numpy", "item", "add_", "relu_", "relu_inplace", "mask", "F.dropout"],
+    ids=[
+        "cumsum",
+        "where",
+        "max",
+        "loss",
+        "numpy",
+        "legacy_type",
+        "legacy_init",
+        "item",
+        "add_",
+        "relu_",
+        "relu_inplace",
+        "mask",
+        "F.dropout",
+    ],
 )
 def test_unsupported_operations_are_named(fn, message, tmp_path):
     path = tmp_path / "m.onnx"

@@ -71,6 +71,9 @@ OPS: dict[str, Callable] = {
     "expand_as": lambda m, x: m.offset.expand_as(x) + x,
     "dtype_casts": lambda m, x: x.double().float() + x.to(torch.float32) + x.detach() + x.data + x.clone(),
     "linear_3d": lambda m, x: F.linear(x, m.fc.weight, m.fc.bias),
+    "legacy_constructors": lambda m, x: (
+        x[:, :, torch.LongTensor([2, 0])] * torch.FloatTensor([0.5, 2.0]) + torch.FloatTensor(x)[:, :, :2]
+    ),
     "dynamic_slice_bound": lambda m, x: x[:, : x.size(1) - 1] + x[:, 1:],
     "size_arithmetic": lambda m, x: x.view(x.size(0) // 1, x.size(1) + 0, -1).reshape(-1, 2 * x.size(1), 2),
 }

@@ -13,6 +13,8 @@ or outside an export it calls the original at once.  In the model's own code:
 - any other call raises ``UnsupportedOperatorError`` naming the operation;
 - a leaf module (MODULES, RECURRENT_MODULES: a class there, or a subclass that keeps its
   forward) is one recorder: it is not traced inside; any other module is traced into;
+- ``torch.FloatTensor(...)`` and the other legacy types make constants (of a computed tensor of their
+  dtype: the tensor itself);
 - a tensor born at depth 0 outside every wrapper (a function bound by name before the
   export) is remembered, and reading it in the graph raises (trace.py).
 """
@@ -26,6 +28,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from .. import nn
+from ..autograd import legacy
 from ..autograd.size import Size
 from ..autograd.tensor import Tensor
 from ..nn.functional import __all__ as _functional_all
@@ -244,6 +247,13 @@ def _init(original: Callable) -> Callable:
     return __init__
 
 
+def _legacy_type(tr: Trace, result: Tensor, cls: type, *args: Any, **kwargs: Any) -> None:
+    """``torch.FloatTensor(t)`` of a computed tensor of that dtype is ``t``; of data holding one, unsupported."""
+    if len(args) == 1 and isinstance(args[0], Tensor):
+        return
+    raise _unsupported(f"{cls.__name__}(...) of data computed from the inputs")
+
+
 def _tensor_member(name: str, raw: Any) -> Any:
     """The replacement of Tensor attribute ``name`` (None: left as it is)."""
     if name == "_wrap":
@@ -294,6 +304,9 @@ def patched() -> Iterator[None]:
                     continue
                 saved.append((owner, name, obj))
                 setattr(owner, name, _wrapper(obj, recorders.get(name), f"{prefix}.{name}", by_name))
+        meta = type(legacy.FloatTensor)  # torch.FloatTensor([...]) and the other legacy types: constants
+        saved.append((meta, "__call__", meta.__dict__["__call__"]))
+        meta.__call__ = _wrapper(meta.__dict__["__call__"], _legacy_type, "a legacy tensor type")
         saved.append((Module, "__call__", Module.__dict__["__call__"]))
         Module.__call__ = _module_call(Module.__dict__["__call__"])
         yield
