@@ -213,3 +213,9 @@ def test_missing_onnx_package_says_what_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "onnx", None)  # import onnx -> ImportError
     with pytest.raises(ModuleNotFoundError, match=r"pip install 'deeprnn\[onnx\]'"):
         export_bytes(nn.Linear(2, 2), (torch.randn(3, 2),))
+
+
+def test_an_export_inside_an_export_is_refused_not_deadlocked():
+    inner = nn.Linear(2, 2)
+    with pytest.raises(OnnxExporterError, match="called from a forward that is being exported"):
+        _export(lambda x: torch.onnx.export(inner, (x,)) or x)

@@ -29,7 +29,7 @@ from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor
 from ..fileio import atomic_write
 from ..nn.module import Module
-from .errors import UnsupportedOperatorError
+from .errors import OnnxExporterError, UnsupportedOperatorError
 
 __all__ = ["export", "TrainingMode", "MIN_OPSET", "MAX_OPSET", "DEFAULT_OPSET"]
 
@@ -206,7 +206,10 @@ def export(
     onnx = _import_onnx()
     from .graph import Graph
     from .patching import patched
-    from .trace import Trace, activate
+    from .trace import Trace, activate, current
+
+    if current() is not None:
+        raise OnnxExporterError("deeprnn.onnx.export was called from a forward that is being exported")
 
     if isinstance(args, Tensor):
         args = (args,)
