@@ -1,8 +1,8 @@
 """The house rule: imports run one way only, downwards.
 
-memory, fileio < kernels < autograd < nn < optim < utils (utils.data), data < serialization < distributed < models <
-explain < cli. A kernel knows nothing of modules; a module knows nothing of the CLI. Checked statically from each
-file's imports.
+memory, fileio < kernels < autograd < nn < optim < utils (utils.data), data < serialization, onnx < distributed <
+models < explain < cli. A kernel knows nothing of modules; a module knows nothing of the CLI. Checked statically
+from each file's imports.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ ORDER = [
     "utils",
     "data",
     "serialization",
+    "onnx",
     "distributed",
     "models",
     "explain",
@@ -39,6 +40,7 @@ _BELOW_MODELS = {
     "utils",
     "data",
     "serialization",
+    "onnx",
     "distributed",
 }
 ALLOWED = {
@@ -51,6 +53,7 @@ ALLOWED = {
     "utils": {"kernels", "autograd", "nn", "optim"},
     "data": {"memory", "fileio"},
     "serialization": {"fileio", "kernels", "autograd", "nn", "optim"},
+    "onnx": {"fileio", "kernels", "autograd", "nn"},
     "distributed": {"memory", "fileio", "kernels", "autograd", "data"},
     "models": _BELOW_MODELS,
     "explain": {"memory", "fileio", "kernels", "autograd", "nn"},

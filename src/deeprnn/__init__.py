@@ -13,6 +13,7 @@ from . import backends as backends
 from . import cuda as cuda
 from . import explain as explain  # a callable module: deeprnn.explain(...)
 from . import nn as nn  # after the tensor API it builds on
+from . import onnx as onnx  # torch.onnx.export; needs the onnx package only when called
 from . import optim as optim
 from . import serialization as serialization  # torch's .pt format
 from . import utils as utils  # utils.data is torch.utils.data
@@ -375,6 +376,7 @@ __all__ = [
     "negative",
     "nn",
     "no_grad",
+    "onnx",
     "nonzero",
     "norm",
     "normal",

@@ -19,10 +19,18 @@ import numpy as np
 
 HARNESS = "harness"  # the directory of this script's own output
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+# Compiled code caches, like the bytecode caches: numba's machine code of deeprnn's compiled loops
+# (kernels/compiled/_jit.py), which every process may write or check for writability.
+CODE_CACHES = tuple(
+    os.path.join(d, "") for d in (
+        os.environ.get("NUMBA_CACHE_DIR"),
+        os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "deeprnn", "numba"),
+    ) if d
+)  # fmt: skip
 
 
 def audit_writes() -> tuple[list[str], dict]:
-    """Start recording the paths this process writes (bytecode caches aside), until
+    """Start recording the paths this process writes (bytecode and compiled-code caches aside), until
     ``state["on"]`` is set to False."""
     writes: list[str] = []
     state = {"on": True}
@@ -46,7 +54,7 @@ def audit_writes() -> tuple[list[str], dict]:
             return
         for path in paths:
             p = os.fsdecode(path) if isinstance(path, (str, bytes, os.PathLike)) else str(path)
-            if writing and "__pycache__" not in p and not p.endswith(".pyc"):
+            if writing and "__pycache__" not in p and not p.endswith(".pyc") and not p.startswith(CODE_CACHES):
                 writes.append(p)
 
     sys.addaudithook(hook)

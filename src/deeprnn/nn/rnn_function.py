@@ -22,7 +22,7 @@ import numpy as np
 from ..autograd.function import record_many
 from ..autograd.grad_mode import is_grad_enabled
 from ..autograd.tensor import Tensor
-from ..kernels import KINDS, elman_kind, recurrent_backward, recurrent_forward
+from ..kernels import KINDS, cell_backward, cell_forward, elman_kind, recurrent_backward, recurrent_forward
 from ..kernels.rnn_input import is_token_ids
 from .buffer_pool import rnn_buffers
 
@@ -191,19 +191,16 @@ def recurrent_cell(
     state0 = tuple(None if h is None else (h._data if batched else h._data[None, :]) for h in hx)
     params = [p for p in (w_ih, w_hh, b_ih, b_hh) if p is not None]
     inputs = [input, *hx, *params]
-    need = is_grad_enabled() and any(t is not None and t.requires_grad for t in inputs)
-    weights = [tuple(None if p is None else p._data for p in (w_ih, w_hh, b_ih, b_hh))]
-    _, state_n, cache = recurrent_forward(
-        KINDS[mode], x[None], tuple(None if s is None else s[None] for s in state0), weights, 1, False,
-        need_cache=need, copy_output=False,
-    )  # fmt: skip
-    new = [s[0] if batched else s[0, 0] for s in state_n]
+    weights = tuple(None if p is None else p._data for p in (w_ih, w_hh, b_ih, b_hh))
+    state_n, cache = cell_forward(KINDS[mode], x, state0, *weights)
+    new = [s if batched else s[0] for s in state_n]
 
     def backward(*d_states: np.ndarray | None) -> list[np.ndarray | None]:
-        g_n = tuple(None if g is None else (g[None] if batched else g[None, None]) for g in d_states)
-        dx, d_state0, ((dw_ih, dw_hh, db_ih, db_hh),) = recurrent_backward(None, g_n, cache)
-        grads: list[np.ndarray | None] = [dx[0] if batched else dx[0, 0]]
-        grads.extend(None if h is None else (g[0] if batched else g[0, 0]) for h, g in zip(hx, d_state0))
+        g_n = tuple(None if g is None else (g if batched else g[None]) for g in d_states)
+        dx, *rest = cell_backward(g_n, cache)
+        d_state0, (dw_ih, dw_hh, db_ih, db_hh) = rest[: len(hx)], rest[len(hx) :]
+        grads: list[np.ndarray | None] = [dx if batched else dx[0]]
+        grads.extend(None if h is None else (g if batched else g[0]) for h, g in zip(hx, d_state0))
         grads.extend(g for p, g in zip((w_ih, w_hh, b_ih, b_hh), (dw_ih, dw_hh, db_ih, db_hh)) if p is not None)
         return grads
 
