@@ -86,3 +86,16 @@ def test_lstm_classifier_over_a_dataloader(monkeypatch, tmp_dirs) -> None:
     assert len(ours["losses"]) == 20
     assert_close(np.array(ours["losses"], np.float32), np.array(theirs["losses"], np.float32), what="losses")
     assert ours["accuracy"] == theirs["accuracy"]
+
+
+def test_lstm_part_of_speech_tagger(monkeypatch, tmp_dirs) -> None:
+    ours, theirs, _, _ = both("lstm_tagger.py", monkeypatch, tmp_dirs)
+    assert len(ours["losses"]) == 600
+    assert_close(np.array(ours["losses"], np.float32), np.array(theirs["losses"], np.float32), what="losses")
+    assert ours["pred"] == theirs["pred"]
+
+
+def test_seq2seq_with_attention(monkeypatch, tmp_dirs) -> None:
+    ours, theirs, _, _ = both("seq2seq.py", monkeypatch, tmp_dirs)
+    assert_close(np.array(ours["losses"], np.float32), np.array(theirs["losses"], np.float32), what="epoch losses")
+    assert ours["decoded"] == theirs["decoded"]
