@@ -3,14 +3,22 @@
     python benchmarks/rnn_speed.py                  # full grid for every kind, interleaved rounds (long)
     python benchmarks/rnn_speed.py --kinds lstm,gru # the LSTM and GRU grids only
     python benchmarks/rnn_speed.py --quick          # smoke run: few configs, one round
+    python benchmarks/rnn_speed.py --paths numpy    # deeprnn's NumPy path only (no numba needed)
+
+deeprnn runs on each of its paths (--paths): "numpy" (DEEPRNN_KERNELS=numpy, the path without the
+fast extra) and "fast" (DEEPRNN_KERNELS=auto with numba installed: the compiled loops where
+kernels/backend.py's rule takes them, NumPy elsewhere); "numba" forces the compiled loops everywhere.
+The fast path's first-call cost is measured apart: a fresh process runs one train step per kind
+with an empty numba cache (compile) and a second one with that cache filled (load), each against
+the same process's second call.
 
 Method: each library runs in its own subprocess, one per library per round, and the
 rounds interleave the libraries (the order rotates every round) so that a noisy
 neighbour or thermal drift hits every library alike.  Every process is held to the
 same thread count (default 2): OMP/OPENBLAS/MKL_NUM_THREADS and XLA_FLAGS in the
 environment, torch.set_num_threads, onnxruntime's intra_op_num_threads.  Times are
-medians over all rounds' samples.  A ratio is peer_time / deeprnn_time: above 1
-means deeprnn is faster.
+medians over all rounds' samples.  A ratio is peer_time / deeprnn_time, deeprnn's time being its
+last path in --paths (the fast path by default): above 1 means deeprnn is faster.
 
 Measured per config (kind, T, N, I, H, layers, bidirectional, and the RNN's nonlinearity); every kind
 runs the same (T, N, I, H, layers, directions) grid:
@@ -58,6 +66,8 @@ QUICK_GRID = [(25, 1, 65, 200, 1, False), (50, 32, 65, 128, 2, False), (50, 32, 
 
 
 KINDS = ("rnn", "lstm", "gru")
+# deeprnn's paths: the worker's library name and the DEEPRNN_KERNELS it runs under.
+PATHS = {"numpy": "deeprnn", "fast": "deeprnn-fast", "numba": "deeprnn-numba"}
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 
 
@@ -199,6 +209,9 @@ def main(argv=None):
     ap.add_argument("--rounds", type=int, default=None, help="interleaved rounds (default 5, quick 1)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--libs", default="deeprnn,torch,jax,ort", help="comma list among deeprnn,torch,jax,ort")
+    ap.add_argument(
+        "--paths", default=None, help="deeprnn's paths, comma list among numpy,fast,numba (default numpy,fast)"
+    )
     ap.add_argument("--out", default=DEFAULT_OUT, help="JSON output path ('' to skip)")
     ap.add_argument("--kinds", default="rnn,lstm,gru", help="comma list among rnn,lstm,gru")
     ap.add_argument("--only", default="", help="keep the configs whose key contains this text, e.g. N1_ or relu")
@@ -213,9 +226,20 @@ def main(argv=None):
     if not configs:
         ap.error(f"--only {args.only!r} matches no configuration")
     wanted = [s.strip() for s in args.libs.split(",") if s.strip()]
+    paths = [p.strip() for p in (args.paths or "numpy,fast").split(",") if p.strip()]
+    if not paths or any(p not in PATHS for p in paths):
+        ap.error(f"--paths takes a comma list among {', '.join(PATHS)}, got {args.paths!r}")
+    if any(p != "numpy" for p in paths) and not available("numba"):
+        if args.paths:
+            ap.error("--paths fast/numba needs numba: pip install -e '.[fast]'")
+        print("# numba not installed: deeprnn runs its NumPy path only", file=sys.stderr)
+        paths = ["numpy"]
     libs = []
     for lib in wanted:
-        need = {"deeprnn": "numpy", "torch": "torch", "jax": "jax", "ort": "onnxruntime"}[lib]
+        if lib == "deeprnn":
+            libs += [PATHS[p] for p in paths]
+            continue
+        need = {"torch": "torch", "jax": "jax", "ort": "onnxruntime"}[lib]
         if lib == "ort" and not (available("onnxruntime") and available("onnx") and available("torch")):
             print("# onnxruntime/onnx/torch not installed: skipping onnxruntime", file=sys.stderr)
             continue
@@ -240,6 +264,7 @@ def main(argv=None):
     samples = {lib: {c["key"]: {"train_s": [], "infer_s": []} for c in configs} for lib in libs}
     mem = {}
     onnx_exporter = None
+    compile_times = None
     try:
         # The matmul peak is measured at the start of every round and the best is kept, so
         # that one round disturbed by other processes does not deflate it.
@@ -249,6 +274,8 @@ def main(argv=None):
         if "ort" in libs:
             exported = run_worker("onnx-export", base, workdir, env, timeout)
             onnx_exporter = sorted({v["exporter"] for v in exported.values()})
+        if any(lib != "deeprnn" and lib.startswith("deeprnn") for lib in libs):
+            compile_times = first_call_times(kinds, base, workdir, env, timeout)
         for r in range(rounds):
             peak = run_worker("peak", peak_spec, workdir, env, timeout)
             peaks.append(max(peak["gflops"]))
@@ -260,13 +287,13 @@ def main(argv=None):
             )
             order = libs[r % len(libs) :] + libs[: r % len(libs)]
             for lib in order:
-                spec = dict(base, memory=(lib == "deeprnn" and r == 0))
+                spec = dict(base, memory=(lib.startswith("deeprnn") and r == 0))
                 res = run_worker(lib, spec, workdir, env, timeout)
                 for key, entry in res.items():
                     for k in ("train_s", "infer_s"):
                         samples[lib][key][k].extend(entry.get(k, []))
                     if "train_peak_extra_bytes" in entry:
-                        mem[key] = entry
+                        mem.setdefault(lib, {})[key] = entry
                 print(f"# round {r + 1}/{rounds}: {lib} done", flush=True)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -285,29 +312,32 @@ def main(argv=None):
                 "n_train": len(samples[lib][key]["train_s"]),
                 "n_infer": len(samples[lib][key]["infer_s"]),
             }
-        if "deeprnn" in libs:
-            d = row["deeprnn"]
+        ours = [lib for lib in libs if lib.startswith("deeprnn")]
+        if ours:
+            ref = ours[-1]  # the ratios compare the peers with deeprnn's last path (the fast one by default)
+            row["ratio_against"] = ref
             for lib in libs:
-                if lib == "deeprnn":
-                    continue
                 for k in ("train", "infer"):
-                    peer, mine = row[lib][f"{k}_ms"], d[f"{k}_ms"]
-                    row[lib][f"{k}_ratio"] = peer / mine if (peer and mine) else None
-            flops = train_flops(cfg)
-            d["train_gflops"] = flops / (d["train_ms"] / 1e3) / 1e9 if d["train_ms"] else None
-            d["train_pct_of_peak"] = 100 * d["train_gflops"] / peak_gflops if d["train_gflops"] else None
-            d["train_gflop"] = flops / 1e9
-            if key in mem:
-                d["train_peak_extra_bytes"] = mem[key]["train_peak_extra_bytes"]
-                d["infer_peak_extra_bytes"] = mem[key]["infer_peak_extra_bytes"]
-                d["saved_activation_bytes"] = saved_activation_bytes(cfg)
+                    peer, mine = row[lib][f"{k}_ms"], row[ref][f"{k}_ms"]
+                    if lib != ref:
+                        row[lib][f"{k}_ratio"] = peer / mine if (peer and mine) else None
+            for lib in ours:
+                d = row[lib]
+                flops = train_flops(cfg)
+                d["train_gflops"] = flops / (d["train_ms"] / 1e3) / 1e9 if d["train_ms"] else None
+                d["train_pct_of_peak"] = 100 * d["train_gflops"] / peak_gflops if d["train_gflops"] else None
+                d["train_gflop"] = flops / 1e9
+                if key in mem.get(lib, {}):
+                    d["train_peak_extra_bytes"] = mem[lib][key]["train_peak_extra_bytes"]
+                    d["infer_peak_extra_bytes"] = mem[lib][key]["infer_peak_extra_bytes"]
+                    d["saved_activation_bytes"] = saved_activation_bytes(cfg)
         rows.append(row)
 
     summary = {}
     for kind in kinds:
         kind_rows = [r for r in rows if r["config"]["kind"] == kind]
         for lib in libs:
-            if lib == "deeprnn":
+            if kind_rows and lib == kind_rows[0].get("ratio_against"):
                 continue
             for k in ("train", "infer"):
                 ratios = [r[lib].get(f"{k}_ratio") for r in kind_rows if r[lib].get(f"{k}_ratio")]
@@ -319,6 +349,8 @@ def main(argv=None):
 
     for kind in kinds:
         print_table([r for r in rows if r["config"]["kind"] == kind], libs, peak_gflops, args.threads, kind)
+    if compile_times:
+        print_compile_times(compile_times)
     print(f"load average at start {load_start}, at end {loadavg()} (on {os.cpu_count()} cores)")
     print()
     for k, v in summary.items():
@@ -340,7 +372,9 @@ def main(argv=None):
             "loadavg_start_end": [load_start, loadavg()],
             "onnx_exporter": onnx_exporter,
             "libraries": libs,
-            "ratio_definition": "peer_ms / deeprnn_ms (above 1: deeprnn faster)",
+            "ratio_definition": "peer_ms / deeprnn_ms of the row's ratio_against path (above 1: deeprnn faster)",
+            "deeprnn_paths": {PATHS[p]: p for p in paths},
+            "first_call": compile_times,
             "results": rows,
             "summary": summary,
         }
@@ -349,17 +383,22 @@ def main(argv=None):
         print(f"\n# wrote {args.out}")
 
 
+LABEL = {"deeprnn": "numpy", "deeprnn-fast": "fast", "deeprnn-numba": "numba"}
+
+
 def print_table(rows, libs, peak_gflops, threads, kind="rnn"):
     title = {"rnn": "Elman RNN", "lstm": "LSTM", "gru": "GRU"}[kind]
-    print(f"\n### {title}, float32, {threads} threads; times in ms (median); x = peer/deeprnn\n")
-    head = ["config (T,N,I,H,L,dir,act)" if kind == "rnn" else "config (T,N,I,H,L,dir)", "deeprnn train"]
-    for lib in libs:
-        if lib in ("torch", "jax"):
-            head += [f"{lib} train", "x"]
-    head += ["deeprnn infer"]
-    for lib in libs:
-        if lib in ("torch", "jax", "ort"):
-            head += [f"{lib} infer", "x"]
+    ours = [lib for lib in libs if lib.startswith("deeprnn")]
+    ref = LABEL[ours[-1]] if ours else "deeprnn"
+    print(f"\n### {title}, float32, {threads} threads; times in ms (median); x = peer / deeprnn {ref}\n")
+    head = ["config (T,N,I,H,L,dir,act)" if kind == "rnn" else "config (T,N,I,H,L,dir)"]
+    for mode, peers in (("train", ("torch", "jax")), ("infer", ("torch", "jax", "ort"))):
+        head += [f"{LABEL[lib]} {mode}" for lib in ours]
+        for lib in libs:
+            if lib in ours and lib != ours[-1]:
+                head += [f"x {LABEL[lib]}"]  # this path's time / the reference path's
+            elif lib in peers:
+                head += [f"{lib} {mode}", "x"]
     head += ["GFLOP/s (% peak)", "peak extra MB / saved MB"]
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
@@ -368,15 +407,15 @@ def print_table(rows, libs, peak_gflops, threads, kind="rnn"):
         name = f"{c['T']},{c['N']},{c['I']},{c['H']},{c['L']},{'bi' if c['bi'] else 'uni'}"
         if kind == "rnn":
             name += f",{c['nonlinearity']}"
-        d = r.get("deeprnn", {})
-        cells = [name, fmt(d.get("train_ms"))]
-        for lib in libs:
-            if lib in ("torch", "jax"):
-                cells += [fmt(r[lib]["train_ms"]), fmt(r[lib].get("train_ratio"))]
-        cells += [fmt(d.get("infer_ms"))]
-        for lib in libs:
-            if lib in ("torch", "jax", "ort"):
-                cells += [fmt(r[lib]["infer_ms"]), fmt(r[lib].get("infer_ratio"))]
+        cells = [name]
+        for mode, peers in (("train", ("torch", "jax")), ("infer", ("torch", "jax", "ort"))):
+            cells += [fmt(r[lib].get(f"{mode}_ms")) for lib in ours]
+            for lib in libs:
+                if lib in ours and lib != ours[-1]:
+                    cells += [fmt(r[lib].get(f"{mode}_ratio"))]
+                elif lib in peers:
+                    cells += [fmt(r[lib][f"{mode}_ms"]), fmt(r[lib].get(f"{mode}_ratio"))]
+        d = r.get(ours[-1], {}) if ours else {}
         g = d.get("train_gflops")
         cells += [f"{g:.1f} ({d['train_pct_of_peak']:.0f}%)" if g else "–"]
         if "train_peak_extra_bytes" in d:
@@ -385,6 +424,30 @@ def print_table(rows, libs, peak_gflops, threads, kind="rnn"):
             cells += ["–"]
         print("| " + " | ".join(cells) + " |")
     print(f"\nfloat32 sgemm peak: {peak_gflops:.1f} GFLOP/s")
+
+
+def first_call_times(kinds, base, workdir, env, timeout):
+    """The fast path's first train step per kind, in fresh processes: numba cache empty, then filled.
+
+    Returns {"cold": {kind: entry}, "cached": {kind: entry}}, entry = the worker's first_ms,
+    second_ms and numba_import_ms (None for a kind deeprnn does not have yet).
+    """
+    cache = os.path.join(workdir, "numba_cache")
+    env = dict(env, NUMBA_CACHE_DIR=cache, DEEPRNN_KERNELS="numba")
+    spec = dict(base, kinds=list(kinds))
+    return {state: run_worker("first-call", spec, workdir, env, timeout) for state in ("cold", "cached")}
+
+
+def print_compile_times(times):
+    print("\n### deeprnn fast path: the first train step of a process (T=25, N=1, I=65, H=64, 1 layer)\n")
+    print("| kind | numba cache | first call ms | second call ms | of which numba import ms |")
+    print("|---|---|---|---|---|")
+    for state in ("cold", "cached"):
+        for kind, e in times[state].items():
+            if e is None:
+                print(f"| {kind} | {state} | – | – | – |")
+                continue
+            print(f"| {kind} | {state} | {e['first_ms']:.0f} | {e['second_ms']:.2f} | {e['numba_import_ms']:.0f} |")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """Per-library timing workers for benchmarks/rnn_speed.py (one process per library per round).
 
 Run as:  python benchmarks/rnn_speed_workers.py LIB SPEC_JSON
-where LIB is one of deeprnn, torch, jax, ort, onnx-export, peak, and SPEC_JSON is a
+where LIB is one of deeprnn (its NumPy path), deeprnn-fast (the compiled loops where the backend's
+rule takes them), deeprnn-numba (the compiled loops everywhere), first-call, torch, jax, ort,
+onnx-export, peak, and SPEC_JSON is a
 file written by rnn_speed.py.  The worker prints one JSON object on its last stdout line.
 
 Every library gets the same float32 problem (same x, same weights drawn like
@@ -135,8 +137,12 @@ def peak_extra_memory(fn):
 
 
 def run_deeprnn(spec):
+    import deeprnn
+
     res = {}
     for cfg in spec["configs"]:
+        if not hasattr(deeprnn.nn, MODULE[cfg["kind"]]):
+            continue  # a kind deeprnn does not have yet
         x, weights = make_problem(cfg)
         train, infer = deeprnn_runner(cfg, x, weights)
         entry = {
@@ -342,8 +348,44 @@ def run_peak(spec):
     return {"n": n, "gflops": [2 * n**3 / t / 1e9 for t in times]}
 
 
+def run_first_call(spec):
+    """The first and second train step of a small problem per kind, in this fresh process (ms).
+
+    Run with DEEPRNN_KERNELS=numba and a NUMBA_CACHE_DIR that is empty (compile) or filled by an
+    earlier run (load); numba_import_ms is the import of numba itself, part of the first call.
+    """
+    import deeprnn
+
+    res = {}
+    t = time.perf_counter()
+    import numba  # noqa: F401  (timed: the first compiled call pays it)
+
+    import_ms = (time.perf_counter() - t) * 1e3
+    for kind in spec["kinds"]:
+        if not hasattr(deeprnn.nn, MODULE[kind]):
+            res[kind] = None
+            continue
+        cfg = {"kind": kind, "T": 25, "N": 1, "I": 65, "H": 64, "L": 1, "bi": False, "nonlinearity": "tanh"}
+        train, _ = deeprnn_runner(cfg, *make_problem(cfg))
+        t = time.perf_counter()
+        train()
+        first = time.perf_counter() - t
+        t = time.perf_counter()
+        train()
+        second = time.perf_counter() - t
+        res[kind] = {"first_ms": first * 1e3 + import_ms, "second_ms": second * 1e3, "numba_import_ms": import_ms}
+        import_ms = 0.0  # paid once per process
+    return res
+
+
+# The DEEPRNN_KERNELS that each of deeprnn's paths runs under.
+BACKEND = {"deeprnn": "numpy", "deeprnn-fast": "auto", "deeprnn-numba": "numba"}
+
 RUNNERS = {
     "deeprnn": run_deeprnn,
+    "deeprnn-fast": run_deeprnn,
+    "deeprnn-numba": run_deeprnn,
+    "first-call": run_first_call,
     "torch": run_torch,
     "jax": run_jax,
     "ort": run_ort,
@@ -358,6 +400,8 @@ def main():
         spec = json.load(f)
     if spec.get("src_path"):
         sys.path.insert(0, spec["src_path"])
+    if lib in BACKEND:
+        os.environ["DEEPRNN_KERNELS"] = BACKEND[lib]  # read by deeprnn at its first recurrent call
     result = RUNNERS[lib](spec)
     sys.stdout.write("\n" + json.dumps(result) + "\n")
 

@@ -142,12 +142,12 @@ def test_full_disk_during_the_final_save_exits_1_after_saying_so(tmp_path, engli
 
 # ---- Ctrl-C, FIFOs, options, warnings ---------------------------------------------------------
 def test_ctrl_c_during_start_up_is_one_line_and_exit_130(tmp_path, english, capsys, monkeypatch):
-    import deeprnn.data as data
+    import deeprnn.data.token_map as token_map
 
     def interrupted(*a, **k):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(data, "read_text", interrupted)
+    monkeypatch.setattr(token_map, "iter_text", interrupted)  # while the text is being encoded
     assert _one_line(capsys, _train(english, tmp_path / "ck"), code=130) == "deeprnn train: interrupted"
     assert not (tmp_path / "ck" / ".lock").exists()
 
@@ -313,3 +313,19 @@ def test_explain_pictures_pointing_at_a_file(tmp_path, capsys):
     for where in ("f.png", "f.png/sub"):
         err = _one_line(capsys, ["explain", "--pictures", str(tmp_path / where)])
         assert "is a file, expected a folder" in err
+
+
+def test_sample_into_a_closed_pipe_ends_quietly(tmp_path, english):
+    """More than a pipe's 64 KB buffer, into `head`: the write fails with EPIPE, quietly."""
+    ck = tmp_path / "ck"
+    assert main(_train(english, ck, "--iters", "2")) == 0
+    prime = (ENGLISH * 4)[:100_000]  # the prime is printed too, and fed to the model in one pass
+    env = {**os.environ, "PYTHONPATH": SRC}
+    argv = [sys.executable, "-m", "deeprnn", "sample", "--checkpoint", str(ck), "--length", "1", "--prime", prime]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    first = proc.stdout.read(20)
+    proc.stdout.close()  # the reader goes away
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert proc.wait(timeout=120) == 0 and len(first) == 20
+    assert err == ""

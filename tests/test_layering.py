@@ -51,7 +51,7 @@ ALLOWED = {
     "utils": {"kernels", "autograd", "nn", "optim"},
     "data": {"memory", "fileio"},
     "serialization": {"fileio", "kernels", "autograd", "nn", "optim"},
-    "distributed": {"kernels", "autograd"},
+    "distributed": {"memory", "fileio", "kernels", "autograd", "data"},
     "models": _BELOW_MODELS,
     "explain": {"memory", "fileio", "kernels", "autograd", "nn"},
     "cli": _BELOW_MODELS | {"models", "explain"},

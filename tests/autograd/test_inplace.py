@@ -274,3 +274,41 @@ def test_retain_grad_keeps_a_non_leaf_gradient(lib) -> None:
     y.retain_grad()
     (y * y).sum().backward()
     assert y.retains_grad and y.grad.tolist() == [6.0, 12.0]
+
+
+def test_writes_through_views_of_a_non_contiguous_base_match_torch() -> None:
+    base = np.zeros((4, 3)).T  # a transposed array: strides that are not C order
+    got = []
+    for lib in (deeprnn, torch):
+        w = lib.tensor(np.arange(1.0, 4.0), requires_grad=True)
+        z = lib.from_numpy(base.copy().T.copy().T)
+        v = z[1]
+        v[1:] = w * 2  # CopySlices through a view
+        z[:, ::2].mul_(w[0])
+        (z * lib.tensor(np.arange(12.0).reshape(3, 4))).sum().backward()
+        got.append((z.detach(), w.grad))
+    assert_close(got[0][0], got[1][0], np.float64, "values")
+    assert_close(got[0][1], got[1][1], np.float64, "grad")
+
+
+def test_in_place_ops_make_no_reference_cycles() -> None:
+    """The buffer pool frees memory by reference count: a rebased tensor must not keep itself alive."""
+    import gc
+    import weakref
+
+    gc.disable()
+    try:
+        x = deeprnn.ones(3, requires_grad=True)
+        y = x * 1
+        y += 1
+        z = deeprnn.zeros(2, 3)
+        z[0] = y
+        v = z[1:]
+        v.mul_(2)
+        w = y * 1
+        w.unsqueeze_(0)
+        refs = [weakref.ref(t) for t in (y, z, w)]
+        del y, z, v, w
+        assert all(r() is None for r in refs)
+    finally:
+        gc.enable()

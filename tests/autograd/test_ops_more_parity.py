@@ -102,6 +102,45 @@ OPS = {
     # products
     "mv_dot_outer": (lambda L, a, v, u: a.mv(v) + L.dot(v, u) + L.outer(v, u).sum(0)[:3], [(3, 4), (4,), (4,)]),
     "bmm": (lambda L, a, b: L.bmm(a, b), [(2, 3, 4), (2, 4, 5)]),
+    "einsum_batched": (lambda L, a, b: L.einsum("bij,bjk->bik", a, b), [(2, 3, 4), (2, 4, 5)]),
+    "einsum_implicit_and_sums": (
+        lambda L, a, b: L.einsum("ij,kj", a, b) + L.einsum("ij,j->i", a, b[0])[:, None],
+        [(3, 4), (3, 4)],
+    ),
+    "einsum_only_one_has": (lambda L, a, b: L.einsum("ij,k->i", a, b), [(3, 4), (5,)]),
+    "tril_triu": (lambda L, a: a.tril() + L.triu(a, 1) + a.tril(-1), [(2, 4, 4)]),
+    "tan_sinh_cosh_erf": (lambda L, a: L.tan(a * 0.5) + a.sinh() + L.cosh(a) + a.erf(), [(3, 4)]),
+    "lerp_addmm": (
+        lambda L, a, b, m: L.lerp(a, b, 0.3) + L.addmm(a, m, b, beta=0.5, alpha=2),
+        [(3, 4), (3, 4), (3, 3)],
+    ),
+    "diag": (lambda L, a, v: L.diag(a).sum() + L.diag(a, 1)[0] + L.diag(v, -1).sum(0)[:4] * 2, [(4, 4), (4,)]),
+    "repeat_interleave": (
+        lambda L, a: a.repeat_interleave(2, dim=1).sum(1) + L.repeat_interleave(a, 3).reshape(3, 12)[:, :4].sum(1),
+        [(3, 4)],
+    ),
+    "broadcast_stack": (
+        lambda L, a, b: (
+            L.broadcast_tensors(a, b)[0] * L.broadcast_to(b, (3, 4))
+            + L.hstack([a, b.expand(3, 4)])[:, :4]
+            + L.vstack([b, b])[0]
+        ),
+        [(3, 1), (4,)],
+    ),
+    "meshgrid": (
+        lambda L, a, b: (
+            sum(g.sum() for g in L.meshgrid(a, b, indexing="xy")) + L.meshgrid(a, b, indexing="ij")[1].sum()
+        ),
+        [(3,), (4,)],
+    ),
+    "index_add_fill": (
+        lambda L, a, s: (a * 1).index_add_(0, _idx(L, [2, 0, 2]), s).index_fill_(1, _idx(L, [1]), 0.5),
+        [(3, 4), (3, 4)],
+    ),
+    "addcmul_addcdiv": (
+        lambda L, a, b: (a * 1).addcmul_(a, b, value=0.5).addcdiv_(a, b * b + 1, value=2),
+        [(3, 4), (3, 4)],
+    ),
 }
 
 

@@ -11,6 +11,7 @@ import pytest
 import torch
 
 import deeprnn
+from oracle import assert_close
 
 LIBS = pytest.mark.parametrize("lib", [deeprnn, torch], ids=["deeprnn", "torch"])
 
@@ -268,3 +269,91 @@ def test_multinomial_and_randperm_shapes_and_errors(lib) -> None:
     assert sorted(lib.randperm(5).tolist()) == [0, 1, 2, 3, 4]
     with pytest.raises(RuntimeError, match="^cannot sample n_sample > prob_dist.size"):
         lib.multinomial(lib.tensor([0.5, 0.5]), 3)
+
+
+@LIBS
+def test_modules_move_to_the_cpu_and_refuse_cuda(lib) -> None:
+    m = lib.nn.Linear(2, 3)
+    dev = lib.device("cpu")
+    assert m.to(dev) is m and m.to("cpu") is m and m.cpu() is m
+    m.to(dev, lib.float64)
+    assert _dtype_name(m.weight) == "float64"
+    m.to(lib.ones(1))
+    assert _dtype_name(m.weight) == "float32"
+    with pytest.raises(AssertionError, match="^Torch not compiled with CUDA enabled$"):
+        m.cuda()
+    with pytest.raises(AssertionError, match="^Torch not compiled with CUDA enabled$"):
+        m.to("cuda")
+
+
+LOGIC = [
+    lambda L, x: x.all(),
+    lambda L, x: x.any(1),
+    lambda L, x: (x > 0).all(0, keepdim=True),
+    lambda L, x: L.any(x < -1),
+    lambda L, x: x.isnan() | x.isinf(),
+    lambda L, x: L.isfinite(x) & ~L.isnan(x),
+    lambda L, x: x.nonzero(),
+    lambda L, x: L.nonzero(x > 0, as_tuple=True)[1],
+    lambda L, x: x.eq(0) ^ x.ne(1),
+    lambda L, x: L.lt(x, 0.5) + L.le(x, 0.5).int() + L.gt(x, x * 2) + x.ge(1).long(),
+    lambda L, x: L.logical_and(x > 0, x < 1) | L.logical_not(x > 0) | L.logical_xor(x > 0, x > 1),
+    lambda L, x: L.count_nonzero(x > 0),
+    lambda L, x: (x == 1.0) | (x != x) | (1 < x) | (x <= 2),
+    lambda L, x: L.tensor([L.equal(x, x.clone()), L.allclose(x, x + 1e-9), L.equal(x, x[:1])]),
+    lambda L, x: L.isclose(x, x + 1e-6),
+    lambda L, x: L.tensor([1, 0, 3], dtype=L.uint8).all(),
+]
+
+
+@pytest.mark.parametrize("k", range(len(LOGIC)))
+def test_logic_and_comparisons_match_torch(k: int) -> None:
+    x = np.array([[0.0, 1.0, np.inf, -2.0], [np.nan, 0.5, 1.0, -1.5], [3.0, 0.0, -np.inf, 1.0]], dtype=np.float32)
+    ours, ref = LOGIC[k](deeprnn, deeprnn.tensor(x)), LOGIC[k](torch, torch.tensor(x))
+    assert _dtype_name(ours) == _dtype_name(ref) and tuple(ours.shape) == tuple(ref.shape)
+    np.testing.assert_array_equal(ours.numpy(), ref.numpy())
+
+
+@pytest.mark.filterwarnings("ignore:Anomaly Detection has been enabled")  # torch's, when the mode is on
+@LIBS
+def test_anomaly_detection_switches_are_accepted(lib) -> None:
+    lib.autograd.set_detect_anomaly(True)
+    lib.autograd.set_detect_anomaly(False)
+    with lib.autograd.detect_anomaly():
+        (lib.ones(2, requires_grad=True) * 2).sum().backward()
+
+
+NUMPY_NAMES = [
+    lambda L, x: x.sum(axis=0),
+    lambda L, x: x.mean(axis=1, keepdims=True),
+    lambda L, x: x.max(axis=1).values,
+    lambda L, x: L.cat([x, x], axis=1),
+    lambda L, x: x.std(axis=0),
+    lambda L, x: x.argmax(axis=1),
+    lambda L, x: x.sum(0, keepdims=True),
+    lambda L, x: x.cumsum(axis=0),
+    lambda L, x: x.softmax(axis=0),
+    lambda L, x: L.stack([x, x], axis=0),
+    lambda L, x: x.logsumexp(axis=1),
+    lambda L, x: x.min(axis=0)[1],
+]
+
+
+@pytest.mark.parametrize("k", range(len(NUMPY_NAMES)))
+def test_numpy_argument_names_are_accepted_as_in_torch(k: int) -> None:
+    x = np.arange(6.0, dtype=np.float32).reshape(2, 3)
+    ours, ref = NUMPY_NAMES[k](deeprnn, deeprnn.tensor(x)), NUMPY_NAMES[k](torch, torch.tensor(x))
+    if ref.dtype == torch.float32:
+        assert_close(ours, ref, np.float32, "value")
+    else:
+        np.testing.assert_array_equal(ours.numpy(), ref.numpy())
+
+
+@LIBS
+def test_unique_logspace_empty_like(lib) -> None:
+    vals, inverse, counts = lib.unique(lib.tensor([3, 1, 3, 2]), return_inverse=True, return_counts=True)
+    assert vals.tolist() == [1, 2, 3] and inverse.tolist() == [2, 0, 2, 1] and counts.tolist() == [1, 1, 2]
+    assert lib.tensor([[2, 2], [1, 2]]).unique().tolist() == [1, 2]
+    assert lib.logspace(0, 2, 3).tolist() == [1.0, 10.0, 100.0]
+    e = lib.empty_like(lib.ones(2, 3, dtype=lib.float64))
+    assert tuple(e.shape) == (2, 3) and _dtype_name(e) == "float64"

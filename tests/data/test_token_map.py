@@ -4,6 +4,7 @@ a cache keyed by the text and the options, and memory that does not grow with th
 from __future__ import annotations
 
 import codecs
+import hashlib
 import json
 import os
 import tracemalloc
@@ -15,6 +16,7 @@ from deeprnn.data import (
     BPTTBatches,
     DataError,
     MappedBPTTBatches,
+    SlidingWindows,
     TokenMap,
     Vocab,
     encode_corpus,
@@ -81,6 +83,15 @@ def test_a_text_without_any_line_break_or_space_is_one_piece(tmp_path, zh_text):
     vocab, ids = _in_memory(path, "utf-8", "word")
     tm = encode_corpus(path, level="word", cache_dir=tmp_path / "c", chunk_bytes=16)
     np.testing.assert_array_equal(tm.ids, ids)
+
+
+@pytest.mark.parametrize("level, given", [("char", False), ("char", True), ("word", False), ("word", True)])
+def test_the_texts_sha256_is_recorded(tmp_path, zh_text, level, given):
+    path = _write(tmp_path / "t.txt", zh_text + " end\n")
+    vocab = Vocab.from_text(read_text(path), level) if given else None
+    tm = encode_corpus(path, level=level, vocab=vocab, cache_dir=tmp_path / "c", chunk_bytes=64)
+    assert tm.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert tm.source["size"] == path.stat().st_size
 
 
 def test_given_vocabulary_and_unknown_tokens(tmp_path, en_text):
@@ -186,7 +197,7 @@ def test_errors_match_read_text(tmp_path):
 def test_a_fifo_is_refused_instead_of_blocking(tmp_path):
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
-    with pytest.raises(DataError, match="is not a regular file"):
+    with pytest.raises(DataError, match=r"is a FIFO \(named pipe\), not a regular file"):
         encode_corpus(fifo, cache_dir=tmp_path / "c")
 
 
@@ -221,6 +232,20 @@ def test_mapped_batches_are_the_in_memory_batches(tmp_path, en_text, batch_first
     np.testing.assert_array_equal(ref2.next_batch().x, ours.next_batch().x)
 
 
+def test_sliding_windows_read_from_the_map_without_a_copy(tmp_path, en_text):
+    tm = encode_corpus(_write(tmp_path / "t.txt", en_text), cache_dir=tmp_path / "c")
+    ref = SlidingWindows(np.array(tm.ids), 9, 4, pad_value=0, targets=np.array(tm.ids[::-1]))
+    ours = SlidingWindows(tm.ids, 9, 4, pad_value=0, targets=tm.ids[::-1])
+    np.testing.assert_array_equal(ours.windows, ref.windows)
+    np.testing.assert_array_equal(ours.target_windows, ref.target_windows)
+    for i in (0, len(ref) - 1):  # a complete window, the last (padded) one
+        for a, b in zip(ours[i], ref[i]):
+            np.testing.assert_array_equal(a, b)
+    assert np.shares_memory(ours[0][0], tm.ids)  # a complete window is a view of the map
+    batch = ours.take([0, len(ours) - 1])
+    np.testing.assert_array_equal(batch[0], ref.take([0, len(ref) - 1])[0])
+
+
 def test_a_block_of_streams_is_those_columns(tmp_path, en_text):
     ids = encode_corpus(_write(tmp_path / "t.txt", en_text * 4), cache_dir=tmp_path / "c").ids
     ref = BPTTBatches(ids, 7, 11)
@@ -240,11 +265,10 @@ def test_a_block_of_streams_is_those_columns(tmp_path, en_text):
         MappedBPTTBatches(np.zeros(100), 2, 3)
 
 
-def test_fingerprint_in_chunks_and_remembered(tmp_path, en_text, monkeypatch):
+def test_fingerprint_in_chunks_and_remembered(tmp_path, en_text):
     tm = encode_corpus(_write(tmp_path / "t.txt", en_text * 4), cache_dir=tmp_path / "c")
     n = len(tm) - 50
-    monkeypatch.setattr("deeprnn.data.mapped_bptt._CHUNK", 100)
-    assert fingerprint_ids(tm.ids[:n]) == BPTTBatches(tm.ids[:n], 2, 3).state_dict()["fingerprint"]
+    assert fingerprint_ids(tm.ids[:n], block=100) == BPTTBatches(tm.ids[:n], 2, 3).state_dict()["fingerprint"]
     assert tm.fingerprint(n) == fingerprint_ids(tm.ids[:n])
     reopened = TokenMap(tm.meta_path, json.loads(tm.meta_path.read_text()))
     assert reopened.meta["fingerprints"] == {str(n): tm.fingerprint(n)}

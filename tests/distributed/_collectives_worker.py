@@ -65,6 +65,13 @@ def collectives(out: Path) -> None:
         res["fail_together"] = np.array(f"peer: {e}")
     except FileNotFoundError as e:
         res["fail_together"] = np.array(f"own: {e}")
+    try:  # the same error everywhere (a text too short): reported by rank 0 only
+        with dist.fail_together(comm, "the start-up"):
+            raise ValueError("text too short")
+    except dist.PeerFailedError as e:
+        res["same_error"] = np.array(f"peer: {e}")
+    except ValueError as e:
+        res["same_error"] = np.array(f"own: {e}")
     np.savez(out / f"rank{r}.npz", **res)
 
 

@@ -56,6 +56,8 @@ def test_an_error_on_one_rank_stops_both_and_only_it_reports(ranks):
     assert str(ranks[1]["root_first"]) == "peer: process 0 failed in the start-up"
     assert str(ranks[0]["fail_together"]) == "peer: another process failed in opening the corpus"
     assert str(ranks[1]["fail_together"]) == "own: no corpus on rank 1"
+    assert str(ranks[0]["same_error"]) == "own: text too short"
+    assert str(ranks[1]["same_error"]) == "peer: another process failed in the start-up"
 
 
 def test_a_hung_rank_ends_the_job_with_a_message(tmp_path):

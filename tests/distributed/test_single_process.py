@@ -87,6 +87,7 @@ def test_stream_shares_are_contiguous_balanced_and_cover_the_batch(n, k):
 def test_more_processes_than_streams_is_refused():
     with pytest.raises(ValueError, match="3 processes cannot share a batch of 2 streams.*--batch-size 3 or more"):
         dist.stream_share(2, 3, 0)
+    assert [dist.stream_share(2, 3, r, allow_empty=True) for r in range(3)] == [slice(0, 1), slice(1, 2), slice(2, 2)]
     with pytest.raises(ValueError, match=r"rank must be in 0..1, got 2"):
         dist.stream_share(4, 2, 2)
 

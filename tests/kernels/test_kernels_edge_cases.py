@@ -28,6 +28,7 @@ def test_public_api_is_exported():
             assert f"{kind}_{fn}" in k.__all__ and callable(getattr(k, f"{kind}_{fn}"))
     assert {"recurrent_forward", "recurrent_backward", "KINDS"} <= set(k.__all__)
     assert set(k.KINDS) == {"RNN_TANH", "RNN_RELU", "LSTM", "GRU"}
+    assert {"set_backend", "get_backend"} <= set(k.__all__)
     assert rnn_module.rnn_forward is rnn_forward and rnn_module.rnn_backward is rnn_backward
 
 
@@ -164,3 +165,27 @@ def test_repeated_calls_are_independent():
     g1 = rnn_backward(np.ones_like(out_a), None, cache_a)
     g2 = rnn_backward(np.ones_like(out_a), None, cache_a)
     np.testing.assert_array_equal(g1[0], g2[0])
+
+
+@pytest.mark.parametrize("mode", ["LSTM", "GRU"])
+def test_saturated_gates_make_no_subnormal_numbers(mode):
+    """Pre-activations around +-95, where 1/(1+exp(-a)) is subnormal in float32: the gates are exactly 0 or 1
+    and nothing the kernels compute is subnormal (subnormal operands make x86 arithmetic 10-100x slower)."""
+    from _kernels_helpers import make_kind_weights
+
+    from deeprnn.kernels import KINDS, recurrent_backward, recurrent_forward
+
+    rng = rng_for("saturated", mode)
+    weights = make_kind_weights(rng, mode, 4, 5, 2, 1, True, np.float32, scale=24.0)
+    x = rng.choice([-1.0, 1.0], (6, 3, 4)).astype(np.float32)  # |a| up to ~100
+    kind = KINDS[mode]
+    out, state_n, cache = recurrent_forward(kind, x, (None,) * len(kind.state_names), weights, 2, False)
+    grads = recurrent_backward(np.ones_like(out), tuple(np.ones_like(s) for s in state_n), cache)
+    tiny = np.finfo(np.float32).tiny
+    arrays = [out, *state_n, grads[0], *grads[1], *[g for w in grads[2] for g in w if g is not None]]
+    arrays += [a for bufs, _ in cache["layers"] for a in bufs.values()]
+    gates = cache["layers"][0][1]["gates"]
+    assert np.isin(gates[..., : 2 * 5], [0.0, 1.0]).mean() > 0.5  # most sigmoid gates saturated exactly
+    for a in arrays:
+        magnitude = np.abs(a)
+        assert not np.any((magnitude > 0) & (magnitude < tiny))

@@ -217,3 +217,16 @@ def test_a_run_that_fails_early_leaves_no_empty_directory(tmp_path):
     with pytest.raises(DataError, match="fewer than one sequence"):
         train(_config(tmp_path / "a" / "b"), "too short", quiet=True)
     assert not (tmp_path / "a").exists()
+
+
+def test_ctrl_c_on_a_full_disk_says_the_save_failed(tmp_path, monkeypatch):
+    ck = tmp_path / "ck"
+
+    def ctrl_c(it, info):
+        if it == 3:
+            _disk_full_after(monkeypatch, 0)
+            raise KeyboardInterrupt
+
+    with pytest.raises(TrainingInterrupted, match=r"iteration 3: could not save \(No space .*iteration 2\)") as e:
+        train(_config(ck), ENGLISH, quiet=True, callback=ctrl_c)
+    assert e.value.checkpoint is None and load_checkpoint(ck).meta["iteration"] == 2

@@ -98,7 +98,10 @@ def test_train_eval_zero_grad_and_double() -> None:
 
 def test_assigning_a_tensor_to_a_parameter_slot_is_an_error() -> None:
     m = nn.RNNCell(2, 3)
-    with pytest.raises(TypeError, match="cannot assign 'Tensor' as parameter 'weight_ih'"):
+    with pytest.raises(
+        TypeError,
+        match=r"cannot assign 'torch.FloatTensor' as parameter 'weight_ih' \(torch.nn.Parameter or None expected\)",
+    ):
         m.weight_ih = deeprnn.zeros(3, 2)
 
 

@@ -30,6 +30,27 @@ SCHEDULES = {
     "MultiStepLR": lambda lib, opt: lib.optim.lr_scheduler.MultiStepLR(opt, milestones=[2, 5, 5, 9], gamma=0.3),
     "CosineAnnealingLR": lambda lib, opt: lib.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=4, eta_min=0.01),
 }
+# issue 12: the other schedules torch programs use
+SCHEDULES.update(
+    {
+        "MultiplicativeLR": lambda lib, opt: lib.optim.lr_scheduler.MultiplicativeLR(opt, lambda e: 0.9 + 0.01 * e),
+        "MultiplicativeLR-list": lambda lib, opt: lib.optim.lr_scheduler.MultiplicativeLR(
+            opt, [Warmup(3), lambda e: 0.95]
+        ),
+        "ConstantLR": lambda lib, opt: lib.optim.lr_scheduler.ConstantLR(opt, factor=0.5, total_iters=4),
+        "LinearLR": lambda lib, opt: lib.optim.lr_scheduler.LinearLR(opt, start_factor=0.2, total_iters=6),
+        "LinearLR-down": lambda lib, opt: lib.optim.lr_scheduler.LinearLR(opt, 1.0, 0.1, total_iters=5),
+        "PolynomialLR": lambda lib, opt: lib.optim.lr_scheduler.PolynomialLR(opt, total_iters=8, power=2.0),
+        "CosineAnnealingWarmRestarts": lambda lib, opt: lib.optim.lr_scheduler.CosineAnnealingWarmRestarts(
+            opt, T_0=3, T_mult=2, eta_min=0.001
+        ),
+        "CosineAnnealingWarmRestarts-1": lambda lib, opt: lib.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, 4),
+        "OneCycleLR": lambda lib, opt: lib.optim.lr_scheduler.OneCycleLR(opt, max_lr=[0.5, 1.0], total_steps=16),
+        "OneCycleLR-linear-3phase": lambda lib, opt: lib.optim.lr_scheduler.OneCycleLR(
+            opt, max_lr=0.4, epochs=4, steps_per_epoch=4, anneal_strategy="linear", three_phase=True, pct_start=0.25
+        ),
+    }
+)
 
 
 def _optimizer(lib):
@@ -61,7 +82,10 @@ def test_lr_sequence_matches_torch_exactly(name):
     assert ours == ref
 
 
-@pytest.mark.parametrize("name", ["StepLR", "ExponentialLR", "MultiStepLR", "CosineAnnealingLR"])
+@pytest.mark.parametrize(
+    "name",
+    ["StepLR", "ExponentialLR", "MultiStepLR", "CosineAnnealingLR", "ConstantLR", "LinearLR", "PolynomialLR"],
+)
 def test_step_with_epoch_uses_closed_form_like_torch(name):
     out = {}
     for lib in (torch, deeprnn):

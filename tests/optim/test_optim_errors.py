@@ -53,6 +53,13 @@ def _same_error(call):
         lambda lib, p: lib.optim.SGD([p]).load_state_dict({"state": {}, "param_groups": [{"params": [0, 1]}]}),
         lambda lib, p: lib.optim.lr_scheduler.StepLR(object(), 3),
         lambda lib, p: lib.optim.lr_scheduler.LambdaLR(lib.optim.SGD([p]), [lambda e: 1, lambda e: 2]),
+        # issue 12
+        lambda lib, p: lib.optim.Adadelta([p], lr=-1.0),
+        lambda lib, p: lib.optim.Adadelta([p], rho=1.5),
+        lambda lib, p: lib.optim.Adadelta([p], eps=-1.0),
+        lambda lib, p: lib.optim.Adadelta([p], weight_decay=-1.0),
+        lambda lib, p: lib.optim.LBFGS([p], lr=-1.0),
+        lambda lib, p: lib.optim.LBFGS([{"params": [p]}, {"params": [lib.nn.Parameter(lib.ones(1))]}]),
     ],
 )
 def test_errors_match_torch(call):

@@ -1,4 +1,4 @@
-"""SGD, Adagrad, RMSprop, Adam and AdamW against torch.optim 2.13: weights after several steps
+"""SGD, Adagrad, RMSprop, Adam, AdamW and Adadelta against torch.optim 2.13: weights after several steps
 for every option combination, param groups, skipped parameters and state_dict round trips."""
 
 from __future__ import annotations
@@ -56,6 +56,11 @@ CASES = [
     ("AdamW", {"lr": 0.05, "amsgrad": True}),
     ("AdamW", {"lr": 0.05, "weight_decay": 0.3}),
     ("AdamW", {"lr": 0.05, "weight_decay": 0.3, "maximize": True, "betas": (0.8, 0.9)}),
+    # issue 12
+    ("Adadelta", {}),
+    ("Adadelta", {"lr": 0.5, "rho": 0.5}),
+    ("Adadelta", {"lr": 0.5, "eps": 1e-3, "weight_decay": 0.1}),
+    ("Adadelta", {"lr": 0.5, "rho": 0.95, "maximize": True}),
 ]
 IDS = [f"{n}-{'-'.join(f'{k}={v}' for k, v in kw.items()) or 'defaults'}" for n, kw in CASES]
 DTYPES = [np.float64, np.float32]
@@ -83,8 +88,8 @@ def test_weights_match_torch_after_steps(name, kwargs, dtype):
 
 @pytest.mark.parametrize(
     "name,kwargs",
-    [CASES[1], CASES[10], CASES[17], CASES[22], CASES[28]],
-    ids=[IDS[1], IDS[10], IDS[17], IDS[22], IDS[28]],
+    [CASES[1], CASES[10], CASES[17], CASES[22], CASES[28], CASES[31]],
+    ids=[IDS[1], IDS[10], IDS[17], IDS[22], IDS[28], IDS[31]],
 )
 def test_param_groups_match_torch(name, kwargs):
     ours, opt, _ = _trajectory(deeprnn, name, kwargs, np.float64, groups=True)
@@ -139,8 +144,8 @@ def test_state_dict_round_trip_is_bit_exact(name, kwargs, dtype, groups):
 
 @pytest.mark.parametrize(
     "name,kwargs",
-    [CASES[2], CASES[12], CASES[17], CASES[23], CASES[29]],
-    ids=[IDS[2], IDS[12], IDS[17], IDS[23], IDS[29]],
+    [CASES[2], CASES[12], CASES[17], CASES[23], CASES[29], CASES[32]],
+    ids=[IDS[2], IDS[12], IDS[17], IDS[23], IDS[29], IDS[32]],
 )
 def test_load_torch_state_dict_and_continue(name, kwargs):
     # torch's own checkpoint (tensors, tuples) loads into deeprnn and continues identically
@@ -158,8 +163,8 @@ def test_load_torch_state_dict_and_continue(name, kwargs):
 
 @pytest.mark.parametrize(
     "name,kwargs",
-    [CASES[3], CASES[9], CASES[18], CASES[21], CASES[27]],
-    ids=[IDS[3], IDS[9], IDS[18], IDS[21], IDS[27]],
+    [CASES[3], CASES[9], CASES[18], CASES[21], CASES[27], CASES[33]],
+    ids=[IDS[3], IDS[9], IDS[18], IDS[21], IDS[27], IDS[33]],
 )
 def test_linear_cross_entropy_model_trains_like_torch(name, kwargs):
     rng = np.random.default_rng(3)

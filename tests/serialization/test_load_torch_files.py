@@ -81,6 +81,7 @@ def test_parameters_requires_grad_and_plain_data():
         "size": torch.Size([4, 5]),
         "dtype": torch.float64,
         "device": torch.device("cpu"),
+        "gpu": torch.device("cuda", 1),
     }
     out = deeprnn_loads(saved_by_torch(obj))
     assert isinstance(out["p"], deeprnn.nn.Parameter) and out["p"].requires_grad
@@ -89,7 +90,8 @@ def test_parameters_requires_grad_and_plain_data():
     assert type(out["od"]) is OrderedDict and list(out["od"]) == ["z", "a"] and out["counter"] == Counter("abca")
     assert out["nested"] == [(1, 2.5), {"s": "text", "b": b"\x01", "none": None, "set": {3}, "c": 2j, "big": -(2**80)}]
     assert out["size"] == (4, 5) and type(out["size"]) is deeprnn.Size
-    assert out["dtype"] == deeprnn.float64 and out["device"] == "cpu"
+    assert out["dtype"] == deeprnn.float64 and out["device"] == deeprnn.device("cpu")
+    assert out["gpu"] == deeprnn.device("cuda:1")  # a device object is data; only storages need the CPU
 
 
 def test_a_state_dict_trained_in_torch_loads_into_deeprnn(tmp_path):
@@ -137,8 +139,16 @@ def test_unrepresentable_dtypes_are_refused_clearly():
 
 @pytest.mark.parametrize(
     "map_location",
-    ["cpu", torch.device("cpu"), {"cuda:0": "cpu"}, lambda storage, loc: storage, lambda s, loc: None, b"cpu"],
-    ids=["str", "device", "dict", "callable", "callable-none", "bytes"],
+    [
+        "cpu",
+        torch.device("cpu"),
+        deeprnn.device("cpu"),
+        {"cuda:0": "cpu"},
+        lambda storage, loc: storage,
+        lambda s, loc: None,
+        b"cpu",
+    ],
+    ids=["str", "torch-device", "device", "dict", "callable", "callable-none", "bytes"],
 )
 def test_map_location_forms(map_location):
     out = deeprnn_loads(saved_by_torch({"w": torch.ones(2)}), map_location=map_location)

@@ -126,6 +126,8 @@ def test_parameters_requires_grad_and_containers():
         "dtype": deeprnn.float64,
         "np_scalar": np.float32(1.5),
         "np_array": np.arange(3, dtype=np.int32),
+        "device": deeprnn.device("cpu"),
+        "gpu": deeprnn.device("cuda", 0),
     }
     out = torch_loads(saved_by_deeprnn(obj))
     assert isinstance(out["p"], torch.nn.Parameter) and out["p"].requires_grad
@@ -137,6 +139,7 @@ def test_parameters_requires_grad_and_containers():
     assert out["size"] == torch.Size([2, 3]) and type(out["size"]) is torch.Size
     assert out["dtype"] is torch.float64 and out["np_scalar"] == 1.5 and type(out["np_scalar"]) is float
     assert out["np_array"].dtype == torch.int32 and out["np_array"].tolist() == [0, 1, 2]
+    assert out["device"] == torch.device("cpu") and out["gpu"] == torch.device("cuda", 0)
 
 
 def test_zero_d_and_empty_tensors():

@@ -3,6 +3,8 @@
 ``from deeprnn import autograd; autograd.grad(loss, [w, b])`` works as in PyTorch.
 """
 
+from .anomaly_mode import detect_anomaly as detect_anomaly
+from .anomaly_mode import set_detect_anomaly as set_detect_anomaly
 from .autograd_api import backward as backward
 from .autograd_api import grad as grad
 from .function import record as record
@@ -32,4 +34,6 @@ __all__ = [
     "is_grad_enabled",
     "record",
     "record_many",
+    "set_detect_anomaly",
+    "detect_anomaly",
 ]

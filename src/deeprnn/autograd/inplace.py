@@ -21,7 +21,7 @@ from .function import edge_of
 from .grad_mode import is_grad_enabled
 from .node import Node
 from .version import saved_entry
-from .views import NO_GRAD_VIEW, view_node, view_positions
+from .views import NO_GRAD_VIEW, lazy_positions, view_node
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -90,7 +90,9 @@ def finish(
     meta = [(t._data.shape, t._data.dtype)]
     base = t._base
     if base is None:
-        t._grad_fn = Node(name, (t, *others), edges, backward_fn, meta, entries)  # type: ignore[arg-type]
+        # inputs hold None for t itself: a node referring to the tensor whose grad_fn it is would make a
+        # reference cycle, and the buffer pool counts references to know when memory is free
+        t._grad_fn = Node(name, (None, *others), edges, backward_fn, meta, entries)  # type: ignore[arg-type]
         t._output_nr = 0
         t._requires_grad = True
         return t
@@ -107,18 +109,19 @@ def _copy_slices(
     entries: list,
 ) -> None:
     """Rebase ``base`` onto CopySlices after an in-place op wrote through ``view``."""
-    pos = view_positions(base._data, view._data)  # flat indices of the view's elements in base
+    positions = lazy_positions(base._data, view._data)  # flat indices of the view's elements in base
     shape = base._data.shape
 
     def backward(g: np.ndarray) -> tuple:
         flat = np.ascontiguousarray(g).reshape(-1)
+        pos = positions()
         res = backward_fn(flat[pos])  # (gradient of the view's old values, gradients of the others)
         gb = flat.copy()
         gb[pos] = 0 if res[0] is None else res[0]
         return (gb.reshape(shape), *res[1:])
 
     edges = [edge_of(base), *other_edges]
-    base._grad_fn = Node("CopySlices", (base, *others), edges, backward, [(shape, base._data.dtype)], entries)
+    base._grad_fn = Node("CopySlices", (None, *others), edges, backward, [(shape, base._data.dtype)], entries)
     base._output_nr = 0
     base._requires_grad = True
     view._grad_fn = view_node(base, view)

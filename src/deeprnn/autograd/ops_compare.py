@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from .aliases import dim_aliases
 from .ops_math import _check_broadcast, _operands
 from .tensor import Tensor
 
@@ -89,6 +90,7 @@ def nonzero(a: Tensor, *, as_tuple: bool = False) -> Any:
     return Tensor._wrap(np.stack(idx, axis=1).astype(np.int64) if x.ndim else np.zeros((len(idx[0]), 0), np.int64))
 
 
+@dim_aliases
 def count_nonzero(a: Tensor, dim: Any = None) -> Tensor:
     """How many elements are non-zero (over ``dim``)."""
     return Tensor._wrap(np.asarray(np.count_nonzero(a._data, axis=dim), dtype=np.int64))

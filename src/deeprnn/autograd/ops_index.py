@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from .aliases import dim_aliases
 from .function import record, record_many
 from .ops_shape import _dim
 from .tensor import Tensor
@@ -110,6 +111,7 @@ def getitem(a: Tensor, idx: Any) -> Tensor:
     return record(_basic_name(key), out, (a,), backward, saved=(), view_of=a)
 
 
+@dim_aliases
 def select(a: Tensor, dim: int, index: int) -> Tensor:
     """The slice at ``index`` along ``dim`` (that dimension removed); a view."""
     x = a._data
@@ -120,6 +122,7 @@ def select(a: Tensor, dim: int, index: int) -> Tensor:
     return getitem(a, (slice(None),) * d + (int(index),))
 
 
+@dim_aliases
 def narrow(a: Tensor, dim: int, start: Any, length: int) -> Tensor:
     """Elements start..start+length-1 along ``dim``; a view."""
     x = a._data
@@ -150,6 +153,7 @@ def _pieces(a: Tensor, bounds: list[int], d: int, name: str) -> tuple[Tensor, ..
     return tuple(record_many(name, arrays, (a,), backward, saved=(), view_of=a))
 
 
+@dim_aliases
 def split(a: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
     """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of the given sizes; views."""
     x = a._data
@@ -170,6 +174,7 @@ def split(a: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor,
     return _pieces(a, [0, *np.cumsum(sizes).tolist()], d, "SplitWithSizesBackward0")
 
 
+@dim_aliases
 def chunk(a: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     """At most ``chunks`` pieces of equal size ceil(n / chunks) along ``dim``; views."""
     if chunks <= 0:
@@ -178,6 +183,7 @@ def chunk(a: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     return split(a, max(-(-n // chunks), 1), dim)
 
 
+@dim_aliases
 def unbind(a: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
     """The slices along ``dim`` (that dimension removed): one node, UnbindBackward0, as torch."""
     x = a._data
@@ -215,6 +221,7 @@ def _check_bounds(idx: np.ndarray, n: int, d: int) -> None:
         raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {n}")
 
 
+@dim_aliases
 def gather(a: Tensor, dim: int, index: Any) -> Tensor:
     """out[i][j] = a[i][index[i][j]] (for dim 1): values picked along ``dim``; index (…) like a."""
     x = a._data
@@ -234,6 +241,7 @@ def gather(a: Tensor, dim: int, index: Any) -> Tensor:
     return record("GatherBackward0", out, (a,), backward, saved=())
 
 
+@dim_aliases
 def scatter(a: Tensor, dim: int, index: Any, src: Any = None, value: Any = None, reduce: Any = None) -> Tensor:
     """A copy of a with a[i][index[i][j]] = src[i][j] (for dim 1); ``src`` may be a number."""
     if reduce is not None:
@@ -261,6 +269,7 @@ def scatter(a: Tensor, dim: int, index: Any, src: Any = None, value: Any = None,
     return record("ScatterBackward0" if ts is not None else "ScatterBackward1", out, (a, ts), backward, saved=())
 
 
+@dim_aliases
 def scatter_add(a: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:
     """A copy of a with src added at a[i][index[i][j]] (for dim 1); repeated indices add up."""
     x = a._data
@@ -280,6 +289,7 @@ def scatter_add(a: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:
     return record("ScatterAddBackward0", out, (a, src), backward, saved=())
 
 
+@dim_aliases
 def index_select(a: Tensor, dim: int, index: Any) -> Tensor:
     """The entries ``index`` (1-D) along ``dim``; repeats allowed."""
     x = a._data

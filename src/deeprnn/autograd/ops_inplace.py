@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from . import inplace
-from .dtypes import check_inplace_cast, result_type
+from .dtypes import check_inplace_cast, result_type, torch_type_name
 from .function import edge_of
 from .grad_mode import is_grad_enabled
 from .node import Node
@@ -42,6 +42,9 @@ __all__ = [
     "random_fill_",
     "legacy_alpha",
 ]
+
+
+_SIG = "Tensor other, *, Number alpha = 1"  # the signature torch's deprecation warning recommends
 
 
 def legacy_alpha(name: str, other: Any, args: tuple, alpha: Any, signature: tuple[str, str]) -> tuple[Any, Any]:
@@ -84,9 +87,6 @@ def add_(self: Tensor, other: Any, *args: Any, alpha: Any = 1) -> Tensor:
     np.add(self._data, o if alpha == 1 else np.multiply(o, alpha), out=self._data, casting="unsafe")
     so = np.shape(o)
     return inplace.finish(self, track, "AddBackward0", (ot,), lambda g: (g, _grad_to(g * alpha, ot, so)))
-
-
-_SIG = "Tensor other, *, Number alpha = 1"
 
 
 def sub_(self: Tensor, other: Any, *args: Any, alpha: Any = 1) -> Tensor:
@@ -330,7 +330,9 @@ def unary_(self: Tensor, name: str) -> Tensor:
     """An element-wise function applied in place (relu_, tanh_, sigmoid_, exp_, sqrt_, log_, abs_)."""
     fn, grad, needs_old = _UNARY[name]
     if self._data.dtype.kind not in "f" and name != "relu" and name != "abs":
-        raise RuntimeError(f"result type Float can't be cast to the desired output type {self._data.dtype}")
+        raise RuntimeError(
+            f"result type Float can't be cast to the desired output type {torch_type_name(self._data.dtype)}"
+        )
     track = inplace.begin(self)
     x = self._data
     old = x.copy() if track and needs_old else None
@@ -362,7 +364,7 @@ def reshape_(self: Tensor, new: np.ndarray, name: str) -> Tensor:
         self._view_version = self._vc.value
     if edge is not None:
         inverse = _inverse_geometry(old, new)
-        self._grad_fn = Node(name, (self,), (edge,), lambda g: (inverse(g),), [(new.shape, new.dtype)])
+        self._grad_fn = Node(name, (None,), (edge,), lambda g: (inverse(g),), [(new.shape, new.dtype)])  # no cycle
         self._output_nr = 0
     return self
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from .aliases import dim_aliases
 from .dtypes import result_type
 from .function import record
 from .ops_shape import _dim, _shape_arg
@@ -29,6 +30,7 @@ def _cast_back(gs: Sequence[np.ndarray], tensors: Sequence[Tensor]) -> tuple:
     return tuple(g.astype(t._data.dtype, copy=False) for g, t in zip(gs, tensors))
 
 
+@dim_aliases
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Concatenate along an existing dimension (dtypes promoted; 1-D empty tensors are skipped, as torch)."""
     tensors = _tensor_list(tensors, "cat")
@@ -55,6 +57,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     return record("CatBackward0", out, used, lambda g: _cast_back(np.split(g, cuts, axis=d), used), saved=())
 
 
+@dim_aliases
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join equally shaped tensors along a new dimension."""
     tensors = _tensor_list(tensors, "stack")

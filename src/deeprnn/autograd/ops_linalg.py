@@ -8,7 +8,7 @@ from .dtypes import torch_type_name
 from .function import record, unbroadcast
 from .tensor import Tensor
 
-__all__ = ["matmul", "mm", "bmm", "mv", "dot", "outer"]
+__all__ = ["matmul", "mm", "bmm", "mv", "dot", "outer", "einsum", "tril", "triu"]
 
 _C_NAMES = {"Float": "float", "Double": "double", "Long": "long int", "Int": "int", "Half": "c10::Half"}
 
@@ -121,3 +121,70 @@ def outer(a: Tensor, b: Tensor) -> Tensor:
     from .ops_shape import unsqueeze
 
     return mul(unsqueeze(a, 1), b)
+
+
+def einsum(equation: str, *operands: Tensor) -> Tensor:
+    """Einstein summation, e.g. ``einsum('bij,bjk->bik', a, b)``; operands may also come as one list.
+
+    The gradient of operand i is the einsum of the output gradient with the other operands onto
+    i's subscripts (broadcast along indices that only i has). Repeated indices within one operand
+    (diagonals) and ``...`` are not supported.
+    """
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    eq = equation.replace(" ", "")
+    if "..." in eq:
+        raise NotImplementedError("einsum with '...' is not supported by deeprnn")
+    lhs, _, rhs = eq.partition("->")
+    subs = lhs.split(",")
+    if len(subs) != len(operands):
+        raise RuntimeError(f"einsum(): {len(subs)} operands were specified but {len(operands)} were given")
+    if not _:
+        letters = "".join(subs)
+        rhs = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    for s in subs:
+        if len(set(s)) != len(s):
+            raise NotImplementedError("einsum with a repeated index within one operand is not supported by deeprnn")
+    arrays = [t._data for t in operands]
+    out = np.asarray(np.einsum(f"{lhs}->{rhs}", *arrays))
+    sizes = {c: n for s, a in zip(subs, arrays) for c, n in zip(s, a.shape)}
+
+    def backward(g: np.ndarray) -> tuple:
+        grads = []
+        for i, (s, t) in enumerate(zip(subs, operands)):
+            if not t.requires_grad:
+                grads.append(None)
+                continue
+            others = [(subs[j], arrays[j]) for j in range(len(operands)) if j != i]
+            known = set(rhs).union(*(set(o) for o, _ in others))
+            target = "".join(c for c in s if c in known)
+            spec = ",".join([rhs, *(o for o, _ in others)]) + "->" + target
+            gi = np.einsum(spec, g, *(a for _, a in others))
+            if target != s:  # indices only this operand has were summed: broadcast them back
+                gi = np.expand_dims(gi, [k for k, c in enumerate(s) if c not in known])
+                gi = np.broadcast_to(gi, tuple(sizes[c] for c in s))
+            grads.append(np.ascontiguousarray(gi).astype(t._data.dtype, copy=False))
+        return tuple(grads)
+
+    return record("EinsumBackward0", out, operands, backward, saved=operands)
+
+
+def _triangle(a: Tensor, diagonal: int, upper: bool) -> Tensor:
+    x = a._data
+    if x.ndim < 2:
+        raise RuntimeError(f"{'triu' if upper else 'tril'}: input tensor must have at least 2 dimensions")
+    n, m = x.shape[-2:]
+    keep = np.triu(np.ones((n, m), dtype=bool), diagonal) if upper else np.tril(np.ones((n, m), dtype=bool), diagonal)
+    out = np.where(keep, x, np.zeros((), dtype=x.dtype))
+    name = "TriuBackward0" if upper else "TrilBackward0"
+    return record(name, out, (a,), lambda g: (np.where(keep, g, np.zeros((), dtype=g.dtype)),), saved=())
+
+
+def tril(a: Tensor, diagonal: int = 0) -> Tensor:
+    """The lower triangle of the last two dimensions (entries above ``diagonal`` set to 0)."""
+    return _triangle(a, diagonal, upper=False)
+
+
+def triu(a: Tensor, diagonal: int = 0) -> Tensor:
+    """The upper triangle of the last two dimensions (entries below ``diagonal`` set to 0)."""
+    return _triangle(a, diagonal, upper=True)

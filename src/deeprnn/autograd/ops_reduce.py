@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from . import return_types
+from .aliases import dim_aliases
 from .dtypes import as_dtype, is_floating, torch_type_name
 from .function import record
 from .tensor import Tensor
@@ -62,6 +63,7 @@ def _keep(v: np.ndarray, axes: tuple[int, ...] | None, ndim: int, keepdim: bool)
     return np.expand_dims(v, axes if axes is not None else tuple(range(ndim)))
 
 
+@dim_aliases
 def sum(a: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A001
     """Sum over ``dim`` (all elements when None); integers and bools sum to int64, as in torch."""
     x = a._data
@@ -74,6 +76,7 @@ def sum(a: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None)
     return record(name, out, (a,), lambda g: (_expand(g, shape, axes, keepdim).astype(dt),), saved=())
 
 
+@dim_aliases
 def mean(a: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     """Mean over ``dim`` (all elements when None); a floating input (or ``dtype``) is required."""
     x = a._data
@@ -99,6 +102,7 @@ def mean(a: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
     )
 
 
+@dim_aliases
 def prod(a: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     """Product over ``dim`` (all elements when None); the gradient is exact with zeros present."""
     x = a._data if dtype is None else a._data.astype(as_dtype(dtype))
@@ -176,6 +180,7 @@ def _dim_extreme(a: Tensor, dim: int, keepdim: bool, argfn: Any, name: str) -> A
     return kind(values, Tensor._wrap(np.asarray(idx, dtype=np.int64)))
 
 
+@dim_aliases
 def max(a: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
     """Largest value; with ``dim`` a (values, indices) pair, with a tensor the element-wise maximum."""
     if isinstance(dim, Tensor):
@@ -187,6 +192,7 @@ def max(a: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
     return _dim_extreme(a, dim, keepdim, np.argmax, "max")
 
 
+@dim_aliases
 def min(a: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
     """Smallest value; with ``dim`` a (values, indices) pair, with a tensor the element-wise minimum."""
     if isinstance(dim, Tensor):
@@ -211,16 +217,19 @@ def _amax(a: Tensor, dim: Any, keepdim: bool, fn: Any, node: str) -> Tensor:
     return record(node, out, (a,), backward, saved=(a,), save_output=True)
 
 
+@dim_aliases
 def amax(a: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
     """Largest values over ``dim`` (every dimension by default); ties share the gradient evenly."""
     return _amax(a, dim, keepdim, np.max, "AmaxBackward0")
 
 
+@dim_aliases
 def amin(a: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
     """Smallest values over ``dim`` (every dimension by default); ties share the gradient evenly."""
     return _amax(a, dim, keepdim, np.min, "AminBackward0")
 
 
+@dim_aliases
 def argmax(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """Indices (int64) of the maxima, over everything (flattened) or along dim."""
     if dim is None:
@@ -228,6 +237,7 @@ def argmax(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     return max(a, dim, keepdim).indices
 
 
+@dim_aliases
 def argmin(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """Indices (int64) of the minima, over everything (flattened) or along dim."""
     if dim is None:
@@ -235,6 +245,7 @@ def argmin(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     return min(a, dim, keepdim).indices
 
 
+@dim_aliases
 def all(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
     """True where every element (over ``dim``) is non-zero (uint8 input gives uint8, as torch)."""
     x = a._data
@@ -242,6 +253,7 @@ def all(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A
     return Tensor._wrap(out.astype(np.uint8) if x.dtype == np.uint8 else out)
 
 
+@dim_aliases
 def any(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
     """True where some element (over ``dim``) is non-zero (uint8 input gives uint8, as torch)."""
     x = a._data
@@ -249,6 +261,7 @@ def any(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A
     return Tensor._wrap(out.astype(np.uint8) if x.dtype == np.uint8 else out)
 
 
+@dim_aliases
 def logsumexp(a: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
     """log(sum(exp(a))) over ``dim``, computed stably; the gradient is softmax(a) along dim."""
     x = a._data if is_floating(a._data.dtype) else a._data.astype(np.float32)

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from .aliases import dim_aliases
 from .dtypes import as_dtype
 from .function import record, unbroadcast
 from .tensor import Tensor
@@ -111,6 +112,7 @@ def _reshape_named(a: Tensor, new: tuple[int, ...], name: str) -> Tensor:
     return record(name, x.reshape(new), (a,), lambda g: (g.reshape(old),), saved=(), view_of=a)
 
 
+@dim_aliases
 def squeeze(a: Tensor, dim: Any = None) -> Tensor:
     """Drop size-1 dimensions (only those in ``dim``, an int or a tuple, when given)."""
     s = a._data.shape
@@ -121,6 +123,7 @@ def squeeze(a: Tensor, dim: Any = None) -> Tensor:
     return _reshape_named(a, new, "SqueezeBackward1" if isinstance(dim, int) else "SqueezeBackward2")
 
 
+@dim_aliases
 def unsqueeze(a: Tensor, dim: int) -> Tensor:
     """Insert a size-1 dimension at ``dim``."""
     s = a._data.shape

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .aliases import dim_aliases
 from .dtypes import as_dtype, is_floating, torch_type_name
 from .function import record
 from .tensor import Tensor
@@ -52,6 +53,7 @@ def _float_input(name: str, input: Tensor, dtype: Any) -> np.ndarray:  # noqa: A
     return x
 
 
+@dim_aliases
 def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:  # noqa: A002
     """softmax(x)_i = exp(x_i) / sum_j exp(x_j) along ``dim``.
 
@@ -74,6 +76,7 @@ def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: 
     return record("SoftmaxBackward0", s, (input,), backward, saved=(), save_output=True)
 
 
+@dim_aliases
 def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:  # noqa: A002
     """log(softmax(x)) along ``dim``, computed stably.
 

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from . import return_types
+from .aliases import dim_aliases
 from .function import record
 from .ops_shape import _dim
 from .tensor import Tensor
@@ -45,6 +46,7 @@ def _picked(a: Tensor, idx: np.ndarray, axis: int, name: str, kind: Any) -> Any:
     return kind(values, Tensor._wrap(np.asarray(idx, dtype=np.int64)))
 
 
+@dim_aliases
 def sort(a: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
     """(values, indices) sorted along ``dim``."""
     x = a._data
@@ -53,11 +55,13 @@ def sort(a: Tensor, dim: int = -1, descending: bool = False, stable: bool = Fals
     return _picked(a, idx, axis, "SortBackward0", return_types.sort)
 
 
+@dim_aliases
 def argsort(a: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
     """The indices that sort ``a`` along ``dim``."""
     return sort(a, dim, descending).indices
 
 
+@dim_aliases
 def topk(a: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:  # noqa: A002
     """The ``k`` largest (or smallest) entries along ``dim``: (values, indices), sorted."""
     x = a._data
@@ -69,6 +73,7 @@ def topk(a: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = 
     return _picked(a, idx, axis, "TopkBackward0", return_types.topk)
 
 
+@dim_aliases
 def median(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
     """The lower median (of an even count, the smaller middle value, as torch); with ``dim`` (values, indices)."""
     x = a._data
@@ -94,6 +99,7 @@ def median(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
     return return_types.median(r.values.squeeze(axis), r.indices.squeeze(axis))
 
 
+@dim_aliases
 def cumsum(a: Tensor, dim: int, dtype: Any = None) -> Tensor:
     """Running sums along ``dim``; the gradient is the reversed running sum of the gradient."""
     x = a._data
@@ -110,6 +116,7 @@ def cumsum(a: Tensor, dim: int, dtype: Any = None) -> Tensor:
     return record("CumsumBackward0", np.asarray(out), (a,), backward, saved=())
 
 
+@dim_aliases
 def cumprod(a: Tensor, dim: int, dtype: Any = None) -> Tensor:
     """Running products along ``dim``; exact gradient with zeros present.
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from .aliases import dim_aliases
 from .dtypes import is_floating
 from .function import record
 from .ops_reduce import _axes, _keep
@@ -38,6 +39,7 @@ def _moments(a: Tensor, dim: Any, correction: float) -> tuple[np.ndarray, tuple 
     return x, axes, dev, max(n - correction, 0), v
 
 
+@dim_aliases
 def var(a: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None) -> Tensor:
     """Variance over ``dim`` with ``correction`` (1 by default; ``unbiased=False`` means 0)."""
     dim, c = _correction(dim, unbiased, correction)
@@ -51,6 +53,7 @@ def var(a: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False,
     return record("VarBackward0", np.asarray(out), (a,), backward, saved=(a,))
 
 
+@dim_aliases
 def std(a: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None) -> Tensor:
     """Standard deviation over ``dim`` with ``correction`` (1 by default; ``unbiased=False`` means 0)."""
     dim, c = _correction(dim, unbiased, correction)
@@ -66,6 +69,7 @@ def std(a: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False,
     return record("StdBackward0", np.asarray(out), (a,), backward, saved=(a,), save_output=True)
 
 
+@dim_aliases
 def norm(a: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
     """The vector p-norm over ``dim`` (all elements when None): p = 2 ('fro'), 1, inf, -inf, 0 or any number.
 

@@ -16,12 +16,14 @@ from . import ops_inplace as I
 from . import ops_join as J
 from . import ops_linalg as L
 from . import ops_math as M
+from . import ops_misc as MI
 from . import ops_pointwise as P
 from . import ops_reduce as R
 from . import ops_shape as S
 from . import ops_softmax as F
 from . import ops_sort as O
 from . import ops_stats as ST
+from .aliases import dim_aliases
 from .dtypes import as_dtype, torch_type_name
 from .random import resolve
 from .tensor import Tensor
@@ -171,10 +173,12 @@ def _transpose_(self: Tensor, dim0: int, dim1: int) -> Tensor:
     return I.reshape_(self, S.transpose(Tensor._wrap(self._data), dim0, dim1)._data, "TransposeBackward1")
 
 
+@dim_aliases
 def _softmax(a: Tensor, dim: int, dtype: Any = None) -> Tensor:
     return F.softmax(a, dim, dtype=dtype)
 
 
+@dim_aliases
 def _log_softmax(a: Tensor, dim: int, dtype: Any = None) -> Tensor:
     return F.log_softmax(a, dim, dtype=dtype)
 
@@ -313,6 +317,24 @@ _methods: dict[str, Any] = {
     "mv": L.mv,
     "bmm": L.bmm,
     "outer": L.outer,
+    "tril": L.tril,
+    "tan": MI.tan,
+    "sinh": MI.sinh,
+    "cosh": MI.cosh,
+    "erf": MI.erf,
+    "lerp": MI.lerp,
+    "addmm": MI.addmm,
+    "diag": MI.diag,
+    "repeat_interleave": MI.repeat_interleave,
+    "unique": MI.unique,
+    "broadcast_to": MI.broadcast_to,
+    "index_add_": MI.index_add_,
+    "index_fill_": MI.index_fill_,
+    "addcmul_": MI.addcmul_,
+    "addcdiv_": MI.addcdiv_,
+    "triu": L.triu,
+    "data_ptr": lambda a: int(a._data.__array_interface__["data"][0]),
+    "__contains__": lambda a, v: bool((a._data == (v._data if isinstance(v, Tensor) else v)).any()),
     # shape
     "view": _view,
     "reshape": S.reshape,

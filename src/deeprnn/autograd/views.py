@@ -12,6 +12,7 @@ pointer and strides), so any chain of views maps to flat positions in the base.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -23,7 +24,7 @@ from .node import Node
 if TYPE_CHECKING:
     from .tensor import Tensor
 
-__all__ = ["make_view", "view_positions", "view_node", "sync_view", "NO_GRAD_VIEW"]
+__all__ = ["make_view", "geometry", "view_positions", "lazy_positions", "view_node", "sync_view", "NO_GRAD_VIEW"]
 
 NO_GRAD_VIEW = -1  # _view_version of a view created under no_grad: never regenerated
 
@@ -41,47 +42,67 @@ def make_view(out: Tensor, base: Tensor) -> None:
         out._view_version = NO_GRAD_VIEW if no_grad else base._vc.value
 
 
-def _address(a: np.ndarray) -> int:
-    return a.__array_interface__["data"][0]
+Geometry = tuple[int, tuple, tuple, int]  # (data address, shape, byte strides, element size)
 
 
-def view_positions(root: np.ndarray, view: np.ndarray) -> np.ndarray:
-    """Flat (C-order) indices into ``root`` of each element of ``view``, shaped like ``view``.
+def geometry(a: np.ndarray) -> Geometry:
+    """Where an array's elements are in memory: enough to map a view into its base later."""
+    return (a.__array_interface__["data"][0], a.shape, a.strides, a.itemsize)
 
-    ``view`` must lie in ``root``'s memory with the same element size (any strides, offset
+
+def view_positions(root: Geometry, view: Geometry) -> np.ndarray:
+    """Flat (C-order) indices into the root array of each element of the view, shaped like the view.
+
+    The view must lie in the root's memory with the same element size (any strides, offset
     or order, as NumPy views make them).
     """
-    isz = root.itemsize
-    if view.itemsize != isz or 8 % isz:
+    start, shape, strides, isz = root
+    vstart, vshape, vstrides, visz = view
+    if visz != isz or 8 % isz:
         raise RuntimeError("in-place operation on a view with a different element size than its base")
-    start = _address(root)
-    lo = start + sum(min(0, (n - 1) * s) for n, s in zip(root.shape, root.strides)) if root.size else start
-    hi = start + sum(max(0, (n - 1) * s) for n, s in zip(root.shape, root.strides)) + isz
+    size = int(np.prod(shape))
+    lo = start + sum(min(0, (n - 1) * s) for n, s in zip(shape, strides)) if size else start
+    hi = start + sum(max(0, (n - 1) * s) for n, s in zip(shape, strides)) + isz
     raw = np.full(max((hi - lo) // isz, 1), -1, dtype=np.int64)  # one slot per element of root's memory
     scale = 8 // isz  # byte strides of root's dtype -> byte strides in the int64 map
-    root_map = as_strided(raw[(start - lo) // isz :], root.shape, tuple(s * scale for s in root.strides))
-    root_map[...] = np.arange(root.size, dtype=np.int64).reshape(root.shape)
-    vstart = _address(view)
-    if view.size and not lo <= vstart < hi:
+    root_map = as_strided(raw[(start - lo) // isz :], shape, tuple(s * scale for s in strides))
+    root_map[...] = np.arange(size, dtype=np.int64).reshape(shape)
+    if int(np.prod(vshape)) and not lo <= vstart < hi:
         raise RuntimeError("internal error: a view's memory lies outside its base")
-    pos = as_strided(raw[(vstart - lo) // isz :], view.shape, tuple(s * scale for s in view.strides)).copy()
+    pos = as_strided(raw[(vstart - lo) // isz :], vshape, tuple(s * scale for s in vstrides)).copy()
     if pos.size and pos.min() < 0:
         raise RuntimeError("internal error: a view's memory lies outside its base")
     return pos
 
 
+def lazy_positions(root: np.ndarray, view: np.ndarray) -> Callable[[], np.ndarray]:
+    """``view_positions`` of these arrays, computed on first call (in backward) and kept: recording
+    a view costs O(1), as torch's AsStrided does, however large its base."""
+    rg, vg = geometry(root), geometry(view)
+    if vg[3] != rg[3] or 8 % rg[3]:
+        raise RuntimeError("in-place operation on a view with a different element size than its base")
+    cache: list[np.ndarray] = []
+
+    def get() -> np.ndarray:
+        if not cache:
+            cache.append(view_positions(rg, vg))
+        return cache[0]
+
+    return get
+
+
 def view_node(root: Tensor, view: Tensor) -> Node:
     """``AsStridedBackward0``: the gradient of ``view`` scattered into the shape of ``root``."""
-    pos = view_positions(root._data, view._data)
+    positions = lazy_positions(root._data, view._data)
     overlapping = any(s == 0 and n > 1 for s, n in zip(view._data.strides, view._data.shape))
     shape, size = root._data.shape, root._data.size
 
     def backward(g: np.ndarray) -> tuple:
         gb = np.zeros(size, dtype=g.dtype)
         if overlapping:
-            np.add.at(gb, pos, g)
+            np.add.at(gb, positions(), g)
         else:
-            gb[pos] = g
+            gb[positions()] = g
         return (gb.reshape(shape),)
 
     fn = root._grad_fn

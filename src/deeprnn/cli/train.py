@@ -1,4 +1,10 @@
-"""``deeprnn train [TEXT] [options]``: train a language model (no TEXT: the embedded corpus)."""
+"""``deeprnn train [TEXT] [options]``: train a language model (no TEXT: the embedded corpus).
+
+A TEXT file is encoded once to a memory-mapped file of token ids (``data.encode_corpus``,
+cached in ``--cache-dir``), so memory does not grow with the text.  Under ``mpiexec -n K``
+the K processes train one model together (``models/parallel.py``); rank 0 alone prints and
+writes (the checkpoint directory is opened and locked by rank 0 only).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ import math
 import os
 import stat
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +21,7 @@ from ..fileio import file_digest
 from ..models.checkpoint import short
 from .args import (
     DEFAULT_ITERS,
+    EXIT_ERROR,
     EXIT_INTERRUPTED,
     EXIT_USAGE,
     CLIError,
@@ -74,6 +82,11 @@ def add_train_command(sub: Any) -> None:
     data.add_argument("--corpus", help="embedded corpus to use when no TEXT is given (default: shakespeare)")
     data.add_argument("--encoding", help="encoding of TEXT (default: utf-8; e.g. gbk)")
     data.add_argument("--level", choices=LEVELS, help=f"tokens: characters or words (default: {t.level})")
+    data.add_argument(
+        "--cache-dir",
+        help="where encoded texts (token ids + vocabulary) are cached (default: $DEEPRNN_CACHE_DIR, "
+        "else ~/.cache/deeprnn/corpora)",
+    )
     data.add_argument(
         "--val-fraction",
         type=fraction,
@@ -155,16 +168,24 @@ def add_train_command(sub: Any) -> None:
         help="start a fresh run even if CHECKPOINT_DIR holds another run's checkpoints (deletes them)",
     )
     out.add_argument("--quiet", action="store_true", help="no progress bar or samples")
+    par = p.add_argument_group("several processes (mpiexec -n K deeprnn train ...)")
+    par.add_argument(
+        "--mpi-timeout",
+        type=positive_float,
+        help="seconds a process waits for the others in one collective step before it stops the job; "
+        "it must exceed the time rank 0 takes to save a checkpoint (default: 300)",
+    )
     p.set_defaults(handler=run_train)
 
 
-def _train_config(args: argparse.Namespace) -> tuple[Any, dict[str, Any] | None]:
+def _train_config(args: argparse.Namespace, comm: Any) -> tuple[Any, dict[str, Any] | None]:
     """The TrainConfig: defaults (or the checkpoint's on --resume) overlaid with the given options."""
-    from ..models import ModelConfig, TrainConfig, load_checkpoint
+    from ..models import ModelConfig, TrainConfig
+    from ..models.parallel import load_checkpoint_everywhere
 
     saved_meta = None
     if args.resume:
-        ckpt = load_checkpoint(args.checkpoint_dir or TrainConfig().checkpoint_dir)
+        ckpt = load_checkpoint_everywhere(comm, args.checkpoint_dir or TrainConfig().checkpoint_dir)
         saved_meta = ckpt.meta
         try:
             config = TrainConfig.from_dict(ckpt.meta["train_config"])
@@ -217,24 +238,39 @@ def _recorded_text(source: dict[str, Any], directory: str) -> str:
     return path
 
 
-def _load_text(args: argparse.Namespace, saved_meta: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
-    from ..data import load_corpus, read_text
+def _load_text(
+    args: argparse.Namespace, saved_meta: dict[str, Any] | None, level: str, comm: Any
+) -> tuple[Any, dict[str, Any]]:
+    """The corpus and its description for the checkpoint: a TEXT file as a memory-mapped
+    `TokenMap` (shared by the processes), an embedded corpus as a str."""
+    from ..data import Vocab, load_corpus
+    from ..distributed import root_first, shared_corpus
 
     directory = args.checkpoint_dir or "checkpoints"
     source = None if saved_meta is None else saved_meta.get("source")
     if args.text is None and args.corpus is None and isinstance(source, dict):
         if source.get("kind") == "file":  # resume on the text the checkpoint was trained on
-            args.text = _recorded_text(source, directory)
+            args.text = root_first(comm, lambda: _recorded_text(source, directory), "checking the recorded text")
+            args.text = args.text or source["path"]  # rank 0 checked it
             encoding = source.get("encoding", "utf-8")
             args.encoding = args.encoding or (encoding if isinstance(encoding, str) else "utf-8")
         elif source.get("kind") == "corpus" and isinstance(source.get("name"), str):
             args.corpus = source["name"]
     if args.text is not None:
         encoding = args.encoding or "utf-8"
-        text = read_text(args.text, encoding)
-        size, digest = file_digest(args.text)
+        vocab = Vocab.from_dict(saved_meta["vocab"]) if saved_meta is not None else None
+        corpus = shared_corpus(
+            comm,
+            args.text,
+            encoding=encoding,
+            level=level,
+            vocab=vocab,
+            cache_dir=args.cache_dir,
+            progress=not args.quiet,
+        )
         path = str(Path(args.text).resolve())
-        return text, {"kind": "file", "path": path, "encoding": encoding, "bytes": size, "sha256": digest}
+        size = corpus.source["size"]  # the text as encoded (the cache is keyed by its size and mtime)
+        return corpus, {"kind": "file", "path": path, "encoding": encoding, "bytes": size, "sha256": corpus.sha256}
     name = args.corpus or "shakespeare"
     return load_corpus(name), {"kind": "corpus", "name": name}
 
@@ -242,6 +278,14 @@ def _load_text(args: argparse.Namespace, saved_meta: dict[str, Any] | None) -> t
 def run_train(args: argparse.Namespace) -> int:
     """Handle ``deeprnn train``: lock the checkpoint directory, configure, load the text, train,
     report; returns the exit code."""
+    from ..distributed import (
+        DEFAULT_TIMEOUT,
+        MPIUnavailableError,
+        PeerFailedError,
+        SingleProcess,
+        init_world,
+        root_first,
+    )
     from ..models import ModelConfig, TrainConfig
     from ..models.config import A_KIND
     from ..models.trainer import CheckpointSaveError, NonFiniteLossError, RunDirectory, TrainingInterrupted, train
@@ -256,28 +300,51 @@ def run_train(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
+    comm: Any = SingleProcess()
     try:
         if args.text is not None and args.corpus is not None:
             raise CLIError("give either TEXT or --corpus, not both")
+        comm = init_world(timeout=args.mpi_timeout or DEFAULT_TIMEOUT)
+        if not comm.is_root:
+            prog = f"deeprnn train ({comm.describe()})"
         # First of all: the directory is writable, no other run uses it, and a fresh run does not
-        # destroy another run's checkpoints (RunDirectory.open), before any time is spent.
-        with RunDirectory.open(directory, resume=args.resume, overwrite=args.force) as run_dir:
-            config, saved_meta = _train_config(args)
-            text, source = _load_text(args, saved_meta)
-            if not args.quiet:
+        # destroy another run's checkpoints (RunDirectory.open), before any time is spent.  Rank 0's.
+        opened = root_first(
+            comm,
+            lambda: RunDirectory.open(directory, resume=args.resume, overwrite=args.force),
+            "opening the checkpoint directory",
+        )
+        with opened if opened is not None else nullcontext() as run_dir:
+            config, saved_meta = _train_config(args, comm)
+            text, source = _load_text(args, saved_meta, config.level, comm)
+            if not args.quiet and comm.is_root:
                 what = source.get("path") or f"the embedded {source.get('name')!r} corpus"
-                print(f"training on {what} ({len(text):,} characters)", file=sys.stderr)
+                unit = "characters" if isinstance(text, str) else f"{config.level} tokens"
+                procs = f", {comm.size} processes" if comm.size > 1 else ""
+                print(f"training on {what} ({len(text):,} {unit}{procs})", file=sys.stderr)
             result = train(
-                config, text, resume=args.resume, run_dir=run_dir, source=source, quiet=args.quiet, graceful_sigint=True
+                config,
+                text,
+                resume=args.resume,
+                run_dir=run_dir,
+                source=source,
+                quiet=args.quiet,
+                graceful_sigint=True,
+                comm=comm,
             )
     except TrainingInterrupted as e:
-        again = f"; continue with: deeprnn train --resume --checkpoint-dir {directory}" if e.checkpoint else ""
-        print(f"{prog}: {e.message}{again}", file=sys.stderr)
+        if comm.is_root:
+            again = f"; continue with: deeprnn train --resume --checkpoint-dir {directory}" if e.checkpoint else ""
+            print(f"{prog}: {e.message}{again}", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except PeerFailedError:  # another process failed and reports it
+        return EXIT_ERROR
     except (NonFiniteLossError, CheckpointSaveError) as e:
-        return fail(prog, str(e))
-    except user_errors() as e:
+        return fail(prog, str(e)) if comm.is_root else EXIT_ERROR
+    except (MPIUnavailableError, *user_errors()) as e:
         return fail(prog, e)
+    if not comm.is_root:
+        return 0
     h = result.history
     line = f"done: {result.iteration} iterations, {result.tokens_per_sec:,.0f} tokens/s"
     if h.val_loss:

@@ -23,14 +23,15 @@ memory-mapped file of token ids with its vocabulary beside it (cached), and
         ...
 """
 
-from .bptt import BPTTBatches, BPTTStep
+from .bptt import BPTTBatches, BPTTStep, fingerprint_ids
 from .corpora import available_corpora, load_corpus
+from .encode import ids_dtype
 from .errors import DataError
-from .mapped_bptt import MappedBPTTBatches, fingerprint_ids
+from .mapped_bptt import MappedBPTTBatches
 from .split import train_val_split
-from .text import read_text
+from .text import check_text_file, read_text
 from .text_stream import iter_text
-from .token_map import TokenMap, default_cache_dir, encode_corpus, ids_dtype, open_cached
+from .token_map import TokenMap, default_cache_dir, encode_corpus, open_cached
 from .tokens import LEVELS, SEGMENTERS, Tokenizer, contains_cjk, detokenize, tokenize
 from .vocab import UNK, Vocab
 from .windows import SlidingWindows, WindowLoader, as_generator, sliding_windows
@@ -50,6 +51,7 @@ __all__ = [
     "WindowLoader",
     "as_generator",
     "available_corpora",
+    "check_text_file",
     "contains_cjk",
     "default_cache_dir",
     "detokenize",

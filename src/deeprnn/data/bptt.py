@@ -10,7 +10,16 @@ import numpy as np
 
 from .errors import DataError
 
-__all__ = ["BPTTBatches", "BPTTStep"]
+__all__ = ["BPTTBatches", "BPTTStep", "fingerprint_ids"]
+
+
+def fingerprint_ids(ids: np.ndarray, block: int = 1 << 16) -> int:
+    """The fingerprint a saved position must match: the CRC-32 of the ids' int64 bytes, whatever
+    their dtype (so ids kept as uint8 give what int64 ids always gave), 64K ids at a time."""
+    crc = 0
+    for i in range(0, ids.shape[0], block):
+        crc = zlib.crc32(np.ascontiguousarray(ids[i : i + block], dtype=np.int64), crc)
+    return crc
 
 
 class BPTTStep(NamedTuple):
@@ -82,20 +91,30 @@ class BPTTBatches:
                 f"need at least batch_size*seq_len + 1 = {need} tokens (inputs + one shifted "
                 f"target), got {n}; use a longer text or smaller batch_size/seq_len"
             )
-        arr = arr.astype(np.int64, copy=False)
+        # The ids stay in their own dtype (a vocab's compact uint8/uint16 ids: 1-2 bytes a token);
+        # x and y are views of them, and each batch is converted to int64 when it is taken.
+        arr = np.ascontiguousarray(arr)
         self.n_tokens = n
         self.stream_len = (n - 1) // self.batch_size
         used = self.batch_size * self.stream_len
-        self._x = np.ascontiguousarray(arr[:used].reshape(self.batch_size, self.stream_len))
-        self._y = np.ascontiguousarray(arr[1 : used + 1].reshape(self.batch_size, self.stream_len))
+        self._x = arr[:used].reshape(self.batch_size, self.stream_len)
+        self._y = arr[1 : used + 1].reshape(self.batch_size, self.stream_len)
         full, rest = divmod(self.stream_len, self.seq_len)
         self.num_batches = full + (1 if rest and not self.drop_last else 0)
-        self._fingerprint = zlib.crc32(np.ascontiguousarray(arr).tobytes())
+        self._ids = arr
+        self._fingerprint: int | None = None  # computed when a state is first saved or checked
         self.epoch = 0
         self.index = 0
 
     def __len__(self) -> int:
         return self.num_batches
+
+    @property
+    def fingerprint(self) -> int:
+        """CRC-32 of the ids (as int64), which a saved position must match (computed once)."""
+        if self._fingerprint is None:
+            self._fingerprint = fingerprint_ids(self._ids)
+        return self._fingerprint
 
     def __repr__(self) -> str:
         return (
@@ -112,7 +131,7 @@ class BPTTBatches:
         x, y = self._x[:, sl], self._y[:, sl]
         if not self.batch_first:
             x, y = x.T, y.T
-        return np.ascontiguousarray(x), np.ascontiguousarray(y)
+        return np.ascontiguousarray(x, dtype=np.int64), np.ascontiguousarray(y, dtype=np.int64)
 
     def next_batch(self) -> BPTTStep:
         """Return the batch at the current position and advance (wrapping to the next
@@ -140,7 +159,7 @@ class BPTTBatches:
             "seq_len": self.seq_len,
             "n_tokens": self.n_tokens,
             "drop_last": self.drop_last,
-            "fingerprint": self._fingerprint,
+            "fingerprint": self.fingerprint,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:

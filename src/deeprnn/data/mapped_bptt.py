@@ -1,34 +1,24 @@
 """Truncated-BPTT batches read straight from a token-id array, such as a memory map, without a copy.
 
-`BPTTBatches` copies the ids into two int64 arrays of shape (N, L) (16 bytes per token).
-`MappedBPTTBatches` has the same geometry, the same batches, the same position and the same
-saved state, but keeps only the array it was given (one byte per token for a uint8 map) and
-reads each batch's ``N x (T + 1)`` ids when asked.  It can also read just a block of the N
-streams (``streams=slice(a, b)``), which is what one of K data-parallel processes trains on:
-``x`` and ``y`` then have ``b - a`` columns, while ``batch_size`` stays the global N.
+`MappedBPTTBatches` has `BPTTBatches`' geometry, batches, position and saved state, but reads
+each batch's ``N x (T + 1)`` ids by indexing the array it was given, so a memory map is read
+only where a batch lies (one byte per token for a uint8 map) and never made contiguous.  It
+can also read just a block of the N streams (``streams=slice(a, b)``), which is what one of K
+data-parallel processes trains on: ``x`` and ``y`` then have ``b - a`` columns, while
+``batch_size`` stays the global N.
 """
 
 from __future__ import annotations
 
-import zlib
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from .bptt import BPTTBatches
+from .bptt import BPTTBatches, fingerprint_ids
 from .errors import DataError
 
 __all__ = ["MappedBPTTBatches", "fingerprint_ids"]
-
-_CHUNK = 1 << 22  # ids converted to int64 at a time for the fingerprint
-
-
-def fingerprint_ids(ids: np.ndarray) -> int:
-    """`BPTTBatches`' fingerprint of ``ids``: the CRC-32 of their int64 bytes, in bounded memory."""
-    crc = 0
-    for start in range(0, ids.shape[0], _CHUNK):
-        crc = zlib.crc32(np.ascontiguousarray(ids[start : start + _CHUNK], dtype=np.int64), crc)
-    return crc
 
 
 class MappedBPTTBatches(BPTTBatches):
@@ -40,8 +30,9 @@ class MappedBPTTBatches(BPTTBatches):
             the number of streams the ids are cut into).
         streams: the block of streams to read, ``slice(a, b)`` with ``0 <= a < b <= N``
             (default all): ``x``, ``y`` have shape ``(T, b - a)`` (or ``(b - a, T)``).
-        fingerprint: the ids' fingerprint if already known (see `fingerprint_ids`); otherwise it
-            is computed the first time the state is saved or loaded.
+        fingerprint: the ids' fingerprint if already known (see `fingerprint_ids`), or a function
+            that computes it (``TokenMap.fingerprint``, which remembers it); in both other cases
+            it is computed the first time the state is saved or loaded.
     """
 
     def __init__(
@@ -53,7 +44,7 @@ class MappedBPTTBatches(BPTTBatches):
         drop_last: bool = True,
         *,
         streams: slice | None = None,
-        fingerprint: int | None = None,
+        fingerprint: int | Callable[[], int] | None = None,
     ) -> None:
         arr = ids if isinstance(ids, np.ndarray) else np.asarray(ids)
         if arr.ndim != 1:
@@ -91,6 +82,8 @@ class MappedBPTTBatches(BPTTBatches):
     def _fingerprint(self) -> int:  # read by BPTTBatches.state_dict
         if self._given_fingerprint is None:
             self._given_fingerprint = fingerprint_ids(self._ids)
+        elif callable(self._given_fingerprint):
+            self._given_fingerprint = int(self._given_fingerprint())
         return self._given_fingerprint
 
     def __repr__(self) -> str:

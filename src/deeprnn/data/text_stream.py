@@ -12,45 +12,15 @@ from __future__ import annotations
 
 import codecs
 import os
-import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from .errors import DataError
-from .text import _decode_hint
+from .text import _decode_hint, check_text_file
 
-__all__ = ["CHUNK_BYTES", "check_text_file", "iter_text"]
+__all__ = ["CHUNK_BYTES", "iter_text"]
 
 CHUNK_BYTES = 1 << 20  # bytes read at a time (numpy then makes 8-byte index copies of a chunk)
-
-
-def check_text_file(path: str | os.PathLike[str], encoding: str) -> os.stat_result:
-    """Check that ``path`` is a readable, non-empty regular file and ``encoding`` a text codec.
-
-    Returns its ``os.stat`` result (size, modification time).  Raises as `read_text`:
-    FileNotFoundError, IsADirectoryError, or DataError (an unknown or non-text encoding, an
-    empty file, or something other than a regular file, such as a FIFO, whose reading could
-    block for ever).
-    """
-    p = Path(path)
-    try:
-        info = codecs.lookup(encoding)
-    except LookupError:
-        raise DataError(
-            f"unknown text encoding {encoding!r}: expected a Python codec name such as 'utf-8', 'gbk' or 'latin-1'"
-        ) from None
-    if not getattr(info, "_is_text_encoding", True):  # e.g. 'rot13': a codec, but not bytes <-> str
-        raise DataError(f"{encoding!r} is not a text encoding; expected e.g. 'utf-8' or 'gbk'")
-    if not p.exists():
-        raise FileNotFoundError(f"text file not found: {str(p)!r} (expected an existing file)")
-    if p.is_dir():
-        raise IsADirectoryError(f"expected a text file but {str(p)!r} is a directory; pass the path of a file in it")
-    st = p.stat()
-    if not stat.S_ISREG(st.st_mode):
-        raise DataError(f"{str(p)!r} is not a regular file (a FIFO, socket or device?); expected a text file")
-    if st.st_size == 0:
-        raise DataError(f"text file {str(p)!r} is empty (0 bytes); expected some text to train on")
-    return st
 
 
 def _line_of(path: Path, offset: int, chunk_bytes: int) -> int:
@@ -70,16 +40,18 @@ def iter_text(
     path: str | os.PathLike[str],
     encoding: str = "utf-8",
     chunk_bytes: int = CHUNK_BYTES,
-    on_bytes: Callable[[int], None] | None = None,
+    on_read: Callable[[bytes], None] | None = None,
 ) -> Iterator[str]:
     """Yield the decoded, newline-normalised text of ``path`` in pieces (see the module docstring).
 
-    ``on_bytes(n)`` is called after each read with the number of bytes read (for a progress
-    bar).  Raises the errors of `check_text_file`, and DataError when the bytes do not decode
-    or the file holds only a byte order mark.
+    ``on_read(data)`` is called with each block of bytes read (for a progress bar, a hash).
+    Raises what `read_text` raises, for the same reasons and with the same messages.
     """
     p = Path(path)
-    check_text_file(p, encoding)
+    if check_text_file(p, encoding).st_size == 0:
+        raise DataError(f"text file {str(p)!r} is empty (0 bytes); expected some text to train on")
+    if not getattr(codecs.lookup(encoding), "_is_text_encoding", True):  # what bytes.decode checks
+        raise DataError(f"{encoding!r} is not a text encoding; expected e.g. 'utf-8' or 'gbk'")  # e.g. 'rot13'
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     offset = 0  # bytes before the current read
     first, held, produced = True, "", False
@@ -100,8 +72,8 @@ def iter_text(
                     f"offset {where} (line {line}): {e.reason}. Hint: {_decode_hint(encoding)}"
                 ) from None
             offset += len(data)
-            if on_bytes is not None and data:
-                on_bytes(len(data))
+            if on_read is not None and data:
+                on_read(data)
             if first and text:
                 if text.startswith("\ufeff"):
                     text = text[1:]

@@ -44,25 +44,19 @@ from typing import Any
 import numpy as np
 
 from ..fileio import atomic_write, atomic_write_text
+from .encode import ids_dtype
 from .errors import DataError
-from .text_stream import CHUNK_BYTES, check_text_file, iter_text
+from .text import check_text_file
+from .text_stream import CHUNK_BYTES, iter_text
 from .tokens import LEVELS, SEGMENTERS, contains_cjk, tokenize
 from .vocab import Vocab
 
 __all__ = ["TokenMap", "encode_corpus", "open_cached", "default_cache_dir", "ids_dtype", "PROGRESS_MIN_BYTES"]
 
 _FORMAT = "deeprnn-token-map"
-_VERSION = 1
+_VERSION = 2  # 2: the text's SHA-256 is recorded
 _N_CODE_POINTS = 0x110000
 PROGRESS_MIN_BYTES = 16 << 20  # files smaller than this encode without a progress bar
-
-
-def ids_dtype(vocab_size: int) -> np.dtype:
-    """The smallest unsigned dtype that holds ids ``0 .. vocab_size - 1``: uint8, uint16 or uint32."""
-    for dt in (np.uint8, np.uint16, np.uint32):
-        if vocab_size <= np.iinfo(dt).max + 1:
-            return np.dtype(dt)
-    raise DataError(f"a vocabulary of {vocab_size} entries does not fit token ids of 32 bits")
 
 
 def default_cache_dir() -> Path:
@@ -108,6 +102,11 @@ class TokenMap:
     def crc32(self) -> int:
         """CRC-32 of the stored ids (an identity of the content, the same on every machine)."""
         return int(self.meta["crc32"])
+
+    @property
+    def sha256(self) -> str:
+        """SHA-256 (hex) of the text file's bytes when it was encoded."""
+        return str(self.meta["sha256"])
 
     def fingerprint(self, n: int) -> int:
         """`BPTTBatches`' fingerprint of ``ids[:n]`` (CRC-32 of them as int64), computed in chunks.
@@ -218,7 +217,8 @@ class _Bar:
             return
         self._bar = tqdm(total=total, desc=desc, unit="B", unit_scale=True, unit_divisor=1024, file=sys.stderr)
 
-    def __call__(self, n: int) -> None:
+    def __call__(self, data: bytes) -> None:
+        n = len(data)
         self.done += n
         if self._bar is not None:
             self._bar.update(n)
@@ -403,24 +403,34 @@ def encode_corpus(
     cache.mkdir(parents=True, exist_ok=True)
     show = progress and st.st_size >= PROGRESS_MIN_BYTES
 
-    def chunks(step: str) -> Iterator[str]:
+    digest = hashlib.sha256()
+
+    def chunks(step: str, hashing: bool = False) -> Iterator[str]:
+        """The text in pieces; ``hashing``: this pass reads the whole file into ``digest``."""
         bar = _Bar(show, st.st_size, f"{step} {p.name}")
+
+        def on_read(data: bytes) -> None:
+            bar(data)
+            if hashing:
+                digest.update(data)
+
         try:
-            yield from iter_text(p, encoding, chunk_bytes, on_bytes=bar)
+            yield from iter_text(p, encoding, chunk_bytes, on_read=on_read)
         finally:
             bar.close()
 
     with tempfile.TemporaryFile(dir=cache, prefix=".first-seen-") as tmp:
         if level == "char":
-            if vocab is None:
-                vocab = _char_vocab(chunks("counting"), segmenter)
+            counted = vocab is None
+            if counted:
+                vocab = _char_vocab(chunks("counting", hashing=True), segmenter)
             dtype = ids_dtype(len(vocab))
-            id_chunks = _char_ids(chunks("encoding"), vocab, dtype)
+            id_chunks = _char_ids(chunks("encoding", hashing=not counted), vocab, dtype)
         else:
             seg = segmenter
             if seg == "auto":  # as tokenize(): jieba if the text has any CJK character
                 seg = "jieba" if any(contains_cjk(t) for t in chunks("looking for CJK in")) else "regex"
-            pieces = _pieces(chunks("segmenting"))
+            pieces = _pieces(chunks("segmenting", hashing=True))
             if vocab is not None:
                 dtype = ids_dtype(len(vocab))
                 id_chunks = _word_ids(pieces, seg, vocab, dtype)
@@ -448,6 +458,7 @@ def encode_corpus(
         "dtype": dtype.name,
         "n_tokens": total,
         "crc32": crc,
+        "sha256": digest.hexdigest(),
         "vocab": vocab.to_dict(),
     }
     atomic_write_text(meta_path, json.dumps(meta))

@@ -27,7 +27,8 @@ _CJK = re.compile(f"[{_CJK_CLASS}]")
 # Words (letters/digits/underscore runs, excluding CJK), single CJK characters, runs of
 # whitespace, or one other character. Every character matches exactly one alternative,
 # so ''.join(tokens) == text.
-_WORD_RE = re.compile(rf"(?:(?![{_CJK_CLASS}])\w)+|[{_CJK_CLASS}]|\s+|[^\w\s]")
+# ``[^\W<CJK>]`` is a word character that is not CJK (as ``(?!<CJK>)\w``, 1.4x faster).
+_WORD_RE = re.compile(rf"[^\W{_CJK_CLASS}]+|[{_CJK_CLASS}]|\s+|[^\w\s]")
 
 
 def contains_cjk(text: str) -> bool:

@@ -8,8 +8,9 @@ from typing import Any
 
 import numpy as np
 
+from .encode import concatenate, count_chars, count_words, encode_chars, encode_words, ids_dtype
 from .errors import DataError
-from .tokens import LEVELS, SEGMENTERS, tokenize
+from .tokens import LEVELS, SEGMENTERS
 
 __all__ = ["UNK", "Vocab"]
 
@@ -24,6 +25,22 @@ def _preview(items: Iterable[str], limit: int = 10) -> str:
     items = list(items)
     shown = ", ".join(repr(t) for t in items[:limit])
     return shown + (f", ... ({len(items)} in all)" if len(items) > limit else "")
+
+
+def _check_options(level: str, order: str, unk_token: Any, min_freq: Any, max_size: Any) -> str | None:
+    """Validate `Vocab.build`'s options; returns the unknown token (the level's default resolved)."""
+    if level not in LEVELS:
+        raise DataError(f"unknown vocab level {level!r}; expected one of {LEVELS}")
+    if order not in _ORDERS:
+        raise DataError(f"unknown vocab order {order!r}; expected one of {_ORDERS}")
+    if unk_token is _DEFAULT:
+        unk_token = UNK if level == "word" else None
+    if isinstance(min_freq, bool) or not isinstance(min_freq, int) or min_freq < 1:
+        raise DataError(f"min_freq must be an int >= 1, got {min_freq!r}")
+    n_special = 0 if unk_token is None else 1
+    if max_size is not None and (isinstance(max_size, bool) or not isinstance(max_size, int) or max_size <= n_special):
+        raise DataError(f"max_size must be an int > {n_special} (it counts the unknown token), got {max_size!r}")
+    return unk_token
 
 
 class Vocab:
@@ -113,21 +130,24 @@ class Vocab:
             order: ``"freq"``, ``"sorted"`` or ``"first"`` (see class docstring).
             segmenter: recorded for :meth:`encode_text` (word level).
         """
-        if level not in LEVELS:
-            raise DataError(f"unknown vocab level {level!r}; expected one of {LEVELS}")
-        if order not in _ORDERS:
-            raise DataError(f"unknown vocab order {order!r}; expected one of {_ORDERS}")
-        if unk_token is _DEFAULT:
-            unk_token = UNK if level == "word" else None
-        if isinstance(min_freq, bool) or not isinstance(min_freq, int) or min_freq < 1:
-            raise DataError(f"min_freq must be an int >= 1, got {min_freq!r}")
+        unk_token = _check_options(level, order, unk_token, min_freq, max_size)
+        counts = Counter(tokens)  # a Counter keeps first-appearance order
+        return cls._from_counts(counts, level, max_size, min_freq, unk_token, order, segmenter)
+
+    @classmethod
+    def _from_counts(
+        cls,
+        counts: dict[str, int],
+        level: str,
+        max_size: int | None,
+        min_freq: int,
+        unk_token: str | None,
+        order: str,
+        segmenter: str,
+    ) -> Vocab:
+        """The vocab of tokens counted in ``counts`` (first-appearance order), as `build` describes."""
         n_special = 0 if unk_token is None else 1
-        if max_size is not None and (
-            isinstance(max_size, bool) or not isinstance(max_size, int) or max_size <= n_special
-        ):
-            raise DataError(f"max_size must be an int > {n_special} (it counts the unknown token), got {max_size!r}")
-        counts = Counter(tokens)  # dicts keep first-appearance order
-        counts.pop(unk_token, None)
+        counts = {t: c for t, c in counts.items() if t != unk_token}
         kept = [t for t, c in counts.items() if c >= min_freq]
         if max_size is not None and len(kept) > max_size - n_special:
             kept = sorted(kept, key=lambda t: (-counts[t], t))[: max_size - n_special]
@@ -147,8 +167,47 @@ class Vocab:
 
     @classmethod
     def from_text(cls, text: str, level: str = "char", *, segmenter: str = "auto", **kw: Any) -> Vocab:
-        """Tokenise ``text`` at ``level`` and :meth:`build` a vocab (same keywords)."""
-        return cls.build(tokenize(text, level, segmenter), level, segmenter=segmenter, **kw)
+        """Tokenise ``text`` at ``level`` and :meth:`build` a vocab (same keywords).
+
+        The same vocab as ``build(tokenize(text, level, segmenter), ...)``, counted chunk by chunk
+        without a list of the tokens (see ``encode.py``).
+        """
+        return cls.from_text_with_ids(text, level, segmenter=segmenter, **kw)[0]
+
+    @classmethod
+    def from_text_with_ids(
+        cls, text: str, level: str = "char", *, segmenter: str = "auto", **kw: Any
+    ) -> tuple[Vocab, np.ndarray]:
+        """:meth:`from_text` and the text's ids (n,) under it, in one pass at the word level.
+
+        The ids have the vocab's compact dtype (``ids_dtype``: uint8 up to 256 tokens, uint16 up
+        to 65,536); tokens left out by ``min_freq`` or ``max_size`` map to the unknown token,
+        or are dropped when the vocab has none.
+        """
+        if not isinstance(text, str):
+            raise DataError(f"Vocab.from_text expects text as str, got {type(text).__name__}")
+        if level not in LEVELS:
+            raise DataError(f"unknown vocab level {level!r}; expected one of {LEVELS}")
+        if segmenter not in SEGMENTERS:
+            raise DataError(f"unknown word segmenter {segmenter!r}; expected one of {SEGMENTERS}")
+        unknown_kw = sorted(set(kw) - {"max_size", "min_freq", "unk_token", "order"})
+        if unknown_kw:
+            raise TypeError(f"Vocab.from_text() got unexpected keyword arguments {unknown_kw}")
+        max_size, min_freq, order = kw.get("max_size"), kw.get("min_freq", 1), kw.get("order", "freq")
+        unk_token = _check_options(level, order, kw.get("unk_token", _DEFAULT), min_freq, max_size)
+        if level == "char":
+            counts = count_chars(text)
+            vocab = cls._from_counts(counts, level, max_size, min_freq, unk_token, order, segmenter)
+            unknown = "unk" if vocab.unk_id is not None else "skip"
+            return vocab, vocab.encode_text(text, unknown=unknown, dtype=vocab.ids_dtype)
+        counts, parts = count_words(text, segmenter)
+        vocab = cls._from_counts(counts, level, max_size, min_freq, unk_token, order, segmenter)
+        # The provisional ids are ranks of first appearance: one gather maps them to the vocab's.
+        drop = -1 if vocab.unk_id is None else vocab.unk_id
+        perm = np.array([vocab.stoi.get(t, drop) for t in counts], dtype=np.int64)
+        if vocab.unk_id is None and (perm < 0).any():  # tokens left out, and no <unk> to stand for them
+            return vocab, concatenate([perm[p][perm[p] >= 0] for p in parts], vocab.ids_dtype)
+        return vocab, concatenate(parts, vocab.ids_dtype, mapping=perm)
 
     # ------------------------------------------------------------------ encoding
     def __len__(self) -> int:
@@ -188,15 +247,7 @@ class Vocab:
                 "a word-level Vocab.encode expects a list of tokens, got a str; "
                 "use vocab.encode_text(text) or tokenize(text, 'word') first"
             )
-        if unknown is None:
-            unknown = "unk" if self.unk_id is not None else "error"
-        if unknown not in ("error", "unk", "skip"):
-            raise DataError(f"unknown= must be 'error', 'unk' or 'skip', got {unknown!r}")
-        if unknown == "unk" and self.unk_id is None:
-            raise DataError(
-                f"unknown='unk' needs a vocab with an unknown token, but this {self.level}-level "
-                "vocab has none; build it with unk_token='<unk>' or use unknown='error'/'skip'"
-            )
+        unknown = self._unknown_mode(unknown)
         stoi = self.stoi
         toks = tokens if isinstance(tokens, (list, tuple, str)) else list(tokens)
         try:
@@ -237,9 +288,39 @@ class Vocab:
         itos = self.itos
         return [itos[i] for i in arr.tolist()]
 
-    def encode_text(self, text: str, unknown: str | None = None) -> np.ndarray:
-        """Tokenise ``text`` at this vocab's level/segmenter and :meth:`encode` it."""
-        return self.encode(tokenize(text, self.level, self.segmenter), unknown=unknown)
+    def _unknown_mode(self, unknown: str | None) -> str:
+        if unknown is None:
+            unknown = "unk" if self.unk_id is not None else "error"
+        if unknown not in ("error", "unk", "skip"):
+            raise DataError(f"unknown= must be 'error', 'unk' or 'skip', got {unknown!r}")
+        if unknown == "unk" and self.unk_id is None:
+            raise DataError(
+                f"unknown='unk' needs a vocab with an unknown token, but this {self.level}-level "
+                "vocab has none; build it with unk_token='<unk>' or use unknown='error'/'skip'"
+            )
+        return unknown
+
+    @property
+    def ids_dtype(self) -> np.dtype:
+        """The smallest unsigned dtype that holds this vocab's ids (uint8 up to 256 entries, ...)."""
+        return ids_dtype(len(self))
+
+    def encode_text(self, text: str, unknown: str | None = None, dtype: Any = np.int64) -> np.ndarray:
+        """Tokenise ``text`` at this vocab's level/segmenter and :meth:`encode` it: ids (n,).
+
+        The same ids as ``encode(tokenize(text, level, segmenter))``, computed chunk by chunk
+        without a list of the tokens (``encode.py``).  ``dtype``: int64 by default; ``ids_dtype``
+        holds them in 1 or 2 bytes each.
+        """
+        if not isinstance(text, str):
+            raise DataError(f"encode_text expects text as str, got {type(text).__name__}")
+        unknown = self._unknown_mode(unknown)
+        dt = np.dtype(dtype)
+        if dt.kind not in "iu" or (len(self) - 1 > np.iinfo(dt).max):
+            raise DataError(f"dtype {dt} cannot hold the ids of a vocab of {len(self)} entries")
+        if self.level == "char":
+            return encode_chars(text, self.stoi, unknown, self.unk_id, dt)
+        return encode_words(text, self.stoi, self.segmenter, unknown, self.unk_id, dt)
 
     def decode_text(self, ids: Iterable[int] | np.ndarray) -> str:
         """:meth:`decode` and join the tokens into a string."""

@@ -64,8 +64,9 @@ class SlidingWindows:
     end, padded with ``pad_value``; ``lengths[i]`` says how many steps of window ``i``
     are real. With ``pad=False`` only complete windows are kept.
 
-    Windows are gathered on demand (memory stays O(n)); ``ds.windows`` materialises
-    all of them as one ``(n_windows, seq_len, F...)`` array.
+    Windows are gathered on demand from ``samples`` itself, which is not copied (an
+    ``np.memmap`` of token ids stays on disk; the padding is filled in per window);
+    ``ds.windows`` materialises all of them as one ``(n_windows, seq_len, F...)`` array.
     """
 
     def __init__(
@@ -91,17 +92,28 @@ class SlidingWindows:
             raise DataError(f"pad=False needs at least seq_len={self.seq_len} samples for one window, got {n}")
         self.starts = _window_starts(n, self.seq_len, self.stride, self.pad)
         self.lengths = np.minimum(self.seq_len, n - self.starts)
-        self._x = self._padded(arr, pad_value)
+        self._x, self._x_fill = arr, self._filler(arr, pad_value)
         self._y: np.ndarray | None = None
         if targets is not None:
             t = np.asarray(targets)
             if t.ndim == 0 or t.shape[0] != n:
                 raise DataError(f"targets must have the same length as samples ({n}), got shape {t.shape}")
-            self._y = self._padded(t, pad_value)
+            self._y, self._y_fill = t, self._filler(t, pad_value)
 
-    def _padded(self, arr: np.ndarray, pad_value: Any) -> np.ndarray:
-        filler = np.full((self.seq_len - 1,) + arr.shape[1:], pad_value, dtype=arr.dtype)
-        return np.concatenate([arr, filler], axis=0)
+    @staticmethod
+    def _filler(arr: np.ndarray, pad_value: Any) -> np.ndarray:
+        """One padding sample ``(F...)`` in ``arr``'s dtype (an impossible ``pad_value`` raises here)."""
+        return np.full((1,) + arr.shape[1:], pad_value, dtype=arr.dtype)[0]
+
+    @staticmethod
+    def _gather(arr: np.ndarray, fill: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """``arr[idx]`` for sample positions ``idx`` (any shape), the positions past the end padded."""
+        n = arr.shape[0]
+        out = arr[np.minimum(idx, n - 1)]
+        past = idx >= n
+        if past.any():
+            out[past] = fill
+        return out
 
     @property
     def has_targets(self) -> bool:
@@ -112,21 +124,22 @@ class SlidingWindows:
         """Windows ``indices`` (1-D ints) stacked: shape ``(len(indices), seq_len, F...)``
         (a pair of such arrays with targets)."""
         idx = self.starts[np.asarray(indices, dtype=np.int64)][:, None] + np.arange(self.seq_len)
+        x = self._gather(self._x, self._x_fill, idx)
         if self._y is None:
-            return self._x[idx]
-        return self._x[idx], self._y[idx]
+            return x
+        return x, self._gather(self._y, self._y_fill, idx)
 
     @property
     def windows(self) -> np.ndarray:
         """All input windows, shape ``(n_windows, seq_len, F...)`` (materialised)."""
-        return self._x[self.starts[:, None] + np.arange(self.seq_len)]
+        return self._gather(self._x, self._x_fill, self.starts[:, None] + np.arange(self.seq_len))
 
     @property
     def target_windows(self) -> np.ndarray | None:
         """All target windows like :attr:`windows`, or ``None`` without targets."""
         if self._y is None:
             return None
-        return self._y[self.starts[:, None] + np.arange(self.seq_len)]
+        return self._gather(self._y, self._y_fill, self.starts[:, None] + np.arange(self.seq_len))
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -136,10 +149,17 @@ class SlidingWindows:
         if not -n <= i < n:
             raise IndexError(f"window index {i} out of range for {n} windows")
         s = int(self.starts[i])
-        x = self._x[s : s + self.seq_len]
+        x = self._window(self._x, self._x_fill, s)
         if self._y is None:
             return x
-        return x, self._y[s : s + self.seq_len]
+        return x, self._window(self._y, self._y_fill, s)
+
+    def _window(self, arr: np.ndarray, fill: np.ndarray, s: int) -> np.ndarray:
+        """Window ``arr[s : s + seq_len]``: a view when it is complete, a padded copy when not."""
+        w = arr[s : s + self.seq_len]
+        if w.shape[0] == self.seq_len:
+            return w
+        return np.concatenate([w, np.broadcast_to(fill, (self.seq_len - w.shape[0],) + fill.shape)], axis=0)
 
     def __repr__(self) -> str:
         return (

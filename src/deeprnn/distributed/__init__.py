@@ -15,6 +15,7 @@ the timeout for the others aborts the job with a message instead of hanging.
 from .communicator import Communicator as Communicator
 from .communicator import MPICommunicator as MPICommunicator
 from .communicator import SingleProcess as SingleProcess
+from .corpus import shared_corpus as shared_corpus
 from .failures import PeerFailedError as PeerFailedError
 from .failures import abort_on_error as abort_on_error
 from .failures import fail_together as fail_together
@@ -57,6 +58,7 @@ __all__ = [
     "gather_streams",
     "stream_share",
     "take_streams",
+    "shared_corpus",
     "Watchdog",
     "DEFAULT_TIMEOUT",
     "MPIUnavailableError",

@@ -51,12 +51,17 @@ def root_first(comm: Communicator, fn: Callable[[], T], what: str) -> T | None:
     return result
 
 
+def _describe(error: BaseException | None) -> str | None:
+    return None if error is None else f"{type(error).__name__}: {error}"
+
+
 @contextmanager
 def fail_together(comm: Communicator, what: str) -> Iterator[None]:
     """Run the enclosed local work (no collectives inside) on every process, then agree.
 
-    A process whose block raised re-raises its own error; every other process raises
-    `PeerFailedError` once it learns that one failed.
+    If any block raised, every process raises: rank 0 its own error, another process its own
+    error too unless it is the same as rank 0's (then, like the processes that did not fail, a
+    silent `PeerFailedError`), so that an error every process meets is reported once.
     """
     error: BaseException | None = None
     try:
@@ -67,10 +72,12 @@ def fail_together(comm: Communicator, what: str) -> Iterator[None]:
         error = e
     if comm.size == 1:
         return
-    if not all_succeeded(comm, error is None, what):
-        if error is not None:
-            raise error
-        raise PeerFailedError(f"another process failed in {what}")
+    if all_succeeded(comm, error is None, what):
+        return
+    root_error = bcast_json(comm, _describe(error) if comm.is_root else None, what)
+    if error is not None and (comm.is_root or _describe(error) != root_error):
+        raise error
+    raise PeerFailedError(f"another process failed in {what}")
 
 
 @contextmanager

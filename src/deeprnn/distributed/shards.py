@@ -24,9 +24,14 @@ __all__ = ["stream_share", "check_streams", "take_streams", "gather_streams"]
 STREAM_AXIS = 1
 
 
-def stream_share(n_streams: int, size: int, rank: int) -> slice:
-    """The block of streams process ``rank`` of ``size`` trains on: ``slice(start, stop)``."""
-    check_streams(n_streams, size)
+def stream_share(n_streams: int, size: int, rank: int, allow_empty: bool = False) -> slice:
+    """The block of streams process ``rank`` of ``size`` trains on: ``slice(start, stop)``.
+
+    ``allow_empty``: more processes than streams is allowed (the last ones get empty blocks),
+    as for a validation tail too short for one stream per process.
+    """
+    if not allow_empty:
+        check_streams(n_streams, size)
     if not 0 <= rank < size:
         raise ValueError(f"rank must be in 0..{size - 1}, got {rank}")
     base, extra = divmod(n_streams, size)

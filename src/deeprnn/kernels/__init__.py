@@ -5,9 +5,14 @@ No state: arrays in, arrays (and an opaque cache) out.  One shared stack (`stack
 batches, the whole-sequence weight-gradient products) runs every kind, whose step and
 derivative live in one small file each: `rnn.py` (Elman), `lstm.py`, `gru.py`.
 `cells.py` is one step of each kind; `batch_plan.py` the rows of padded and packed batches.
+The time loops run in NumPy or, with numba installed, compiled where that is faster:
+see `backend.py` (`set_backend("numpy")` forces NumPy) and `compiled/`.
 """
 
+from .backend import get_backend, set_backend
 from .cells import (
+    cell_backward,
+    cell_forward,
     gru_cell_backward,
     gru_cell_forward,
     lstm_cell_backward,
@@ -39,10 +44,14 @@ __all__ = [
     "gru_backward",
     "recurrent_forward",
     "recurrent_backward",
+    "cell_forward",
+    "cell_backward",
     "elman_kind",
     "KINDS",
     "RNN_TANH",
     "RNN_RELU",
     "LSTM",
     "GRU",
+    "set_backend",
+    "get_backend",
 ]

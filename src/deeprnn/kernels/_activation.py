@@ -16,7 +16,16 @@ saturates to exactly 0 and 1 instead of producing the subnormal numbers that
 1 / (1 + exp(-a)) gives for a < -87 in float32 (exp(-a) overflows to inf, and for
 -103 < a < -87 the result is subnormal): subnormal operands make x86 arithmetic 10-100x
 slower.  Scaling by 0.5 is exact, so only tanh and one rounding differ from the
-textbook formula: at most a few units in the last place.
+textbook formula: at most a few units in the last place (the float32 errors of the
+modules against float64 have the same distribution as torch's: tests/oracle.py).
+
+Measured (2026-12, 2-layer LSTM and GRU, H = 64, batch 16 x 32, weights x30 so that gates
+saturate, 2,000 SGD steps on fresh batches, CPU time per step, machine shared): thousands of
+pre-activations fell in the range where 1/(1+exp(-a)) is subnormal, yet the kernels wrote
+214 subnormal numbers in all (LSTM; products such as f * c decaying; none for GRU) among
+some 10^9 values, and the step time stayed flat: 5.6 -> 5.7 ms (LSTM), 5.9 -> 6.3 ms (GRU)
+from the first to the last tenth of the run, where torch's GRU went from 10.9 to 17.4 ms.
+So nothing is flushed: there is nothing to flush.
 """
 
 from __future__ import annotations

@@ -72,10 +72,11 @@ class GRUKind:
         return bias
 
     @staticmethod
-    def forward_constants(weights):
+    def forward_constants(weights, contiguous=True):
         w_hh, b_hh = weights[1], weights[3]
         H = w_hh.shape[1]
-        return {"whh_t": np.ascontiguousarray(w_hh.T), "b_hn": None if b_hh is None else b_hh[2 * H :], "H": H}
+        whh_t = np.ascontiguousarray(w_hh.T) if contiguous else w_hh.T  # a copy pays off over many steps
+        return {"whh_t": whh_t, "b_hn": None if b_hh is None else b_hh[2 * H :], "H": H}
 
     @staticmethod
     def forward_work(N, H, S, dtype):

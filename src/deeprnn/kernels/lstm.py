@@ -78,7 +78,7 @@ class LSTMKind:
         return b_ih + b_hh
 
     @staticmethod
-    def forward_constants(weights):
+    def forward_constants(weights, contiguous=True):
         w_hh = weights[1]
         H = w_hh.shape[0] // 4
         assert (len(weights) == 5) == (w_hh.shape[1] != H), "proj_size must be smaller than hidden_size"
@@ -87,8 +87,9 @@ class LSTMKind:
         scale[2 * H : 3 * H] = 1
         offset = np.full(4 * H, 0.5, dtype=w_hh.dtype)
         offset[2 * H : 3 * H] = 0
-        whr_t = np.ascontiguousarray(weights[4].T) if len(weights) == 5 else None  # (H, P)
-        return {"whh_t": np.ascontiguousarray(w_hh.T), "whr_t": whr_t, "scale": scale, "offset": offset, "H": H}
+        t = np.ascontiguousarray if contiguous else np.asarray  # copies pay off over many steps, not one
+        whr_t = t(weights[4].T) if len(weights) == 5 else None  # (H, P)
+        return {"whh_t": t(w_hh.T), "whr_t": whr_t, "scale": scale, "offset": offset, "H": H}
 
     @staticmethod
     def forward_work(N, H, S, dtype):

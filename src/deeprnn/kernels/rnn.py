@@ -64,10 +64,11 @@ class ElmanKind:
         return b_ih + b_hh
 
     @staticmethod
-    def forward_constants(weights):
+    def forward_constants(weights, contiguous=True):
         # (H, H) W_hh^T as its own C-contiguous copy, made once per call: OpenBLAS runs the
-        # small-M product h_prev @ W_hh^T up to 2x faster with a plain than a transposed operand.
-        return np.ascontiguousarray(weights[1].T)
+        # small-M product h_prev @ W_hh^T up to 2x faster with a plain than a transposed operand
+        # (a single step, a cell, does not repay the copy).
+        return np.ascontiguousarray(weights[1].T) if contiguous else weights[1].T
 
     @staticmethod
     def forward_work(N, H, S, dtype):

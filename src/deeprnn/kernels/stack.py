@@ -21,7 +21,8 @@ stacked), with the biases that can be folded in:
     A = X W_cat^T + b          X (R, I_l), W_cat (D*G*H, I_l), A (R, D*G*H)
 
 and only the recurrent product h_prev W_hh^T and the gate arithmetic are left to the
-time loops of the kind.  The layer's output at t is [h_t(d=0), h_t(d=1)] (R, D*S);
+time loops of the kind: its NumPy loops, or their compiled twins (kernels/compiled/) where
+kernels/backend.py says so.  The layer's output at t is [h_t(d=0), h_t(d=1)] (R, D*S);
 multiplied by the dropout mask of layer l, it is the input X of layer l+1.  The reverse
 direction visits t = T-1 .. 0, starting every sequence at its own last step.
 
@@ -29,6 +30,16 @@ The two directions of a bidirectional layer run one after the other.  Running th
 two Python threads (BLAS and ufuncs release the GIL) was measured and lost: with BLAS
 itself on 2 threads, concurrent small products oversubscribe the 2 cores (e.g. N=32,
 H=256: 7 ms sequential vs 23 ms threaded per layer).
+
+What a kind provides (ElmanKind, LSTMKind, GRUKind; a compiled twin overrides the two loops):
+    num_gates, state_names (('h',) or ('h', 'c')), state_widths(H, S)
+    forward_buffers / backward_buffers   its extra whole-sequence buffers, by name and width
+    step_reads / step_reads_backward     which buffers its time loops read or write
+    gates_in_h        the Elman RNN writes A where h_t goes and turns it into h_t in place
+    input_bias        the part of the biases that folds into A (all of it but the GRU's b_hn)
+    forward_constants, forward_steps     the forward loop over one segment of steps
+    backward_prepare, backward_steps     the factors of dA computable for all steps at once, then the loop
+    recurrent_grads_differ, to_input_side, extra_weight_grads   the GRU's two sides of dA_n; the LSTM's dW_hr
 
 Memory: the cache keeps, per layer, the state buffers (R + D*N rows: the initial states
 sit beside the sequence rows, so that h_prev is a slice and dW_hh one product), the
@@ -45,6 +56,7 @@ from typing import Any
 
 import numpy as np
 
+from .backend import kind_for
 from .batch_plan import BatchPlan
 from .rnn_input import gather_projection, is_token_ids
 
@@ -167,6 +179,7 @@ def recurrent_forward(
     dtype = w_hh0.dtype
     H = w_hh0.shape[0] // kind.num_gates
     S = w_hh0.shape[1]
+    kind = kind_for(kind, N, H, dtype)  # NumPy's time loops, or their compiled twin (backend.py)
     widths, layout, states, reads = kind_shapes(kind, H, S)
     assert T >= 1 and len(weights) == num_layers * num_dirs and len(state0) == len(widths)
 

@@ -19,6 +19,7 @@ import numpy as np
 from ..autograd.grad_mode import no_grad
 from ..autograd.random import Generator, resolve
 from ..data import tokenize
+from ..kernels.backend import use_compiled
 from .footprint import check_sampling_memory
 
 if TYPE_CHECKING:
@@ -97,6 +98,9 @@ def sample_ids(
                 out[0] = prime[0]
                 start = 1
             logits, h = _step(model, prime, None, batch_first=model.batch_first)
+            if start < length and _compiled(model):
+                _sample_compiled(model, logits, h, out[start:], rng, temperature, top_k, greedy, banned)
+                return out
             for i in range(start, length):
                 tok = next_token(logits, temperature, top_k, greedy, rng, banned)
                 out[i] = tok
@@ -105,6 +109,35 @@ def sample_ids(
     finally:
         model.train(was_training)
     return out
+
+
+# The compiled loop draws this many tokens per call: the uniforms of a chunk are drawn at once.
+_CHUNK = 4096
+
+
+def _sample_compiled(model, logits, h, out, rng, temperature, top_k, greedy, banned) -> None:
+    """Fill out (n,) with sample_ids' tokens through kernels/compiled/sample.py, chunk by chunk.
+
+    Each chunk takes its uniforms from the generator in one call: the same numbers, in the same
+    order, as next_token's one call per token (so the generator ends in the same state).
+    """
+    from ..kernels.compiled.sample import CompiledSampler  # imports numba
+
+    weights = [tuple(None if w is None else w._data for w in g) for g in model.rnn._weight_groups()]
+    emb = None if model.embedding is None else model.embedding.weight._data
+    head_b = None if model.head.bias is None else model.head.bias._data
+    sampler = CompiledSampler(
+        logits, h._data[:, 0], weights, model.rnn.nonlinearity, emb, model.head.weight._data, head_b
+    )
+    for lo in range(0, len(out), _CHUNK):
+        chunk = out[lo : lo + _CHUNK]
+        uniforms = None if greedy else rng.random(len(chunk))
+        sampler.draw(chunk, uniforms, temperature, top_k, greedy, banned, last=lo + _CHUNK >= len(out))
+
+
+def _compiled(model: RNNLanguageModel) -> bool:
+    """Whether sampling runs kernels/compiled/sample.py (numba, batch 1: see kernels/backend.py)."""
+    return model.kind == "rnn" and use_compiled("rnn", 1, model.hidden_size, model.dtype)
 
 
 def _step(model: RNNLanguageModel, ids: np.ndarray, h, batch_first: bool):

@@ -6,7 +6,9 @@ Per iteration, on the batch ``(x, y)`` (T, N) that follows the previous one in e
     loss = mean over T*N of -log softmax(logits)[y]           nats per token
     loss.backward(); clip the global gradient norm; optimizer.step(); scheduler.step()
 
-then, now and then, a validation pass, a sample and a checkpoint.  A checkpoint that cannot be
+then, now and then, a validation pass, a sample and a checkpoint.  With several processes
+(``parallel.py``) each computes the loss of its block of the streams, and one Allreduce after
+``loss.backward()`` gives every process the whole batch's gradient and loss.  A checkpoint that cannot be
 written (a full disk) is reported in one line and training goes on: the atomic write kept the
 previous file, and the next save tries again.  Ctrl-C finishes or rolls back the iteration it
 interrupts, saves and raises TrainingInterrupted.
@@ -28,15 +30,17 @@ import numpy as np
 from ..autograd.grad_mode import no_grad
 from ..autograd.random import Generator
 from ..autograd.tensor import Tensor
-from ..data import BPTTBatches, Vocab
+from ..data import MappedBPTTBatches, Vocab
+from ..distributed import Communicator, SingleProcess, stream_share
 from ..nn.functional import cross_entropy
 from ..nn.utils import clip_grad_norm_, get_total_norm
 from .char_rnn import RNNLanguageModel, detach_state
 from .config import TrainConfig
 from .generate import sample_ids
+from .parallel import DataParallel
 from .progress import Progress
 from .rundir import RunDirectory
-from .state import History, save_training_state
+from .state import History
 
 __all__ = [
     "Run",
@@ -77,32 +81,40 @@ def evaluate(
     seq_len: int,
     batch_size: int,
     max_batches: int | None = None,
+    comm: Communicator | None = None,
 ) -> float | None:
     """Mean loss (nats/token) over contiguous batches of ``ids``, state carried, no dropout.
 
     The batch geometry shrinks to fit a short validation tail; None if it has < 2 tokens.
+    With a ``comm`` of K processes, each evaluates its block of the streams (collective).
     """
     n = len(ids)
     if n < 2:
         return None
     T = min(seq_len, n - 1)
     N = max(1, min(batch_size, (n - 1) // T))
-    batches = BPTTBatches(ids, N, T)
-    count = len(batches) if max_batches is None else min(len(batches), max_batches)
-    V = model.vocab_size
-    was_training = model.training
-    model.eval()
+    comm = comm or SingleProcess()
+    share = stream_share(N, comm.size, comm.rank, allow_empty=True)
     total, tokens, h = 0.0, 0, None
-    try:
-        with no_grad():
-            for k in range(count):
-                x, y = batches.batch(k)  # (T, N)
-                logits, h = model(x, h)  # (T, N, V)
-                loss = cross_entropy(logits.reshape(-1, V), Tensor._wrap(y.reshape(-1)))
-                total += float(loss.item()) * y.size
-                tokens += y.size
-    finally:
-        model.train(was_training)
+    if share.stop > share.start:
+        batches = MappedBPTTBatches(ids, N, T, streams=share)
+        count = len(batches) if max_batches is None else min(len(batches), max_batches)
+        V = model.vocab_size
+        was_training = model.training
+        model.eval()
+        try:
+            with no_grad():
+                for k in range(count):
+                    x, y = batches.batch(k)  # (T, n_r)
+                    logits, h = model(x, h)  # (T, n_r, V)
+                    loss = cross_entropy(logits.reshape(-1, V), Tensor._wrap(y.reshape(-1)))
+                    total += float(loss.item()) * y.size
+                    tokens += y.size
+        finally:
+            model.train(was_training)
+    if comm.size > 1:
+        sums = comm.allreduce_sum_(np.array([total, tokens], dtype=np.float64), "the validation Allreduce")
+        total, tokens = float(sums[0]), int(sums[1])
     return total / tokens
 
 
@@ -116,7 +128,7 @@ class Run:
     scheduler: Any
     gen: Generator  # model init + dropout
     sample_gen: Generator  # periodic samples
-    batches: BPTTBatches
+    batches: MappedBPTTBatches
     vocab: Vocab
     source: dict[str, Any]
     hidden: Any = None  # the carried state: h (L, N, H), or (h, c) for the LSTM; None for zeros
@@ -129,10 +141,12 @@ class Run:
     last_saved_iteration: int | None = None
     run_dir: RunDirectory | None = None
     unsaved: str | None = None  # why the latest save failed (None: the last save went through)
+    extra_meta: dict[str, Any] = field(default_factory=dict)  # more checkpoint metadata (the processes')
 
 
 def run_loop(
     run: Run,
+    par: DataParallel,
     total: int,
     train_ids: np.ndarray,
     val_ids: np.ndarray,
@@ -150,21 +164,26 @@ def run_loop(
     old_handler = None
     if graceful_sigint and threading.current_thread() is threading.main_thread():
 
+        def abort_job(signum: int, frame: Any) -> None:  # several processes cannot stop mid-step together
+            par.comm.abort(f"deeprnn: Ctrl-C again: job aborted without saving; the last checkpoint is {_last(run)}")
+
         def on_sigint(signum: int, frame: Any) -> None:
             stop["requested"] = True
-            signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl-C aborts
+            # a second Ctrl-C aborts
+            signal.signal(signal.SIGINT, abort_job if par.active else signal.default_int_handler)
             progress.write("Ctrl-C: stopping after this iteration and saving (Ctrl-C again to abort)")
 
         old_handler = signal.signal(signal.SIGINT, on_sigint)
 
-    def save(name: str, reason: str) -> None:
+    def save(name: str, reason: str) -> str | None:
+        """Write ``name``; returns None, or why it was not written (after saying so in one line)."""
         if ckpt_dir is None:
-            return
+            return "no checkpoint directory"
         if not all(np.isfinite(p._data).all() for p in params):
             progress.write(f"not saving at iteration {run.iteration} ({reason}): parameters are not finite")
-            return
+            return "parameters are not finite"
         try:
-            save_training_state(run, ckpt_dir / name, progress if name == "latest.npz" else None)
+            par.save(run, ckpt_dir / name, progress if name == "latest.npz" else None)  # rank 0 writes
         except OSError as e:  # a full disk, a vanished directory...: the old file is intact (atomic write)
             why = e.strerror or str(e)
             if name == "latest.npz":
@@ -173,15 +192,16 @@ def run_loop(
                 f"could not save {name} at iteration {run.iteration} ({why}); "
                 f"kept the previous one{'' if name != 'latest.npz' else ': ' + _last(run)}; training goes on"
             )
-            return
+            return why
         if name == "latest.npz":
             run.unsaved = None
+        return None
 
     phase = "idle"
     snapshot: tuple[Any, ...] = ()
     try:
         while run.iteration < total:
-            if stop["requested"]:
+            if par.stop_agreed(stop["requested"]):
                 raise KeyboardInterrupt
             snapshot = (run.batches.state_dict(), run.gen.get_state(), run.hidden)
             phase = "compute"
@@ -191,10 +211,13 @@ def run_loop(
             logits, h_n = model(step.x, h)  # (T, N, V); h_n (L, N, H), or (h_n, c_n) for the LSTM
             loss = cross_entropy(logits.reshape(-1, V), Tensor._wrap(step.y.reshape(-1)))
             loss_value = float(loss.item())
-            if not math.isfinite(loss_value):
+            if not math.isfinite(loss_value) and not par.active:  # several: checked after the Allreduce
                 _non_finite(run, "loss", loss_value)
             optimizer.zero_grad()
             loss.backward()
+            loss_value = par.reduce(loss_value, stop["requested"], run.iteration + 1)  # the batch's loss
+            if not math.isfinite(loss_value):
+                _non_finite(run, "loss", loss_value)
             if c.grad_clip:
                 norm = float(clip_grad_norm_(params, c.grad_clip).item())
             else:
@@ -207,14 +230,14 @@ def run_loop(
             run.hidden = detach_state(h_n)
             run.iteration += 1
             run.elapsed += time.perf_counter() - t0
-            run.tokens += step.x.size
+            run.tokens += step.y.shape[0] * run.batches.batch_size  # T x N, all processes' tokens
             phase = "idle"
             it = run.iteration
             run.history.add_train(it, loss_value)
             progress.update(it, loss_value, run.tokens / max(run.elapsed, 1e-9))
             val = None
             if len(val_ids) >= 2 and (it % c.eval_every == 0 or it == total):
-                val = evaluate(model, val_ids, c.seq_len, c.batch_size, c.eval_batches)
+                val = evaluate(model, val_ids, c.seq_len, c.batch_size, c.eval_batches, par.comm)
                 run.history.add_val(it, val, run.elapsed)
                 progress.set_val(it, val)
                 if run.best_val is None or val < run.best_val:
@@ -243,6 +266,7 @@ def run_loop(
                         "val_loss": val,
                         "grad_norm": norm,
                         "lr": optimizer.param_groups[0]["lr"],
+                        "model": model,
                     },
                 )
     except KeyboardInterrupt:
@@ -260,7 +284,7 @@ def run_loop(
             run.gen.set_state(snapshot[1])
             run.hidden = snapshot[2]
         try:
-            save("latest.npz", "interrupted")
+            failure = save("latest.npz", "interrupted")
         except KeyboardInterrupt:  # a second Ctrl-C during the save: the atomic write left the old file
             raise TrainingInterrupted(
                 run.iteration,
@@ -269,11 +293,11 @@ def run_loop(
             ) from None
         if ckpt_dir is None:
             where = "no checkpoint directory, nothing saved"
-        elif run.unsaved is not None or run.last_saved_iteration != run.iteration:
-            where = f"could not save ({run.unsaved}); the last checkpoint is {_last(run)}"
+        elif failure is not None:
+            where = f"could not save ({failure}); the last checkpoint is {_last(run)}"
         else:
             where = f"saved to {str(run.last_saved)!r}"
-        saved = run.last_saved if run.last_saved_iteration == run.iteration else None
+        saved = run.last_saved if failure is None else None
         raise TrainingInterrupted(run.iteration, saved, f"interrupted at iteration {run.iteration}: {where}") from None
     finally:
         if old_handler is not None:

@@ -69,7 +69,7 @@ def _holder(text: str) -> dict[str, str]:
     out = {}
     for line in text.splitlines()[:8]:
         k, _, v = line.partition("=")
-        out[k.strip()] = v.strip()[:100]
+        out[k.strip()] = "".join(c if c.isprintable() else "?" for c in v.strip()[:100])  # shown on a terminal
     return out
 
 

@@ -105,6 +105,7 @@ def save_training_state(run: Run, path: Path, progress: Progress | None) -> Path
         "tokens": run.tokens,
         "best_val": run.best_val,
         "param_dtype": str(run.model.dtype),
+        **run.extra_meta,
     }
     save_checkpoint(path, meta, arrays)
     if progress is not None:

@@ -5,7 +5,7 @@ from . import init as init
 from . import modules as modules
 from . import utils as utils
 
-# issue 12: activations, normalisation, flatten, channel dropout, more losses
+# issue 12: activations, normalisation, flatten, channel dropout, more losses (torch's nn.modules paths: modules/)
 from .activation import ELU as ELU
 from .activation import GELU as GELU
 from .activation import Hardtanh as Hardtanh

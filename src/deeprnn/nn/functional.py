@@ -45,8 +45,8 @@ __all__ = [
 
 # ---- activations -------------------------------------------------------------------------
 def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
-    """max(x, 0) element-wise (``inplace`` is accepted and ignored: the result is a new tensor)."""
-    return _M.relu(input)
+    """max(x, 0) element-wise; ``inplace=True`` overwrites x (relu_), as torch."""
+    return input.relu_() if inplace else _M.relu(input)
 
 
 def tanh(input: Tensor) -> Tensor:  # noqa: A002

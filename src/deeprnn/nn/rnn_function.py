@@ -6,8 +6,11 @@ layout, and records one node whose backward calls the hand-derived BPTT kernel.
 
 What the node's backward reads: the kernels' own saved activations (never an array handed
 to the caller, so writing into an output cannot change a gradient), the input and the
-weights by reference.  Checks that the input and the weights were not modified in place
-between forward and backward belong where `saved` is built below.
+weights by reference.  The tensors whose versions backward checks (`saved`) are those of
+torch's generic recurrent path: the input, the initial states, every W_hh (and W_hr), and
+every W_ih but layer 0's when the input needs no gradient; not the biases, which backward
+does not read (torch's oneDNN LSTM also refuses changed biases and outputs, an artifact of
+its workspace).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import numpy as np
 from ..autograd.function import record_many
 from ..autograd.grad_mode import is_grad_enabled
 from ..autograd.tensor import Tensor
-from ..kernels import KINDS, elman_kind, recurrent_backward, recurrent_forward
+from ..kernels import KINDS, cell_backward, cell_forward, elman_kind, recurrent_backward, recurrent_forward
 from ..kernels.rnn_input import is_token_ids
 from .buffer_pool import rnn_buffers
 
@@ -133,16 +136,12 @@ def recurrent(
             grads.extend(g for w, g in zip(group, dgroup) if w is not None)
         return grads
 
-    # backward reads the input, the initial states and the weights, not the biases (layer 0's W_ih only
-    # for the input's own gradient): their versions are checked, as torch checks what it saves.  The
-    # outputs are copies of the saved activations, so writing into them changes no gradient.
-    first = 2 if bidirectional else 1
+    first = 2 if bidirectional else 1  # the weight groups of layer 0
     saved = [input, *hx]
     for k, group in enumerate(weights):
-        w_ih, w_hh = group[0], group[1]
-        saved.extend([w_ih, w_hh] if k >= first or input.requires_grad else [w_hh])
-        if len(group) > 4 and group[4] is not None:
-            saved.append(group[4])  # LSTM's W_hr
+        w_ih, w_hh, *rest = group
+        saved += [w_ih] if (k >= first or input.requires_grad) else []
+        saved += [w_hh, *rest[2:]]  # W_hh and, with projections, W_hr (not the biases)
     name = f"{kind.mode.split('_')[0].capitalize()}Backward0"
     outs = record_many(name, [out_user, *states_user], inputs, backward, saved=saved)
     return outs[0], tuple(outs[1:])
@@ -192,28 +191,25 @@ def recurrent_cell(
     state0 = tuple(None if h is None else (h._data if batched else h._data[None, :]) for h in hx)
     params = [p for p in (w_ih, w_hh, b_ih, b_hh) if p is not None]
     inputs = [input, *hx, *params]
-    need = is_grad_enabled() and any(t is not None and t.requires_grad for t in inputs)
-    weights = [tuple(None if p is None else p._data for p in (w_ih, w_hh, b_ih, b_hh))]
-    _, state_n, cache = recurrent_forward(
-        KINDS[mode], x[None], tuple(None if s is None else s[None] for s in state0), weights, 1, False,
-        need_cache=need, copy_output=False,
-    )  # fmt: skip
-    new = [s[0] if batched else s[0, 0] for s in state_n]
+    weights = tuple(None if p is None else p._data for p in (w_ih, w_hh, b_ih, b_hh))
+    state_n, cache = cell_forward(KINDS[mode], x, state0, *weights)
+    new = [s if batched else s[0] for s in state_n]
 
     def backward(*d_states: np.ndarray | None) -> list[np.ndarray | None]:
-        g_n = tuple(None if g is None else (g[None] if batched else g[None, None]) for g in d_states)
-        dx, d_state0, ((dw_ih, dw_hh, db_ih, db_hh),) = recurrent_backward(None, g_n, cache)
-        grads: list[np.ndarray | None] = [dx[0] if batched else dx[0, 0]]
-        grads.extend(None if h is None else (g[0] if batched else g[0, 0]) for h, g in zip(hx, d_state0))
+        g_n = tuple(None if g is None else (g if batched else g[None]) for g in d_states)
+        dx, *rest = cell_backward(g_n, cache)
+        d_state0, (dw_ih, dw_hh, db_ih, db_hh) = rest[: len(hx)], rest[len(hx) :]
+        grads: list[np.ndarray | None] = [dx if batched else dx[0]]
+        grads.extend(None if h is None else (g if batched else g[0]) for h, g in zip(hx, d_state0))
         grads.extend(g for p, g in zip((w_ih, w_hh, b_ih, b_hh), (dw_ih, dw_hh, db_ih, db_hh)) if p is not None)
         return grads
 
     name = {"LSTM": "LstmCellBackward0", "GRU": "GruCellBackward0"}.get(mode, "RnnCellBackward0")
-    saved = [input, *hx, w_ih, w_hh]  # backward reads these (not the biases); the new states are copies
-    # torch's Elman cell saves its output (tanh/relu backward reads it), so writing into h' before backward
-    # raises there; its LSTM and GRU cells do not save theirs.  The same rule here.
+    # As torch's cells: backward reads the input, the states and both weights (not the biases),
+    # and the Elman cell its output too (act' is computed from h').
+    saved = [input, *hx, w_ih, w_hh]
     elman = mode.startswith("RNN")
-    return tuple(record_many(name, new, inputs, backward, saved=saved, save_outputs=(0,) if elman else ()))
+    return tuple(record_many(name, new, inputs, backward, saved=saved, save_outputs=[0] if elman else []))
 
 
 def rnn_cell(

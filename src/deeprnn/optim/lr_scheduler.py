@@ -1,5 +1,7 @@
 """Learning-rate schedules, as ``torch.optim.lr_scheduler``: LambdaLR, StepLR, MultiStepLR,
-ExponentialLR and CosineAnnealingLR.
+ExponentialLR and CosineAnnealingLR here; MultiplicativeLR, ConstantLR, LinearLR, PolynomialLR,
+CosineAnnealingWarmRestarts, OneCycleLR, ReduceLROnPlateau, SequentialLR and ChainedScheduler
+in the lr_* files beside it, re-exported here.
 
 A scheduler sets every group's ``lr`` when it is created (epoch 0) and again at each
 ``step()`` (call it after ``optimizer.step()``, once per epoch). The formulas are
@@ -50,10 +52,16 @@ class LRScheduler:
                     )
         self.base_lrs: list[float] = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
-        self._is_initial = True
+        self._initial_step()
+
+    def _initial_step(self) -> None:
+        """The step that __init__ takes (epoch 0); SequentialLR restarts a scheduler with it."""
         self._step_count = 0
-        self.step()
-        self._is_initial = False
+        self._is_initial = True
+        try:
+            self.step()
+        finally:
+            self._is_initial = False
 
     def get_lr(self) -> list[float]:
         """The learning rates for ``last_epoch`` (called by ``step``)."""
@@ -76,11 +84,16 @@ class LRScheduler:
                 stacklevel=2,
             )
         self._step_count += 1
+        if epoch is not None:
+            warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
+        self._update_lr(epoch)
+
+    def _update_lr(self, epoch: int | None = None) -> None:
+        """Advance to the next epoch (or jump to ``epoch``, by the closed form) and set every group's lr."""
         if epoch is None:
             self.last_epoch += 1
             values = self.get_lr()
         else:
-            warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
             self.last_epoch = epoch
             values = self._get_closed_form_lr() if hasattr(self, "_get_closed_form_lr") else self.get_lr()
         for group, lr in zip(self.optimizer.param_groups, values):
@@ -228,3 +241,22 @@ class CosineAnnealingLR(LRScheduler):
             self.eta_min + (b - self.eta_min) * (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
             for b in self.base_lrs
         ]
+
+
+# issue 12: the other schedules torch programs use, one file per family (they build on LRScheduler above)
+from .lr_compose import ChainedScheduler, SequentialLR  # noqa: E402
+from .lr_cyclic import CosineAnnealingWarmRestarts, OneCycleLR  # noqa: E402
+from .lr_factor import ConstantLR, LinearLR, MultiplicativeLR, PolynomialLR  # noqa: E402
+from .lr_plateau import ReduceLROnPlateau  # noqa: E402
+
+__all__ += [
+    "MultiplicativeLR",
+    "ConstantLR",
+    "LinearLR",
+    "PolynomialLR",
+    "CosineAnnealingWarmRestarts",
+    "OneCycleLR",
+    "ReduceLROnPlateau",
+    "SequentialLR",
+    "ChainedScheduler",
+]

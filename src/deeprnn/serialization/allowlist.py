@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd.device import device
 from ..autograd.size import Size
 from ..autograd.tensor import Tensor
 from .dtypes import BFLOAT16, STORAGE_DTYPES, TORCH_DTYPES, UNSUPPORTED_DTYPES
@@ -75,9 +76,11 @@ def _bytearray(source: Any = b"", encoding: str = "latin-1", errors: str = "stri
     raise RuntimeError(f"deeprnn.load: bytearray is allowed only from str or bytes, got {type(source).__name__}")
 
 
-def _device(kind: Any, index: Any = None) -> str:
-    """``torch.device(...)`` in a file becomes its name ('cpu', 'cuda:0')."""
-    return f"{kind}:{index}" if index is not None else str(kind)
+def _device(kind: Any, index: Any = None) -> device:
+    """``torch.device(...)`` in a file becomes a ``deeprnn.device`` (one with a bad name is refused)."""
+    if not isinstance(kind, str) or not (index is None or (isinstance(index, int) and not isinstance(index, bool))):
+        raise RuntimeError(f"deeprnn.load: bad torch.device({kind!r}, {index!r}) in the file")
+    return device(kind, index)
 
 
 class _BFloat16Dtype(str):

@@ -7,7 +7,7 @@ torch is not imported (nor needed): a ``TorchName`` stand-in pickles as the bare
     Tensor / Parameter   -> torch's _rebuild_tensor_v2 / _rebuild_parameter with a persistent storage id
     numpy ndarray        -> a tensor (torch's format has no other array; it loads back as a Tensor)
     numpy scalar         -> the Python number
-    numpy dtype          -> ``torch float32`` etc.;   deeprnn.Size -> ``torch Size``
+    numpy dtype          -> ``torch float32`` etc.;   deeprnn.Size -> ``torch Size``;  device -> ``torch device``
 
 The pure-Python pickler is used because its dispatch table can be extended with TorchName.
 Protocol 2, torch's default.
@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd.device import device
 from ..autograd.size import Size
 from ..autograd.tensor import Tensor
 from ..nn.parameter import Parameter
@@ -59,6 +60,7 @@ REBUILD_TENSOR_V2 = torch_name("torch._utils", "_rebuild_tensor_v2")
 REBUILD_TENSOR_V3 = torch_name("torch._utils", "_rebuild_tensor_v3")
 REBUILD_PARAMETER = torch_name("torch._utils", "_rebuild_parameter")
 TORCH_SIZE = torch_name("torch", "Size")
+TORCH_DEVICE = torch_name("torch", "device")
 
 
 class _StorageId:
@@ -111,6 +113,8 @@ class TorchPickler(pickle._Pickler):  # type: ignore[name-defined,misc]
             return self._reduce_tensor(obj)
         if type(obj) is Size:
             return TORCH_SIZE, (tuple(obj),)
+        if type(obj) is device:
+            return TORCH_DEVICE, (obj.type,) if obj.index is None else (obj.type, obj.index)
         return NotImplemented
 
     def _reduce_tensor(self, t: Tensor) -> tuple:

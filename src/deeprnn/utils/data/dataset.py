@@ -15,7 +15,8 @@ import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Generic, TypeVar
 
-from ...autograd.random import Generator, default_generator, resolve
+from ...autograd import torch_functions  # randperm looked up at call time, as torch.randperm
+from ...autograd.random import Generator, default_generator
 from ...autograd.tensor import Tensor
 
 __all__ = [
@@ -203,7 +204,7 @@ def random_split(
                 )
     if sum(lengths) != len(dataset):  # type: ignore[arg-type]
         raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
-    indices = resolve(generator).permutation(int(sum(lengths))).tolist()
+    indices = torch_functions.randperm(int(sum(lengths)), generator=generator).tolist()  # as torch draws it
     return [
         Subset(dataset, indices[offset - length : offset])
         for offset, length in zip(itertools.accumulate(lengths), lengths)  # type: ignore[arg-type]

@@ -16,6 +16,7 @@ from typing import Generic, TypeVar
 
 import numpy as np
 
+from ...autograd import torch_functions  # randperm looked up at call time, as torch.randperm
 from ...autograd.random import Generator, resolve, seed_of
 from ...autograd.tensor import as_array
 
@@ -36,6 +37,14 @@ def _rng(generator: Generator | None) -> np.random.Generator:
     if generator is None:
         return np.random.default_rng(seed_of(None))
     return resolve(generator)
+
+
+def _permutation(n: int, generator: Generator | None) -> list[int]:
+    """A permutation of range(n) as torch's samplers draw it: ``randperm(n, generator=...)``, with a
+    fresh generator seeded from the default one when none is given."""
+    if generator is None:
+        generator = Generator(seed_of(None))
+    return torch_functions.randperm(n, generator=generator).tolist()
 
 
 class Sampler(Generic[T_co]):
@@ -100,9 +109,10 @@ class RandomSampler(Sampler[int]):
         if self.replacement:
             yield from rng.integers(0, n, self.num_samples).tolist()
         else:
+            generator = self.generator if self.generator is not None else Generator(seed_of(None))
             for _ in range(self.num_samples // n):
-                yield from rng.permutation(n).tolist()
-            yield from rng.permutation(n).tolist()[: self.num_samples % n]
+                yield from _permutation(n, generator)
+            yield from _permutation(n, generator)[: self.num_samples % n]
 
     def __len__(self) -> int:
         return self.num_samples
@@ -116,7 +126,7 @@ class SubsetRandomSampler(Sampler[int]):
         self.generator = generator
 
     def __iter__(self) -> Iterator[int]:
-        for i in _rng(self.generator).permutation(len(self.indices)).tolist():
+        for i in _permutation(len(self.indices), self.generator):
             yield self.indices[i]
 
     def __len__(self) -> int:

@@ -1,0 +1,13 @@
+"""deeprnn.kernels.compiled: the sequential part of the recurrent kernels, compiled with numba.
+
+Optional (``pip install deeprnn[fast]``).  One file per kind holds the time loops of one
+layer-direction, forward and BPTT, with the same contracts as the NumPy loops they replace:
+
+    rnn.py   recur_forward / recur_backward (the Elman RNN, tanh or relu)
+    lstm.py  lstm_forward_loop / lstm_backward_loop
+    gru.py   gru_forward_loop / gru_backward_loop
+
+`_math.py` holds what they share (tanh, sigmoid, the small per-step product) and `_jit.py` how
+they are compiled and cached.  Importing this package does not import numba: the modules above
+do, and `kernels/backend.py` decides when to import and call them.
+"""

@@ -1,0 +1,139 @@
+"""The LSTM's time loops, compiled: kernels/lstm.py's LSTMKind with its two loops in machine code.
+
+Forward, with A_t = x_t W_ih^T + b_ih + b_hh given in v['gates'] (T, N, 4H), gates i, f, g, o:
+
+    z_t = A_t + h_prev W_hh^T                                    (N, 4H)
+    i = sigma(z_i)   f = sigma(z_f)   g = tanh(z_g)   o = sigma(z_o)     -> v['gates']
+    c_t = f * c_prev + i * g  -> v['c']     tanh(c_t) -> v['tc']     h_t = o * tanh(c_t) -> v['h']
+
+Backward, on the factors that LSTMKind.backward_prepare computes for all steps at once
+(v['d_gates'] = [g i(1-i), c_prev f(1-f), i(1-g^2), tanh(c_t) o(1-o)], v['k'] = o (1 - tanh(c_t)^2)),
+with the carries dh, dc:
+
+    dh += dL/dh_t (from above);  dc += dh * k;  dA_o = dh * d_gates_o;  dA_ifg = dc * d_gates_ifg
+    dc_prev = dc * f;  dh_prev = dA_t W_hh
+
+An LSTM with projections (proj_size > 0) runs LSTMKind's NumPy loops.
+
+Letters: T steps (of the segment), N rows, H hidden features; 4H the four gates side by side.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import types
+
+from ..lstm import LSTMKind
+from ._jit import typed_jit
+from ._math import add_product, load_step, sigmoid_, store_step, tanh_
+
+__all__ = ["CompiledLSTM", "compiled_twin"]
+
+
+@typed_jit(lambda F: (F[:, :, :], F[:, ::1], F[:, ::1], F[:, ::1], types.boolean, F[:, :, :], F[:, :, :], F[:, :, :]))
+def _forward(a, h0, c0, whh_t, reverse, h_out, c_out, tc_out):
+    T, N, G = a.shape
+    H = G // 4
+    prev = h0.copy()  # (N, H) h_prev, then h_t
+    c = c0.copy()  # (N, H) c_prev, then c_t
+    tc = np.empty((N, H), a.dtype)  # tanh(c_t)
+    acc = np.empty((N, G), a.dtype)  # z_t, then the gates
+    for s in range(T):
+        t = T - 1 - s if reverse else s
+        load_step(acc, a, t)
+        add_product(acc, prev, whh_t)  # z_t = A_t + h_prev W_hh^T
+        for n in range(N):  # short loops over contiguous rows, each of which LLVM vectorises
+            z = acc[n]
+            for j in range(2 * H):
+                z[j] = sigmoid_(z[j])  # i, f
+            for j in range(2 * H, 3 * H):
+                z[j] = tanh_(z[j])  # g
+            for j in range(3 * H, G):
+                z[j] = sigmoid_(z[j])  # o
+            zi = z[:H]
+            zf = z[H : 2 * H]
+            zg = z[2 * H : 3 * H]
+            zo = z[3 * H :]
+            cn = c[n]
+            tn = tc[n]
+            hn = prev[n]
+            for j in range(H):
+                cn[j] = zf[j] * cn[j] + zi[j] * zg[j]  # c_t = f c_prev + i g
+            for j in range(H):
+                tn[j] = tanh_(cn[j])
+            for j in range(H):
+                hn[j] = zo[j] * tn[j]  # h_t = o tanh(c_t)
+        store_step(a, t, acc)
+        store_step(h_out, t, prev)
+        store_step(c_out, t, c)
+        store_step(tc_out, t, tc)
+
+
+@typed_jit(
+    lambda F: (
+        F[:, :, :], F[:, :, :], F[:, :, :], F[:, :, :], types.boolean, F[:, ::1], types.boolean, F[:, ::1], F[:, ::1]
+    )
+)  # fmt: skip
+def _backward(d_gates, k, gates, d_out, has_d_out, w_hh, reverse, dh, dc):
+    T, N, G = d_gates.shape
+    H = G // 4
+    da = np.empty((N, G), d_gates.dtype)  # the prepared factors of step t, then dA_t
+    kw = np.empty((N, H), d_gates.dtype)  # k_t
+    fw = np.empty((N, H), d_gates.dtype)  # f_t
+    for s in range(T - 1, -1, -1):
+        t = T - 1 - s if reverse else s
+        load_step(da, d_gates, t)
+        load_step(kw, k, t)
+        for n in range(N):
+            for j in range(H):
+                fw[n, j] = gates[t, n, H + j]
+        if has_d_out:
+            for n in range(N):
+                for j in range(H):
+                    dh[n, j] += d_out[t, n, j]  # dh_t = dL/dh_t from above + from step t+1
+        for n in range(N):  # short passes over contiguous rows, each of which LLVM vectorises
+            dhn = dh[n]
+            dcn = dc[n]
+            kn = kw[n]
+            fn = fw[n]
+            row = da[n]
+            for j in range(H):
+                dcn[j] += dhn[j] * kn[j]  # dc_t += dh * o (1 - tanh(c_t)^2)
+            for j in range(H):
+                row[3 * H + j] *= dhn[j]  # dA_o
+            for q in range(3):
+                for j in range(H):
+                    row[q * H + j] *= dcn[j]  # dA_i, dA_f, dA_g
+            for j in range(H):
+                dcn[j] *= fn[j]  # dc_prev = dc_t f
+                dhn[j] = 0
+        add_product(dh, da, w_hh)  # dh_prev = dA_t W_hh
+        store_step(d_gates, t, da)
+
+
+class CompiledLSTM(LSTMKind):
+    """LSTMKind whose forward_steps and backward_steps run compiled (without projections)."""
+
+    def forward_steps(self, c, v, prev, reverse, work):
+        """v['gates'] (T, N, 4H): A_t in, i f g o out; writes v['c'], v['tc'], v['h'] from prev = (h, c)."""
+        if c["whr_t"] is not None:
+            return LSTMKind.forward_steps(c, v, prev, reverse, work)
+        h_prev, c_prev = (np.ascontiguousarray(p) for p in prev)
+        _forward(v["gates"], h_prev, c_prev, c["whh_t"], reverse, v["h"], v["c"], v["tc"])
+        return None
+
+    def backward_steps(self, weights, v, carries, reverse, work):
+        """v['d_gates'] (T, N, 4H): the prepared factors in, dA_t out; carries (dh, dc) updated."""
+        if len(weights) == 5:
+            return LSTMKind.backward_steps(weights, v, carries, reverse, work)
+        d_out = v["d_out"]
+        has = d_out is not None
+        dh, dc = carries
+        w_hh = np.ascontiguousarray(weights[1])
+        _backward(v["d_gates"], v["k"], v["gates"], d_out if has else v["k"], has, w_hh, reverse, dh, dc)
+        return None
+
+
+def compiled_twin(kind: LSTMKind) -> CompiledLSTM:
+    """The compiled twin of LSTM."""
+    return CompiledLSTM()

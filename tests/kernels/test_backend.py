@@ -1,0 +1,125 @@
+"""The choice between the NumPy and the compiled time loops: set_backend, DEEPRNN_KERNELS and the rule."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from _kernels_helpers import make_weights, rng_for
+
+from deeprnn.kernels import GRU, LSTM, RNN_RELU, RNN_TANH, backend, get_backend, rnn_forward, set_backend
+
+
+@pytest.fixture
+def restore(monkeypatch):
+    """Leave the module's state as found: the choice, and whether numba counts as installed."""
+    monkeypatch.delenv(backend.ENV_VAR, raising=False)
+    saved = backend._chosen, backend._numba
+    backend._chosen = None
+    yield monkeypatch
+    backend._chosen, backend._numba = saved
+
+
+def _loops_used(N, H=6, dtype=np.float32):
+    """The kind whose time loops ran an nn.RNN-like forward: RNN_TANH itself (NumPy) or its compiled twin."""
+    rng = rng_for("backend", N, H)
+    weights = make_weights(rng, 3, H, 1, 1, True, dtype)
+    x = rng.standard_normal((4, N, 3)).astype(dtype)
+    return rnn_forward(x, None, weights, "tanh", 1, False)[2]["kind"]
+
+
+def test_default_is_auto(restore):
+    assert get_backend() == "auto"
+
+
+def test_set_backend_rejects_unknown_names(restore):
+    with pytest.raises(ValueError, match=r"the kernel backend must be one of 'auto', 'numpy', 'numba', got 'cuda'"):
+        set_backend("cuda")
+    assert get_backend() == "auto"  # nothing changed
+
+
+def test_environment_variable_chooses(restore):
+    restore.setenv("DEEPRNN_KERNELS", "numpy")
+    assert get_backend() == "numpy"
+    set_backend("auto")  # a call wins over the environment
+    assert get_backend() == "auto"
+
+
+def test_environment_variable_rejects_unknown_names(restore):
+    restore.setenv("DEEPRNN_KERNELS", "fast")
+    with pytest.raises(ValueError, match=r"DEEPRNN_KERNELS must be one of 'auto', 'numpy', 'numba', got 'fast'"):
+        get_backend()
+
+
+def test_numba_forced_without_numba_says_how_to_install(restore):
+    backend._numba = False
+    with pytest.raises(ModuleNotFoundError, match=r"needs numba, which is not installed: pip install deeprnn\[fast\]"):
+        set_backend("numba")
+    restore.setenv("DEEPRNN_KERNELS", "numba")
+    with pytest.raises(ModuleNotFoundError, match=r"DEEPRNN_KERNELS = 'numba' needs numba"):
+        get_backend()
+
+
+def test_without_numba_auto_is_numpy_everywhere(restore):
+    backend._numba = False
+    assert not any(backend.use_compiled(k, 1, 100, np.float32) for k in backend.MAX_WORK)
+    assert _loops_used(1) is RNN_TANH
+
+
+def test_numpy_forces_the_numpy_loops(restore):
+    set_backend("numpy")
+    assert not backend.use_compiled("rnn", 1, 100, np.float32)
+    assert _loops_used(1) is RNN_TANH
+
+
+@pytest.mark.parametrize("kind", sorted(backend.MAX_WORK))
+def test_auto_rule_by_batch_and_hidden_size(restore, kind):
+    backend._numba = True
+    use = backend.use_compiled
+    assert backend.MAX_WORK[kind] == (2**17 if kind == "rnn" else 2**18) and backend.MAX_ROWS == 16
+    assert use(kind, 16, 64, np.float32) and not use(kind, 17, 64, np.float32)  # at most 16 rows
+    if kind == "rnn":
+        assert use(kind, 8, 128, np.float32) and not use(kind, 9, 128, np.float32)
+        assert use(kind, 2, 256, np.float64) and not use(kind, 3, 256, np.float64)
+    else:
+        assert use(kind, 16, 128, np.float32)
+        assert use(kind, 4, 256, np.float64) and not use(kind, 5, 256, np.float64)
+    assert not use(kind, 1, 1024, np.float32)
+    assert not use(kind, 1, 100, np.float16)  # compiled for float32 and float64 only
+
+
+def test_auto_takes_the_compiled_loops_at_small_batch(restore):
+    pytest.importorskip("numba")
+    compiled = backend.kind_for(RNN_TANH, 1, 6, np.float32)
+    assert type(compiled).__name__ == "CompiledElman" and compiled.mode == "RNN_TANH"
+    assert _loops_used(1) is compiled
+    assert _loops_used(backend.MAX_ROWS + 1) is RNN_TANH
+    set_backend("numba")
+    assert _loops_used(64) is compiled
+
+
+@pytest.mark.parametrize("kind", [RNN_TANH, RNN_RELU, LSTM, GRU], ids=lambda k: k.mode)
+def test_every_kind_has_a_compiled_twin(restore, kind):
+    pytest.importorskip("numba")
+    twin = backend.kind_for(kind, 1, 8, np.float64)
+    assert twin is not kind and isinstance(twin, type(kind)) and twin.mode == kind.mode
+    assert backend.kind_for(kind, 1, 8, np.float64) is twin  # made once
+    assert backend.kind_for(kind, 64, 64, np.float64) is kind  # N * H * H above the bound
+    set_backend("numpy")
+    assert backend.kind_for(kind, 1, 8, np.float64) is kind
+
+
+def test_numba_is_not_imported_until_a_compiled_loop_runs():
+    """Importing deeprnn and running the NumPy path (N H^2 above the bound) leave numba unimported (0.3 s saved)."""
+    code = (
+        "import sys, numpy as np, deeprnn, deeprnn.nn as nn\n"
+        "rnn = nn.RNN(3, 64)\n"
+        "rnn(deeprnn.from_numpy(np.zeros((4, 64, 3), np.float32)))\n"
+        "print('numba' in sys.modules)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != backend.ENV_VAR}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.strip() == "False"
