@@ -1,6 +1,7 @@
-"""Benchmark: train the default char-level language model with deeprnn and with PyTorch.
+"""Benchmark: train a char-level language model with deeprnn and with PyTorch.
 
-Both libraries train the same model (one-hot -> 2-layer 256-unit tanh RNN -> linear head),
+Both libraries train the same model (one-hot -> 2-layer 256-unit tanh RNN, or with
+--model lstm|gru an LSTM or a GRU (torch's nn.LSTM / nn.GRU) -> linear head),
 from the same initial weights, on the same data and split, with the same contiguous
 truncated-BPTT batches (32 streams x 64 steps, hidden state carried), Adam lr 2e-3 and
 gradient norm clipping at 5, for the same wall-clock budget each, one after the other,
@@ -12,11 +13,14 @@ seconds of *training* time; evaluation time is not counted in the budget.
 
     python benchmarks/train_lm.py --seconds 300 --text ../shared/data/tinyshakespeare.txt --seed 1 \
         --out benchmarks/results/train_lm_seed1.json
+    python benchmarks/train_lm.py --model lstm --seconds 300 --text ../shared/data/tinyshakespeare.txt \
+        --seed 1 --out benchmarks/results/train_lm_lstm_seed1.json
 
 prints a table and writes the JSON (default benchmarks/results/train_lm.json).  --seed picks
 the initial weights; train_lm_summary.py averages several runs.  Issue 3's targets (reported,
 not asserted): deeprnn processes more chars/s than PyTorch, its val loss at equal time is
-no higher, and it reaches <= 1.60 nats/char within 5 minutes on 2 cores.
+no higher, and it reaches <= 1.60 nats/char within 5 minutes on 2 cores; issue 11's, the
+same for the LSTM and the GRU against torch's nn.LSTM and nn.GRU models.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ def _parse() -> argparse.Namespace:
     p.add_argument("--text", default=None, help="text file (default: the embedded shakespeare corpus)")
     p.add_argument("--libs", default="deeprnn,torch", help="comma-separated: deeprnn, torch")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--model", choices=("rnn", "lstm", "gru"), default="rnn", help="the recurrent cell (default: rnn)")
     p.add_argument("--hidden-size", type=int, default=256)
     p.add_argument("--num-layers", type=int, default=2)
     p.add_argument("--seq-len", type=int, default=64)
@@ -153,7 +158,9 @@ def _deeprnn_fns(spec: dict, V: int, init: dict):
     import deeprnn
     from deeprnn.models import RNNLanguageModel
 
-    model = RNNLanguageModel(V, spec["hidden_size"], spec["num_layers"], generator=deeprnn.Generator(0))
+    model = RNNLanguageModel(
+        V, spec["hidden_size"], spec["num_layers"], generator=deeprnn.Generator(0), kind=spec["model"]
+    )
     model.load_state_dict({k: v.astype(np.float32) for k, v in init.items()})
     return _train_fns(deeprnn, model, spec, V)
 
@@ -164,10 +171,12 @@ def _torch_fns(spec: dict, V: int, init: dict):
     torch.set_num_threads(spec["threads"])
     torch.set_num_interop_threads(1)
 
+    cell = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[spec["model"]]
+
     class LM(torch.nn.Module):
         def __init__(self):
             super().__init__()
-            self.rnn = torch.nn.RNN(V, spec["hidden_size"], spec["num_layers"])
+            self.rnn = cell(V, spec["hidden_size"], spec["num_layers"])
             self.head = torch.nn.Linear(spec["hidden_size"], V)
 
         def forward(self, ids, h=None):
@@ -196,7 +205,7 @@ def _train_fns(lib, model, spec: dict, V: int):
         loss.backward()
         lib.nn.utils.clip_grad_norm_(params, spec["grad_clip"])
         opt.step()
-        state["h"] = h_n.detach()
+        state["h"] = tuple(s.detach() for s in h_n) if isinstance(h_n, tuple) else h_n.detach()  # LSTM: (h, c)
         return float(loss.item())
 
     def evaluate(val):
@@ -249,6 +258,7 @@ def main() -> None:
         for k in (
             "seconds",
             "threads",
+            "model",
             "hidden_size",
             "num_layers",
             "seq_len",
@@ -263,7 +273,9 @@ def main() -> None:
     }
     spec["text"] = text
     vocab, train_ids, val_ids = _data(spec)
-    init_model = RNNLanguageModel(len(vocab), args.hidden_size, args.num_layers, generator=deeprnn.Generator(args.seed))
+    init_model = RNNLanguageModel(
+        len(vocab), args.hidden_size, args.num_layers, generator=deeprnn.Generator(args.seed), kind=args.model
+    )
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         spec["init"] = str(Path(tmp) / "init.npz")
@@ -313,12 +325,14 @@ def main() -> None:
 
     import torch
 
+    name = {"rnn": "tanh RNN", "lstm": "LSTM", "gru": "GRU"}[args.model]
     report = {
         "benchmark": "train_lm",
-        "issue": 3,
+        "issue": 3 if args.model == "rnn" else 11,
         "config": {
             **{k: v for k, v in spec.items() if k not in ("init", "result")},
-            "model": f"one-hot -> {args.num_layers}x{args.hidden_size} tanh RNN -> linear, Adam",
+            "kind": args.model,
+            "model": f"one-hot -> {args.num_layers}x{args.hidden_size} {name} -> linear, Adam",
             "vocab_size": len(vocab),
             "train_chars": int(len(train_ids)),
             "val_chars": int(len(val_ids)),
@@ -340,7 +354,7 @@ def main() -> None:
     libs = list(results)
     print(
         f"\nval loss (nats/char) vs training time, {args.threads} threads, "
-        f"{args.num_layers}x{args.hidden_size} tanh RNN, batch {args.batch_size}x{args.seq_len}"
+        f"{args.num_layers}x{args.hidden_size} {name}, batch {args.batch_size}x{args.seq_len}"
     )
     # Every library evaluates at the same nominal points (k * --eval-every, and the budget):
     # row k is each library's k-th evaluation, a few milliseconds (one step) past that point.

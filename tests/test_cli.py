@@ -58,13 +58,19 @@ def _run(*argv: str, timeout: float = 120) -> subprocess.CompletedProcess:
     )
 
 
-def test_train_then_sample_end_to_end_subprocess(tmp_path, english):
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_train_then_sample_end_to_end_subprocess(tmp_path, english, kind):
     ck = tmp_path / "ck"
-    r = _run("train", str(english), *SMALL, "--iters", "60", "--checkpoint-dir", str(ck), "--seed", "3")
+    # gated cells start slower: the LSTM needs 100 steps at 1e-2 for the loss to fall by 0.5 here
+    lr, iters = {"rnn": ("3e-3", 60), "lstm": ("1e-2", 100), "gru": ("1e-2", 60)}[kind]
+    r = _run(
+        "train", str(english), *SMALL, "--model", kind, "--lr", lr, "--iters", str(iters), "--checkpoint-dir", str(ck),
+        "--seed", "3",
+    )  # fmt: skip
     assert r.returncode == 0, r.stderr
-    assert "done: 60 iterations" in r.stdout
+    assert f"done: {iters} iterations" in r.stdout
     meta = load_checkpoint(ck).meta
-    assert meta["iteration"] == 60 and meta["source"]["kind"] == "file"
+    assert meta["iteration"] == iters and meta["source"]["kind"] == "file" and meta["model_config"]["kind"] == kind
     losses = load_checkpoint(ck).arrays["history/train_loss"]
     assert losses[-10:].mean() < losses[:5].mean() - 0.5  # the loss falls
     assert (ck / "loss.png").exists() and (ck / "best.npz").exists()
@@ -328,6 +334,34 @@ def test_architecture_change_on_resume(tmp_path, english, capsys):
     assert main(["train", str(english), *SMALL, "--iters", "2", "--checkpoint-dir", str(ck)]) == 0
     err = _error(capsys, ["train", "--resume", "--checkpoint-dir", str(ck), "--hidden-size", "8", "--quiet"])
     assert "--hidden-size 8 differs" in err
+    err = _error(capsys, ["train", "--resume", "--checkpoint-dir", str(ck), "--model", "gru", "--quiet"])
+    assert err == (
+        "deeprnn train: error: --model gru differs from the checkpoint's lstm; "
+        "the architecture cannot change on --resume"
+    )
+
+
+def test_the_default_model_is_char_rnns_lstm_and_resume_keeps_the_kind(tmp_path, english, capsys):
+    ck = tmp_path / "ck"
+    assert main(["train", str(english), *SMALL, "--iters", "3", "--checkpoint-dir", str(ck)]) == 0
+    assert load_checkpoint(ck).meta["model_config"]["kind"] == "lstm"
+    assert load_checkpoint(ck).arrays["cell"].shape == (2, 4, 24)
+    assert main(["train", "--resume", "--iters", "5", "--checkpoint-dir", str(ck), "--quiet"]) == 0
+    meta = load_checkpoint(ck).meta
+    assert meta["iteration"] == 5 and meta["model_config"]["kind"] == "lstm"
+    capsys.readouterr()
+    assert main(["sample", "--checkpoint", str(ck), "--prime", "the ", "--length", "30", "--seed", "2"]) == 0
+    assert capsys.readouterr().out.startswith("the ")
+
+
+def test_nonlinearity_with_a_gated_model_exits_2(capsys):
+    err = _error(capsys, ["train", "--model", "lstm", "--nonlinearity", "relu", "--quiet"], code=2)
+    assert err == (
+        "deeprnn train: error: --nonlinearity applies only to --model rnn (an LSTM has its own gates) "
+        "(see deeprnn train --help)"
+    )
+    err = _error(capsys, ["train", "--nonlinearity", "tanh", "--quiet"], code=2)  # the default model is an LSTM
+    assert "--nonlinearity applies only to --model rnn" in err
 
 
 @pytest.mark.parametrize(
@@ -342,6 +376,7 @@ def test_architecture_change_on_resume(tmp_path, english, capsys):
         (["train", "--val-fraction", "-0.1"], "--val-fraction"),
         (["train", "--dropout", "1.5"], "--dropout"),
         (["train", "--optimizer", "lbfgs"], "--optimizer"),
+        (["train", "--model", "transformer"], "--model"),
         (["train", "--iters", "5", "--epochs", "1"], "not allowed with"),
         (["sample", "--temperature", "0"], "--temperature"),
         (["sample", "--temperature", "-1"], "--temperature"),

@@ -41,8 +41,16 @@ def _config(directory: Path, **kw) -> TrainConfig:
 
 @pytest.fixture(scope="module")
 def original(tmp_path_factory) -> Path:
+    """A real checkpoint of the default kind, an LSTM: it carries (h, c)."""
     d = tmp_path_factory.mktemp("original")
     train(_config(d / "ck"), ENGLISH, quiet=True)
+    return d / "ck" / "latest.npz"
+
+
+@pytest.fixture(scope="module")
+def original_rnn(tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("original_rnn")
+    train(_config(d / "ck", model=ModelConfig(hidden_size=8, num_layers=2, kind="rnn")), ENGLISH, quiet=True)
     return d / "ck" / "latest.npz"
 
 
@@ -177,14 +185,16 @@ def test_archive_larger_than_the_free_memory_is_refused(original, monkeypatch):
     import deeprnn.memory as memory
 
     monkeypatch.setattr(memory, "available_bytes", lambda: 1000)
-    with pytest.raises(memory.MemoryLimitError, match="latest.npz' needs about 1.* KiB of memory, more than the 1,000"):
+    with pytest.raises(
+        memory.MemoryLimitError, match=r"latest.npz' needs about [\d.]+ KiB of memory, more than the 1,000"
+    ):
         load_checkpoint(original)
 
 
 # ---- the metadata: sizes that would allocate or loop -------------------------------------------
 def test_huge_hidden_size_is_refused_without_allocating(original, tmp_path):
     p = _crafted(original, tmp_path, lambda m, a: m["model_config"].update(hidden_size=10**6))
-    _refused(p, r"parameter shapes do not match the model config \(rnn.weight_ih_l0: \(8, \d+\), config says")
+    _refused(p, r"parameter shapes do not match the model config \(rnn.weight_ih_l0: \(32, \d+\), config says")
 
 
 def test_huge_num_layers_is_refused_by_arithmetic(original, tmp_path):
@@ -267,6 +277,36 @@ def test_hidden_state_of_the_wrong_shape_is_refused(original, tmp_path):
     _refused(p, r"carried hidden state has shape \(2, 2, 3\)", resume=True)
 
 
+def test_missing_cell_state_of_an_lstm_is_refused(original, tmp_path):
+    p = _crafted(original, tmp_path, lambda m, a: a.pop("cell"))
+    _refused(p, "no carried cell state after iteration 4", resume=True)
+
+
+def test_cell_state_of_the_wrong_shape_is_refused(original, tmp_path):
+    p = _crafted(original, tmp_path, lambda m, a: a.update(cell=np.zeros((2, 2, 3), np.float32)))
+    _refused(p, r"carried cell state has shape \(2, 2, 3\)", resume=True)
+
+
+def test_non_finite_cell_state_is_refused(original, tmp_path):
+    p = _crafted(original, tmp_path, lambda m, a: a.update(cell=np.full((2, 2, 8), np.inf, np.float32)))
+    _refused(p, r"carried cell state has shape \(2, 2, 8\), expected a finite \(2, 2, 8\)", resume=True)
+
+
+def test_cell_state_in_the_checkpoint_of_an_rnn_is_refused(original_rnn, tmp_path):
+    p = _crafted(original_rnn, tmp_path, lambda m, a: a.update(cell=np.zeros((2, 2, 8), np.float32)))
+    _refused(p, "a tanh RNN carries no cell state, but the file holds one", resume=True)
+
+
+def test_unknown_kind_is_refused(original, tmp_path):
+    p = _crafted(original, tmp_path, lambda m, a: m["model_config"].update(kind="transformer"))
+    _refused(p, r"invalid vocabulary or model config: .kind must be one of \('rnn', 'lstm', 'gru'\), got 'transformer'")
+
+
+def test_kind_that_contradicts_the_parameters_is_refused(original, tmp_path):
+    p = _crafted(original, tmp_path, lambda m, a: m["model_config"].update(kind="gru"))
+    _refused(p, r"parameter shapes do not match the model config \(rnn.weight_ih_l0: \(32, \d+\), config says \(24,")
+
+
 def test_level_that_contradicts_the_vocabulary_is_refused(original, tmp_path):
     p = _crafted(original, tmp_path, lambda m, a: m["train_config"].update(level="word"))
     _refused(p, "train_config level 'word' contradicts the char-level vocabulary", resume=True)
@@ -297,6 +337,31 @@ def test_garbage_data_position_is_refused(original, tmp_path, value):
     p = _crafted(original, tmp_path, lambda m, a: m["data"].update(epoch=value))
     with pytest.raises(ValueError, match="saved position must be integers"):
         train(_config(p.parent, iters=6), ENGLISH, resume=True, quiet=True)
+
+
+def _format_1(meta: dict, arrays: dict) -> None:
+    """What deeprnn wrote before LSTM and GRU: format 1, no 'kind' in the model configs."""
+    meta["format_version"] = 1
+    del meta["model_config"]["kind"]
+    del meta["train_config"]["model"]["kind"]
+
+
+def test_a_checkpoint_of_format_1_loads_resumes_and_samples_as_an_rnn(original_rnn, tmp_path):
+    p = _crafted(original_rnn, tmp_path, _format_1)
+    model = model_from_checkpoint(load_checkpoint(p))
+    assert model.kind == "rnn" and type(model.rnn).__name__ == "RNN"
+    assert model.sample("the ", 20, seed=1) == model_from_checkpoint(load_checkpoint(original_rnn)).sample(
+        "the ", 20, seed=1
+    )
+    result = train(_config(p.parent, iters=6), ENGLISH, resume=True, quiet=True)
+    assert result.iteration == 6 and result.model.kind == "rnn"
+    assert load_checkpoint(p).meta["format_version"] == 2  # the resumed run writes today's format
+
+
+def test_an_lstm_in_a_checkpoint_of_format_1_is_refused_with_one_line(original, tmp_path):
+    """A format-1 file with LSTM-shaped arrays cannot be an RNN: one line, not a traceback."""
+    p = _crafted(original, tmp_path, _format_1)
+    _refused(p, r"parameter shapes do not match the model config \(rnn.weight_ih_l0: \(32, \d+\), config says \(8,")
 
 
 def test_the_unchanged_checkpoint_still_resumes(original, tmp_path):

@@ -16,19 +16,21 @@ from deeprnn.models.trainer import train
 from ._texts import ENGLISH
 
 
-def test_parameter_count_and_shapes_by_arithmetic():
-    for cfg in (ModelConfig(30, 16, 3), ModelConfig(30, 16, 1, embedding_dim=5)):
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_parameter_count_and_shapes_by_arithmetic(kind):
+    for cfg in (ModelConfig(30, 16, 3, kind=kind), ModelConfig(30, 16, 1, embedding_dim=5, kind=kind)):
         model = RNNLanguageModel.from_config(cfg)
         shapes = {k: tuple(v.shape) for k, v in model.state_dict().items()}
         assert RNNLanguageModel.parameter_shapes(cfg) == shapes
         assert RNNLanguageModel.parameter_count(cfg) == len(shapes)
         assert RNNLanguageModel.parameter_numel(cfg) == sum(int(np.prod(s)) for s in shapes.values())
-    assert RNNLanguageModel.parameter_count(ModelConfig(30, 16, 10**7)) == 4 * 10**7 + 2  # no loop, no list
+    assert RNNLanguageModel.parameter_count(ModelConfig(30, 16, 10**7, kind=kind)) == 4 * 10**7 + 2  # no loop
 
 
-def test_training_estimate_covers_a_run(tmp_path):
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_training_estimate_covers_a_run(tmp_path, kind):
     config = TrainConfig(
-        model=ModelConfig(hidden_size=96, num_layers=2),
+        model=ModelConfig(hidden_size=96, num_layers=2, kind=kind),
         seq_len=32,
         batch_size=16,
         iters=3,
@@ -47,10 +49,10 @@ def test_training_estimate_covers_a_run(tmp_path):
         peak = tracemalloc.get_traced_memory()[1] - before
     finally:
         tracemalloc.stop()
-    cfg = ModelConfig(vocab_size=vocab_size, hidden_size=96, num_layers=2)
+    cfg = ModelConfig(vocab_size=vocab_size, hidden_size=96, num_layers=2, kind=kind)
     estimate = training_bytes(cfg, "adam", 32, 16, "float32")
     text_and_ids = 10 * len(text)  # the tokens (and their batches) are not part of the model's estimate
-    assert peak - text_and_ids <= estimate <= 10 * peak, (peak, estimate)
+    assert peak - text_and_ids <= estimate <= 4 * peak, (peak, estimate)
 
 
 def test_training_too_large_is_refused_before_the_model_is_built(tmp_path, monkeypatch):
@@ -58,7 +60,10 @@ def test_training_too_large_is_refused_before_the_model_is_built(tmp_path, monke
     built = []
     monkeypatch.setattr(RNNLanguageModel, "from_config", classmethod(lambda cls, *a, **k: built.append(1)))
     config = TrainConfig(model=ModelConfig(hidden_size=100_000), iters=1, checkpoint_dir=str(tmp_path / "ck"))
-    with pytest.raises(memory.MemoryLimitError, match=r"training a 2 x 100000 RNN .* needs about .* GiB .* 1 GiB"):
+    with pytest.raises(memory.MemoryLimitError, match=r"training a 2 x 100000 LSTM .* needs about .* TiB .* 1 GiB"):
+        train(config, ENGLISH, quiet=True)
+    config.model.kind, config.model.nonlinearity = "rnn", "relu"
+    with pytest.raises(memory.MemoryLimitError, match=r"training a 2 x 100000 relu RNN .* needs about .* GiB .* 1 GiB"):
         train(config, ENGLISH, quiet=True)
     assert built == [] and not (tmp_path / "ck").exists()
 

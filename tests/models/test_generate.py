@@ -15,13 +15,17 @@ from ._texts import CHINESE, ENGLISH
 from ._twin import torch_twin
 
 
-def _model(text: str, level: str = "char", seed: int = 0) -> RNNLanguageModel:
+def _model(text: str, level: str = "char", seed: int = 0, kind: str = "lstm") -> RNNLanguageModel:
     vocab = Vocab.from_text(text, level)
-    return RNNLanguageModel(len(vocab), 12, 2, vocab=vocab, dtype=np.float64, generator=deeprnn.Generator(seed))
+    return RNNLanguageModel(
+        len(vocab), 12, 2, vocab=vocab, dtype=np.float64, generator=deeprnn.Generator(seed), kind=kind
+    )
 
 
-def test_greedy_matches_torch_argmax_decoding():
-    model = _model(ENGLISH)
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_greedy_matches_torch_argmax_decoding(kind):
+    """Token by token, the state (h, or the LSTM's (h, c)) carried as torch's module carries it."""
+    model = _model(ENGLISH, kind=kind)
     vocab = model.vocab
     twin = torch_twin(model)
     out = model.sample("the ", 40, greedy=True)

@@ -54,7 +54,7 @@ def test_compiled_sampling_matches_torch_driven_reference(dtype, layers, nonline
     vocab = Vocab.from_text(ENGLISH, "char")
     model = RNNLanguageModel(
         len(vocab), 16, layers, nonlinearity, embedding_dim=embedding_dim, vocab=vocab, dtype=dtype,
-        generator=deeprnn.Generator(3),
+        generator=deeprnn.Generator(3), kind="rnn",
     )  # fmt: skip
     prime = vocab.encode("the ")
     args = {"greedy": (1.0, None, True), "temperature": (0.8, None, False), "top_k": (1.3, 5, False)}[mode]
@@ -70,7 +70,9 @@ def test_chunks_and_generator_state_as_the_numpy_path(monkeypatch, length):
     """Chunk by chunk (7 tokens here), the compiled loop takes the same uniforms in the same order."""
     monkeypatch.setattr(generate, "_CHUNK", 7)
     vocab = Vocab.from_text(ENGLISH, "char")
-    model = RNNLanguageModel(len(vocab), 8, 2, vocab=vocab, dtype=np.float64, generator=deeprnn.Generator(0))
+    model = RNNLanguageModel(
+        len(vocab), 8, 2, vocab=vocab, dtype=np.float64, generator=deeprnn.Generator(0), kind="rnn"
+    )
     after = {}
     for name in ("numba", "numpy"):
         backend.set_backend(name)

@@ -45,12 +45,12 @@ def _torch_training(
         torch.nn.utils.clip_grad_norm_(params, clip)
         opt.step()
         sched.step()
-        h = h_n.detach()
+        h = tuple(s.detach() for s in h_n) if isinstance(h_n, tuple) else h_n.detach()
     return twin
 
 
-@pytest.mark.parametrize("optimizer", ["adam", "rmsprop"])
-def test_train_matches_a_torch_loop(tmp_path, optimizer):
+@pytest.mark.parametrize("kind,optimizer", [("rnn", "adam"), ("rnn", "rmsprop"), ("lstm", "adam"), ("gru", "rmsprop")])
+def test_train_matches_a_torch_loop(tmp_path, kind, optimizer):
     text = ENGLISH[:900]
     H, L, T, N, seed, iters = (
         16,
@@ -61,7 +61,7 @@ def test_train_matches_a_torch_loop(tmp_path, optimizer):
         25,
     )  # 810 training chars: 20 batches/epoch, so one reset
     cfg = TrainConfig(
-        model=ModelConfig(hidden_size=H, num_layers=L),
+        model=ModelConfig(hidden_size=H, num_layers=L, kind=kind),
         seq_len=T,
         batch_size=N,
         lr=5e-3,
@@ -80,7 +80,9 @@ def test_train_matches_a_torch_loop(tmp_path, optimizer):
     ours = train(cfg, text, quiet=True).model
 
     vocab = Vocab.from_text(text, "char")
-    init = RNNLanguageModel(len(vocab), H, L, dtype=np.float64, generator=deeprnn.Generator(seed))  # same draws
+    init = RNNLanguageModel(
+        len(vocab), H, L, dtype=np.float64, generator=deeprnn.Generator(seed), kind=kind
+    )  # train()'s draws
     train_ids, _ = train_val_split(vocab.encode_text(text), 0.1)
     twin = _torch_training(torch_twin(init), BPTTBatches(train_ids, N, T), iters, 5e-3, 0.5, 0.7, 7, optimizer)
     t_params = dict(twin.named_parameters())

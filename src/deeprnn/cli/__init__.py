@@ -1,6 +1,6 @@
 """The ``deeprnn`` command line: a thin argparse layer over ``deeprnn.models`` and ``deeprnn.explain``.
 
-    deeprnn train [TEXT] [options]        train a language model (no TEXT: embedded corpus)
+    deeprnn train [TEXT] [options]        train an LSTM, GRU or RNN language model (no TEXT: embedded corpus)
     deeprnn sample --checkpoint PATH      print text sampled from a trained model
     deeprnn explain [EXAMPLE | options]   walk through an RNN's shapes, equations and gradients
 
@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The ``deeprnn`` argument parser, with one subparser per entry of ``COMMANDS``."""
     from .. import __version__
 
-    parser = Parser(prog="deeprnn", description="Deep Elman RNN language models in NumPy.")
+    parser = Parser(prog="deeprnn", description="Deep recurrent networks (RNN, LSTM, GRU) from scratch in NumPy.")
     parser.add_argument("--version", action="version", version=f"deeprnn {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for add in COMMANDS:

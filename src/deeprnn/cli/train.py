@@ -23,6 +23,7 @@ from .args import (
     DEFAULT_ITERS,
     EXIT_ERROR,
     EXIT_INTERRUPTED,
+    EXIT_USAGE,
     CLIError,
     decay,
     fail,
@@ -36,7 +37,8 @@ from .args import (
 
 # CLI option -> TrainConfig / ModelConfig field.  Defaults are None so that on --resume only
 # the options actually given override the checkpoint's configuration.
-MODEL_OPTIONS = ("hidden_size", "num_layers", "nonlinearity", "dropout", "embedding_dim")
+MODEL_OPTIONS = ("kind", "hidden_size", "num_layers", "nonlinearity", "dropout", "embedding_dim")
+FLAGS = {"kind": "--model"}  # a ModelConfig field whose option is not named after it
 TRAIN_OPTIONS = (
     "level",
     "seq_len",
@@ -63,13 +65,14 @@ TRAIN_OPTIONS = (
 
 def add_train_command(sub: Any) -> None:
     """Register ``deeprnn train`` and its char-rnn style options on the subparsers."""
-    from ..models.config import LEVELS, NONLINEARITIES, OPTIMIZERS, ModelConfig, TrainConfig
+    from ..models.config import KINDS, LEVELS, NONLINEARITIES, OPTIMIZERS, ModelConfig, TrainConfig
 
     m, t = ModelConfig(), TrainConfig()
     p = sub.add_parser(
         "train",
-        help="train a character- or word-level RNN language model",
-        description="Train a deep Elman RNN language model with truncated BPTT. Without TEXT it "
+        help="train a character- or word-level language model (LSTM, GRU or RNN)",
+        description="Train a deep LSTM, GRU or Elman RNN language model with truncated BPTT "
+        "(--model, as char-rnn's -model). Without TEXT it "
         "trains on the embedded corpus (--corpus). Ctrl-C saves a checkpoint and stops "
         f"(exit {EXIT_INTERRUPTED}); --resume continues exactly where it stopped.",
         argument_default=None,
@@ -90,9 +93,19 @@ def add_train_command(sub: Any) -> None:
         help=f"held-out tail for validation, in [0, 1) (default: {t.val_fraction})",
     )
     model = p.add_argument_group("model")
+    model.add_argument(
+        "--model",
+        dest="kind",
+        choices=KINDS,
+        help=f"the recurrent cell: an Elman RNN, an LSTM or a GRU (default: {m.kind})",
+    )
     model.add_argument("--hidden-size", type=positive_int, help=f"units per layer (default: {m.hidden_size})")
-    model.add_argument("--num-layers", type=positive_int, help=f"RNN layers (default: {m.num_layers})")
-    model.add_argument("--nonlinearity", choices=NONLINEARITIES, help=f"(default: {m.nonlinearity})")
+    model.add_argument("--num-layers", type=positive_int, help=f"recurrent layers (default: {m.num_layers})")
+    model.add_argument(
+        "--nonlinearity",
+        choices=NONLINEARITIES,
+        help=f"the RNN's activation, --model rnn only (default: {m.nonlinearity})",
+    )
     model.add_argument(
         "--dropout",
         type=fraction,
@@ -182,8 +195,8 @@ def _train_config(args: argparse.Namespace, comm: Any) -> tuple[Any, dict[str, A
             given, saved = getattr(args, name), getattr(config.model, name)
             if given is not None and given != saved:
                 raise CLIError(
-                    f"--{name.replace('_', '-')} {given} differs from the checkpoint's {saved}; "
-                    "the architecture cannot change on --resume"
+                    f"{FLAGS.get(name, '--' + name.replace('_', '-'))} {given} differs from the checkpoint's "
+                    f"{saved}; the architecture cannot change on --resume"
                 )
     else:
         config = TrainConfig(
@@ -273,11 +286,20 @@ def run_train(args: argparse.Namespace) -> int:
         init_world,
         root_first,
     )
-    from ..models import TrainConfig
+    from ..models import ModelConfig, TrainConfig
+    from ..models.config import A_KIND
     from ..models.trainer import CheckpointSaveError, NonFiniteLossError, RunDirectory, TrainingInterrupted, train
 
     prog = "deeprnn train"
     directory = args.checkpoint_dir or TrainConfig().checkpoint_dir
+    kind = args.kind or ModelConfig().kind
+    if not args.resume and args.nonlinearity is not None and kind != "rnn":  # a contradiction of options
+        print(
+            f"{prog}: error: --nonlinearity applies only to --model rnn ({A_KIND[kind]} has its own gates) "
+            f"(see {prog} --help)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     comm: Any = SingleProcess()
     try:
         if args.text is not None and args.corpus is not None:

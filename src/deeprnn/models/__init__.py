@@ -1,4 +1,4 @@
-"""deeprnn.models: the RNN language model, sampling, the training loop and checkpoints.
+"""deeprnn.models: the language model (an RNN, LSTM or GRU), sampling, the training loop and checkpoints.
 
     from deeprnn.models import RNNLanguageModel, TrainConfig, train
     result = train(TrainConfig(iters=2000), text)          # the trained model + history

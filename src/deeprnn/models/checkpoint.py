@@ -8,7 +8,11 @@ Layout of the archive (every entry a plain array; ``np.load(..., allow_pickle=Fa
                                     loss history
     model/<name>        the model's state dict (``rnn.weight_ih_l0``, ``head.weight``, ...)
     optim/<path>        the optimiser's arrays (Adam's moments, ...), referenced from the JSON
-    hidden              (L, N, H) the hidden state carried into the next training batch
+    hidden              (L, N, H) the hidden state h carried into the next training batch
+    cell                (L, N, H) the LSTM's cell state c, carried beside h (LSTM only)
+
+Format versions: 2 records the kind of cell (``model_config["kind"]``: rnn, lstm or gru) and the
+LSTM's cell state; 1 was written before deeprnn had LSTM and GRU, and is read as an Elman RNN.
 
 Saving writes a temporary file in the target directory, flushes and fsyncs it, then
 ``os.replace``s it over the target: a reader sees the old file or the new one, never half
@@ -32,6 +36,7 @@ from ..memory import check_memory
 __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
+    "READABLE_VERSIONS",
     "CheckpointError",
     "Checkpoint",
     "save_checkpoint",
@@ -42,7 +47,8 @@ __all__ = [
 ]
 
 FORMAT = "deeprnn-lm-checkpoint"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)  # 1: before LSTM/GRU, no 'kind' in the model config (an RNN)
 META_KEY = "__meta__"
 REQUIRED_META = (
     "format",
@@ -197,10 +203,12 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         got = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
         raise fail(f"not a deeprnn language-model checkpoint (format {short(got)}, expected {FORMAT!r})")
-    if meta.get("format_version") != FORMAT_VERSION:
+    version = meta.get("format_version")
+    if isinstance(version, bool) or version not in READABLE_VERSIONS:
+        readable = " and ".join(map(str, READABLE_VERSIONS))
         raise fail(
-            f"checkpoint format version {short(meta.get('format_version'))} is not supported by this "
-            f"deeprnn (reads version {FORMAT_VERSION}); it was written by deeprnn "
+            f"checkpoint format version {short(version)} is not supported by this "
+            f"deeprnn (reads versions {readable}); it was written by deeprnn "
             f"{short(meta.get('deeprnn_version', '?'), 30)}"
         )
     missing = [k for k in REQUIRED_META if k not in meta]

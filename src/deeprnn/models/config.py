@@ -11,11 +11,15 @@ import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
-__all__ = ["ModelConfig", "TrainConfig", "OPTIMIZERS", "NONLINEARITIES", "LEVELS"]
+__all__ = ["ModelConfig", "TrainConfig", "OPTIMIZERS", "NONLINEARITIES", "LEVELS", "KINDS", "KIND_NAMES", "A_KIND"]
 
 OPTIMIZERS = ("sgd", "adagrad", "rmsprop", "adam", "adamw")
 NONLINEARITIES = ("tanh", "relu")
 LEVELS = ("char", "word")
+KINDS = ("rnn", "lstm", "gru")
+"""The recurrent cells, as char-rnn's ``-model``: the Elman RNN, the LSTM and the GRU."""
+KIND_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
+A_KIND = {"rnn": "an RNN", "lstm": "an LSTM", "gru": "a GRU"}  # with the article, for messages
 
 
 def _positive_int(name: str, value: Any, allow_none: bool = False) -> None:
@@ -33,25 +37,35 @@ def _finite(name: str, value: Any) -> float:
 
 @dataclass
 class ModelConfig:
-    """The architecture: one-hot (or embedding) -> deep Elman RNN -> linear head.
+    """The architecture: one-hot (or embedding) -> deep recurrent network -> linear head.
 
+    ``kind`` is the cell, as char-rnn's ``-model``: 'rnn' (Elman, with ``nonlinearity``),
+    'lstm' or 'gru'.  The default is char-rnn's own: an LSTM of 2 layers x 128.
     ``vocab_size`` is filled in from the vocabulary when training starts.
     """
 
     vocab_size: int = 0
-    hidden_size: int = 256
+    hidden_size: int = 128
     num_layers: int = 2
-    nonlinearity: str = "tanh"
+    nonlinearity: str = "tanh"  # the Elman RNN's act; an LSTM or a GRU has its own gates
     dropout: float = 0.0
     embedding_dim: int | None = None  # None: one-hot input, as char-rnn
+    kind: str = "lstm"
 
     def validate(self) -> ModelConfig:
         _positive_int("vocab_size", self.vocab_size)
         _positive_int("hidden_size", self.hidden_size)
         _positive_int("num_layers", self.num_layers)
         _positive_int("embedding_dim", self.embedding_dim, allow_none=True)
+        if self.kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
         if self.nonlinearity not in NONLINEARITIES:
             raise ValueError(f"nonlinearity must be one of {NONLINEARITIES}, got {self.nonlinearity!r}")
+        if self.kind != "rnn" and self.nonlinearity != "tanh":
+            raise ValueError(
+                f"nonlinearity applies only to kind 'rnn' (the Elman RNN); {A_KIND[self.kind]} has its "
+                f"own gates, got nonlinearity={self.nonlinearity!r} with kind={self.kind!r}"
+            )
         d = _finite("dropout", self.dropout)
         if not 0.0 <= d < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
@@ -60,13 +74,20 @@ class ModelConfig:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @property
+    def name(self) -> str:
+        """'LSTM', 'GRU', or 'tanh RNN' / 'relu RNN': how messages and plots name the network."""
+        return f"{self.nonlinearity} RNN" if self.kind == "rnn" else KIND_NAMES.get(self.kind, str(self.kind))
+
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ModelConfig:
+        """The config stored by `to_dict`.  A dict without 'kind' was written before deeprnn had
+        LSTM and GRU (checkpoint format 1): it describes an Elman RNN, whatever today's default."""
         names = {f.name for f in fields(cls)}
         unknown = sorted(set(d) - names)
         if unknown:
             raise ValueError(f"unknown model config keys {unknown}; expected a subset of {sorted(names)}")
-        return cls(**d).validate()
+        return cls(**{"kind": "rnn", **d}).validate()
 
 
 @dataclass
@@ -145,7 +166,10 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
         d = dict(d)
-        model = ModelConfig(**d.pop("model"))
+        model = d.pop("model")
+        if not isinstance(model, dict):
+            raise ValueError(f"the train config's model must be a dict, got {type(model).__name__}")
+        model = ModelConfig(**{"kind": "rnn", **model})  # no 'kind': written before LSTM/GRU, an RNN
         names = {f.name for f in fields(cls)}
         unknown = sorted(set(d) - names)
         if unknown:

@@ -21,6 +21,8 @@ __all__ = ["training_bytes", "check_training_memory", "sampling_bytes", "check_s
 
 # Arrays of optimiser state per parameter: Adam's two moments, RMSprop's and Adagrad's one.
 _OPTIMIZER_STATE = {"sgd": 0, "adagrad": 1, "rmsprop": 1, "adam": 2, "adamw": 2}
+# Numbers a training step keeps per hidden unit, layer and time step, by kind (see training_bytes).
+_PER_UNIT = {"rnn": 6, "gru": 12, "lstm": 16}
 
 
 def training_bytes(model: ModelConfig, optimizer: str, seq_len: int, batch_size: int, dtype: str) -> int:
@@ -28,15 +30,18 @@ def training_bytes(model: ModelConfig, optimizer: str, seq_len: int, batch_size:
 
     P parameters are held four ways (the weights, their gradients, the optimiser's k state
     arrays, and the copies a checkpoint is written from: (3 + 2k) P numbers); a step keeps
-    about 6 numbers per hidden unit and time step (the states, the pre-activations, their
-    gradients and the pooled buffers) and 4 per logit (logits, softmax, gradients).
+    about 6 numbers per hidden unit and time step for the Elman RNN (the states, the
+    pre-activations, their gradients and the pooled buffers), 12 for the GRU (its 3 gates,
+    W_hn h + b_hn and their gradients besides) and 16 for the LSTM (4 gates, c, tanh(c) and
+    their gradients), and 4 per logit (logits, softmax, gradients).
     """
     s = np.dtype(dtype).itemsize
     k = _OPTIMIZER_STATE.get(optimizer, 2)
     P = RNNLanguageModel.parameter_numel(model)
     steps = seq_len * batch_size
     E = model.embedding_dim or 0
-    acts = steps * (6 * model.num_layers * model.hidden_size + 4 * model.vocab_size + 2 * E)
+    per_unit = _PER_UNIT[model.kind]
+    acts = steps * (per_unit * model.num_layers * model.hidden_size + 4 * model.vocab_size + 2 * E)
     return s * ((3 + 2 * k) * P + acts)
 
 
@@ -44,7 +49,7 @@ def check_training_memory(model: ModelConfig, optimizer: str, seq_len: int, batc
     """Raise MemoryLimitError when `training_bytes` exceeds the free memory."""
     check_memory(
         training_bytes(model, optimizer, seq_len, batch_size, dtype),
-        f"training a {model.num_layers} x {model.hidden_size} RNN over {model.vocab_size:,} tokens"
+        f"training a {model.num_layers} x {model.hidden_size} {model.name} over {model.vocab_size:,} tokens"
         + (f" with {model.embedding_dim:,}-dimensional embeddings" if model.embedding_dim else ""),
         "use a smaller --hidden-size, --num-layers, --embedding-dim, --batch-size or --seq-len",
     )

@@ -137,7 +137,7 @@ def _sample_compiled(model, logits, h, out, rng, temperature, top_k, greedy, ban
 
 def _compiled(model: RNNLanguageModel) -> bool:
     """Whether sampling runs kernels/compiled/sample.py (numba, batch 1: see kernels/backend.py)."""
-    return use_compiled("rnn", 1, model.hidden_size, model.dtype)
+    return model.kind == "rnn" and use_compiled("rnn", 1, model.hidden_size, model.dtype)
 
 
 def _step(model: RNNLanguageModel, ids: np.ndarray, h, batch_first: bool):

@@ -34,7 +34,7 @@ from ..data import MappedBPTTBatches, Vocab
 from ..distributed import Communicator, SingleProcess, stream_share
 from ..nn.functional import cross_entropy
 from ..nn.utils import clip_grad_norm_, get_total_norm
-from .char_rnn import RNNLanguageModel
+from .char_rnn import RNNLanguageModel, detach_state
 from .config import TrainConfig
 from .generate import sample_ids
 from .parallel import DataParallel
@@ -131,7 +131,7 @@ class Run:
     batches: MappedBPTTBatches
     vocab: Vocab
     source: dict[str, Any]
-    hidden: Tensor | None = None
+    hidden: Any = None  # the carried state: h (L, N, H), or (h, c) for the LSTM; None for zeros
     iteration: int = 0
     elapsed: float = 0.0
     tokens: int = 0
@@ -208,7 +208,7 @@ def run_loop(
             t0 = time.perf_counter()
             step = run.batches.next_batch()
             h = None if (step.reset or run.hidden is None) else run.hidden
-            logits, h_n = model(step.x, h)  # (T, N, V), (L, N, H)
+            logits, h_n = model(step.x, h)  # (T, N, V); h_n (L, N, H), or (h_n, c_n) for the LSTM
             loss = cross_entropy(logits.reshape(-1, V), Tensor._wrap(step.y.reshape(-1)))
             loss_value = float(loss.item())
             if not math.isfinite(loss_value) and not par.active:  # several: checked after the Allreduce
@@ -227,7 +227,7 @@ def run_loop(
             phase = "update"  # from here until the end of the step the state cannot be rolled back
             optimizer.step()
             scheduler.step()
-            run.hidden = h_n.detach()
+            run.hidden = detach_state(h_n)
             run.iteration += 1
             run.elapsed += time.perf_counter() - t0
             run.tokens += step.y.shape[0] * run.batches.batch_size  # T x N, all processes' tokens

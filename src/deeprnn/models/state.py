@@ -15,9 +15,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..autograd.random import Generator
-from ..autograd.tensor import Tensor
 from ..data import DataError, Vocab
-from .char_rnn import RNNLanguageModel
+from .char_rnn import RNNLanguageModel, state_arrays, state_tensors
 from .checkpoint import Checkpoint, CheckpointError, flatten_state, save_checkpoint, short, unflatten_state
 from .config import ModelConfig
 from .plot import matplotlib_available, plot_loss_curve
@@ -27,7 +26,17 @@ if TYPE_CHECKING:
     from .loop import Run
     from .progress import Progress
 
-__all__ = ["History", "save_training_state", "restore_training_state", "model_from_checkpoint", "checkpoint_model"]
+__all__ = [
+    "History",
+    "STATE_KEYS",
+    "save_training_state",
+    "restore_training_state",
+    "model_from_checkpoint",
+    "checkpoint_model",
+]
+
+STATE_KEYS = ("hidden", "cell")
+"""The archive entries of the carried state: h (every kind), then c (the LSTM's cell state)."""
 
 
 @dataclass
@@ -77,8 +86,8 @@ def save_training_state(run: Run, path: Path, progress: Progress | None) -> Path
     arrays: dict[str, np.ndarray] = {f"model/{k}": np.array(v._data) for k, v in run.model.state_dict().items()}
     optim_json = flatten_state(run.optimizer.state_dict(), "optim", arrays)
     sched_json = flatten_state(run.scheduler.state_dict(), "sched", arrays)
-    if run.hidden is not None:
-        arrays["hidden"] = np.array(run.hidden._data)
+    for key, a in zip(STATE_KEYS, state_arrays(run.hidden)):  # h, and the LSTM's c
+        arrays[key] = np.array(a)
     arrays.update(run.history.to_arrays())
     meta = {
         "deeprnn_version": __version__,
@@ -120,7 +129,7 @@ def _draw(run: Run, png: Path, progress: Progress) -> None:
         h.val_iter,
         h.val_loss,
         title=f"{run.config.model.num_layers}x{run.config.model.hidden_size} "
-        f"{run.config.model.nonlinearity} RNN, {run.config.level} level",
+        f"{run.config.model.name}, {run.config.level} level",
     )
 
 
@@ -208,12 +217,19 @@ def restore_training_state(run: Run, ckpt: Checkpoint) -> None:
         raise _fail(
             ckpt, f"the scheduler is at step {short(sched_state['last_epoch'])}, the run at iteration {iteration}"
         )
-    hidden = arrays.get("hidden")
     expected = (run.model.num_layers, run.batches.batch_size, run.model.hidden_size)
-    if hidden is None and iteration > 0:
-        raise _fail(ckpt, f"no carried hidden state after iteration {iteration}")
-    if hidden is not None and (hidden.shape != expected or not np.isfinite(hidden).all()):
-        raise _fail(ckpt, f"carried hidden state has shape {hidden.shape}, expected a finite {expected}")
+    carried = []
+    for key, what in zip(STATE_KEYS, ("hidden state", "cell state")[: len(run.model.state_names)]):
+        a = arrays.get(key)
+        if a is None and iteration > 0:
+            raise _fail(ckpt, f"no carried {what} after iteration {iteration}")
+        if a is not None and (a.shape != expected or not np.isfinite(a).all()):
+            raise _fail(ckpt, f"carried {what} has shape {a.shape}, expected a finite {expected}")
+        carried.append(a)
+    if any(a is None for a in carried) and not all(a is None for a in carried):
+        raise _fail(ckpt, "the carried hidden state h is stored without its cell state c, or c without h")
+    if "cell" in arrays and len(run.model.state_names) == 1:
+        raise _fail(ckpt, f"a {run.model.config.name} carries no cell state, but the file holds one")
     history = _history(ckpt, arrays)
     saved_gens = {}
     for name, gen in (("model", run.gen), ("sample", run.sample_gen)):
@@ -232,8 +248,8 @@ def restore_training_state(run: Run, ckpt: Checkpoint) -> None:
     run.scheduler.load_state_dict(sched_state)
     run.gen.set_state(saved_gens["model"])
     run.sample_gen.set_state(saved_gens["sample"])
-    if hidden is not None:
-        run.hidden = Tensor._wrap(hidden.astype(run.model.dtype, copy=True))
+    if carried and carried[0] is not None:
+        run.hidden = state_tensors(tuple(a.astype(run.model.dtype, copy=True) for a in carried), run.model.kind)
     run.iteration = iteration
     run.elapsed = float(meta.get("elapsed", 0.0))
     run.tokens = int(meta.get("tokens", 0))
