@@ -11,17 +11,15 @@ torch's bit for bit; ``step(epoch)`` uses the closed forms, as torch does:
 
 from __future__ import annotations
 
-import types
 from collections.abc import Callable, Iterable
-from typing import Any
 
-from .lr_scheduler import LRScheduler
+from .lr_scheduler import LambdaState, LRScheduler, lambdas_for
 from .optimizer import Optimizer
 
 __all__ = ["MultiplicativeLR", "ConstantLR", "LinearLR", "PolynomialLR"]
 
 
-class MultiplicativeLR(LRScheduler):
+class MultiplicativeLR(LambdaState, LRScheduler):
     """Multiply every group's lr by ``lr_lambda(epoch)`` (one function, or one per group) each epoch."""
 
     def __init__(
@@ -31,12 +29,7 @@ class MultiplicativeLR(LRScheduler):
         last_epoch: int = -1,
     ) -> None:
         self.optimizer = optimizer
-        if not isinstance(lr_lambda, (list, tuple)):
-            self.lr_lambdas = [lr_lambda] * len(optimizer.param_groups)
-        else:
-            if len(lr_lambda) != len(optimizer.param_groups):
-                raise ValueError(f"Expected {len(optimizer.param_groups)} lr_lambdas, but got {len(lr_lambda)}")
-            self.lr_lambdas = list(lr_lambda)
+        self.lr_lambdas = lambdas_for(optimizer, lr_lambda)
         for fn in self.lr_lambdas:
             if not callable(fn):
                 raise TypeError(f"lr_lambda should be a function, but got {type(fn).__name__}")
@@ -46,22 +39,6 @@ class MultiplicativeLR(LRScheduler):
         if self._is_initial:
             return self._current()
         return [g["lr"] * fn(self.last_epoch) for fn, g in zip(self.lr_lambdas, self.optimizer.param_groups)]
-
-    def state_dict(self) -> dict[str, Any]:
-        """As the base, with ``lr_lambdas`` saved only for callable objects (their ``__dict__``)."""
-        state = {k: v for k, v in super().state_dict().items() if k != "lr_lambdas"}
-        state["lr_lambdas"] = [
-            None if isinstance(fn, types.FunctionType) else fn.__dict__.copy() for fn in self.lr_lambdas
-        ]
-        return state
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        state = dict(state_dict)
-        lambdas = state.pop("lr_lambdas")
-        self.__dict__.update(state)
-        for fn, saved in zip(self.lr_lambdas, lambdas):
-            if saved is not None:
-                fn.__dict__.update(saved)
 
 
 class ConstantLR(LRScheduler):

@@ -111,30 +111,25 @@ class LRScheduler:
         self.__dict__.update(state_dict)
 
 
-class LambdaLR(LRScheduler):
-    """lr = base_lr * lr_lambda(epoch); ``lr_lambda`` is a function or one per param group."""
+def lambdas_for(optimizer: Optimizer, lr_lambda: Any) -> list[Callable[[int], float]]:
+    """One function per param group: ``lr_lambda`` repeated, or its list checked against the groups."""
+    if not isinstance(lr_lambda, (list, tuple)):
+        return [lr_lambda] * len(optimizer.param_groups)
+    if len(lr_lambda) != len(optimizer.param_groups):
+        raise ValueError(f"Expected {len(optimizer.param_groups)} lr_lambdas, but got {len(lr_lambda)}")
+    return list(lr_lambda)
 
-    def __init__(
-        self,
-        optimizer: Optimizer,
-        lr_lambda: Callable[[int], float] | Iterable[Callable[[int], float]],
-        last_epoch: int = -1,
-    ) -> None:
-        self.optimizer = optimizer
-        if not isinstance(lr_lambda, (list, tuple)):
-            self.lr_lambdas = [lr_lambda] * len(optimizer.param_groups)
-        else:
-            if len(lr_lambda) != len(optimizer.param_groups):
-                raise ValueError(f"Expected {len(optimizer.param_groups)} lr_lambdas, but got {len(lr_lambda)}")
-            self.lr_lambdas = list(lr_lambda)
-        super().__init__(optimizer, last_epoch)
 
-    def get_lr(self) -> list[float]:
-        return [base_lr * lmbda(self.last_epoch) for lmbda, base_lr in zip(self.lr_lambdas, self.base_lrs)]
+class LambdaState:
+    """state_dict / load_state_dict of the schedulers driven by ``lr_lambdas``, as torch's: a lambda
+    cannot be saved, so only callable objects' ``__dict__`` is (None for plain functions)."""
+
+    lr_lambdas: list[Callable[[int], float]]
+    __dict__: dict[str, Any]
 
     def state_dict(self) -> dict[str, Any]:
         """As the base, with ``lr_lambdas`` saved only for callable objects (their ``__dict__``)."""
-        state = {k: v for k, v in super().state_dict().items() if k != "lr_lambdas"}
+        state = {k: v for k, v in super().state_dict().items() if k != "lr_lambdas"}  # type: ignore[misc]
         state["lr_lambdas"] = [
             None if isinstance(fn, types.FunctionType) else fn.__dict__.copy() for fn in self.lr_lambdas
         ]
@@ -147,6 +142,23 @@ class LambdaLR(LRScheduler):
         for fn, saved in zip(self.lr_lambdas, lambdas):
             if saved is not None:
                 fn.__dict__.update(saved)
+
+
+class LambdaLR(LambdaState, LRScheduler):
+    """lr = base_lr * lr_lambda(epoch); ``lr_lambda`` is a function or one per param group."""
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        lr_lambda: Callable[[int], float] | Iterable[Callable[[int], float]],
+        last_epoch: int = -1,
+    ) -> None:
+        self.optimizer = optimizer
+        self.lr_lambdas = lambdas_for(optimizer, lr_lambda)
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        return [base_lr * lmbda(self.last_epoch) for lmbda, base_lr in zip(self.lr_lambdas, self.base_lrs)]
 
 
 class StepLR(LRScheduler):
