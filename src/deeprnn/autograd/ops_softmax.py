@@ -25,7 +25,9 @@ def stable_log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
     if x.ndim == 0:
         return np.zeros_like(x)
     z = x - x.max(axis=axis, keepdims=True)
-    return z - np.log(np.exp(z).sum(axis=axis, keepdims=True))
+    total = np.exp(z).sum(axis=axis, keepdims=True)  # the exp array is freed here: two (M, C) arrays at the peak
+    z -= np.log(total)
+    return z
 
 
 def _softmax_dim(name: str, ndim: int, dim: int | None) -> int:
