@@ -1,0 +1,52 @@
+"""The console script's entry point (src/deeprnn_launch.py): Ctrl-C while the package loads."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+
+def test_ctrl_c_while_the_package_imports_is_one_line_and_exit_130(tmp_path):
+    # A stand-in package whose import is interrupted, as a Ctrl-C during `import numpy` would be.
+    fake = tmp_path / "deeprnn"
+    fake.mkdir()
+    (fake / "__init__.py").write_text("raise KeyboardInterrupt\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(SRC)])}
+    code = "import sys, deeprnn_launch; sys.exit(deeprnn_launch.main())"
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 130
+    assert proc.stderr == "deeprnn: interrupted\n"
+
+
+def _console_script() -> Path:
+    script = Path(sys.executable).parent / ("deeprnn.exe" if os.name == "nt" else "deeprnn")
+    if not script.exists():
+        pytest.fail(f"the deeprnn console script is not installed beside {sys.executable}: pip install -e .")
+    return script
+
+
+@pytest.mark.parametrize("delay", [0.05, 0.15, 0.3, 0.6])
+def test_a_real_ctrl_c_at_start_up_never_prints_a_traceback(tmp_path, delay):
+    proc = subprocess.Popen(
+        [str(_console_script()), "train", "--iters", "100000", "--checkpoint-dir", str(tmp_path / "ck"), "--quiet"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "DEEPRNN_CACHE_DIR": str(tmp_path / "cache")},
+    )
+    time.sleep(delay)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert "Traceback" not in err, err
+    # 130 and one line, or killed by the signal before Python's own handler existed (-SIGINT)
+    assert proc.returncode in (130, -signal.SIGINT), (proc.returncode, err)
+    if proc.returncode == 130:
+        assert err.strip().splitlines()[-1].startswith("deeprnn"), err
