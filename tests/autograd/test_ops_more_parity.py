@@ -34,6 +34,8 @@ OPS = {
     ),
     "sin_cos": (lambda L, a: L.sin(a) * a.cos(), [(3, 4)]),
     "softmax_methods": (lambda L, a: a.softmax(1) * 2 + a.log_softmax(dim=0) + L.softmax(a, -1), [(3, 4)]),
+    # more than 2**16 elements: the sum of exp is computed a block of rows at a time (ops_softmax._sum_exp)
+    "log_softmax_large_vocab": (lambda L, a: L.log_softmax(a * 8, dim=1) + L.log_softmax(a, -1) * 2, [(40, 3503)]),
     "clamp_tensors": (lambda L, a, lo, hi: L.clamp(a, min=lo - 0.3, max=hi + 0.3), [(3, 4), (3, 4), (4,)]),
     "clamp_min_only": (lambda L, a: a.clamp(min=0.1) + a.clamp_max(0.2), [(3, 4)]),
     "minimum_maximum": (lambda L, a, b: L.minimum(a, b) + L.maximum(a, b * 2) + a.max(b), [(3, 4), (4,)]),

@@ -8,6 +8,7 @@ import torch
 from _layers_parity import check_parity, rng_for, same_error
 
 import deeprnn
+from oracle import assert_close
 
 DTYPES = [np.float64, np.float32]
 REDUCTIONS = ["mean", "sum", "none"]
@@ -243,3 +244,20 @@ def test_deprecated_size_average_reduce_warn_and_map_like_torch():
                 return lib.nn.functional.cross_entropy(a, b, **kwargs)
 
         check_parity(fn, [x, t])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+def test_cross_entropy_over_a_large_vocabulary_matches_torch(dtype, smoothing):
+    # A char-level Chinese batch's shape: the log-softmax sums exp in blocks of rows, and the backward
+    # works in place (nn/loss_functions.py); both must still give torch's numbers.
+    rng = np.random.default_rng(7)
+    x = (rng.standard_normal((96, 3503)) * 4).astype(dtype)
+    t = rng.integers(0, 3503, 96)
+    ours, theirs = deeprnn.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    lo = deeprnn.nn.functional.cross_entropy(ours, deeprnn.tensor(t), label_smoothing=smoothing)
+    lt = torch.nn.functional.cross_entropy(theirs, torch.tensor(t), label_smoothing=smoothing)
+    (lo * 3).backward()
+    (lt * 3).backward()
+    assert_close(lo, lt, what="loss")
+    assert_close(ours.grad, theirs.grad, what="grad")

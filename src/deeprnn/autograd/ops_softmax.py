@@ -25,9 +25,27 @@ def stable_log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
     if x.ndim == 0:
         return np.zeros_like(x)
     z = x - x.max(axis=axis, keepdims=True)
-    total = np.exp(z).sum(axis=axis, keepdims=True)  # the exp array is freed here: two (M, C) arrays at the peak
-    z -= np.log(total)
+    z -= np.log(_sum_exp(z, axis))
     return z
+
+
+_BLOCK = 1 << 16  # elements of exp(z) that exist at once, over the last axis of a 2-D array
+
+
+def _sum_exp(z: np.ndarray, axis: int) -> np.ndarray:
+    """sum(exp(z), axis, keepdims=True).
+
+    For a 2-D z (M, C) reduced over its last axis (a batch of logits), exp(z) is computed a block
+    of rows at a time, so that it never exists whole: a large vocabulary's (M, C) array less at the
+    peak.  Each row's sum is the same as over the whole array's (the same pairwise summation).
+    """
+    if z.ndim != 2 or axis not in (1, -1) or z.size <= _BLOCK:
+        return np.exp(z).sum(axis=axis, keepdims=True)
+    rows = max(1, _BLOCK // z.shape[1])
+    total = np.empty((z.shape[0], 1), z.dtype)
+    for s in range(0, z.shape[0], rows):
+        np.exp(z[s : s + rows]).sum(axis=1, keepdims=True, out=total[s : s + rows])
+    return total
 
 
 def _softmax_dim(name: str, ndim: int, dim: int | None) -> int:

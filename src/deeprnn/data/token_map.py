@@ -118,8 +118,11 @@ class TokenMap:
         known = self.meta.setdefault("fingerprints", {})
         if str(n) not in known:
             crc, step = 0, CHUNK_BYTES
-            for start in range(0, n, step):
-                crc = zlib.crc32(self.ids[start : min(n, start + step)].astype(np.int64), crc)
+            # Read, not through the map: the map's pages would stay in this process's RSS (the whole file).
+            with open(self.path, "rb") as fh:
+                for start in range(0, n, step):
+                    chunk = np.fromfile(fh, dtype=self.ids.dtype, count=min(n, start + step) - start)
+                    crc = zlib.crc32(chunk.astype(np.int64), crc)
             known[str(n)] = crc
             try:  # a cache it cannot update stays valid; the value is just computed again next time
                 atomic_write_text(self.meta_path, json.dumps(self.meta))

@@ -215,6 +215,7 @@ def run_loop(
                 _non_finite(run, "loss", loss_value)
             optimizer.zero_grad()
             loss.backward()
+            del logits, loss  # the (T, N, V) logits and the graph: not held through evaluation and saving
             loss_value = par.reduce(loss_value, stop["requested"], run.iteration + 1)  # the batch's loss
             if not math.isfinite(loss_value):
                 _non_finite(run, "loss", loss_value)
