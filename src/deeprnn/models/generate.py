@@ -20,6 +20,7 @@ from ..autograd.grad_mode import no_grad
 from ..autograd.random import Generator, resolve
 from ..data import tokenize
 from ..kernels.backend import use_compiled
+from .char_rnn import state_arrays
 from .footprint import check_sampling_memory
 
 if TYPE_CHECKING:
@@ -126,9 +127,9 @@ def _sample_compiled(model, logits, h, out, rng, temperature, top_k, greedy, ban
     weights = [tuple(None if w is None else w._data for w in g) for g in model.rnn._weight_groups()]
     emb = None if model.embedding is None else model.embedding.weight._data
     head_b = None if model.head.bias is None else model.head.bias._data
-    sampler = CompiledSampler(
-        logits, h._data[:, 0], weights, model.rnn.nonlinearity, emb, model.head.weight._data, head_b
-    )
+    states = tuple(s[:, 0] for s in state_arrays(h))  # (h,) or (h, c), each (L, H)
+    nonlinearity = getattr(model.rnn, "nonlinearity", "tanh")
+    sampler = CompiledSampler(model.kind, logits, states, weights, nonlinearity, emb, model.head.weight._data, head_b)
     for lo in range(0, len(out), _CHUNK):
         chunk = out[lo : lo + _CHUNK]
         uniforms = None if greedy else rng.random(len(chunk))
@@ -136,8 +137,11 @@ def _sample_compiled(model, logits, h, out, rng, temperature, top_k, greedy, ban
 
 
 def _compiled(model: RNNLanguageModel) -> bool:
-    """Whether sampling runs kernels/compiled/sample.py (numba, batch 1: see kernels/backend.py)."""
-    return model.kind == "rnn" and use_compiled("rnn", 1, model.hidden_size, model.dtype)
+    """Whether sampling runs kernels/compiled/sample.py: every kind at batch 1 under kernels/backend.py's
+    rule (numba installed, N H^2 within the kind's bound), but an LSTM with projections (NumPy)."""
+    if model.rnn.proj_size:
+        return False
+    return use_compiled(model.kind, 1, model.hidden_size, model.dtype)
 
 
 def _step(model: RNNLanguageModel, ids: np.ndarray, h, batch_first: bool):

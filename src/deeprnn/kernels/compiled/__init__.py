@@ -7,6 +7,8 @@ layer-direction, forward and BPTT, with the same contracts as the NumPy loops th
     lstm.py  lstm_forward_loop / lstm_backward_loop
     gru.py   gru_forward_loop / gru_backward_loop
 
+`sample.py` draws a language model's text at batch 1 (every kind: each layer's step, the head, the
+softmax and the draw in one call), with the per-step cells of lstm.py and gru.py.
 `_math.py` holds what they share (tanh, sigmoid, the small per-step product) and `_jit.py` how
 they are compiled and cached.  Importing this package does not import numba: the modules above
 do, and `kernels/backend.py` decides when to import and call them.

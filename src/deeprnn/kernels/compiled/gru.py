@@ -15,6 +15,8 @@ Backward, on the factors that GRUKind.backward_prepare computes for all steps at
     dA_r = d_gates_r * dA_n;  dA_z = d_gates_z * g;  v['d_gates'] = [dA_r, dA_z, d(hn)]
     dh_prev = g * z + [dA_r, dA_z, d(hn)] W_hh
 
+One forward step after its product, gru_cell, is shared with the compiled sampler (sample.py).
+
 Letters: T steps (of the segment), N rows, H hidden features; 3H the three gates side by side.
 """
 
@@ -24,10 +26,37 @@ import numpy as np
 from numba import types
 
 from ..gru import GRUKind
-from ._jit import typed_jit
+from ._jit import jit, typed_jit
 from ._math import add_product, load_step, sigmoid_, store_step, tanh_
 
-__all__ = ["CompiledGRU", "compiled_twin"]
+__all__ = ["CompiledGRU", "compiled_twin", "gru_cell"]
+
+
+@jit
+def gru_cell(x, p, b_hn, h):
+    """One GRU step after its products, in place, gates r z n.
+
+    x (N, 3H): A_t in, the gates [r, z, n] out;  p (N, 3H): h_prev W_hh^T in, [., ., hn = P_n + b_hn] out;
+    b_hn (H,);  h (N, H): h_prev in, h_t = n + z (h_prev - n) out.
+    """
+    N, G = x.shape
+    H = G // 3
+    for n in range(N):  # short loops over contiguous rows, each of which LLVM vectorises
+        xn = x[n]
+        gn = p[n]
+        for j in range(2 * H):
+            xn[j] = sigmoid_(xn[j] + gn[j])  # r, z
+        xr = xn[:H]
+        xz = xn[H : 2 * H]
+        xg = xn[2 * H :]
+        gg = gn[2 * H :]
+        hn = h[n]
+        for j in range(H):
+            gg[j] += b_hn[j]  # hn = P_n + b_hn
+        for j in range(H):
+            xg[j] = tanh_(xg[j] + xr[j] * gg[j])  # n = tanh(A_n + r hn)
+        for j in range(H):
+            hn[j] = xg[j] + xz[j] * (hn[j] - xg[j])  # h_t = n + z (h_prev - n), as torch
 
 
 @typed_jit(lambda F: (F[:, :, :], F[:, ::1], F[:, ::1], F[::1], types.boolean, F[:, :, :], F[:, :, :]))
@@ -42,22 +71,7 @@ def _forward(a, h0, whh_t, b_hn, reverse, h_out, hn_out):
         load_step(x, a, t)
         acc[...] = 0
         add_product(acc, prev, whh_t)  # [P_r, P_z, P_n] = h_prev W_hh^T
-        for n in range(N):  # short loops over contiguous rows, each of which LLVM vectorises
-            xn = x[n]
-            gn = acc[n]
-            for j in range(2 * H):
-                xn[j] = sigmoid_(xn[j] + gn[j])  # r, z
-            xr = xn[:H]
-            xz = xn[H : 2 * H]
-            xg = xn[2 * H :]
-            gg = gn[2 * H :]
-            hn = prev[n]
-            for j in range(H):
-                gg[j] += b_hn[j]  # hn = P_n + b_hn
-            for j in range(H):
-                xg[j] = tanh_(xg[j] + xr[j] * gg[j])  # n = tanh(A_n + r hn)
-            for j in range(H):
-                hn[j] = xg[j] + xz[j] * (hn[j] - xg[j])  # h_t = n + z (h_prev - n), as torch
+        gru_cell(x, acc, b_hn, prev)  # r, z, n, hn and h_t
         store_step(a, t, x)
         store_step(h_out, t, prev)
         for n in range(N):

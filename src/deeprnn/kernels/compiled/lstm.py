@@ -13,7 +13,8 @@ with the carries dh, dc:
     dh += dL/dh_t (from above);  dc += dh * k;  dA_o = dh * d_gates_o;  dA_ifg = dc * d_gates_ifg
     dc_prev = dc * f;  dh_prev = dA_t W_hh
 
-An LSTM with projections (proj_size > 0) runs LSTMKind's NumPy loops.
+An LSTM with projections (proj_size > 0) runs LSTMKind's NumPy loops.  One forward step after its
+product, lstm_cell, is shared with the compiled sampler (sample.py).
 
 Letters: T steps (of the segment), N rows, H hidden features; 4H the four gates side by side.
 """
@@ -24,10 +25,42 @@ import numpy as np
 from numba import types
 
 from ..lstm import LSTMKind
-from ._jit import typed_jit
+from ._jit import jit, typed_jit
 from ._math import add_product, load_step, sigmoid_, store_step, tanh_
 
-__all__ = ["CompiledLSTM", "compiled_twin"]
+__all__ = ["CompiledLSTM", "compiled_twin", "lstm_cell"]
+
+
+@jit
+def lstm_cell(z, c, tc, h):
+    """One LSTM step after its products, in place, gates i f g o.
+
+    z (N, 4H): z_t = A_t + h_prev W_hh^T in, the gates [sigma(z_i), sigma(z_f), tanh(z_g), sigma(z_o)] out;
+    c (N, H): c_prev in, c_t = f c_prev + i g out;  tc (N, H): tanh(c_t) out;  h (N, H): h_t = o tanh(c_t) out.
+    """
+    N, G = z.shape
+    H = G // 4
+    for n in range(N):  # short loops over contiguous rows, each of which LLVM vectorises
+        zn = z[n]
+        for j in range(2 * H):
+            zn[j] = sigmoid_(zn[j])  # i, f
+        for j in range(2 * H, 3 * H):
+            zn[j] = tanh_(zn[j])  # g
+        for j in range(3 * H, G):
+            zn[j] = sigmoid_(zn[j])  # o
+        zi = zn[:H]
+        zf = zn[H : 2 * H]
+        zg = zn[2 * H : 3 * H]
+        zo = zn[3 * H :]
+        cn = c[n]
+        tn = tc[n]
+        hn = h[n]
+        for j in range(H):
+            cn[j] = zf[j] * cn[j] + zi[j] * zg[j]  # c_t = f c_prev + i g
+        for j in range(H):
+            tn[j] = tanh_(cn[j])
+        for j in range(H):
+            hn[j] = zo[j] * tn[j]  # h_t = o tanh(c_t)
 
 
 @typed_jit(lambda F: (F[:, :, :], F[:, ::1], F[:, ::1], F[:, ::1], types.boolean, F[:, :, :], F[:, :, :], F[:, :, :]))
@@ -42,27 +75,7 @@ def _forward(a, h0, c0, whh_t, reverse, h_out, c_out, tc_out):
         t = T - 1 - s if reverse else s
         load_step(acc, a, t)
         add_product(acc, prev, whh_t)  # z_t = A_t + h_prev W_hh^T
-        for n in range(N):  # short loops over contiguous rows, each of which LLVM vectorises
-            z = acc[n]
-            for j in range(2 * H):
-                z[j] = sigmoid_(z[j])  # i, f
-            for j in range(2 * H, 3 * H):
-                z[j] = tanh_(z[j])  # g
-            for j in range(3 * H, G):
-                z[j] = sigmoid_(z[j])  # o
-            zi = z[:H]
-            zf = z[H : 2 * H]
-            zg = z[2 * H : 3 * H]
-            zo = z[3 * H :]
-            cn = c[n]
-            tn = tc[n]
-            hn = prev[n]
-            for j in range(H):
-                cn[j] = zf[j] * cn[j] + zi[j] * zg[j]  # c_t = f c_prev + i g
-            for j in range(H):
-                tn[j] = tanh_(cn[j])
-            for j in range(H):
-                hn[j] = zo[j] * tn[j]  # h_t = o tanh(c_t)
+        lstm_cell(acc, c, tc, prev)  # the gates, c_t, tanh(c_t), h_t
         store_step(a, t, acc)
         store_step(h_out, t, prev)
         store_step(c_out, t, c)
