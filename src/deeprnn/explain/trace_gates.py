@@ -17,7 +17,7 @@ PyTorch's gate order and equations (torch.nn.LSTM, torch.nn.GRU), for the whole 
         n = tanh(W_in x + b_in + r * (W_hn h + b_hn))    candidate
         h' = (1 - z) * n + z * h
 
-Layers, directions and the order of the steps are as in trace.py.  Time steps are t = 1..T.
+Layers, directions and the order of the steps are trace.py's (walk_forward).  Time steps are t = 1..T.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .trace import ForwardTrace
+from .trace import ForwardTrace, walk_forward
 
 __all__ = ["GATE_NAMES", "GateStep", "GateTrace", "trace_forward_gates", "sigmoid", "gate_block"]
 
@@ -128,35 +128,28 @@ def trace_forward_gates(
     lstm = kind == "lstm"
     LD = num_layers * num_dirs
     trace = GateTrace("tanh", num_layers, num_dirs, h_n=np.zeros((LD, N, H)), kind=kind)
-    if lstm:
-        trace.c_n = np.zeros((LD, N, H))
-    layer_in = x  # (T, N, I_l)
-    for layer in range(num_layers):
-        y = np.zeros((T, N, num_dirs * H))  # (T, N, D*H) this layer's output
-        cy = np.zeros((T, N, num_dirs * H)) if lstm else None
-        for d in range(num_dirs):
-            k = layer * num_dirs + d
-            h = h0[k]
-            c = c0[k] if lstm else None
-            order = range(T) if d == 0 else range(T - 1, -1, -1)
-            for i in order:
-                x_t = layer_in[i]
-                if lstm:
-                    wx, wh, pre, gates, c_new, tanh_c, h_new = _lstm_step(x_t, h, c, weights[k], H)
-                    step = GateStep(layer, d, i + 1, x_t, h, wx, wh, pre, gates, h_new, c, c_new, tanh_c)
-                    cy[i, :, d * H : (d + 1) * H] = c_new
-                    c = c_new
-                else:
-                    wx, wh, pre, gates, hn, h_new = _gru_step(x_t, h, weights[k], H)
-                    step = GateStep(layer, d, i + 1, x_t, h, wx, wh, pre, gates, h_new, hn=hn)
-                trace.steps.append(step)
-                y[i, :, d * H : (d + 1) * H] = h_new
-                h = h_new
-            trace.h_n[k] = h
-            if lstm:
-                trace.c_n[k] = c
-        trace.layer_outputs.append(y)
+
+    def step(layer: int, d: int, t: int, x_t: np.ndarray, state, k: int):
         if lstm:
-            trace.cell_outputs.append(cy)
-        layer_in = y
+            h, c = state
+            wx, wh, pre, gates, c_new, tanh_c, h_new = _lstm_step(x_t, h, c, weights[k], H)
+            trace.steps.append(GateStep(layer, d, t, x_t, h, wx, wh, pre, gates, h_new, c, c_new, tanh_c))
+            return h_new, (h_new, c_new)
+        wx, wh, pre, gates, hn, h_new = _gru_step(x_t, state, weights[k], H)
+        trace.steps.append(GateStep(layer, d, t, x_t, state, wx, wh, pre, gates, h_new, hn=hn))
+        return h_new, h_new
+
+    finals = walk_forward(x, trace, H, (lambda k: (h0[k], c0[k])) if lstm else (lambda k: h0[k]), step)
+    if not lstm:
+        trace.h_n[:] = finals
+        return trace
+    trace.c_n = np.zeros((LD, N, H))
+    for k, (h, c) in enumerate(finals):
+        trace.h_n[k], trace.c_n[k] = h, c
+    for layer in range(num_layers):  # each layer's c_t, laid out as its output (T, N, D*H)
+        cy = np.zeros((T, N, num_dirs * H))
+        for s in trace.steps:
+            if s.layer == layer:
+                cy[s.t - 1, :, s.direction * H : (s.direction + 1) * H] = s.c
+        trace.cell_outputs.append(cy)
     return trace
