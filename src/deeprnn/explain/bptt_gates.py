@@ -22,7 +22,8 @@ with dh = dL/dh_t = (from above) + (from the next step):
         to the step before:  dh_prev = dh * z + dA_h W_hh
         to the layer below:  dx = dA_x W_ih
 
-The carry left after the last step is dL/dh0 (and the LSTM's dL/dc0).
+The carry left after the last step is dL/dh0 (and the LSTM's dL/dc0).  The walk over layers,
+directions and steps is bptt.py's (walk_backward); only the step differs per kind.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .bptt import BackwardTrace, loss_seed
+from .bptt import BackwardTrace, loss_seed, walk_backward
 from .trace_gates import GATE_NAMES, GateStep, GateTrace
 
 __all__ = ["GateBackwardStep", "GateBackwardTrace", "trace_backward_gates"]
@@ -119,56 +120,42 @@ def trace_backward_gates(fwd: GateTrace, weights, loss: str = "sum") -> GateBack
     bt.grads = [None] * (L * D)
     bt.dh0 = np.zeros((L * D, N, H))
     bt.dc0 = np.zeros((L * D, N, H)) if lstm else None
-    d_y = bt.seed
-    for layer in range(L - 1, -1, -1):
-        d_in = np.zeros((T, N, fwd.step(layer, 0, 1).x.shape[1]))
-        for d in range(D):
-            k = layer * D + d
-            w_ih, w_hh, b_ih, b_hh = weights[k]
-            dw_ih, dw_hh = np.zeros_like(w_ih), np.zeros_like(w_hh)
-            db_ih, db_hh = np.zeros(w_ih.shape[0]), np.zeros(w_hh.shape[0])
-            carry = np.zeros((N, H))  # h_n (and c_n) are not in the loss
-            c_carry = np.zeros((N, H))
-            order = range(T, 0, -1) if d == 0 else range(1, T + 1)
-            for t in order:
-                s = fwd.step(layer, d, t)
-                above = d_y[t - 1, :, d * H : (d + 1) * H]
-                dh = above + carry
-                if lstm:
-                    d_gates, d_pre, dc, dA = _lstm_back(s, dh, c_carry)
-                    dA_x = dA_h = dA
-                else:
-                    d_gates, d_pre, d_hn, dA_x, dA_h = _gru_back(s, dh)
-                dw_ih += dA_x.T @ s.x  # (G*H, N) x (N, I_l) -> (G*H, I_l)
-                dw_hh += dA_h.T @ s.h_prev  # (G*H, N) x (N, H) -> (G*H, H)
-                db_ih += dA_x.sum(axis=0)
-                db_hh += dA_h.sum(axis=0)
-                step = GateBackwardStep(
-                    layer,
-                    d,
-                    t,
-                    above.copy(),
-                    carry,
-                    dh,
-                    d_gates,
-                    d_pre,
-                    float(np.linalg.norm(dw_ih)),
-                    float(np.linalg.norm(dw_hh)),
-                )
-                if lstm:
-                    step.c_from_next, step.grad_c = c_carry, dc
-                    c_carry = dc * s.gates["f"]  # dc_prev = dc * f
-                    step.c_to_prev = c_carry
-                    carry = dA_h @ w_hh  # (N, 4H) x (4H, H) -> (N, H)
-                else:
-                    step.d_hn, step.direct = d_hn, dh * s.gates["z"]
-                    carry = step.direct + dA_h @ w_hh
-                bt.steps.append(step)
-                d_in[t - 1] += dA_x @ w_ih  # (N, G*H) x (G*H, I_l) -> (N, I_l)
-            bt.dh0[k] = carry
-            if lstm:
-                bt.dc0[k] = c_carry
-            bt.grads[k] = (dw_ih, dw_hh, None if b_ih is None else db_ih, None if b_hh is None else db_hh)
-        d_y = d_in
-    bt.dx = d_y
+
+    def begin(k: int):
+        w_ih, w_hh = weights[k][:2]
+        acc = [np.zeros_like(w_ih), np.zeros_like(w_hh), np.zeros(w_ih.shape[0]), np.zeros(w_hh.shape[0])]
+        return (np.zeros((N, H)), np.zeros((N, H))), acc  # (dL/dh, dL/dc) carried; h_n, c_n not in the loss
+
+    def step(k: int, s: GateStep, above: np.ndarray, carry, acc: list):
+        w_ih, w_hh = weights[k][:2]
+        h_carry, c_carry = carry
+        dh = above + h_carry
+        if lstm:
+            d_gates, d_pre, dc, dA = _lstm_back(s, dh, c_carry)
+            dA_x = dA_h = dA
+        else:
+            d_gates, d_pre, d_hn, dA_x, dA_h = _gru_back(s, dh)
+        acc[0] += dA_x.T @ s.x  # (G*H, N) x (N, I_l) -> (G*H, I_l)
+        acc[1] += dA_h.T @ s.h_prev  # (G*H, N) x (N, H) -> (G*H, H)
+        acc[2] += dA_x.sum(axis=0)
+        acc[3] += dA_h.sum(axis=0)
+        norms = float(np.linalg.norm(acc[0])), float(np.linalg.norm(acc[1]))
+        b = GateBackwardStep(s.layer, s.direction, s.t, above.copy(), h_carry, dh, d_gates, d_pre, *norms)
+        if lstm:
+            b.c_from_next, b.grad_c, b.c_to_prev = c_carry, dc, dc * s.gates["f"]  # dc_prev = dc * f
+            carry = (dA_h @ w_hh, b.c_to_prev)  # (N, 4H) x (4H, H) -> (N, H)
+        else:
+            b.d_hn, b.direct = d_hn, dh * s.gates["z"]
+            carry = (b.direct + dA_h @ w_hh, c_carry)
+        bt.steps.append(b)
+        return carry, dA_x @ w_ih  # (N, G*H) x (G*H, I_l) -> (N, I_l)
+
+    def end(k: int, carry, acc: list):
+        b_ih, b_hh = weights[k][2:4]
+        bt.dh0[k] = carry[0]
+        if lstm:
+            bt.dc0[k] = carry[1]
+        bt.grads[k] = (acc[0], acc[1], None if b_ih is None else acc[2], None if b_hh is None else acc[3])
+
+    bt.dx = walk_backward(fwd, bt.seed, begin, step, end)
     return bt
