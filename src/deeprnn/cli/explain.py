@@ -1,4 +1,5 @@
-"""``deeprnn explain [EXAMPLE | options]``: walk through an RNN's shapes, equations and gradients."""
+"""``deeprnn explain [EXAMPLE | options]``: walk through an RNN's, LSTM's or GRU's shapes, equations
+and gradients."""
 
 from __future__ import annotations
 
@@ -11,27 +12,38 @@ from .args import CLIError, fail, non_negative_int, positive_float, positive_int
 
 def add_explain_command(sub: Any) -> None:
     """Register ``deeprnn explain`` and its options on the subparsers."""
-    from ..explain import EXAMPLES, FORMATS, LANGS, LOSSES, ExplainConfig
+    from ..explain import EXAMPLES, FORMATS, LANGS, LOSSES, MODES, ExplainConfig
 
     c = ExplainConfig()
     p = sub.add_parser(
         "explain",
-        help="explain an RNN step by step: shapes, equations, numbers and gradients",
-        description="Walk through a (deep, bidirectional) Elman RNN: every parameter and why it has "
-        "its shape, every layer, direction and time step with its numbers, how output and h_n "
-        "relate, and with --backward the BPTT. Give a seed example, a configuration or a saved "
+        help="explain an RNN, LSTM or GRU step by step: shapes, equations, numbers and gradients",
+        description="Walk through a (deep, bidirectional) Elman RNN, LSTM or GRU: every parameter and why "
+        "it has its shape, every layer, direction and time step (every gate) with its numbers, how output "
+        "and h_n relate, and with --backward the BPTT. Give a seed example, a configuration or a saved "
         f"state_dict (.npz). Examples: {', '.join(EXAMPLES)}.",
     )
     p.add_argument(
         "example", nargs="?", metavar="EXAMPLE", choices=list(EXAMPLES) + [None], help="a worked example from the seeds"
     )
     p.add_argument("--example", dest="example_opt", choices=list(EXAMPLES), help="same as EXAMPLE")
-    p.add_argument("--model", help="an nn.RNN state_dict saved with numpy.savez (.npz)")
+    p.add_argument(
+        "--model",
+        help="an nn.RNN, nn.LSTM or nn.GRU state_dict saved with numpy.savez (.npz); the kind is read from it",
+    )
     net = p.add_argument_group("the network (when no example or model is given)")
+    net.add_argument(
+        "--mode",
+        choices=MODES,
+        help="the kind of network: rnn (nn.RNN, the default), lstm (nn.LSTM) or gru (nn.GRU); "
+        "with --model it must agree with the state_dict",
+    )
     net.add_argument("--input-size", type=positive_int, default=c.input_size, help="H_in (default: %(default)s)")
     net.add_argument("--hidden-size", type=positive_int, default=c.hidden_size, help="H_out (default: %(default)s)")
     net.add_argument("--num-layers", type=positive_int, default=c.num_layers, help="(default: %(default)s)")
-    net.add_argument("--nonlinearity", default=c.nonlinearity, help="tanh or relu (default: %(default)s)")
+    net.add_argument(
+        "--nonlinearity", default=c.nonlinearity, help="tanh or relu, --mode rnn only (default: %(default)s)"
+    )
     net.add_argument("--no-bias", action="store_true", help="no b_ih, b_hh")
     net.add_argument("--batch-first", action="store_true", help="input as (N, L, H_in)")
     net.add_argument("--bidirectional", action="store_true", help="add a reverse direction")
@@ -55,7 +67,8 @@ def add_explain_command(sub: Any) -> None:
 
 def run_explain(args: argparse.Namespace) -> int:
     """Handle ``deeprnn explain``: build the report and write it; returns the exit code."""
-    from ..explain import ExplainConfig, explain, load_model
+    from ..explain import EXAMPLES, ExplainConfig, explain, load_model
+    from ..explain.problem import kind_of
 
     prog = "deeprnn explain"
     example = args.example or args.example_opt
@@ -64,10 +77,19 @@ def run_explain(args: argparse.Namespace) -> int:
             raise CLIError("give either an example or --model, not both")
         batch_size = None if args.unbatched else args.batch_size
         if example:
+            kind = EXAMPLES[example].config.mode
+            if args.mode is not None and args.mode != kind:
+                same = [n for n, e in EXAMPLES.items() if e.config.mode == args.mode]
+                raise CLIError(
+                    f"example {example!r} is an nn.{kind.upper()}, not --mode {args.mode}; "
+                    f"expected an example of that kind: {', '.join(same)}"
+                )
             what: Any = example
         elif args.model:
-            what = load_model(args.model, nonlinearity=args.nonlinearity, batch_first=args.batch_first)
+            what = load_model(args.model, nonlinearity=args.nonlinearity, batch_first=args.batch_first, mode=args.mode)
+            kind = kind_of(what)
         else:
+            kind = args.mode or "rnn"
             what = ExplainConfig(
                 input_size=args.input_size,
                 hidden_size=args.hidden_size,
@@ -79,6 +101,12 @@ def run_explain(args: argparse.Namespace) -> int:
                 seq_len=args.seq_len,
                 batch_size=batch_size,
                 weight_scale=args.weight_scale,
+                mode=kind,
+            )
+        if kind != "rnn" and args.nonlinearity != "tanh":
+            raise CLIError(
+                f"--nonlinearity is for --mode rnn only (an nn.{kind.upper()} has fixed sigmoid and tanh gates), "
+                f"got --nonlinearity {args.nonlinearity}"
             )
         report = explain(
             what,

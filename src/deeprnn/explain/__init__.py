@@ -1,9 +1,10 @@
 """deeprnn.explain: implement recurrent networks from scratch and explain every step.
 
-``explain(...)`` walks through an Elman RNN's forward pass (and, with backward=True, BPTT)
-layer by layer, direction by direction and time step by time step, with the actual numbers,
-checks them against ``nn.RNN``, and renders the result for the terminal, Markdown or HTML,
-in English or Chinese, with optional pictures.
+``explain(...)`` walks through an Elman RNN's, an LSTM's or a GRU's forward pass (and, with
+backward=True, BPTT) layer by layer, direction by direction, time step by time step and gate
+by gate, with the actual numbers, checks them against ``nn.RNN`` / ``nn.LSTM`` / ``nn.GRU``,
+and renders the result for the terminal, Markdown or HTML, in English or Chinese, with
+optional pictures.
 """
 
 import sys
@@ -13,6 +14,7 @@ from .api import FORMATS as FORMATS
 from .api import Report as Report
 from .api import explain as explain
 from .bptt import LOSSES as LOSSES
+from .config import MODES as MODES
 from .config import ExplainConfig as ExplainConfig
 from .examples import EXAMPLES as EXAMPLES
 from .messages import LANGS as LANGS
@@ -26,6 +28,7 @@ __all__ = [
     "FORMATS",
     "LANGS",
     "LOSSES",
+    "MODES",
     "load_model",
 ]
 

@@ -1,10 +1,12 @@
-"""``explain``: walk through an Elman RNN's computation, step by step, and check every number.
+"""``explain``: walk through an Elman RNN's, an LSTM's or a GRU's computation, step by step, and
+check every number.
 
 >>> from deeprnn.explain import explain, ExplainConfig
 >>> report = explain("two-layer", lang="zh", backward=True)        # a seed's worked example
 >>> report = explain(ExplainConfig(3, 4, num_layers=2, bidirectional=True), fmt="html",
 ...                  pictures_dir="pics", out="report.html")
->>> report = explain(my_rnn)                       # an nn.RNN, or a state_dict path
+>>> report = explain(ExplainConfig(3, 4, mode="lstm"), backward=True)   # nn.LSTM; "gru": nn.GRU
+>>> report = explain(my_rnn)                       # an nn.RNN/LSTM/GRU, or a state_dict path
 >>> print(report)
 """
 
@@ -19,11 +21,12 @@ from typing import TextIO
 import numpy as np
 
 from ..fileio import atomic_write_text
-from ..nn.rnn import RNN
+from ..nn.rnn_base import RNNBase
 from .blocks import Block, Heading
 from .bptt import LOSSES, BackwardTrace, trace_backward
+from .bptt_gates import trace_backward_gates
 from .checks import Check, Relation, backward_checks, forward_checks, relations, run_module
-from .config import ExplainConfig, check_footprint
+from .config import GATES, ExplainConfig, check_footprint
 from .messages import LANGS, Messages
 from .problem import Problem, make_problem
 from .render_html import render_html
@@ -41,7 +44,9 @@ from .sections import (
     shapes,
 )
 from .steps import backward_section, forward_section
+from .steps_gates import backward_gates_section, forward_gates_section
 from .trace import ForwardTrace, trace_forward
+from .trace_gates import trace_forward_gates
 
 __all__ = ["explain", "Report", "FORMATS"]
 
@@ -110,7 +115,7 @@ def _check_folder(path: Path) -> None:
 
 
 def explain(
-    what: ExplainConfig | RNN | str | os.PathLike | None = None,
+    what: ExplainConfig | RNNBase | str | os.PathLike | None = None,
     *,
     lang: str = "en",
     fmt: str = "terminal",
@@ -126,12 +131,14 @@ def explain(
     input=None,  # noqa: A002 - nn.RNN's name
     hx=None,
 ) -> Report:
-    """Explain an Elman RNN step by step, check the numbers against nn.RNN, and render a report.
+    """Explain an Elman RNN, LSTM or GRU step by step, check the numbers against the module
+    (nn.RNN, nn.LSTM, nn.GRU), and render a report.
 
     Args:
-        what: an ExplainConfig; an nn.RNN (its weights are used, copied to float64); the path of a
-            saved state_dict (.npz from numpy.savez, or .pt/.pth); an example name from
-            ``EXAMPLES`` ('two-layer', 'two-layer-batch-first', 'single-feature', 'chapter4');
+        what: an ExplainConfig (``mode`` 'rnn', 'lstm' or 'gru'); an nn.RNN, nn.LSTM or nn.GRU (its
+            weights are used, copied to float64; no proj_size); the path of a saved state_dict
+            (.npz from numpy.savez, or .pt/.pth; the kind is read from the shapes); an example
+            name from ``EXAMPLES`` ('two-layer', 'two-layer-lstm', 'two-layer-gru', ...);
             None: ExplainConfig().
         lang: 'en' or 'zh'.
         fmt: 'terminal' (aligned text, ANSI colours), 'markdown' or 'html' (self-contained).
@@ -144,10 +151,11 @@ def explain(
         loss: 'sum' (L = sum(output)) or 'last' (L = sum of the output at the last time step).
         max_steps: time steps printed per layer and direction (all are computed and checked).
         seq_len, batch_size: the data shape for a model or state_dict (batch_size None: unbatched).
-        input, hx: optional data (module layout) to use instead of random data.
+        input, hx: optional data (module layout) to use instead of random data; an LSTM's hx is
+            the pair (h0, c0).
 
-    Raises the module's own exceptions for a bad configuration or input (nn.RNN is constructed
-    and called first).
+    Raises the module's own exceptions for a bad configuration or input (the module is
+    constructed and called first).
     """
     _check_options(lang, fmt, loss, seed, max_steps)
     if pictures_dir is not None:
@@ -160,10 +168,12 @@ def explain(
     )
     if sizes and all(isinstance(v, int) and v >= 1 for v in sizes):  # else the module reports them
         # Refused before the module allocates its weights.
-        check_footprint(*sizes[:3], 2 if c.bidirectional else 1, *sizes[3:], backward)
+        gates = GATES.get(c.mode, 1)
+        check_footprint(*sizes[:3], 2 if c.bidirectional else 1, *sizes[3:], backward, gates)
     problem = make_problem(what, seed=seed, seq_len=seq_len, batch_size=batch_size, input=input, hx=hx)
     m = problem.model
-    check_footprint(m.input_size, m.hidden_size, m.num_layers, problem.num_dirs, *problem.sizes, backward)
+    gates = GATES[problem.kind]
+    check_footprint(m.input_size, m.hidden_size, m.num_layers, problem.num_dirs, *problem.sizes, backward, gates)
     run = run_module(problem, loss if backward else None)  # the module validates the data first
     numbers = [run.output, run.h_n, *run.grads.values()]
     if not all(np.isfinite(a).all() for a in numbers):
@@ -175,13 +185,18 @@ def explain(
     x, h0 = problem.to_kernel_layout()
     weights = problem.weights()
     mod = problem.model
-    fwd = trace_forward(x, h0, weights, mod.nonlinearity, mod.num_layers, problem.num_dirs)
-    bt = trace_backward(fwd, weights, loss) if backward else None
+    if problem.kind == "rnn":
+        fwd = trace_forward(x, h0, weights, mod.nonlinearity, mod.num_layers, problem.num_dirs)
+        bt = trace_backward(fwd, weights, loss) if backward else None
+    else:
+        c0 = problem.c0_kernel_layout()
+        fwd = trace_forward_gates(problem.kind, x, h0, c0, weights, mod.num_layers, problem.num_dirs)
+        bt = trace_backward_gates(fwd, weights, loss) if backward else None
     f_checks = forward_checks(fwd, problem, run)
     rels = relations(fwd, problem, run)
     b_checks = backward_checks(bt, problem, run) if bt is not None else []
 
-    msg = Messages(lang)
+    msg = Messages(lang, mod=problem.module_name)
     scale = what.weight_scale if isinstance(what, ExplainConfig) else None
     ctx = Context(problem, fwd, run, msg, seed, max_steps=max_steps, weight_scale=scale)
     blocks: list[Block] = [
@@ -190,12 +205,13 @@ def explain(
         *equation(ctx),
         *parameters(ctx),
         *shapes(ctx),
-        *forward_section(ctx),
+        *(forward_section(ctx) if problem.kind == "rnn" else forward_gates_section(ctx)),
         *relations_section(ctx, rels),
         *check_section(ctx, f_checks),
     ]
     if bt is not None:
-        blocks += [*backward_section(ctx, bt), *check_lines(ctx, b_checks, "check_grad")]
+        back = backward_section(ctx, bt) if problem.kind == "rnn" else backward_gates_section(ctx, bt)
+        blocks += [*back, *check_lines(ctx, b_checks, "check_grad")]
     pictures: list[Path] = []
     if pictures_dir is not None:
         from .pictures import write_pictures  # matplotlib is optional: imported only when asked for

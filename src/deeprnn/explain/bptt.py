@@ -25,7 +25,7 @@ import numpy as np
 
 from .trace import ForwardTrace, activation_derivative
 
-__all__ = ["BackwardStep", "BackwardTrace", "trace_backward", "LOSSES", "loss_seed"]
+__all__ = ["BackwardStep", "BackwardTrace", "trace_backward", "walk_backward", "LOSSES", "loss_seed"]
 
 LOSSES = ("sum", "last")
 
@@ -80,6 +80,34 @@ class BackwardTrace:
         return np.array([n for _, n in rows])
 
 
+def walk_backward(fwd: ForwardTrace, seed: np.ndarray, begin, step, end) -> np.ndarray:
+    """The order every kind's BPTT walks in, shared by bptt.py and bptt_gates.py.
+
+    Layers from the top down, each direction opposite to its forward order (forward t = T..1,
+    reverse t = 1..T).  For layer-direction k: ``carry, acc = begin(k)``; at each step
+    ``carry, dx_t = step(k, s, above, carry, acc)`` with s the ForwardStep, above (N, H) the
+    gradient from the layer above (`seed` (T, N, D*H) = dL/d(output) for the top layer) and
+    dx_t (N, I_l) what goes down; then ``end(k, carry, acc)``.  Returns dL/dinput (T, N, I).
+    """
+    T = seed.shape[0]
+    D = fwd.num_dirs
+    H = seed.shape[2] // D
+    d_y = seed  # (T, N, D*H) dL/d(output of the current layer)
+    for layer in range(fwd.num_layers - 1, -1, -1):
+        first = fwd.step(layer, 0, 1)
+        d_in = np.zeros((T, seed.shape[1], first.x.shape[1]))  # (T, N, I_l) dL/d(this layer's input)
+        for d in range(D):
+            k = layer * D + d
+            carry, acc = begin(k)
+            for t in range(T, 0, -1) if d == 0 else range(1, T + 1):
+                above = d_y[t - 1, :, d * H : (d + 1) * H]  # (N, H)
+                carry, dx_t = step(k, fwd.step(layer, d, t), above, carry, acc)
+                d_in[t - 1] += dx_t
+            end(k, carry, acc)
+        d_y = d_in
+    return d_y
+
+
 def trace_backward(fwd: ForwardTrace, weights, loss: str = "sum") -> BackwardTrace:
     """BPTT over a ForwardTrace for the named loss; see the module docstring."""
     out = fwd.output
@@ -90,48 +118,27 @@ def trace_backward(fwd: ForwardTrace, weights, loss: str = "sum") -> BackwardTra
     bt = BackwardTrace(loss, loss_seed(loss, T, N, DH))
     bt.grads = [None] * (L * D)
     bt.dh0 = np.zeros((L * D, N, H))
-    d_y = bt.seed  # (T, N, D*H) dL/d(output of the current layer)
-    for layer in range(L - 1, -1, -1):
-        first = fwd.step(layer, 0, 1)
-        d_in = np.zeros((T, N, first.x.shape[1]))  # (T, N, I_l) dL/d(this layer's input)
-        for d in range(D):
-            k = layer * D + d
-            w_ih, w_hh, b_ih, b_hh = weights[k]
-            dw_ih, dw_hh, db = np.zeros_like(w_ih), np.zeros_like(w_hh), np.zeros(H)
-            carry = np.zeros((N, H))  # h_n is not in the loss
-            order = range(T, 0, -1) if d == 0 else range(1, T + 1)  # opposite to the forward order
-            for t in order:
-                s = fwd.step(layer, d, t)
-                above = d_y[t - 1, :, d * H : (d + 1) * H]  # (N, H)
-                g = above + carry
-                dact = activation_derivative(s.h, fwd.nonlinearity)
-                d_a = g * dact  # (N, H)
-                dw_ih += d_a.T @ s.x  # (H, N) x (N, I_l) -> (H, I_l)
-                dw_hh += d_a.T @ s.h_prev  # (H, N) x (N, H) -> (H, H)
-                db += d_a.sum(axis=0)
-                bt.steps.append(
-                    BackwardStep(
-                        layer,
-                        d,
-                        t,
-                        above.copy(),
-                        carry,
-                        g,
-                        dact,
-                        d_a,
-                        float(np.linalg.norm(dw_ih)),
-                        float(np.linalg.norm(dw_hh)),
-                    )
-                )
-                carry = d_a @ w_hh  # (N, H) -> the step before
-                d_in[t - 1] += d_a @ w_ih  # (N, I_l)
-            bt.dh0[k] = carry
-            bt.grads[k] = (
-                dw_ih,
-                dw_hh,
-                None if b_ih is None else db.copy(),
-                None if b_hh is None else db.copy(),
-            )
-        d_y = d_in
-    bt.dx = d_y
+
+    def begin(k: int):
+        w_ih, w_hh = weights[k][:2]
+        return np.zeros((N, H)), [np.zeros_like(w_ih), np.zeros_like(w_hh), np.zeros(H)]  # h_n is not in the loss
+
+    def step(k: int, s, above: np.ndarray, carry: np.ndarray, acc: list):
+        w_ih, w_hh = weights[k][:2]
+        g = above + carry
+        dact = activation_derivative(s.h, fwd.nonlinearity)
+        d_a = g * dact  # (N, H)
+        acc[0] += d_a.T @ s.x  # (H, N) x (N, I_l) -> (H, I_l)
+        acc[1] += d_a.T @ s.h_prev  # (H, N) x (N, H) -> (H, H)
+        acc[2] += d_a.sum(axis=0)
+        norms = float(np.linalg.norm(acc[0])), float(np.linalg.norm(acc[1]))
+        bt.steps.append(BackwardStep(s.layer, s.direction, s.t, above.copy(), carry, g, dact, d_a, *norms))
+        return d_a @ w_hh, d_a @ w_ih  # (N, H) to the step before, (N, I_l) to the layer below
+
+    def end(k: int, carry: np.ndarray, acc: list):
+        b_ih, b_hh = weights[k][2:4]
+        bt.dh0[k] = carry
+        bt.grads[k] = (acc[0], acc[1], None if b_ih is None else acc[2].copy(), None if b_hh is None else acc[2].copy())
+
+    bt.dx = walk_backward(fwd, bt.seed, begin, step, end)
     return bt

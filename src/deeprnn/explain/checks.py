@@ -1,4 +1,5 @@
-"""The numbers the trace must agree with: the real nn.RNN's forward pass and its gradients.
+"""The numbers the trace must agree with: the real module's (nn.RNN, nn.LSTM or nn.GRU)
+forward pass and its gradients.
 
 `run_module` calls the module (the fused kernels behind one autograd node) on the same
 input, h0 and weights; the comparisons return the largest absolute differences.
@@ -13,7 +14,8 @@ terms computed in floating point is off by at most about n * eps * sum|terms| (H
 size of its terms, and never less than 1e-10, the absolute tolerance of small reports:
 
     weight and bias gradients   n = T * N        one term per time step and sample
-    output, h_n, d_input, d_h0  n = T * (F + H)   T steps of dot products of F + H terms
+    output, h_n, c_n, d_input,  n = T * (F + H)   T steps of dot products of F + H terms
+    d_h0, d_c0
                                                   (F = the widest layer input: H_in or D*H)
 
 A sum of 32,000 terms of size 1e4 (T = 500, N = 64) may so differ by 7e-8, where a wrong
@@ -71,17 +73,19 @@ def _from_time_major(a: np.ndarray, problem: Problem) -> np.ndarray:
 
 @dataclass
 class ModuleRun:
-    """What nn.RNN itself returns (module layout) and, after backward, its gradients."""
+    """What the module itself returns (module layout) and, after backward, its gradients."""
 
     output: np.ndarray
     h_n: np.ndarray
     grads: dict[str, np.ndarray] = field(default_factory=dict)
     d_input: np.ndarray | None = None
     d_h0: np.ndarray | None = None
+    c_n: np.ndarray | None = None  # LSTM only
+    d_c0: np.ndarray | None = None  # LSTM only, when c0 was given
 
 
 def run_module(problem: Problem, loss: str | None = None) -> ModuleRun:
-    """Forward with nn.RNN and, for a named loss (see bptt.py), its backward through autograd.
+    """Forward with the module and, for a named loss (see bptt.py), its backward through autograd.
 
     The module validates the input and h0 first, so a bad shape raises the module's own error:
     call this before tracing.
@@ -90,9 +94,15 @@ def run_module(problem: Problem, loss: str | None = None) -> ModuleRun:
     seed = None
     model.zero_grad()
     x = tensor(problem.input, requires_grad=loss is not None)
-    hx = None if problem.h0 is None else tensor(problem.h0, requires_grad=loss is not None)
-    out, h_n = model(x, hx)
-    run = ModuleRun(out._data.copy(), h_n._data.copy())
+    grad = loss is not None
+    hx = None if problem.h0 is None else tensor(problem.h0, requires_grad=grad)
+    cx = None if problem.c0 is None else tensor(problem.c0, requires_grad=grad)
+    if problem.kind == "lstm":
+        out, (h_n, c_n) = model(x, None if hx is None else (hx, cx))
+    else:
+        out, h_n = model(x, hx)
+        c_n = None
+    run = ModuleRun(out._data.copy(), h_n._data.copy(), c_n=None if c_n is None else c_n._data.copy())
     if loss is not None:
         tm = out._data if problem.batched and not model.batch_first else None
         if tm is None:
@@ -103,6 +113,7 @@ def run_module(problem: Problem, loss: str | None = None) -> ModuleRun:
         run.grads = {name: p.grad._data.copy() for name, p in model.named_parameters()}
         run.d_input = x.grad._data.copy()
         run.d_h0 = None if hx is None else hx.grad._data.copy()
+        run.d_c0 = None if cx is None else cx.grad._data.copy()
     return run
 
 
@@ -125,13 +136,17 @@ def _maxdiff(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def forward_checks(trace: ForwardTrace, problem: Problem, run: ModuleRun) -> list[Check]:
-    """The trace's output and h_n against the module's."""
+    """The trace's output and h_n (and the LSTM's c_n) against the module's."""
     hn = trace.h_n if problem.batched else trace.h_n[:, 0, :]
     n = _terms(problem)[1]
-    return [
+    checks = [
         Check("output", _maxdiff(_from_time_major(trace.output, problem), run.output), tolerance(run.output, n)),
         Check("h_n", _maxdiff(hn, run.h_n), tolerance(run.h_n, n)),
     ]
+    if run.c_n is not None:
+        c_n = trace.c_n if problem.batched else trace.c_n[:, 0, :]
+        checks.append(Check("c_n", _maxdiff(c_n, run.c_n), tolerance(run.c_n, n)))
+    return checks
 
 
 @dataclass
@@ -205,4 +220,7 @@ def backward_checks(bt: BackwardTrace, problem: Problem, run: ModuleRun) -> list
     if run.d_h0 is not None:
         dh0 = bt.dh0 if problem.batched else bt.dh0[:, 0, :]
         checks.append(Check("d_h0", _maxdiff(dh0, run.d_h0), tolerance(run.d_h0, n_input)))
+    if run.d_c0 is not None:
+        dc0 = bt.dc0 if problem.batched else bt.dc0[:, 0, :]
+        checks.append(Check("d_c0", _maxdiff(dc0, run.d_c0), tolerance(run.d_c0, n_input)))
     return checks

@@ -1,4 +1,5 @@
-"""The seeds' worked examples, by name, as (float64 nn.RNN, input, h0) problems.
+"""The seeds' worked examples, by name, as (float64 module, input, h0) problems: the seeds'
+Elman RNNs, and seed 001's two-layer example with an nn.LSTM or nn.GRU in its place.
 
 Each example keeps the seed's literal numbers where the seed gives them, and says
 which seed and chapter it comes from and which shapes the seed states, so the
@@ -97,6 +98,22 @@ EXAMPLES: dict[str, Example] = {
             },
             make_data=_seed001,
             note_key="note_seed001",
+        ),
+        *(
+            Example(
+                name=f"two-layer-{kind}",
+                source=f"001_865143ca040637e3.txt, 代码实现 (batch_first=False), with nn.{kind.upper()} for nn.RNN",
+                config=ExplainConfig(3, 5, 2, seq_len=4, batch_size=2, mode=kind),
+                seed_shapes={
+                    "input": (4, 2, 3),
+                    "h0": (2, 2, 5),
+                    "output": (4, 2, 5),
+                    "h_n": (2, 2, 5),
+                },
+                make_data=_seed001,
+                note_key="note_seed001_kind",
+            )
+            for kind in ("lstm", "gru")
         ),
         Example(
             name="two-layer-batch-first",

@@ -11,16 +11,20 @@ LANGS = {"en": EN, "zh": ZH}
 
 
 class Messages:
-    """``msg('key', **values)``: the text of `key` in one language, formatted."""
+    """``msg('key', **values)``: the text of `key` in one language, formatted.
 
-    def __init__(self, lang: str) -> None:
+    ``mod`` fills the ``{mod}`` of every message: the module explained ('nn.RNN', 'nn.LSTM', 'nn.GRU').
+    """
+
+    def __init__(self, lang: str, mod: str = "nn.RNN") -> None:
         if lang not in LANGS:
             raise ValueError(f"lang must be one of {sorted(LANGS)}, got {lang!r}")
         self.lang = lang
+        self.mod = mod
         self._table = LANGS[lang]
 
     def __call__(self, key: str, **values: object) -> str:
-        return self._table[key].format(**values)
+        return self._table[key].format(**{"mod": self.mod, **values})
 
     def cols(self, key: str) -> list[str]:
         """A table header stored as 'a|b|c'."""

@@ -1,5 +1,6 @@
 """The report's sections before and after the steps: configuration, equation, parameters,
-shapes, how output and h_n relate, and the check against the module.
+shapes (with the gate blocks of the LSTM's and GRU's stacked weights), how output and h_n
+relate, and the check against the module.
 
 Each function returns a list of blocks in the reader's language (see blocks.py).
 """
@@ -11,9 +12,11 @@ from dataclasses import dataclass
 from .arrays_text import fmt_matrix, fmt_shape
 from .blocks import Block, CheckLine, Heading, Para, Pre, Table
 from .checks import Check, ModuleRun, Relation
+from .config import GATES
 from .messages import Messages
 from .problem import Problem
 from .trace import ForwardTrace
+from .trace_gates import GATE_NAMES
 
 __all__ = [
     "Context",
@@ -22,6 +25,7 @@ __all__ = [
     "equation",
     "parameters",
     "shapes",
+    "gate_blocks",
     "relations_section",
     "check_section",
     "check_lines",
@@ -44,13 +48,19 @@ class Context:
 
     @property
     def act(self) -> str:
-        return self.problem.model.nonlinearity
+        """The RNN's nonlinearity ('tanh' for the gated kinds, whose candidate uses tanh)."""
+        return getattr(self.problem.model, "nonlinearity", "tanh")
+
+    @property
+    def kind(self) -> str:
+        """'rnn', 'lstm' or 'gru'."""
+        return self.problem.kind
 
 
 def intro(c: Context) -> list[Block]:
     """The title and where the example comes from."""
     m, p = c.msg, c.problem
-    out: list[Block] = [Heading(1, m("title"))]
+    out: list[Block] = [Heading(1, m("title" if c.kind == "rnn" else f"title_{c.kind}"))]
     if p.example is not None:
         out.append(Para(m("source_example", name=p.example.name, source=p.example.source)))
     elif p.origin == "config":
@@ -59,6 +69,8 @@ def intro(c: Context) -> list[Block]:
     else:
         out.append(Para(m("source_model", seed=c.seed)))
     out.append(Para(m("h0_zero") if p.h0 is None or not p.h0.any() else m("h0_given")))
+    if c.kind == "lstm":
+        out.append(Para(m("c0_zero") if p.c0 is None or not p.c0.any() else m("c0_given")))
     if p.dropout_ignored:
         out.append(Para(m("dropout_note", p=p.dropout_ignored), note=True))
     if p.example is not None and p.example.note_key:
@@ -75,7 +87,9 @@ def configuration(c: Context) -> list[Block]:
         ["input_size", str(mod.input_size), m("cfg_input_size")],
         ["hidden_size", str(mod.hidden_size), m("cfg_hidden_size")],
         ["num_layers", str(mod.num_layers), m("cfg_num_layers")],
-        ["nonlinearity", mod.nonlinearity, m("cfg_nonlinearity")],
+        ["nonlinearity", mod.nonlinearity, m("cfg_nonlinearity")]
+        if c.kind == "rnn"
+        else ["gates", ", ".join(GATE_NAMES[c.kind]), m(f"cfg_gates_{c.kind}")],
         ["bias", str(mod.bias), m("cfg_bias")],
         ["batch_first", str(mod.batch_first), m("cfg_batch_first")],
         ["bidirectional", str(mod.bidirectional), m("cfg_bidirectional")],
@@ -85,8 +99,43 @@ def configuration(c: Context) -> list[Block]:
     return [Heading(2, m("sec_config")), Table(m.cols("cfg_header"), rows)]
 
 
+def _gate_equation(c: Context) -> list[Block]:
+    """The LSTM's or GRU's equations (PyTorch's, gate order i, f, g, o / r, z, n), each gate named."""
+    m = c.msg
+    if c.kind == "lstm":
+        lines = [
+            f"i_t = sigmoid(W_ii x_t + b_ii + W_hi h_(t-1) + b_hi)      {m('gate_i')}",
+            f"f_t = sigmoid(W_if x_t + b_if + W_hf h_(t-1) + b_hf)      {m('gate_f')}",
+            f"g_t = tanh(W_ig x_t + b_ig + W_hg h_(t-1) + b_hg)         {m('gate_g')}",
+            f"o_t = sigmoid(W_io x_t + b_io + W_ho h_(t-1) + b_ho)      {m('gate_o')}",
+            f"c_t = f_t ⊙ c_(t-1) + i_t ⊙ g_t                           {m('cell_state')}",
+            f"h_t = o_t ⊙ tanh(c_t)                                     {m('hidden_state')}",
+        ]
+    else:
+        lines = [
+            f"r_t = sigmoid(W_ir x_t + b_ir + W_hr h_(t-1) + b_hr)      {m('gate_r')}",
+            f"z_t = sigmoid(W_iz x_t + b_iz + W_hz h_(t-1) + b_hz)      {m('gate_z')}",
+            f"n_t = tanh(W_in x_t + b_in + r_t ⊙ (W_hn h_(t-1) + b_hn)) {m('gate_n')}",
+            f"h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_(t-1)                     {m('hidden_state')}",
+        ]
+    out: list[Block] = [
+        Heading(2, m("sec_equation")),
+        Para(m(f"eq_intro_{c.kind}")),
+        Pre(lines),
+        Para(m("eq_gates_common")),
+    ]
+    if c.problem.model.bidirectional:
+        out.append(Para(m("eq_gates_reverse")))
+    out += [Para(m(f"eq_split_{c.kind}")), Para(m("eq_layers"))]
+    if c.problem.model.bias:
+        out.append(Para(m(f"eq_bias_{c.kind}"), note=True))
+    return out
+
+
 def equation(c: Context) -> list[Block]:
-    """The recurrence(s) being explained, one line per direction."""
+    """The recurrence(s) being explained, one line per direction (per gate for LSTM and GRU)."""
+    if c.kind != "rnn":
+        return _gate_equation(c)
     m, act = c.msg, c.act
     lines = [f"h_t = {act}(W_ih x_t + b_ih + W_hh h_(t-1) + b_hh)      {m('eq_fwd_dir')}"]
     if c.problem.model.bidirectional:
@@ -104,10 +153,27 @@ def equation(c: Context) -> list[Block]:
     return out
 
 
+def _why_gates(c: Context, name: str, layer: int) -> str:
+    m, mod = c.msg, c.problem.model
+    H, D, G = mod.hidden_size, c.problem.num_dirs, GATES[c.kind]
+    blocks = ", ".join(GATE_NAMES[c.kind])
+    if name.startswith("weight_ih"):
+        cols = mod.input_size if layer == 0 else D * H
+        src = m("why_g_x0", i=cols) if layer == 0 else m("why_g_up", lp=layer - 1, dh=cols)
+        why = m("why_g_w", g=G, h=H, gh=G * H, blocks=blocks, cols=cols, src=src)
+    elif name.startswith("weight_hh"):
+        why = m("why_g_w", g=G, h=H, gh=G * H, blocks=blocks, cols=H, src=m("why_g_h", h=H))
+    else:
+        why = m("why_g_b", g=G, h=H, gh=G * H, blocks=blocks)
+    return why + (m("why_reverse") if name.endswith("_reverse") else "")
+
+
 def _why(c: Context, name: str, shape: tuple[int, ...]) -> str:
     m, mod = c.msg, c.problem.model
     H, D = mod.hidden_size, c.problem.num_dirs
     layer = int(name.split("_l")[1].split("_")[0])
+    if c.kind != "rnn":
+        return _why_gates(c, name, layer)
     if name.startswith("weight_ih"):
         if layer == 0:
             why = m("why_w_ih0", i=mod.input_size, h=H)
@@ -170,6 +236,9 @@ def shapes(c: Context) -> list[Block]:
         ["output", fmt_shape(ours["output"]), m(r_out)],
         ["h_n", fmt_shape(ours["h_n"]), m(r_hn)],
     ]
+    if c.kind == "lstm":
+        rows.insert(2, ["c0", fmt_shape(h0_shape), m("rule_c0")])
+        rows.append(["c_n", fmt_shape(tuple(run.c_n.shape)), m("rule_cn")])
     x, _ = p.to_kernel_layout()
     T, N = x.shape[0], x.shape[1]
     out: list[Block] = [
@@ -189,6 +258,8 @@ def shapes(c: Context) -> list[Block]:
     ]
     how = m("how_ub") if not p.batched else (m("how_bf") if mod.batch_first else "")
     out.append(Para(m("shape_kernel", shape=fmt_shape(x.shape), how=how)))
+    if c.kind != "rnn":
+        out += gate_blocks(c)
     if p.example is not None:
         claims = ", ".join(f"{k} {fmt_shape(v)}" for k, v in p.example.seed_shapes.items())
         mine = ", ".join(f"{k} {fmt_shape(ours[k])}" for k in p.example.seed_shapes)
@@ -205,6 +276,29 @@ def shapes(c: Context) -> list[Block]:
     return out
 
 
+def gate_blocks(c: Context) -> list[Block]:
+    """How the stacked weights (G·H, F) split into one block of H rows per gate (PyTorch's order)."""
+    m, mod = c.msg, c.problem.model
+    H, G, I = mod.hidden_size, GATES[c.kind], mod.input_size
+    names = GATE_NAMES[c.kind]
+    rows = []
+    for k, g in enumerate(names):
+        sl = f"[{k * H}:{(k + 1) * H}]"
+        rows.append(
+            [
+                f"{g} ({m('gate_' + g)})",
+                f"weight_ih_l0{sl} = W_i{g} {fmt_shape((H, I))}",
+                f"weight_hh_l0{sl} = W_h{g} {fmt_shape((H, H))}",
+                f"bias_ih_l0{sl} = b_i{g}, bias_hh_l0{sl} = b_h{g}" if mod.bias else "—",
+            ]
+        )
+    return [
+        Para(m("split_intro", g=G, h=H, gh=G * H, i=I)),
+        Table(m.cols("split_header"), rows),
+        Para(m("split_layers"), note=True),
+    ]
+
+
 def relations_section(c: Context, rels: list[Relation]) -> list[Block]:
     """How h_n relates to output: which time step of which layer-direction each h_n[k] is."""
     m = c.msg
@@ -217,6 +311,8 @@ def relations_section(c: Context, rels: list[Relation]) -> list[Block]:
     ]
     if any(not r.in_output for r in rels):
         out.append(Para(m("rel_lower"), note=True))
+    if c.kind == "lstm":
+        out.append(Para(m("rel_cn"), note=True))
     return out
 
 

@@ -9,7 +9,7 @@ from .blocks import Block, Heading, Para, Pre, Table
 from .bptt import BackwardTrace
 from .sections import Context
 
-__all__ = ["forward_section", "backward_section"]
+__all__ = ["forward_section", "backward_section", "steps_block"]
 
 LABEL = 20  # width of the label column in the equations
 
@@ -27,6 +27,21 @@ def _shown(T: int, max_steps: int, order: list[int]) -> tuple[list[int], int]:
         return order, 0
     head = (max_steps + 1) // 2
     return order[:head] + order[T - (max_steps - head) :], T - max_steps
+
+
+def steps_block(c: Context, order: list[int], render) -> Pre:
+    """One layer-direction's shown time steps (`order`: t in walking order) as one Pre block:
+    a heading line per step, then ``render(t)``'s lines; the middle left out past max_steps."""
+    T = len(order)
+    shown, left = _shown(T, c.max_steps, order)
+    lines: list[str] = []
+    for j, t in enumerate(shown):
+        if left and j == (c.max_steps + 1) // 2:
+            lines.extend([c.msg("steps_omitted", n=left, m=c.max_steps), ""])
+        lines.append(c.msg("step", t=t, i=t - 1))
+        lines += render(t)
+        lines.append("")
+    return Pre(lines[:-1])
 
 
 def _layer_dir_intro(c: Context, layer: int, d: int) -> list[Block]:
@@ -56,16 +71,12 @@ def forward_section(c: Context) -> list[Block]:
             w = c.problem.weights()[k]
             out.extend(_layer_dir_intro(c, layer, d))
             order = list(range(1, T + 1)) if d == 0 else list(range(T, 0, -1))
-            shown, left = _shown(T, c.max_steps, order)
-            lines: list[str] = []
-            for j, t in enumerate(shown):
-                if left and j == (c.max_steps + 1) // 2:
-                    lines.extend([m("steps_omitted", n=left, m=c.max_steps), ""])
+
+            def render(t: int, layer=layer, d=d, k=k, w=w, order=order) -> list[str]:
                 s = tr.step(layer, d, t)
                 tp = t - 1 if d == 0 else t + 1
                 prev = f"h_{tp}" + (f" = h0[{k}]" if t == order[0] else "")
-                lines.append(m("step", t=t, i=t - 1))
-                lines.append(f"  h_{t} = {act}(W_ih x_{t} + b_ih + W_hh h_{tp} + b_hh)")
+                lines = [f"  h_{t} = {act}(W_ih x_{t} + b_ih + W_hh h_{tp} + b_hh)"]
                 lines += _rows(f"x_{t}", s.x, c)
                 lines += _rows(prev, s.h_prev, c)
                 lines += _rows(f"W_ih x_{t}", s.wx, c)
@@ -76,8 +87,9 @@ def forward_section(c: Context) -> list[Block]:
                     lines.append(f"  {'+ b_hh':<{LABEL}}{fmt_vec(w[3], c.max_cols)}")
                 lines += _rows(f"= a_{t}", s.a, c)
                 lines += _rows(f"h_{t} = {act}(a_{t})", s.h, c)
-                lines.append("")
-            out.append(Pre(lines[:-1]))
+                return lines
+
+            out.append(steps_block(c, order, render))
     return out
 
 
@@ -85,7 +97,6 @@ def backward_section(c: Context, bt: BackwardTrace) -> list[Block]:
     """BPTT step by step: dL/dh_t, the pre-activation gradient and the carry, then the weight gradients."""
     m = c.msg
     mod = c.problem.model
-    T = c.trace.output.shape[0]
     D = c.problem.num_dirs
     eqs = [
         "dL/dh_t = (from above) + (from the next step)",
@@ -120,20 +131,17 @@ def backward_section(c: Context, bt: BackwardTrace) -> list[Block]:
                 for s in steps
             ]
             out.append(Table(m.cols("bwd_header"), rows))
-            order = [s.t for s in steps]
-            shown, left = _shown(T, c.max_steps, order)
-            lines: list[str] = []
-            for j, t in enumerate(shown):
-                if left and j == (c.max_steps + 1) // 2:
-                    lines.extend([m("steps_omitted", n=left, m=c.max_steps), ""])
-                s = steps[order.index(t)]
+            by_t = {s.t: s for s in steps}
+
+            def render(t: int, d=d, by_t=by_t) -> list[str]:
+                s = by_t[t]
                 nxt = f"step {t + 1}" if d == 0 else f"step {t - 1}"
-                lines.append(m("step", t=t, i=t - 1))
-                lines += _rows("from above", s.from_above, c)
+                lines = _rows("from above", s.from_above, c)
                 lines += _rows(f"from {nxt}", s.from_next, c)
                 lines += _rows(f"dL/dh_{t}", s.grad_h, c)
                 lines += _rows(f"act'(a_{t})", s.dact, c)
                 lines += _rows(f"dA_{t}", s.d_a, c)
-                lines.append("")
-            out.append(Pre(lines[:-1]))
+                return lines
+
+            out.append(steps_block(c, [s.t for s in steps], render))
     return out

@@ -4,19 +4,22 @@
 MESSAGES: dict[str, str] = {
     "title": "Explaining an Elman RNN step by step",
     "source_example": "Worked example '{name}' from the seed {source}.",
-    "source_config": "A network built from a configuration; weights drawn as nn.RNN draws them, "
+    "source_config": "A network built from a configuration; weights drawn as {mod} draws them, "
     "U(-1/sqrt(H_out), 1/sqrt(H_out)), from seed {seed}; the input is standard normal.",
     "source_config_scaled": "A network built from a configuration; every weight and bias drawn from "
     "U(-{scale}, {scale}) (seed {seed}); the input is standard normal.",
-    "source_model": "A given nn.RNN with its own weights (copied to float64); the input is standard normal "
+    "source_model": "A given {mod} with its own weights (copied to float64); the input is standard normal "
     "(seed {seed}) unless one was given.",
     "dropout_note": "The model has dropout={p}; dropout acts only in training mode, and evaluation mode is explained.",
-    "h0_zero": "h0 is all zeros (nn.RNN's default when no h0 is given).",
+    "h0_zero": "h0 is all zeros ({mod}'s default when no h0 is given).",
     "h0_given": "h0 is given (its values appear in the first step of each layer and direction).",
     "note_seed001": "The seed prints illustrative numbers (输出示例), not a real run: in them output[-1] equals "
     "hn[0]. In a real 2-layer network output[-1] equals hn[1], the LAST layer's final state "
     "(verified in section 6). The seed's weights are random, so ours (drawn from the seed "
     "number) give other values; the input_data and h0 = zeros are the seed's.",
+    "note_seed001_kind": "Seed 001's two-layer example (its input_data, h0 = zeros) with {mod} in place of nn.RNN: "
+    "input, h0, output and h_n keep the seed's shapes, and output[-1] equals h_n[1], the last layer's final state "
+    "(section 6); only the weights grow, to one block of rows per gate. The weights are drawn from the seed number.",
     "note_chapter1": "The seed's chapter 1 network: w_ih = 0.1, b_ih = 0.2, w_hh = 0.3, and b_hh merged into "
     "b_ih (so b_hh = 0 here); x_t = 0.04 at every step, h_0 = torch.randn(1) (drawn here from "
     "the seed number). The seed's output layer o_t = h_t·w_ho + b_ho is not part of nn.RNN and "
@@ -104,11 +107,11 @@ MESSAGES: dict[str, str] = {
     "reverse direction at the first.",
     "rel_header": "h_n index|layer|direction|equals|max abs difference",
     "rel_lower": "layer0_output, layer1_output, … are lower layers' outputs inside the network (the next layer's input); "
-    "nn.RNN does not return them.",
+    "{mod} does not return them.",
     # 7. check
     "sec_check": "7. Check against the module",
-    "check_intro": "The same weights, input and h0 through deeprnn's nn.RNN (its fused kernels), float64:",
-    "check_line": "largest |trace − nn.RNN| in {what}",
+    "check_intro": "The same weights, input and h0 through deeprnn's {mod} (its fused kernels), float64:",
+    "check_line": "largest |trace − {mod}| in {what}",
     "ok": "OK",
     "fail": "MISMATCH",
     # 8. backward
@@ -124,21 +127,70 @@ MESSAGES: dict[str, str] = {
     "direction t = 1 → L. The table gives norms over the whole batch; the lines below it the "
     "numbers.",
     "bwd_header": "t|‖from above‖|‖from next‖|‖dL/dh_t‖|mean act'|‖dW_ih‖ so far|‖dW_hh‖ so far",
-    "bwd_check_intro": "The accumulated gradients against nn.RNN's autograd (loss.backward()):",
-    "check_grad": "largest |trace − nn.RNN| in {what}",
+    "bwd_check_intro": "The accumulated gradients against {mod}'s autograd (loss.backward()):",
+    "check_grad": "largest |trace − {mod}| in {what}",
     # 9. pictures
     "sec_pictures": "9. Pictures",
     "cap_unrolled": "The unrolled network: layers (rows) by time steps (columns), arrows for the data flow, "
     "labelled with shapes.",
     "cap_heatmap": "The hidden states h_t over time, per layer and direction (sample 0).",
-    "cap_grads": "‖dL/dh_t‖ across time steps, tanh against ReLU on this configuration (log scale), "
-    "loss = the output at the last time step, layer 0 forward direction, L = {T} steps. "
-    "W_hh is rescaled to spectral radius {small} (left: gradients vanish) and {big} "
-    "(right: ReLU gradients explode); W_ih, biases and input as drawn.",
+    "cap_grads": "Left and middle: ‖dL/dh_t‖ across time steps of an Elman RNN, tanh against ReLU on this "
+    "configuration (an RNN of its sizes for an LSTM or GRU; log scale), loss = the output at the last time step, "
+    "layer 0 forward direction, L = {T} steps. W_hh is rescaled to spectral radius {small} (left: gradients "
+    "vanish) and {big} (middle: ReLU gradients explode); W_ih, biases and input as drawn. Right:",
     "pic_unrolled_title": "Unrolled network",
     "pic_heatmap_title": "Hidden states over time",
     "pic_grads_title": "Gradient norm through time",
     "pic_layer": "layer",
     "pic_time": "time step t",
     "pic_unit": "hidden unit",
+    # LSTM and GRU
+    "title_lstm": "Explaining an LSTM step by step",
+    "title_gru": "Explaining a GRU step by step",
+    "c0_zero": "c0, the initial cell state, is all zeros (nn.LSTM's default; h0 and c0 are given together or not at all).",
+    "c0_given": "c0, the initial cell state, is given with h0 (its values appear in the first step of each layer and direction).",
+    "cfg_gates_lstm": "the LSTM's four gates, in PyTorch's order: input, forget, candidate (g), output",
+    "cfg_gates_gru": "the GRU's three parts, in PyTorch's order: reset, update, candidate (n)",
+    "gate_i": "input gate",
+    "gate_f": "forget gate",
+    "gate_g": "candidate",
+    "gate_o": "output gate",
+    "gate_r": "reset gate",
+    "gate_z": "update gate",
+    "gate_n": "candidate",
+    "cell_state": "cell state",
+    "hidden_state": "hidden state",
+    "eq_intro_lstm": "Every layer, direction and time step t computes (nn.LSTM's equations, PyTorch's gate order i, f, g, o; ⊙ multiplies entry by entry):",
+    "eq_intro_gru": "Every layer, direction and time step t computes (nn.GRU's equations, PyTorch's order r, z, n; ⊙ multiplies entry by entry):",
+    "eq_gates_common": "sigmoid(a) = 1 / (1 + e^(−a)) lies in (0, 1): a gate multiplies what passes it by a fraction. In a batch the samples are rows, as for the Elman RNN: each gate is (N, H_out), X_t W^T + H_(t-1) W^T with the biases (H_out,) added to every row.",
+    "eq_gates_reverse": "The reverse direction computes the same with h_(t+1) (and c_(t+1)) in place of h_(t-1) (and c_(t-1)), walking t = L … 1.",
+    "eq_split_lstm": "PyTorch stores the four gates' weights stacked: weight_ih is (4·H_out, H_in) = [W_ii; W_if; W_ig; W_io] and weight_hh is (4·H_out, H_out) = [W_hi; W_hf; W_hg; W_ho]; one product gives all four gates, whose blocks of H_out columns are i, f, g, o (section 4 shows the rows of each).",
+    "eq_split_gru": "PyTorch stores the three parts' weights stacked: weight_ih is (3·H_out, H_in) = [W_ir; W_iz; W_in] and weight_hh is (3·H_out, H_out) = [W_hr; W_hz; W_hn] (section 4 shows the rows of each). The reset gate r scales W_hn h + b_hn, the recurrent part of the candidate, before it is added.",
+    "eq_bias_lstm": "b_ih and b_hh are added together in every gate, so one of each pair is redundant; PyTorch keeps both.",
+    "eq_bias_gru": "For r and z, b_ih and b_hh are added together; for the candidate they are not: b_in is outside r ⊙ (…) and b_hn inside, so both matter.",
+    "why_g_x0": "the H_in = {i} input features",
+    "why_g_up": "layer {lp}'s output, D·H_out = {dh} features",
+    "why_g_h": "h_prev, H_out = {h} features",
+    "why_g_w": "{g} gates ({blocks}) stacked, one block of H_out = {h} rows each: {gh} rows; each reads {src}: {cols} columns",
+    "why_g_b": "one number per gate and hidden feature: {g} blocks ({blocks}) of {h}, {gh} in all, added to every sample's row",
+    "rule_c0": "(D·num_layers, N, hidden_size): the initial cell state, one per layer and direction, like h0",
+    "rule_cn": "(D·num_layers, N, hidden_size): every layer's and direction's final cell state, like h_n",
+    "split_intro": "How the stacked weights split into gates: each gate owns {h} consecutive rows (H_out = {h}) of the {gh} rows of weight_ih and weight_hh (weight_ih_l0 is ({gh}, {i})), and the same entries of the biases, in this order:",
+    "split_header": "gate|rows of weight_ih_l0|rows of weight_hh_l0|biases",
+    "split_layers": "Every layer and direction splits the same way (weight_ih_l1, weight_hh_l0_reverse, …); the gate blocks of the stacked product X_t W_ih^T are its columns in the same order.",
+    "rel_cn": "c_n (the final cell states) is not part of output: output holds h_t only. c_n is checked against the module in section 7.",
+    "fwd_gates_lstm": "Each step computes the four gates from x_t and h_(t-1), each with its own block of the stacked weights, then the cell state c_t and h_t.",
+    "fwd_gates_gru": "Each step computes the reset and update gates from x_t and h_(t-1), then the candidate n_t (with the reset gate inside), then h_t between n_t and h_(t-1).",
+    "bwd_eq_dc": "the cell state's gradient: what the next step passes back along c, plus the path through h_t = o_t ⊙ tanh(c_t)",
+    "bwd_eq_gates": "the gates' gradients, then through sigmoid' = s(1−s) and tanh' = 1 − g² to their pre-activations",
+    "bwd_eq_next_lstm": "to the step before (c's gradient is only multiplied by f: with f near 1 it survives many steps), and to the layer below",
+    "bwd_eq_gru_r": "the reset gate's gradient: da_n times W_hn h_prev + b_hn, the term that r scales",
+    "bwd_eq_next_gru": "to the step before (dL/dh_t ⊙ z_t passes straight back: with z near 1 the gradient survives), and to the layer below",
+    "bwd_header_lstm": "t|‖from above‖|‖from next‖|‖dL/dh_t‖|‖dL/dc_t‖|‖da_i‖|‖da_f‖|‖da_g‖|‖da_o‖|‖dW_ih‖ so far|‖dW_hh‖ so far",
+    "bwd_header_gru": "t|‖from above‖|‖from next‖|‖dL/dh_t‖|‖da_r‖|‖da_z‖|‖da_n‖|‖dL/dh_t ⊙ z_t‖|‖dW_ih‖ so far|‖dW_hh‖ so far",
+    "bwd_carry_lstm": "After a direction's last step the carries left are dL/dh0 and dL/dc0 (checked when h0 and c0 are given).",
+    "cap_cells": "The cell states c_t over time, per layer and direction (sample 0); unlike h_t they are not bounded by 1.",
+    "pic_cells_title": "Cell states over time",
+    "cap_kinds": "‖dL/dh_t‖ for a loss on the last step, tanh RNN against LSTM and GRU of the same sizes (H_in = {i}, H_out = {h}, one layer, N = {n}, L = {T} steps, log scale), each drawn as PyTorch draws it from seed {seed}, with the LSTM's forget-gate bias and the GRU's update-gate bias raised by {bias} (f and z near sigmoid({bias}) = {keep}), as an LSTM learns to keep what it needs: the gated paths multiply the gradient by f (or z) at each step, not by W_hh and tanh', so it survives.",
+    "pic_kinds_title": "RNN, LSTM and GRU",
 }

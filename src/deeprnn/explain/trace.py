@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["ForwardStep", "ForwardTrace", "trace_forward", "activate", "activation_derivative"]
+__all__ = ["ForwardStep", "ForwardTrace", "trace_forward", "walk_forward", "activate", "activation_derivative"]
 
 
 def activate(a: np.ndarray, nonlinearity: str) -> np.ndarray:
@@ -69,6 +69,34 @@ class ForwardTrace:
         raise KeyError((layer, direction, t))
 
 
+def walk_forward(x: np.ndarray, trace: ForwardTrace, H: int, start, step) -> list:
+    """The order every kind's forward trace walks in, shared by trace.py and trace_gates.py.
+
+    Layer by layer from the bottom (layer 0 reads x (T, N, I), layer l > 0 layer l-1's output
+    (T, N, D*H)), direction by direction, each direction's steps in its own order (forward
+    t = 1..T, reverse t = T..1).  For layer-direction k the state starts as ``start(k)``;
+    each step is ``h, state = step(layer, d, t, x_t, state, k)`` with x_t (N, I_l) and h (N, H).
+    Fills ``trace.layer_outputs`` (each (T, N, D*H)) and returns every k's final state.
+    """
+    T, N, _ = x.shape
+    D = trace.num_dirs
+    finals: list = [None] * (trace.num_layers * D)
+    layer_in = x  # (T, N, I_l)
+    for layer in range(trace.num_layers):
+        y = np.zeros((T, N, D * H))  # (T, N, D*H) this layer's output
+        for d in range(D):
+            k = layer * D + d
+            state = start(k)
+            order = range(T) if d == 0 else range(T - 1, -1, -1)  # reverse reads the sequence backwards
+            for i in order:
+                h, state = step(layer, d, i + 1, layer_in[i], state, k)
+                y[i, :, d * H : (d + 1) * H] = h
+            finals[k] = state  # the state after the direction's last step
+        trace.layer_outputs.append(y)
+        layer_in = y
+    return finals
+
+
 def trace_forward(
     x: np.ndarray, h0: np.ndarray, weights, nonlinearity: str, num_layers: int, num_dirs: int
 ) -> ForwardTrace:
@@ -76,31 +104,23 @@ def trace_forward(
 
     `weights` holds L*D tuples (w_ih (H, I_l), w_hh (H, H), b_ih (H,) or None, b_hh (H,) or None).
     """
-    T, N, _ = x.shape
+    N = x.shape[1]
     H = weights[0][1].shape[0]
     trace = ForwardTrace(nonlinearity, num_layers, num_dirs, h_n=np.zeros((num_layers * num_dirs, N, H)))
-    layer_in = x  # (T, N, I_l)
-    for layer in range(num_layers):
-        y = np.zeros((T, N, num_dirs * H))  # (T, N, D*H) this layer's output
-        for d in range(num_dirs):
-            k = layer * num_dirs + d
-            w_ih, w_hh, b_ih, b_hh = weights[k]
-            h = h0[k]  # (N, H)
-            order = range(T) if d == 0 else range(T - 1, -1, -1)  # reverse reads the sequence backwards
-            for i in order:
-                x_t = layer_in[i]  # (N, I_l)
-                wx = x_t @ w_ih.T  # (N, I_l) x (I_l, H) -> (N, H)
-                wh = h @ w_hh.T  # (N, H) x (H, H) -> (N, H)
-                a = wx + wh
-                if b_ih is not None:
-                    a = a + b_ih  # (H,) broadcast over the N rows
-                if b_hh is not None:
-                    a = a + b_hh
-                h_new = activate(a, nonlinearity)
-                trace.steps.append(ForwardStep(layer, d, i + 1, x_t, h, wx, wh, a, h_new))
-                y[i, :, d * H : (d + 1) * H] = h_new
-                h = h_new
-            trace.h_n[k] = h  # the state after the direction's last step
-        trace.layer_outputs.append(y)
-        layer_in = y
+
+    def step(layer: int, d: int, t: int, x_t: np.ndarray, h: np.ndarray, k: int):
+        w_ih, w_hh, b_ih, b_hh = weights[k]
+        wx = x_t @ w_ih.T  # (N, I_l) x (I_l, H) -> (N, H)
+        wh = h @ w_hh.T  # (N, H) x (H, H) -> (N, H)
+        a = wx + wh
+        if b_ih is not None:
+            a = a + b_ih  # (H,) broadcast over the N rows
+        if b_hh is not None:
+            a = a + b_hh
+        h_new = activate(a, nonlinearity)
+        trace.steps.append(ForwardStep(layer, d, t, x_t, h, wx, wh, a, h_new))
+        return h_new, h_new
+
+    for k, h in enumerate(walk_forward(x, trace, H, lambda k: h0[k], step)):
+        trace.h_n[k] = h
     return trace
