@@ -1,7 +1,7 @@
 """Sampling speed of the language model at batch 1: characters per second, deeprnn's paths against torch.
 
     python benchmarks/sample_speed.py                     # rnn, lstm, gru: 2 x 128, one-hot, V = 65, 5 rounds
-    python benchmarks/sample_speed.py --kinds lstm        # the LSTM only (the default model)
+    python benchmarks/sample_speed.py --kinds gru         # the GRU only (the default model)
     python benchmarks/sample_speed.py --quick             # smoke run: 1 round, short texts
 
 For each kind (--kinds, among rnn (tanh), lstm, gru), each library samples `--length` characters

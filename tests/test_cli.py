@@ -331,7 +331,7 @@ def test_prime_outside_vocabulary(tmp_path, english, capsys):
 
 def test_architecture_change_on_resume(tmp_path, english, capsys):
     ck = tmp_path / "ck"
-    assert main(["train", str(english), *SMALL, "--iters", "2", "--checkpoint-dir", str(ck)]) == 0
+    assert main(["train", str(english), *SMALL, "--model", "lstm", "--iters", "2", "--checkpoint-dir", str(ck)]) == 0
     err = _error(capsys, ["train", "--resume", "--checkpoint-dir", str(ck), "--hidden-size", "8", "--quiet"])
     assert "--hidden-size 8 differs" in err
     err = _error(capsys, ["train", "--resume", "--checkpoint-dir", str(ck), "--model", "gru", "--quiet"])
@@ -341,14 +341,15 @@ def test_architecture_change_on_resume(tmp_path, english, capsys):
     )
 
 
-def test_the_default_model_is_char_rnns_lstm_and_resume_keeps_the_kind(tmp_path, english, capsys):
+def test_the_default_model_is_a_gru_and_resume_keeps_the_kind(tmp_path, english, capsys):
+    # A GRU of 2 x 128 by default: the kind that learns most in the main command's budget (lm_kinds.py)
     ck = tmp_path / "ck"
     assert main(["train", str(english), *SMALL, "--iters", "3", "--checkpoint-dir", str(ck)]) == 0
-    assert load_checkpoint(ck).meta["model_config"]["kind"] == "lstm"
-    assert load_checkpoint(ck).arrays["cell"].shape == (2, 4, 24)
+    assert load_checkpoint(ck).meta["model_config"]["kind"] == "gru"
+    assert "cell" not in load_checkpoint(ck).arrays and load_checkpoint(ck).arrays["hidden"].shape == (2, 4, 24)
     assert main(["train", "--resume", "--iters", "5", "--checkpoint-dir", str(ck), "--quiet"]) == 0
     meta = load_checkpoint(ck).meta
-    assert meta["iteration"] == 5 and meta["model_config"]["kind"] == "lstm"
+    assert meta["iteration"] == 5 and meta["model_config"]["kind"] == "gru"
     capsys.readouterr()
     assert main(["sample", "--checkpoint", str(ck), "--prime", "the ", "--length", "30", "--seed", "2"]) == 0
     assert capsys.readouterr().out.startswith("the ")

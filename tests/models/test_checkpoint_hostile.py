@@ -25,7 +25,7 @@ from ._texts import ENGLISH
 
 def _config(directory: Path, **kw) -> TrainConfig:
     base = dict(
-        model=ModelConfig(hidden_size=8, num_layers=2),
+        model=ModelConfig(hidden_size=8, num_layers=2, kind="lstm"),
         seq_len=8,
         batch_size=2,
         iters=4,
@@ -41,7 +41,7 @@ def _config(directory: Path, **kw) -> TrainConfig:
 
 @pytest.fixture(scope="module")
 def original(tmp_path_factory) -> Path:
-    """A real checkpoint of the default kind, an LSTM: it carries (h, c)."""
+    """A real checkpoint of an LSTM: it carries (h, c)."""
     d = tmp_path_factory.mktemp("original")
     train(_config(d / "ck"), ENGLISH, quiet=True)
     return d / "ck" / "latest.npz"

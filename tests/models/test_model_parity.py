@@ -126,8 +126,8 @@ def test_kind_and_nonlinearity_are_validated():
         ValueError, match=r"nonlinearity applies only to kind 'rnn'.*got nonlinearity='relu' with kind='gru'"
     ):
         RNNLanguageModel(5, 4, 1, "relu", kind="gru")
-    assert RNNLanguageModel(5).config == ModelConfig(5)  # one set of defaults: char-rnn's 2 x 128 LSTM
-    assert (ModelConfig().kind, ModelConfig().num_layers, ModelConfig().hidden_size) == ("lstm", 2, 128)
+    assert RNNLanguageModel(5).config == ModelConfig(5)  # one set of defaults: a 2 x 128 GRU (lm_kinds.py)
+    assert (ModelConfig().kind, ModelConfig().num_layers, ModelConfig().hidden_size) == ("gru", 2, 128)
 
 
 def test_a_config_without_a_kind_is_an_rnn():

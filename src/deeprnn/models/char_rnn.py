@@ -72,7 +72,7 @@ def state_tensors(arrays: tuple[np.ndarray, ...], kind: str) -> Any:
 class RNNLanguageModel(Module):
     """``RNNLanguageModel(vocab_size, hidden_size=128, num_layers=2, nonlinearity='tanh',
     dropout=0.0, embedding_dim=None, generator=None, batch_first=False, vocab=None, dtype=None,
-    kind='lstm')``.
+    kind='gru')``.
 
     ``kind`` is 'rnn' (Elman, with ``nonlinearity``), 'lstm' or 'gru'.
     ``embedding_dim=None`` feeds one-hot vectors (char-rnn); an int adds ``nn.Embedding``.
