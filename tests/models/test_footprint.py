@@ -59,7 +59,9 @@ def test_training_too_large_is_refused_before_the_model_is_built(tmp_path, monke
     monkeypatch.setattr(memory, "available_bytes", lambda: 1 << 30)
     built = []
     monkeypatch.setattr(RNNLanguageModel, "from_config", classmethod(lambda cls, *a, **k: built.append(1)))
-    config = TrainConfig(model=ModelConfig(hidden_size=100_000, kind="lstm"), iters=1, checkpoint_dir=str(tmp_path / "ck"))
+    config = TrainConfig(
+        model=ModelConfig(hidden_size=100_000, kind="lstm"), iters=1, checkpoint_dir=str(tmp_path / "ck")
+    )
     with pytest.raises(memory.MemoryLimitError, match=r"training a 2 x 100000 LSTM .* needs about .* TiB .* 1 GiB"):
         train(config, ENGLISH, quiet=True)
     config.model.kind, config.model.nonlinearity = "rnn", "relu"
