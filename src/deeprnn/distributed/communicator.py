@@ -16,11 +16,14 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from typing import Any, NoReturn
 
 import numpy as np
 
 from .watchdog import Watchdog
+
+ABORT_GRACE_S = 0.5  # seconds between printing an abort's message and MPI_Abort (see MPICommunicator.abort)
 
 __all__ = ["Communicator", "SingleProcess", "MPICommunicator", "PeerFailedError"]
 
@@ -130,6 +133,10 @@ class MPICommunicator(Communicator):
     def abort(self, message: str, code: int = 1) -> NoReturn:
         try:
             print(message, file=sys.stderr, flush=True)
+            # This process's stderr is a pipe to mpiexec's proxy, which forwards it; Abort tears the
+            # proxies down, and on a busy machine it could do so before the message was forwarded (a CI
+            # run once lost it: the job ended with code 1 and no output).  Half a second lets it through.
+            time.sleep(ABORT_GRACE_S)
         finally:
             try:
                 self.comm.Abort(code)
