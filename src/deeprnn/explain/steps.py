@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from .arrays_text import fmt_matrix, fmt_num, fmt_vec
@@ -9,7 +11,7 @@ from .blocks import Block, Heading, Para, Pre, Table
 from .bptt import BackwardTrace
 from .sections import Context
 
-__all__ = ["forward_section", "backward_section", "steps_block"]
+__all__ = ["forward_section", "backward_section", "steps_block", "forward_walk"]
 
 LABEL = 20  # width of the label column in the equations
 
@@ -54,43 +56,57 @@ def _layer_dir_intro(c: Context, layer: int, d: int) -> list[Block]:
     ]
 
 
-def forward_section(c: Context) -> list[Block]:
-    """Every layer, direction and time step of the forward pass, with its numbers."""
-    m, tr, act = c.msg, c.trace, c.act
-    mod = c.problem.model
+def forward_walk(c: Context, notes: list[Block], render_step: Callable[..., list[str]]) -> list[Block]:
+    """The forward section's frame, for every kind: its heading and notes, then each layer and
+    direction in the order the data flows, with the shown time steps of each.
+
+    ``render_step(s, k, t, tp, first)`` gives the lines of one step: ``s`` the trace's step, ``k``
+    the layer-direction index (into h0 and the weights), ``tp`` the index of the previous step
+    (t - 1 forward, t + 1 reverse), ``first`` whether it is the direction's first step.
+    """
+    m, tr = c.msg, c.trace
     T, N = tr.output.shape[0], tr.output.shape[1]
     D = c.problem.num_dirs
     out: list[Block] = [
         Heading(2, m("sec_forward")),
         Para(m("fwd_order")),
         Para(m("fwd_samples", shown=min(N, c.max_rows), n=N)),
+        *notes,
     ]
-    for layer in range(mod.num_layers):
+    for layer in range(c.problem.model.num_layers):
         for d in range(D):
             k = layer * D + d
-            w = c.problem.weights()[k]
             out.extend(_layer_dir_intro(c, layer, d))
             order = list(range(1, T + 1)) if d == 0 else list(range(T, 0, -1))
 
-            def render(t: int, layer=layer, d=d, k=k, w=w, order=order) -> list[str]:
-                s = tr.step(layer, d, t)
-                tp = t - 1 if d == 0 else t + 1
-                prev = f"h_{tp}" + (f" = h0[{k}]" if t == order[0] else "")
-                lines = [f"  h_{t} = {act}(W_ih x_{t} + b_ih + W_hh h_{tp} + b_hh)"]
-                lines += _rows(f"x_{t}", s.x, c)
-                lines += _rows(prev, s.h_prev, c)
-                lines += _rows(f"W_ih x_{t}", s.wx, c)
-                if w[2] is not None:
-                    lines.append(f"  {'+ b_ih':<{LABEL}}{fmt_vec(w[2], c.max_cols)}")
-                lines += _rows(f"+ W_hh h_{tp}", s.wh, c)
-                if w[3] is not None:
-                    lines.append(f"  {'+ b_hh':<{LABEL}}{fmt_vec(w[3], c.max_cols)}")
-                lines += _rows(f"= a_{t}", s.a, c)
-                lines += _rows(f"h_{t} = {act}(a_{t})", s.h, c)
-                return lines
+            def render(t: int, layer=layer, d=d, k=k, first=order[0]) -> list[str]:
+                return render_step(tr.step(layer, d, t), k, t, t - 1 if d == 0 else t + 1, t == first)
 
             out.append(steps_block(c, order, render))
     return out
+
+
+def forward_section(c: Context) -> list[Block]:
+    """Every layer, direction and time step of the forward pass, with its numbers."""
+    act, weights = c.act, c.problem.weights()
+
+    def render(s, k: int, t: int, tp: int, first: bool) -> list[str]:
+        w = weights[k]
+        prev = f"h_{tp}" + (f" = h0[{k}]" if first else "")
+        lines = [f"  h_{t} = {act}(W_ih x_{t} + b_ih + W_hh h_{tp} + b_hh)"]
+        lines += _rows(f"x_{t}", s.x, c)
+        lines += _rows(prev, s.h_prev, c)
+        lines += _rows(f"W_ih x_{t}", s.wx, c)
+        if w[2] is not None:
+            lines.append(f"  {'+ b_ih':<{LABEL}}{fmt_vec(w[2], c.max_cols)}")
+        lines += _rows(f"+ W_hh h_{tp}", s.wh, c)
+        if w[3] is not None:
+            lines.append(f"  {'+ b_hh':<{LABEL}}{fmt_vec(w[3], c.max_cols)}")
+        lines += _rows(f"= a_{t}", s.a, c)
+        lines += _rows(f"h_{t} = {act}(a_{t})", s.h, c)
+        return lines
+
+    return forward_walk(c, [], render)
 
 
 def backward_section(c: Context, bt: BackwardTrace) -> list[Block]:

@@ -9,7 +9,7 @@ from .arrays_text import fmt_matrix, fmt_num, fmt_shape, fmt_vec
 from .blocks import Block, Heading, Para, Pre, Table
 from .bptt_gates import GateBackwardStep, GateBackwardTrace
 from .sections import Context
-from .steps import _layer_dir_intro, _rows, steps_block
+from .steps import _layer_dir_intro, _rows, forward_walk, steps_block
 from .trace_gates import GATE_NAMES, GateStep, gate_block
 
 __all__ = ["forward_gates_section", "backward_gates_section"]
@@ -89,36 +89,17 @@ def _gru_lines(c: Context, s: GateStep, w, t: int, tp: int) -> list[str]:
 
 def forward_gates_section(c: Context) -> list[Block]:
     """Every layer, direction and time step of an LSTM's or GRU's forward pass, gate by gate."""
-    m, tr = c.msg, c.trace
-    mod = c.problem.model
-    T, N = tr.output.shape[0], tr.output.shape[1]
-    D = c.problem.num_dirs
-    out: list[Block] = [
-        Heading(2, m("sec_forward")),
-        Para(m("fwd_order")),
-        Para(m("fwd_samples", shown=min(N, c.max_rows), n=N)),
-        Para(m(f"fwd_gates_{c.kind}")),
-    ]
     weights = c.problem.weights()
-    for layer in range(mod.num_layers):
-        for d in range(D):
-            k = layer * D + d
-            out.extend(_layer_dir_intro(c, layer, d))
-            order = list(range(1, T + 1)) if d == 0 else list(range(T, 0, -1))
 
-            def render(t: int, layer=layer, d=d, k=k, order=order) -> list[str]:
-                s = tr.step(layer, d, t)
-                tp = t - 1 if d == 0 else t + 1
-                first = t == order[0]
-                lines = _rows(f"x_{t}", s.x, c)
-                lines += _rows(f"h_{tp}" + (f" = h0[{k}]" if first else ""), s.h_prev, c)
-                if c.kind == "lstm":
-                    lines += _rows(f"c_{tp}" + (f" = c0[{k}]" if first else ""), s.c_prev, c)
-                    return lines + _lstm_lines(c, s, weights[k], t, tp)
-                return lines + _gru_lines(c, s, weights[k], t, tp)
+    def render(s: GateStep, k: int, t: int, tp: int, first: bool) -> list[str]:
+        lines = _rows(f"x_{t}", s.x, c)
+        lines += _rows(f"h_{tp}" + (f" = h0[{k}]" if first else ""), s.h_prev, c)
+        if c.kind == "lstm":
+            lines += _rows(f"c_{tp}" + (f" = c0[{k}]" if first else ""), s.c_prev, c)
+            return lines + _lstm_lines(c, s, weights[k], t, tp)
+        return lines + _gru_lines(c, s, weights[k], t, tp)
 
-            out.append(steps_block(c, order, render))
-    return out
+    return forward_walk(c, [Para(c.msg(f"fwd_gates_{c.kind}"))], render)
 
 
 def _norm(a: np.ndarray | None) -> str:
