@@ -7,7 +7,8 @@ candidates -- a kind (rnn, lstm, gru) and a size (layers x hidden units) -- unde
 settings, on the same batches, and reports for each:
 
 - the validation loss (nats/char, the whole held-out tail, state carried, no dropout) every
-  --slice iterations: the comparison at equal iterations;
+  --slice iterations: the comparison at equal iterations (with --split streams the held-out
+  text is char-rnn's instead: the tail of each of the batch's streams);
 - the measured time of its steps (wall clock and CPU time, median over the run), so that
   the comparison at equal time can be read off: the budget is the first candidate's time
   for --iters iterations (the former default, a 2 x 256 tanh RNN), and each candidate's
@@ -62,6 +63,16 @@ def _parse() -> argparse.Namespace:
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--grad-clip", type=float, default=5.0)
     p.add_argument("--val-fraction", type=float, default=0.05)
+    p.add_argument(
+        "--split",
+        choices=("tail", "streams"),
+        default="tail",
+        help="hold out the text's tail (deeprnn train's), or the tail of each of the batch's streams "
+        "(char-rnn's CharSplitLMMinibatchLoader, where char-rnn's published losses come from)",
+    )
+    p.add_argument("--dropout", type=float, default=0.0, help="between the recurrent layers (training only)")
+    p.add_argument("--lr-decay", type=float, default=1.0, help="multiply the lr by this every --lr-decay-every steps")
+    p.add_argument("--lr-decay-every", type=int, default=1000)
     p.add_argument("--eval-batches", type=int, default=None, help="batches per evaluation (default: all)")
     p.add_argument("--seed", type=int, default=1337)
     p.add_argument("--note", default="", help="a remark stored in the JSON (e.g. 'machine shared')")
@@ -86,12 +97,22 @@ def parse_candidate(text: str) -> dict:
 # ---- the worker: one candidate, one process -------------------------------------------------
 def _data(spec: dict):
     sys.path.insert(0, str(ROOT / "src"))
-    from deeprnn.data import Vocab, load_corpus, read_text, train_val_split
+    from deeprnn.data import Vocab, load_corpus, read_text, stream_split, train_val_split
 
     text = read_text(spec["text"]) if spec["text"] else load_corpus("shakespeare")
     vocab = Vocab.from_text(text, "char")
-    train_ids, val_ids = train_val_split(vocab.encode_text(text), spec["val_fraction"])
-    return vocab, train_ids, val_ids
+    ids = vocab.encode_text(text)
+    if spec.get("split", "tail") == "tail":
+        train_ids, val_ids = train_val_split(ids, spec["val_fraction"])
+        return vocab, (train_ids, None), (val_ids, None)
+    train, val = stream_split(len(ids), spec["batch_size"], spec["seq_len"], spec["val_fraction"])
+    return vocab, (ids, train), (ids, val)  # the whole text, and where its streams' parts lie
+
+
+def _chars(part, streams: int) -> int:
+    """The number of input characters in a part (ids, layout) of `_data`."""
+    ids, layout = part
+    return len(ids) if layout is None else layout.length * streams
 
 
 def _worker(spec: dict) -> dict:
@@ -99,7 +120,7 @@ def _worker(spec: dict) -> dict:
 
     sys.path.insert(0, str(ROOT / "src"))
     import deeprnn
-    from deeprnn.data import BPTTBatches
+    from deeprnn.data import MappedBPTTBatches
     from deeprnn.models import RNNLanguageModel
     from deeprnn.models.char_rnn import detach_state
     from deeprnn.models.loop import evaluate
@@ -107,14 +128,21 @@ def _worker(spec: dict) -> dict:
     from deeprnn.nn.utils import clip_grad_norm_
 
     cand = spec["candidate"]
-    vocab, train_ids, val_ids = _data(spec)
+    vocab, (train_ids, train_layout), (val_ids, val_layout) = _data(spec)
     V, T, N = len(vocab), spec["seq_len"], spec["batch_size"]
     model = RNNLanguageModel(
-        V, cand["hidden_size"], cand["num_layers"], kind=cand["kind"], generator=deeprnn.Generator(spec["seed"])
+        V,
+        cand["hidden_size"],
+        cand["num_layers"],
+        kind=cand["kind"],
+        dropout=spec.get("dropout", 0.0),
+        generator=deeprnn.Generator(spec["seed"]),
     )
     params = list(model.parameters())
     opt = deeprnn.optim.Adam(params, lr=spec["lr"])
-    batches = BPTTBatches(train_ids, N, T)
+    every, gamma = spec.get("lr_decay_every", 1000), spec.get("lr_decay", 1.0)
+    sched = deeprnn.optim.lr_scheduler.StepLR(opt, step_size=every, gamma=gamma)
+    batches = MappedBPTTBatches(train_ids, N, T, layout=train_layout)
     state = None
     wall, cpu, losses = [], [], []
     curve: list[dict] = []
@@ -122,7 +150,7 @@ def _worker(spec: dict) -> dict:
 
     def point() -> None:
         t0 = time.perf_counter()
-        vl = evaluate(model, val_ids, T, N, spec["eval_batches"])
+        vl = evaluate(model, val_ids, T, N, spec["eval_batches"], layout=val_layout)
         curve.append(
             {
                 "iteration": len(wall),
@@ -155,6 +183,7 @@ def _worker(spec: dict) -> dict:
                 loss.backward()
                 clip_grad_norm_(params, spec["grad_clip"])
                 opt.step()
+                sched.step()
                 state = detach_state(h_n)
                 value = float(loss.item())
                 wall.append(time.perf_counter() - t0)
@@ -259,7 +288,8 @@ def main() -> None:
     if len({c["name"] for c in cands}) != len(cands):
         raise SystemExit("lm_kinds.py: a candidate is named twice")
     keys = ("iters", "seconds", "slice", "slice_seconds", "threads", "seq_len", "batch_size", "lr")
-    spec = {k: getattr(args, k) for k in (*keys, "grad_clip", "val_fraction", "eval_batches", "seed")}
+    more = ("grad_clip", "val_fraction", "split", "dropout", "lr_decay", "lr_decay_every", "eval_batches", "seed")
+    spec = {k: getattr(args, k) for k in (*keys, *more)}
     spec["text"] = str(Path(args.text).resolve()) if args.text else None
     vocab, train_ids, val_ids = _data(spec)
     how = f"{args.seconds:.0f} s each" if args.seconds else f"{args.iters} iterations each"
@@ -278,8 +308,8 @@ def main() -> None:
             **{k: v for k, v in spec.items()},
             "candidates": [c["name"] for c in cands],
             "vocab_size": len(vocab),
-            "train_chars": int(len(train_ids)),
-            "val_chars": int(len(val_ids)),
+            "train_chars": _chars(train_ids, args.batch_size),
+            "val_chars": _chars(val_ids, args.batch_size),
             "text": spec["text"] or "embedded shakespeare corpus",
             "budget_seconds": budget,
             "budget_rule": "training time of --seconds"

@@ -28,7 +28,7 @@ from .corpora import available_corpora, load_corpus
 from .encode import ids_dtype
 from .errors import DataError
 from .mapped_bptt import MappedBPTTBatches
-from .split import train_val_split
+from .split import StreamLayout, stream_split, train_val_split
 from .text import check_text_file, read_text
 from .text_stream import iter_text
 from .token_map import TokenMap, default_cache_dir, encode_corpus, open_cached
@@ -44,6 +44,7 @@ __all__ = [
     "MappedBPTTBatches",
     "SEGMENTERS",
     "SlidingWindows",
+    "StreamLayout",
     "TokenMap",
     "Tokenizer",
     "UNK",
@@ -63,6 +64,7 @@ __all__ = [
     "open_cached",
     "read_text",
     "sliding_windows",
+    "stream_split",
     "tokenize",
     "train_val_split",
 ]

@@ -5,7 +5,9 @@ each batch's ``N x (T + 1)`` ids by indexing the array it was given, so a memory
 only where a batch lies (one byte per token for a uint8 map) and never made contiguous.  It
 can also read just a block of the N streams (``streams=slice(a, b)``), which is what one of K
 data-parallel processes trains on: ``x`` and ``y`` then have ``b - a`` columns, while
-``batch_size`` stays the global N.
+``batch_size`` stays the global N.  With ``layout`` (`split.StreamLayout`) the N streams are
+parts of rows instead of the whole array cut in N, as char-rnn's split of every stream
+(`split.stream_split`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import numpy as np
 
 from .bptt import BPTTBatches, fingerprint_ids
 from .errors import DataError
+from .split import StreamLayout
 
 __all__ = ["MappedBPTTBatches", "fingerprint_ids"]
 
@@ -33,6 +36,9 @@ class MappedBPTTBatches(BPTTBatches):
         fingerprint: the ids' fingerprint if already known (see `fingerprint_ids`), or a function
             that computes it (``TokenMap.fingerprint``, which remembers it); in both other cases
             it is computed the first time the state is saved or loaded.
+        layout: where the streams lie (`StreamLayout`: stream b's inputs are
+            ``ids[b*stride + offset : b*stride + offset + length]``); default: stride = offset +
+            length = (n - 1) // N, offset 0, the whole array cut into N streams.
     """
 
     def __init__(
@@ -45,6 +51,7 @@ class MappedBPTTBatches(BPTTBatches):
         *,
         streams: slice | None = None,
         fingerprint: int | Callable[[], int] | None = None,
+        layout: StreamLayout | None = None,
     ) -> None:
         arr = ids if isinstance(ids, np.ndarray) else np.asarray(ids)
         if arr.ndim != 1:
@@ -69,11 +76,23 @@ class MappedBPTTBatches(BPTTBatches):
             raise DataError(f"streams must be a slice(a, b) with 0 <= a < b <= {self.batch_size}, got {streams!r}")
         self.streams = slice(s.start, s.stop)
         self.n_tokens = n
-        self.stream_len = (n - 1) // self.batch_size
+        if layout is None:
+            self.layout = None
+            stride = self.stream_len = (n - 1) // self.batch_size
+            offset = 0
+        else:
+            stride, offset, self.stream_len = (int(v) for v in layout)
+            last = (self.batch_size - 1) * stride + offset + self.stream_len  # the last stream's last target
+            if min(stride, offset, self.stream_len - self.seq_len) < 0 or last >= n:
+                raise DataError(
+                    f"layout {tuple(layout)} (stride, offset, length) does not fit {self.batch_size} streams "
+                    f"of at least seq_len={self.seq_len} inputs and their targets in {n} ids"
+                )
+            self.layout = StreamLayout(stride, offset, self.stream_len)
         full, rest = divmod(self.stream_len, self.seq_len)
         self.num_batches = full + (1 if rest and not self.drop_last else 0)
         self._ids = arr
-        self._starts = np.arange(self.streams.start, self.streams.stop, dtype=np.int64) * self.stream_len
+        self._starts = np.arange(self.streams.start, self.streams.stop, dtype=np.int64) * stride + offset
         self._given_fingerprint = fingerprint
         self.epoch = 0
         self.index = 0
@@ -87,7 +106,23 @@ class MappedBPTTBatches(BPTTBatches):
         return self._given_fingerprint
 
     def __repr__(self) -> str:
-        return super().__repr__()[:-1].replace("BPTTBatches(", "MappedBPTTBatches(", 1) + f", streams={self.streams})"
+        text = super().__repr__()[:-1].replace("BPTTBatches(", "MappedBPTTBatches(", 1) + f", streams={self.streams}"
+        return text + (f", layout={tuple(self.layout)})" if self.layout is not None else ")")
+
+    def state_dict(self) -> dict:
+        """`BPTTBatches.state_dict`, with the layout when one was given (a resume must use the same)."""
+        state = super().state_dict()
+        if self.layout is not None:
+            state["layout"] = list(self.layout)
+        return state
+
+    def load_state_dict(self, state: dict) -> None:
+        """`BPTTBatches.load_state_dict`; the saved layout (or its absence) must be this one's."""
+        mine = list(self.layout) if self.layout is not None else None
+        saved = state.get("layout") if isinstance(state, dict) else None
+        if saved != mine:
+            raise DataError(f"cannot resume: the saved batch position was made for stream layout {saved}, now {mine}")
+        super().load_state_dict(state)
 
     def batch(self, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Batch ``k`` of an epoch as int64 ``(x, y)`` (does not move the position)."""

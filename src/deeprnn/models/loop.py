@@ -30,7 +30,7 @@ import numpy as np
 from ..autograd.grad_mode import no_grad
 from ..autograd.random import Generator
 from ..autograd.tensor import Tensor
-from ..data import MappedBPTTBatches, Vocab
+from ..data import MappedBPTTBatches, StreamLayout, Vocab
 from ..distributed import Communicator, SingleProcess, stream_share
 from ..nn.functional import cross_entropy
 from ..nn.utils import clip_grad_norm_, get_total_norm
@@ -82,22 +82,28 @@ def evaluate(
     batch_size: int,
     max_batches: int | None = None,
     comm: Communicator | None = None,
+    layout: StreamLayout | None = None,
 ) -> float | None:
     """Mean loss (nats/token) over contiguous batches of ``ids``, state carried, no dropout.
 
     The batch geometry shrinks to fit a short validation tail; None if it has < 2 tokens.
+    With ``layout`` (`data.stream_split`'s validation part: char-rnn's split) ``ids`` are the
+    whole text and the ``batch_size`` streams of seq_len are read where the layout says.
     With a ``comm`` of K processes, each evaluates its block of the streams (collective).
     """
     n = len(ids)
     if n < 2:
         return None
-    T = min(seq_len, n - 1)
-    N = max(1, min(batch_size, (n - 1) // T))
+    if layout is None:
+        T = min(seq_len, n - 1)
+        N = max(1, min(batch_size, (n - 1) // T))
+    else:
+        T, N = seq_len, batch_size
     comm = comm or SingleProcess()
     share = stream_share(N, comm.size, comm.rank, allow_empty=True)
     total, tokens, h = 0.0, 0, None
     if share.stop > share.start:
-        batches = MappedBPTTBatches(ids, N, T, streams=share)
+        batches = MappedBPTTBatches(ids, N, T, streams=share, layout=layout)
         count = len(batches) if max_batches is None else min(len(batches), max_batches)
         V = model.vocab_size
         was_training = model.training
