@@ -52,6 +52,7 @@ TRAIN_OPTIONS = (
     "iters",
     "epochs",
     "val_fraction",
+    "val_split",
     "eval_every",
     "eval_batches",
     "sample_every",
@@ -65,7 +66,7 @@ TRAIN_OPTIONS = (
 
 def add_train_command(sub: Any) -> None:
     """Register ``deeprnn train`` and its char-rnn style options on the subparsers."""
-    from ..models.config import KINDS, LEVELS, NONLINEARITIES, OPTIMIZERS, ModelConfig, TrainConfig
+    from ..models.config import KINDS, LEVELS, NONLINEARITIES, OPTIMIZERS, VAL_SPLITS, ModelConfig, TrainConfig
 
     m, t = ModelConfig(), TrainConfig()
     p = sub.add_parser(
@@ -90,7 +91,13 @@ def add_train_command(sub: Any) -> None:
     data.add_argument(
         "--val-fraction",
         type=fraction,
-        help=f"held-out tail for validation, in [0, 1) (default: {t.val_fraction})",
+        help=f"held-out fraction for validation, in [0, 1) (default: {t.val_fraction})",
+    )
+    data.add_argument(
+        "--val-split",
+        choices=VAL_SPLITS,
+        help="what is held out: the text's tail, or the tail of each of the batch's streams, as char-rnn "
+        f"does (its published losses are measured so) (default: {t.val_split})",
     )
     model = p.add_argument_group("model")
     model.add_argument(

@@ -11,11 +11,22 @@ import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
-__all__ = ["ModelConfig", "TrainConfig", "OPTIMIZERS", "NONLINEARITIES", "LEVELS", "KINDS", "KIND_NAMES", "A_KIND"]
+__all__ = [
+    "ModelConfig",
+    "TrainConfig",
+    "OPTIMIZERS",
+    "NONLINEARITIES",
+    "LEVELS",
+    "KINDS",
+    "KIND_NAMES",
+    "A_KIND",
+    "VAL_SPLITS",
+]
 
 OPTIMIZERS = ("sgd", "adagrad", "rmsprop", "adam", "adamw")
 NONLINEARITIES = ("tanh", "relu")
 LEVELS = ("char", "word")
+VAL_SPLITS = ("tail", "streams")  # data.train_val_split, data.stream_split
 KINDS = ("rnn", "lstm", "gru")
 """The recurrent cells, as char-rnn's ``-model``: the Elman RNN, the LSTM and the GRU."""
 KIND_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
@@ -114,6 +125,7 @@ class TrainConfig:
     iters: int | None = None
     epochs: int | None = None
     val_fraction: float = 0.05
+    val_split: str = "tail"  # "tail": the text's last val_fraction; "streams": char-rnn's, each stream's tail
     eval_every: int = 200
     eval_batches: int | None = 16  # cap the validation pass to this many batches (None: all)
     sample_every: int = 500
@@ -154,6 +166,10 @@ class TrainConfig:
             raise ValueError(f"grad_clip must be >= 0 (0 disables clipping), got {self.grad_clip!r}")
         if not 0.0 <= _finite("val_fraction", self.val_fraction) < 1.0:
             raise ValueError(f"val_fraction must be in [0, 1), got {self.val_fraction!r}")
+        if self.val_split not in VAL_SPLITS:
+            raise ValueError(f"val_split must be one of {VAL_SPLITS}, got {self.val_split!r}")
+        if self.val_split == "streams" and self.val_fraction == 0:
+            raise ValueError("val_split 'streams' holds out a part of every stream: it needs val_fraction > 0")
         if _finite("sample_temperature", self.sample_temperature) <= 0:
             raise ValueError(f"sample_temperature must be > 0, got {self.sample_temperature!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:

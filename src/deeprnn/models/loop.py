@@ -148,6 +148,7 @@ class Run:
     run_dir: RunDirectory | None = None
     unsaved: str | None = None  # why the latest save failed (None: the last save went through)
     extra_meta: dict[str, Any] = field(default_factory=dict)  # more checkpoint metadata (the processes')
+    val_layout: StreamLayout | None = None  # with val_split "streams": where the held-out parts lie
 
 
 def run_loop(
@@ -244,7 +245,7 @@ def run_loop(
             progress.update(it, loss_value, run.tokens / max(run.elapsed, 1e-9))
             val = None
             if len(val_ids) >= 2 and (it % c.eval_every == 0 or it == total):
-                val = evaluate(model, val_ids, c.seq_len, c.batch_size, c.eval_batches, par.comm)
+                val = evaluate(model, val_ids, c.seq_len, c.batch_size, c.eval_batches, par.comm, run.val_layout)
                 run.history.add_val(it, val, run.elapsed)
                 progress.set_val(it, val)
                 if run.best_val is None or val < run.best_val:

@@ -28,7 +28,7 @@ from typing import Any
 
 from .. import optim
 from ..autograd.random import Generator
-from ..data import DataError, MappedBPTTBatches, TokenMap, Vocab, train_val_split
+from ..data import DataError, MappedBPTTBatches, TokenMap, Vocab, stream_split, train_val_split
 from ..distributed import Communicator, abort_on_error, bcast_json, fail_together, init_world, root_first
 from .char_rnn import RNNLanguageModel
 from .checkpoint import Checkpoint, resolve_checkpoint_path
@@ -111,7 +111,8 @@ def train(
         config: the run (validated here).  ``config.model.vocab_size`` is set from the text.
         text: the whole corpus, or a `TokenMap` of it (``data.encode_corpus``: a memory-mapped
             corpus larger than memory), or a function that returns the corpus (called once, after the
-            run directory is checked); the last ``val_fraction`` of its tokens is held out.
+            run directory is checked); the last ``val_fraction`` of its tokens is held out
+            (with ``config.val_split="streams"``, that fraction of every stream, as char-rnn).
         resume: False, True (``config.checkpoint_dir``) or a checkpoint path: continue that
             run exactly, up to ``config.iters`` total iterations (or ``epochs``).
         overwrite: a fresh run may replace the checkpoints already in ``config.checkpoint_dir``
@@ -271,8 +272,14 @@ def _start(
     """This process's run, fresh or restored from ``ckpt`` (local work, no communication)."""
     # (n,): a read-only memory map, or the vocab's compact ids (unknown tokens on resume -> DataError naming them)
     ids = corpus.ids if corpus is not None else vocab.encode_text(text, dtype=vocab.ids_dtype)  # 1-2 bytes a token
-    train_ids, val_ids = train_val_split(ids, config.val_fraction)
-    batch_size = _fit_batch_size(len(train_ids), config.batch_size, config.seq_len)
+    if config.val_split == "streams":  # char-rnn's: the tail of every stream (data.stream_split); ids stay whole
+        train_layout, val_layout = stream_split(len(ids), config.batch_size, config.seq_len, config.val_fraction)
+        train_ids = val_ids = ids
+        batch_size = config.batch_size
+    else:
+        train_layout = val_layout = None
+        train_ids, val_ids = train_val_split(ids, config.val_fraction)
+        batch_size = _fit_batch_size(len(train_ids), config.batch_size, config.seq_len)
     config = replace(config, model=model_cfg, batch_size=batch_size)
     if ckpt is None:  # a checkpoint's model was checked against its arrays, which are in memory already
         check_training_memory(model_cfg, config.optimizer, config.seq_len, batch_size, config.dtype)
@@ -287,7 +294,9 @@ def _start(
         fingerprint = lambda: corpus.fingerprint(len(train_ids))  # noqa: E731 - computed when first needed
     else:
         fingerprint = None
-    batches = MappedBPTTBatches(train_ids, batch_size, config.seq_len, streams=par.streams, fingerprint=fingerprint)
+    batches = MappedBPTTBatches(
+        train_ids, batch_size, config.seq_len, streams=par.streams, fingerprint=fingerprint, layout=train_layout
+    )
     run = Run(
         config,
         model,
@@ -299,6 +308,7 @@ def _start(
         vocab,
         source or {"kind": "text"},
         run_dir=run_dir,
+        val_layout=val_layout,
     )
     if ckpt is not None:
         restore_training_state(run, ckpt)
