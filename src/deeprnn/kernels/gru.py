@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._activation import sigmoid_bound, sigmoid_derivative, tanh_derivative
+from ._activation import sigmoid_derivative, tanh_derivative
 from .stack import recurrent_forward
 from .stack_backward import recurrent_backward
 
@@ -91,9 +91,8 @@ class GRUKind:
         b = gates.shape[1]
         prod = work["prod"][:b]
         prod_rz, prod_n = prod[:, : 2 * H], prod[:, 2 * H :]
-        one, bound = gates.dtype.type(1), gates.dtype.type(sigmoid_bound(gates.dtype))
+        half = gates.dtype.type(0.5)
         matmul, multiply, add, subtract, tanh = np.matmul, np.multiply, np.add, np.subtract, np.tanh
-        clip, exp, divide = np.clip, np.exp, np.divide
         seqs = [gates[..., : 2 * H], gates[..., :H], gates[..., H : 2 * H], gates[..., 2 * H :], v["hn"], v["h"]]
         if reverse:
             seqs = [s[::-1] for s in seqs]
@@ -101,10 +100,10 @@ class GRUKind:
         for rz, r, z, n, hn, h in zip(*seqs):
             matmul(h_prev, whh_t, out=prod)  # [W_hr h, W_hz h, W_hn h] of h_{t-1}
             add(rz, prod_rz, out=rz)  # a_r, a_z
-            clip(rz, -bound, bound, out=rz)
-            exp(rz, out=rz)  # e = exp(a)
-            add(rz, one, out=prod_rz)
-            divide(rz, prod_rz, out=rz)  # r, z = sigmoid(a_r, a_z) = e / (1 + e)  (_activation.py)
+            multiply(rz, half, out=rz)
+            tanh(rz, out=rz)
+            multiply(rz, half, out=rz)
+            add(rz, half, out=rz)  # r, z = sigmoid(a_r, a_z) = 0.5 tanh(0.5 a) + 0.5
             if b_hn is None:
                 np.copyto(hn, prod_n)
             else:
