@@ -277,3 +277,26 @@ def test_a_cell_computes_what_the_stack_computes_for_one_step(mode, bias):
         assert (a is None) == (b is None)
         if a is not None:
             np.testing.assert_array_equal(a, b)
+
+
+PREPARED = list(itertools.product([("LSTM", 0), ("GRU", 0)], [1, 2], [False, True], [np.float64, np.float32]))
+
+
+@pytest.mark.parametrize(
+    "mode_proj,L,bi,dtype", PREPARED, ids=[f"{m}-L{L}-{bi}-{np.dtype(d).name}" for (m, _), L, bi, d in PREPARED]
+)
+@pytest.mark.parametrize("packed", [False, True])
+def test_compiled_steps_with_blas_products_match_torch(monkeypatch, mode_proj, L, bi, dtype, packed):
+    """The twin that "auto" gives an LSTM or GRU too large for the compiled loops (kernels/backend.py): the
+    time loop in Python, each step's product in BLAS and the rest of the step and the backward preparation
+    compiled; forced here at every size."""
+    pytest.importorskip("numba")
+    from deeprnn.kernels import backend
+
+    monkeypatch.setattr(backend, "_chosen", "auto")
+    monkeypatch.setattr(backend, "MAX_ROWS", 0)
+    mode, proj = mode_proj
+    twin = backend.kind_for(KINDS[mode], N_, H_, dtype)
+    assert twin is not KINDS[mode] and isinstance(twin, type(KINDS[mode])) and twin.loops is False
+    sizes = [5, 3, 3, 1, 1] if packed else None
+    _check(mode, proj, L, bi, True, dtype, "both", ("steps", mode, L, bi, np.dtype(dtype).name, packed), sizes)

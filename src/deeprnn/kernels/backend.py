@@ -105,15 +105,29 @@ _twins: dict = {}
 
 
 def kind_for(kind, batch: int, hidden: int, dtype: np.dtype):
-    """The kind whose time loops run a layer-direction: `kind` itself (NumPy) or its compiled twin.
+    """The kind whose time loops run a layer-direction: `kind` itself (NumPy) or a compiled twin.
 
     The twin (kernels/compiled/<kind>.py) is a subclass with the same buffers and contracts whose
-    forward_steps and backward_steps run compiled; the stack calls whichever it is given.
+    forward_steps and backward_steps run compiled where `use_compiled` says so; under "auto", where
+    it does not, an LSTM or GRU still gets a twin (loops=False) whose steps are compiled but for
+    their products, which stay in BLAS.  The stack calls whichever it is given.
     """
     name = _MODULE_OF_MODE[kind.mode]
-    if not use_compiled(name, batch, hidden, dtype):
+    loops = use_compiled(name, batch, hidden, dtype)
+    if not loops and not (name in _PREPARED and get_backend() == "auto" and _compiled_dtype(dtype)):
         return kind
-    twin = _twins.get(kind.mode)
+    twin = _twins.get((kind.mode, loops))
     if twin is None:
-        twin = _twins[kind.mode] = compiled_module(name).compiled_twin(kind)
+        twin = _twins[kind.mode, loops] = compiled_module(name).compiled_twin(kind, loops=loops)
     return twin
+
+
+# The kinds whose twin also has a form for batches too large for the compiled loops (loops=False):
+# the time loop stays in Python and each step's product in NumPy's BLAS, while the rest of each step
+# (6-12 NumPy calls) and the backward preparation (10-14 NumPy passes over strided gate columns) run
+# as one compiled call each.  "auto" takes it wherever it does not take the compiled loops.
+_PREPARED = ("lstm", "gru")
+
+
+def _compiled_dtype(dtype) -> bool:
+    return numba_available() and np.dtype(dtype) in _DTYPES

@@ -16,6 +16,10 @@ Backward, on the factors that GRUKind.backward_prepare computes for all steps at
     dh_prev = g * z + [dA_r, dA_z, d(hn)] W_hh
 
 One forward step after its product, gru_cell, is shared with the compiled sampler (sample.py).
+`_prepare` is GRUKind.backward_prepare in one pass over the rows.  The twin made with loops=False
+(kernels/backend.py: batches too large for the compiled loops) keeps the time loops in Python with
+each step's product in NumPy's BLAS, and runs the rest of each step as one compiled call (`_step`,
+`_step_backward`) instead of 8-12 NumPy calls.
 
 Letters: T steps (of the segment), N rows, H hidden features; 3H the three gates side by side.
 """
@@ -123,24 +127,106 @@ def _backward(d_gates, dn, gates, d_out, has_d_out, w_hh, reverse, dh):
         store_step(dn, t, dnw)
 
 
+@jit
+def _prepare(gates, d, dn, hn, h_prev):
+    """GRUKind.backward_prepare in one pass: gates (R, 3H) [r z n], hn, h_prev (R, H) in;
+    d[:, :2H] = [hn r(1-r), (h_prev - n) z(1-z)] and dn (R, H) = (1 - z)(1 - n^2) out."""
+    R, G = gates.shape
+    H = G // 3
+    one = np.ones(1, gates.dtype)[0]
+    for q in range(R):
+        for j in range(H):
+            r = gates[q, j]
+            z = gates[q, H + j]
+            n = gates[q, 2 * H + j]
+            dn[q, j] = (one - z) * (one - n * n)
+            d[q, j] = (one - r) * r * hn[q, j]
+            d[q, H + j] = (one - z) * z * (h_prev[q, j] - n)
+
+
+@jit
+def _step(a, p, b_hn, h_prev, hn, h):
+    """One forward step after its product, gates r z n: a (N, 3H) A_t in, the gates out; p (N, 3H)
+    h_prev W_hh^T; b_hn (H,); h_prev (N, H); hn (N, H) = P_n + b_hn out; h (N, H) = n + z (h_prev - n) out."""
+    N, G = a.shape
+    H = G // 3
+    for q in range(N):
+        for j in range(2 * H):
+            a[q, j] = sigmoid_(a[q, j] + p[q, j])  # r, z
+        for j in range(H):
+            m = p[q, 2 * H + j] + b_hn[j]  # hn = P_n + b_hn
+            hn[q, j] = m
+            n = tanh_(a[q, 2 * H + j] + a[q, j] * m)  # n = tanh(A_n + r hn)
+            a[q, 2 * H + j] = n
+            h[q, j] = n + a[q, H + j] * (h_prev[q, j] - n)  # h_t = n + z (h_prev - n), as torch
+
+
+@jit
+def _step_backward(da, dn, r, z, dy, has_dy, dh):
+    """One backward step before its product: da (N, 3H) the prepared factors in, [dA_r, dA_z, d(hn)] out;
+    dn (N, H): (1 - z)(1 - n^2) in, dA_n out; r, z (N, H); dh (N, H): dL/dh_t from step t+1 in
+    (plus dy from above when has_dy), g z out (the product with W_hh is added after)."""
+    N, G = da.shape
+    H = G // 3
+    for q in range(N):
+        for j in range(H):
+            g = dh[q, j] + dy[q, j] if has_dy else dh[q, j]
+            an = dn[q, j] * g  # dA_n = g (1 - z)(1 - n^2)
+            dn[q, j] = an
+            da[q, j] *= an  # dA_r = dA_n hn r (1 - r)
+            da[q, H + j] *= g  # dA_z = g (h_prev - n) z (1 - z)
+            da[q, 2 * H + j] = an * r[q, j]  # d(hn) = dA_n r
+            dh[q, j] = g * z[q, j]  # dh_prev = g z + ...
+
+
 class CompiledGRU(GRUKind):
-    """GRUKind whose forward_steps and backward_steps run compiled (same buffers, same contract)."""
+    """GRUKind whose backward preparation runs compiled, and with loops=True its two time loops
+    (same buffers, same contract)."""
+
+    def __init__(self, loops: bool = True):
+        self.loops = loops
+
+    def backward_prepare(self, weights, v, prev):
+        """As GRUKind.backward_prepare (v['d_gates'][:, :2H], v['dn'] for every step), in one compiled pass."""
+        _prepare(v["gates"], v["d_gates"], v["dn"], v["hn"], prev[0])
 
     def forward_steps(self, c, v, prev, reverse, work):
         """v['gates'] (T, N, 3H): A_t in, r z n out; writes v['hn'] and v['h'] from prev = (h_prev,)."""
         H = c["H"]
         b_hn = c["b_hn"]
         b_hn = np.zeros(H, v["gates"].dtype) if b_hn is None else np.ascontiguousarray(b_hn)
+        if not self.loops:  # each step's product in BLAS, the rest of the step compiled
+            gates = v["gates"]
+            prod, matmul, whh_t = work["prod"][: gates.shape[1]], np.matmul, c["whh_t"]
+            seqs = [gates, v["hn"], v["h"]]
+            (h_prev,) = prev
+            for a, hn, h in zip(*[q[::-1] for q in seqs] if reverse else seqs):
+                matmul(h_prev, whh_t, out=prod)
+                _step(a, prod, b_hn, h_prev, hn, h)
+                h_prev = h
+            return None
         _forward(v["gates"], np.ascontiguousarray(prev[0]), c["whh_t"], b_hn, reverse, v["h"], v["hn"])
 
     def backward_steps(self, weights, v, carries, reverse, work):
         """v['d_gates'] and v['dn']: the prepared factors in, [dA_r, dA_z, d(hn)] and dA_n out; carries (dh,)."""
         d_out = v["d_out"]
         has = d_out is not None
+        if not self.loops:  # the rest of each step compiled, its product in BLAS
+            H = weights[1].shape[1]
+            gates = v["gates"]
+            seqs = [v["d_gates"], v["dn"], gates[..., :H], gates[..., H : 2 * H], d_out if has else v["dn"]]
+            (dh,) = carries
+            tmp, matmul, add, w_hh = work["tmp"][: dh.shape[0]], np.matmul, np.add, weights[1]
+            for da, dn, r, z, dy in zip(*seqs if reverse else [q[::-1] for q in seqs]):
+                _step_backward(da, dn, r, z, dy, has, dh)
+                matmul(da, w_hh, out=tmp)
+                add(dh, tmp, out=dh)  # dh_prev = g z + [dA_r, dA_z, d(hn)] W_hh
+            return None
         w_hh = np.ascontiguousarray(weights[1])
         _backward(v["d_gates"], v["dn"], v["gates"], d_out if has else v["dn"], has, w_hh, reverse, carries[0])
+        return None
 
 
-def compiled_twin(kind: GRUKind) -> CompiledGRU:
-    """The compiled twin of GRU."""
-    return CompiledGRU()
+def compiled_twin(kind: GRUKind, loops: bool = True) -> CompiledGRU:
+    """The compiled twin of GRU: its whole time loops compiled, or (loops=False) each step but its product."""
+    return CompiledGRU(loops)

@@ -13,7 +13,13 @@ with the carries dh, dc:
     dh += dL/dh_t (from above);  dc += dh * k;  dA_o = dh * d_gates_o;  dA_ifg = dc * d_gates_ifg
     dc_prev = dc * f;  dh_prev = dA_t W_hh
 
-An LSTM with projections (proj_size > 0) runs LSTMKind's NumPy loops.  One forward step after its
+`_prepare` is LSTMKind.backward_prepare in one pass over the rows: NumPy needs 14 passes over
+strided gate columns for it.  The twin made with loops=False (kernels/backend.py: batches too large
+for the compiled loops) keeps the time loops in Python with each step's product in NumPy's BLAS,
+and runs the rest of each step as one compiled call (`_step`, `_step_backward`) instead of 6-10
+NumPy calls.
+
+An LSTM with projections (proj_size > 0) runs LSTMKind's NumPy loops and preparation.  One forward step after its
 product, lstm_cell, is shared with the compiled sampler (sample.py).
 
 Letters: T steps (of the segment), N rows, H hidden features; 4H the four gates side by side.
@@ -124,13 +130,93 @@ def _backward(d_gates, k, gates, d_out, has_d_out, w_hh, reverse, dh, dc):
         store_step(d_gates, t, da)
 
 
+@jit
+def _prepare(gates, d, c_prev, tc, k):
+    """LSTMKind.backward_prepare in one pass: gates (R, 4H) [i f g o], c_prev, tc = tanh(c_t) (R, H) in;
+    d (R, 4H) = [g i(1-i), c_prev f(1-f), i(1-g^2), tanh(c_t) o(1-o)] and k (R, H) = o(1 - tanh(c_t)^2) out."""
+    R, G = gates.shape
+    H = G // 4
+    one = np.ones(1, gates.dtype)[0]
+    for r in range(R):
+        for j in range(H):
+            i = gates[r, j]
+            f = gates[r, H + j]
+            g = gates[r, 2 * H + j]
+            o = gates[r, 3 * H + j]
+            t = tc[r, j]
+            d[r, j] = (one - i) * i * g
+            d[r, H + j] = (one - f) * f * c_prev[r, j]
+            d[r, 2 * H + j] = (one - g * g) * i
+            d[r, 3 * H + j] = (one - o) * o * t
+            k[r, j] = (one - t * t) * o
+
+
+@jit
+def _step(a, p, c_prev, c, tc, h):
+    """One forward step after its product, gates i f g o: a (N, 4H) A_t in, the gates out; p (N, 4H)
+    h_prev W_hh^T; c_prev (N, H); c, tc, h (N, H) out: c_t = f c_prev + i g, tanh(c_t), o tanh(c_t)."""
+    N, G = a.shape
+    H = G // 4
+    for n in range(N):
+        for j in range(2 * H):
+            a[n, j] = sigmoid_(a[n, j] + p[n, j])  # i, f
+        for j in range(2 * H, 3 * H):
+            a[n, j] = tanh_(a[n, j] + p[n, j])  # g
+        for j in range(3 * H, G):
+            a[n, j] = sigmoid_(a[n, j] + p[n, j])  # o
+        for j in range(H):
+            ct = a[n, H + j] * c_prev[n, j] + a[n, j] * a[n, 2 * H + j]
+            c[n, j] = ct
+            t = tanh_(ct)
+            tc[n, j] = t
+            h[n, j] = a[n, 3 * H + j] * t
+
+
+@jit
+def _step_backward(da, k, f, dy, has_dy, dh, dc):
+    """One backward step before its product: da (N, 4H) the prepared factors in, dA_t out; k, f (N, H);
+    dh (N, H): dL/dh_t from step t+1 in (plus dy from above when has_dy); dc (N, H): dc_t in, dc_{t-1} out."""
+    N, G = da.shape
+    H = G // 4
+    for n in range(N):
+        for j in range(H):
+            g = dh[n, j] + dy[n, j] if has_dy else dh[n, j]
+            c = dc[n, j] + g * k[n, j]  # dc_t += dh * o (1 - tanh(c_t)^2)
+            da[n, 3 * H + j] *= g  # dA_o
+            da[n, j] *= c  # dA_i
+            da[n, H + j] *= c  # dA_f
+            da[n, 2 * H + j] *= c  # dA_g
+            dc[n, j] = c * f[n, j]  # dc_{t-1} = dc_t f
+
+
 class CompiledLSTM(LSTMKind):
-    """LSTMKind whose forward_steps and backward_steps run compiled (without projections)."""
+    """LSTMKind whose backward preparation runs compiled, and with loops=True its two time loops
+    (without projections)."""
+
+    def __init__(self, loops: bool = True):
+        self.loops = loops
+
+    def backward_prepare(self, weights, v, prev):
+        """As LSTMKind.backward_prepare (v['d_gates'], v['k'] for every step), in one compiled pass."""
+        if len(weights) == 5:
+            return LSTMKind.backward_prepare(weights, v, prev)
+        _prepare(v["gates"], v["d_gates"], prev[1], v["tc"], v["k"])
+        return None
 
     def forward_steps(self, c, v, prev, reverse, work):
         """v['gates'] (T, N, 4H): A_t in, i f g o out; writes v['c'], v['tc'], v['h'] from prev = (h, c)."""
         if c["whr_t"] is not None:
             return LSTMKind.forward_steps(c, v, prev, reverse, work)
+        if not self.loops:  # each step's product in BLAS, the rest of the step compiled
+            gates = v["gates"]
+            prod, matmul, whh_t = work["prod"][: gates.shape[1]], np.matmul, c["whh_t"]
+            seqs = [gates, v["c"], v["tc"], v["h"]]
+            h_prev, c_prev = prev
+            for a, c_t, tc, h in zip(*[q[::-1] for q in seqs] if reverse else seqs):
+                matmul(h_prev, whh_t, out=prod)
+                _step(a, prod, c_prev, c_t, tc, h)
+                h_prev, c_prev = h, c_t
+            return None
         h_prev, c_prev = (np.ascontiguousarray(p) for p in prev)
         _forward(v["gates"], h_prev, c_prev, c["whh_t"], reverse, v["h"], v["c"], v["tc"])
         return None
@@ -142,11 +228,19 @@ class CompiledLSTM(LSTMKind):
         d_out = v["d_out"]
         has = d_out is not None
         dh, dc = carries
+        if not self.loops:  # the rest of each step compiled, its product in BLAS
+            H = weights[1].shape[0] // 4
+            seqs = [v["d_gates"], v["k"], v["gates"][..., H : 2 * H], d_out if has else v["k"]]
+            matmul, w_hh = np.matmul, weights[1]
+            for da, k, f, dy in zip(*seqs if reverse else [q[::-1] for q in seqs]):
+                _step_backward(da, k, f, dy, has, dh, dc)
+                matmul(da, w_hh, out=dh)  # dh_{t-1} = dA_t W_hh
+            return None
         w_hh = np.ascontiguousarray(weights[1])
         _backward(v["d_gates"], v["k"], v["gates"], d_out if has else v["k"], has, w_hh, reverse, dh, dc)
         return None
 
 
-def compiled_twin(kind: LSTMKind) -> CompiledLSTM:
-    """The compiled twin of LSTM."""
-    return CompiledLSTM()
+def compiled_twin(kind: LSTMKind, loops: bool = True) -> CompiledLSTM:
+    """The compiled twin of LSTM: its whole time loops compiled, or (loops=False) each step but its product."""
+    return CompiledLSTM(loops)

@@ -73,6 +73,8 @@ class CompiledElman(ElmanKind):
         _backward(d_a, d_out if has else d_a, has, np.ascontiguousarray(weights[1]), reverse, carries[0])
 
 
-def compiled_twin(kind: ElmanKind) -> CompiledElman:
-    """The compiled twin of RNN_TANH or RNN_RELU."""
+def compiled_twin(kind: ElmanKind, loops: bool = True) -> CompiledElman:
+    """The compiled twin of RNN_TANH or RNN_RELU (its loops; the Elman RNN has no compiled preparation)."""
+    if not loops:
+        raise ValueError("the Elman RNN's compiled twin runs its loops compiled (loops=True)")
     return CompiledElman(kind.nonlinearity)
