@@ -114,7 +114,7 @@ def kind_for(kind, batch: int, hidden: int, dtype: np.dtype):
     """
     name = _MODULE_OF_MODE[kind.mode]
     loops = use_compiled(name, batch, hidden, dtype)
-    if not loops and not (name in _PREPARED and get_backend() == "auto" and _compiled_dtype(dtype)):
+    if not loops and not (name in _STEP_TWINS and get_backend() == "auto" and _compiled_dtype(dtype)):
         return kind
     twin = _twins.get((kind.mode, loops))
     if twin is None:
@@ -126,7 +126,7 @@ def kind_for(kind, batch: int, hidden: int, dtype: np.dtype):
 # the time loop stays in Python and each step's product in NumPy's BLAS, while the rest of each step
 # (6-12 NumPy calls) and the backward preparation (10-14 NumPy passes over strided gate columns) run
 # as one compiled call each.  "auto" takes it wherever it does not take the compiled loops.
-_PREPARED = ("lstm", "gru")
+_STEP_TWINS = ("lstm", "gru")
 
 
 def _compiled_dtype(dtype) -> bool:
