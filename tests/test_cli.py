@@ -261,6 +261,14 @@ def test_real_sigint_saves_and_exits_130(tmp_path, english):
 
 
 # ---- bad input: one line on stderr, non-zero exit --------------------------------------------
+@pytest.fixture
+def clean_cwd(tmp_path, monkeypatch):
+    """An empty working directory: `deeprnn train` checks its default --checkpoint-dir (./checkpoints) before
+    the text, so a checkout where the README's main command already ran would answer about that instead."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
 def _error(capsys, argv, code=1):
     with pytest.raises(SystemExit) as e:
         raise SystemExit(main(argv))
@@ -270,12 +278,12 @@ def _error(capsys, argv, code=1):
     return err
 
 
-def test_missing_file(tmp_path, capsys):
+def test_missing_file(tmp_path, capsys, clean_cwd):
     err = _error(capsys, ["train", str(tmp_path / "nope.txt"), "--quiet"])
     assert "not found" in err and "nope.txt" in err and len(err.splitlines()) == 1
 
 
-def test_empty_file(tmp_path, capsys):
+def test_empty_file(tmp_path, capsys, clean_cwd):
     p = tmp_path / "empty.txt"
     p.write_bytes(b"")
     assert "empty" in _error(capsys, ["train", str(p), "--quiet"])
@@ -288,7 +296,7 @@ def test_text_shorter_than_one_sequence(tmp_path, capsys):
     assert "seq_len" in err or "seq-len" in err
 
 
-def test_undecodable_bytes(tmp_path, capsys):
+def test_undecodable_bytes(tmp_path, capsys, clean_cwd):
     p = tmp_path / "latin.txt"
     p.write_bytes("café olé ".encode("latin-1") * 50)
     err = _error(capsys, ["train", str(p), "--quiet"])
@@ -389,7 +397,7 @@ def test_nonsensical_options_exit_2(capsys, argv, needle):
     assert needle in _error(capsys, argv, code=2)
 
 
-def test_unknown_corpus_and_encoding(capsys):
+def test_unknown_corpus_and_encoding(capsys, clean_cwd):
     assert "unknown corpus" in _error(capsys, ["train", "--corpus", "klingon", "--quiet"])
     assert "encoding" in _error(capsys, ["train", "x.txt", "--encoding", "nope", "--quiet"])
 
