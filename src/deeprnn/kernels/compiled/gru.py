@@ -196,6 +196,8 @@ class CompiledGRU(GRUKind):
         b_hn = c["b_hn"]
         b_hn = np.zeros(H, v["gates"].dtype) if b_hn is None else np.ascontiguousarray(b_hn)
         if not self.loops:  # each step's product in BLAS, the rest of the step compiled
+            if not v["gates"][0].flags.c_contiguous:  # one direction of two: strided rows, where the step is slower
+                return GRUKind.forward_steps(c, v, prev, reverse, work)
             gates = v["gates"]
             prod, matmul, whh_t = work["prod"][: gates.shape[1]], np.matmul, c["whh_t"]
             seqs = [gates, v["hn"], v["h"]]
@@ -212,6 +214,8 @@ class CompiledGRU(GRUKind):
         d_out = v["d_out"]
         has = d_out is not None
         if not self.loops:  # the rest of each step compiled, its product in BLAS
+            if not v["d_gates"][0].flags.c_contiguous:  # one direction of two: strided rows
+                return GRUKind.backward_steps(weights, v, carries, reverse, work)
             H = weights[1].shape[1]
             gates = v["gates"]
             seqs = [v["d_gates"], v["dn"], gates[..., :H], gates[..., H : 2 * H], d_out if has else v["dn"]]

@@ -208,6 +208,8 @@ class CompiledLSTM(LSTMKind):
         if c["whr_t"] is not None:
             return LSTMKind.forward_steps(c, v, prev, reverse, work)
         if not self.loops:  # each step's product in BLAS, the rest of the step compiled
+            if not v["gates"][0].flags.c_contiguous:  # one direction of two: strided rows, where the step is slower
+                return LSTMKind.forward_steps(c, v, prev, reverse, work)
             gates = v["gates"]
             prod, matmul, whh_t = work["prod"][: gates.shape[1]], np.matmul, c["whh_t"]
             seqs = [gates, v["c"], v["tc"], v["h"]]
@@ -229,6 +231,8 @@ class CompiledLSTM(LSTMKind):
         has = d_out is not None
         dh, dc = carries
         if not self.loops:  # the rest of each step compiled, its product in BLAS
+            if not v["d_gates"][0].flags.c_contiguous:  # one direction of two: strided rows
+                return LSTMKind.backward_steps(weights, v, carries, reverse, work)
             H = weights[1].shape[0] // 4
             seqs = [v["d_gates"], v["k"], v["gates"][..., H : 2 * H], d_out if has else v["k"]]
             matmul, w_hh = np.matmul, weights[1]
