@@ -286,10 +286,12 @@ PREPARED = list(itertools.product([("LSTM", 0), ("GRU", 0)], [1, 2], [False, Tru
     "mode_proj,L,bi,dtype", PREPARED, ids=[f"{m}-L{L}-{bi}-{np.dtype(d).name}" for (m, _), L, bi, d in PREPARED]
 )
 @pytest.mark.parametrize("packed", [False, True])
-def test_compiled_steps_with_blas_products_match_torch(monkeypatch, mode_proj, L, bi, dtype, packed):
+@pytest.mark.parametrize("grads", ["both", "d_n"])
+def test_compiled_steps_with_blas_products_match_torch(monkeypatch, mode_proj, L, bi, dtype, packed, grads):
     """The twin that "auto" gives an LSTM or GRU too large for the compiled loops (kernels/backend.py): the
     time loop in Python, each step's product in BLAS and the rest of the step and the backward preparation
-    compiled; forced here at every size."""
+    compiled; forced here at every size.  grads "d_n" leaves the output without a gradient, so that the
+    top layer's backward step runs without one from above (has_dy False)."""
     pytest.importorskip("numba")
     from deeprnn.kernels import backend
 
@@ -299,4 +301,4 @@ def test_compiled_steps_with_blas_products_match_torch(monkeypatch, mode_proj, L
     twin = backend.kind_for(KINDS[mode], N_, H_, dtype)
     assert twin is not KINDS[mode] and isinstance(twin, type(KINDS[mode])) and twin.loops is False
     sizes = [5, 3, 3, 1, 1] if packed else None
-    _check(mode, proj, L, bi, True, dtype, "both", ("steps", mode, L, bi, np.dtype(dtype).name, packed), sizes)
+    _check(mode, proj, L, bi, True, dtype, grads, ("steps", mode, L, bi, np.dtype(dtype).name, packed, grads), sizes)

@@ -147,18 +147,30 @@ def _prepare(gates, d, dn, hn, h_prev):
 @jit
 def _step(a, p, b_hn, h_prev, hn, h):
     """One forward step after its product, gates r z n: a (N, 3H) A_t in, the gates out; p (N, 3H)
-    h_prev W_hh^T; b_hn (H,); h_prev (N, H); hn (N, H) = P_n + b_hn out; h (N, H) = n + z (h_prev - n) out."""
+    h_prev W_hh^T; b_hn (H,); h_prev (N, H); hn (N, H) = P_n + b_hn out; h (N, H) = n + z (h_prev - n) out.
+
+    Every loop runs over a contiguous slice of one row, which LLVM vectorises: with 2-D indexing
+    the same step ran 2.6x slower (float32, N=32, H=128, Zen 5: 17.0 us against 6.6).
+    """
     N, G = a.shape
     H = G // 3
     for q in range(N):
+        aq = a[q]
+        pq = p[q]
+        arz, prz = aq[: 2 * H], pq[: 2 * H]
         for j in range(2 * H):
-            a[q, j] = sigmoid_(a[q, j] + p[q, j])  # r, z
+            arz[j] = sigmoid_(arz[j] + prz[j])  # r, z
+        ar, az, an = aq[:H], aq[H : 2 * H], aq[2 * H :]
+        pn = pq[2 * H :]
+        hq = hn[q]
+        hp = h_prev[q]
+        ht = h[q]
         for j in range(H):
-            m = p[q, 2 * H + j] + b_hn[j]  # hn = P_n + b_hn
-            hn[q, j] = m
-            n = tanh_(a[q, 2 * H + j] + a[q, j] * m)  # n = tanh(A_n + r hn)
-            a[q, 2 * H + j] = n
-            h[q, j] = n + a[q, H + j] * (h_prev[q, j] - n)  # h_t = n + z (h_prev - n), as torch
+            hq[j] = pn[j] + b_hn[j]  # hn = P_n + b_hn
+        for j in range(H):
+            an[j] = tanh_(an[j] + ar[j] * hq[j])  # n = tanh(A_n + r hn)
+        for j in range(H):
+            ht[j] = an[j] + az[j] * (hp[j] - an[j])  # h_t = n + z (h_prev - n), as torch
 
 
 @jit
@@ -169,14 +181,31 @@ def _step_backward(da, dn, r, z, dy, has_dy, dh):
     N, G = da.shape
     H = G // 3
     for q in range(N):
-        for j in range(H):
-            g = dh[q, j] + dy[q, j] if has_dy else dh[q, j]
-            an = dn[q, j] * g  # dA_n = g (1 - z)(1 - n^2)
-            dn[q, j] = an
-            da[q, j] *= an  # dA_r = dA_n hn r (1 - r)
-            da[q, H + j] *= g  # dA_z = g (h_prev - n) z (1 - z)
-            da[q, 2 * H + j] = an * r[q, j]  # d(hn) = dA_n r
-            dh[q, j] = g * z[q, j]  # dh_prev = g z + ...
+        row = da[q]
+        dr, dz, dhn = row[:H], row[H : 2 * H], row[2 * H :]
+        dnq = dn[q]
+        rq = r[q]
+        zq = z[q]
+        dyq = dy[q]
+        dhq = dh[q]
+        if has_dy:  # two copies of the loop, so that neither has a branch inside
+            for j in range(H):
+                g = dhq[j] + dyq[j]
+                an = dnq[j] * g  # dA_n = g (1 - z)(1 - n^2)
+                dnq[j] = an
+                dr[j] *= an  # dA_r = dA_n hn r (1 - r)
+                dz[j] *= g  # dA_z = g (h_prev - n) z (1 - z)
+                dhn[j] = an * rq[j]  # d(hn) = dA_n r
+                dhq[j] = g * zq[j]  # dh_prev = g z + ...
+        else:
+            for j in range(H):
+                g = dhq[j]
+                an = dnq[j] * g
+                dnq[j] = an
+                dr[j] *= an
+                dz[j] *= g
+                dhn[j] = an * rq[j]
+                dhq[j] = g * zq[j]
 
 
 class CompiledGRU(GRUKind):

@@ -46,18 +46,19 @@ def lstm_cell(z, c, tc, h):
     """
     N, G = z.shape
     H = G // 4
-    for n in range(N):  # short loops over contiguous rows, each of which LLVM vectorises
+    for n in range(N):  # each loop runs over one contiguous row slice, which LLVM vectorises (_step)
         zn = z[n]
-        for j in range(2 * H):
-            zn[j] = sigmoid_(zn[j])  # i, f
-        for j in range(2 * H, 3 * H):
-            zn[j] = tanh_(zn[j])  # g
-        for j in range(3 * H, G):
-            zn[j] = sigmoid_(zn[j])  # o
+        zif = zn[: 2 * H]
         zi = zn[:H]
         zf = zn[H : 2 * H]
         zg = zn[2 * H : 3 * H]
         zo = zn[3 * H :]
+        for j in range(2 * H):
+            zif[j] = sigmoid_(zif[j])  # i, f
+        for j in range(H):
+            zg[j] = tanh_(zg[j])  # g
+        for j in range(H):
+            zo[j] = sigmoid_(zo[j])  # o
         cn = c[n]
         tn = tc[n]
         hn = h[n]
@@ -138,38 +139,55 @@ def _prepare(gates, d, c_prev, tc, k):
     H = G // 4
     one = np.ones(1, gates.dtype)[0]
     for r in range(R):
+        gr = gates[r]
+        dr = d[r]
+        i, f, g, o = gr[:H], gr[H : 2 * H], gr[2 * H : 3 * H], gr[3 * H :]
+        di, df, dg, do = dr[:H], dr[H : 2 * H], dr[2 * H : 3 * H], dr[3 * H :]
+        cp = c_prev[r]
+        t = tc[r]
+        kr = k[r]
         for j in range(H):
-            i = gates[r, j]
-            f = gates[r, H + j]
-            g = gates[r, 2 * H + j]
-            o = gates[r, 3 * H + j]
-            t = tc[r, j]
-            d[r, j] = (one - i) * i * g
-            d[r, H + j] = (one - f) * f * c_prev[r, j]
-            d[r, 2 * H + j] = (one - g * g) * i
-            d[r, 3 * H + j] = (one - o) * o * t
-            k[r, j] = (one - t * t) * o
+            di[j] = (one - i[j]) * i[j] * g[j]
+            df[j] = (one - f[j]) * f[j] * cp[j]
+            dg[j] = (one - g[j] * g[j]) * i[j]
+            do[j] = (one - o[j]) * o[j] * t[j]
+            kr[j] = (one - t[j] * t[j]) * o[j]
 
 
 @jit
 def _step(a, p, c_prev, c, tc, h):
     """One forward step after its product, gates i f g o: a (N, 4H) A_t in, the gates out; p (N, 4H)
-    h_prev W_hh^T; c_prev (N, H); c, tc, h (N, H) out: c_t = f c_prev + i g, tanh(c_t), o tanh(c_t)."""
+    h_prev W_hh^T; c_prev (N, H); c, tc, h (N, H) out: c_t = f c_prev + i g, tanh(c_t), o tanh(c_t).
+
+    Every loop runs over a contiguous slice of one row: written with 2-D indexing and gate ranges
+    inside one row, the same loops ran 2.3x slower (float32, N=32, H=128, Zen 5: 17.7 us against
+    7.8), because LLVM left some of them scalar.
+    """
     N, G = a.shape
     H = G // 4
     for n in range(N):
+        an = a[n]
+        pn = p[n]
+        aif, pif = an[: 2 * H], pn[: 2 * H]
+        ag, pg = an[2 * H : 3 * H], pn[2 * H : 3 * H]
+        ao, po = an[3 * H :], pn[3 * H :]
         for j in range(2 * H):
-            a[n, j] = sigmoid_(a[n, j] + p[n, j])  # i, f
-        for j in range(2 * H, 3 * H):
-            a[n, j] = tanh_(a[n, j] + p[n, j])  # g
-        for j in range(3 * H, G):
-            a[n, j] = sigmoid_(a[n, j] + p[n, j])  # o
+            aif[j] = sigmoid_(aif[j] + pif[j])  # i, f
         for j in range(H):
-            ct = a[n, H + j] * c_prev[n, j] + a[n, j] * a[n, 2 * H + j]
-            c[n, j] = ct
-            t = tanh_(ct)
-            tc[n, j] = t
-            h[n, j] = a[n, 3 * H + j] * t
+            ag[j] = tanh_(ag[j] + pg[j])  # g
+        for j in range(H):
+            ao[j] = sigmoid_(ao[j] + po[j])  # o
+        ai, af = an[:H], an[H : 2 * H]
+        cp = c_prev[n]
+        cn = c[n]
+        tn = tc[n]
+        hn = h[n]
+        for j in range(H):
+            cn[j] = af[j] * cp[j] + ai[j] * ag[j]  # c_t = f c_prev + i g
+        for j in range(H):
+            tn[j] = tanh_(cn[j])
+        for j in range(H):
+            hn[j] = ao[j] * tn[j]  # h_t = o tanh(c_t)
 
 
 @jit
@@ -179,14 +197,31 @@ def _step_backward(da, k, f, dy, has_dy, dh, dc):
     N, G = da.shape
     H = G // 4
     for n in range(N):
-        for j in range(H):
-            g = dh[n, j] + dy[n, j] if has_dy else dh[n, j]
-            c = dc[n, j] + g * k[n, j]  # dc_t += dh * o (1 - tanh(c_t)^2)
-            da[n, 3 * H + j] *= g  # dA_o
-            da[n, j] *= c  # dA_i
-            da[n, H + j] *= c  # dA_f
-            da[n, 2 * H + j] *= c  # dA_g
-            dc[n, j] = c * f[n, j]  # dc_{t-1} = dc_t f
+        row = da[n]
+        di, df, dg, do = row[:H], row[H : 2 * H], row[2 * H : 3 * H], row[3 * H :]
+        kn = k[n]
+        fn = f[n]
+        dhn = dh[n]
+        dyn = dy[n]
+        dcn = dc[n]
+        if has_dy:  # two copies of the loop, so that neither has a branch inside
+            for j in range(H):
+                g = dhn[j] + dyn[j]
+                c = dcn[j] + g * kn[j]  # dc_t += dh * o (1 - tanh(c_t)^2)
+                do[j] *= g  # dA_o
+                di[j] *= c  # dA_i
+                df[j] *= c  # dA_f
+                dg[j] *= c  # dA_g
+                dcn[j] = c * fn[j]  # dc_{t-1} = dc_t f
+        else:
+            for j in range(H):
+                g = dhn[j]
+                c = dcn[j] + g * kn[j]
+                do[j] *= g
+                di[j] *= c
+                df[j] *= c
+                dg[j] *= c
+                dcn[j] = c * fn[j]
 
 
 class CompiledLSTM(LSTMKind):
