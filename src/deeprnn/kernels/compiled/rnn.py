@@ -36,11 +36,18 @@ def _forward(seq, h0, whh_t, relu, reverse):
             for j in range(H):
                 acc[n, j] = seq[t, n, j]
         add_product(acc, prev, whh_t)  # a_t = A_t + h_prev W_hh^T
+        for n in range(N):  # over contiguous rows, the choice outside the loop: LLVM vectorises it
+            a = acc[n]
+            p = prev[n]
+            if relu:
+                for j in range(H):
+                    p[j] = max(a[j], zero)
+            else:  # with the branch inside and 2-D indexing, tanh ran scalar: 1.2-1.6x slower forward
+                for j in range(H):
+                    p[j] = tanh_(a[j])
         for n in range(N):
             for j in range(H):
-                v = max(acc[n, j], zero) if relu else tanh_(acc[n, j])
-                prev[n, j] = v
-                seq[t, n, j] = v
+                seq[t, n, j] = prev[n, j]
 
 
 @typed_jit(lambda F: (F[:, :, :], F[:, :, :], types.boolean, F[:, ::1], types.boolean, F[:, ::1]))
