@@ -31,6 +31,13 @@ runs the same (T, N, I, H, layers, directions) grid:
   and its peak extra memory (tracemalloc of NumPy allocations) against the size of
   the saved activations T*N*H*4 bytes per layer-direction.
 
+NumPy's OpenBLAS picks its kernels by CPU when it loads, unless OPENBLAS_CORETYPE names them; torch
+(MKL, oneDNN), JAX (XLA) and onnxruntime (MLAS) choose their own and ignore that variable.  An environment
+that sets OPENBLAS_CORETYPE=Haswell on an AVX-512 processor therefore holds deeprnn alone to AVX2 kernels
+(on the Zen 5 of 2026-12-02: sgemm 204 GFLOP/s on 2 threads instead of 370).  --openblas-coretype
+inherit (the default) keeps the caller's environment, auto removes the variable so that OpenBLAS detects
+the CPU, NAME sets it; the kernels OpenBLAS ran are printed with every round's peak and kept in the JSON.
+
 Nothing here is asserted: this script reports; tests never call it.
 """
 
@@ -215,6 +222,11 @@ def main(argv=None):
     ap.add_argument("--out", default=DEFAULT_OUT, help="JSON output path ('' to skip)")
     ap.add_argument("--kinds", default="rnn,lstm,gru", help="comma list among rnn,lstm,gru")
     ap.add_argument("--only", default="", help="keep the configs whose key contains this text, e.g. N1_ or relu")
+    ap.add_argument(
+        "--openblas-coretype",
+        default="inherit",
+        help="NumPy's OpenBLAS kernels in every worker: inherit (the environment's), auto (detected), or a name",
+    )
     args = ap.parse_args(argv)
 
     rounds = args.rounds or (1 if args.quick else 5)
@@ -249,6 +261,11 @@ def main(argv=None):
         libs.append(lib)
 
     env = thread_env(args.threads)
+    if args.openblas_coretype == "auto":
+        env.pop("OPENBLAS_CORETYPE", None)
+    elif args.openblas_coretype != "inherit":
+        env["OPENBLAS_CORETYPE"] = args.openblas_coretype
+    coretype_env = env.get("OPENBLAS_CORETYPE")
     load_start = loadavg()
     workdir = tempfile.mkdtemp(prefix="rnn_speed_")
     base = {
@@ -271,6 +288,7 @@ def main(argv=None):
         peak_spec = {"peak_n": 2048 if args.quick else 4096}
         peaks = []
         round_loads = []
+        blas = None
         if "ort" in libs:
             exported = run_worker("onnx-export", base, workdir, env, timeout)
             onnx_exporter = sorted({v["exporter"] for v in exported.values()})
@@ -280,9 +298,10 @@ def main(argv=None):
             peak = run_worker("peak", peak_spec, workdir, env, timeout)
             peaks.append(max(peak["gflops"]))
             round_loads.append(loadavg())
+            blas = peak.get("blas")
             print(
                 f"# round {r + 1}: float32 matmul ({peak['n']}^3 sgemm, {args.threads} threads): "
-                f"{peaks[-1]:.1f} GFLOP/s",
+                f"{peaks[-1]:.1f} GFLOP/s; NumPy's BLAS: {blas} (OPENBLAS_CORETYPE={coretype_env or 'unset'})",
                 flush=True,
             )
             order = libs[r % len(libs) :] + libs[: r % len(libs)]
@@ -367,6 +386,8 @@ def main(argv=None):
             "rounds": rounds,
             "dtype": "float32",
             "matmul_peak_gflops": peak_gflops,
+            "numpy_blas_kernels": blas,
+            "openblas_coretype_env": coretype_env,
             "matmul_peak_gflops_per_round": peaks,
             "loadavg_per_round": round_loads,
             "loadavg_start_end": [load_start, loadavg()],

@@ -345,7 +345,19 @@ def run_peak(spec):
     b = rng.standard_normal((n, n)).astype(np.float32)
     c = np.empty((n, n), np.float32)
     times = time_calls(lambda: np.matmul(a, b, out=c), spec.get("peak_reps", 7), 2, 30.0)
-    return {"n": n, "gflops": [2 * n**3 / t / 1e9 for t in times]}
+    return {"n": n, "gflops": [2 * n**3 / t / 1e9 for t in times], "blas": blas_kernels()}
+
+
+def blas_kernels():
+    """NumPy's BLAS and the kernels it runs on this CPU, e.g. 'openblas 0.3.31 SkylakeX' (threadpoolctl)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return None
+    for info in threadpool_info():
+        if info.get("user_api") == "blas":
+            return f"{info.get('internal_api')} {info.get('version')} {info.get('architecture')}"
+    return None
 
 
 def run_first_call(spec):
