@@ -4,23 +4,46 @@ Importing ``deeprnn`` (NumPy and the package) takes a few tenths of a second, be
 ``deeprnn.cli.main`` can catch anything.  This module lives outside the package, so that
 importing it imports nothing, and a Ctrl-C while the package loads ends with one line and
 exit code 130 instead of a KeyboardInterrupt traceback.
+
+A Ctrl-C inside a C extension's import does not always arrive as KeyboardInterrupt: NumPy turns
+the failure of its own import into an ImportError ("PyCapsule_Import could not import module
+'datetime'").  So while the package loads, SIGINT also sets a flag, and any exception raised after
+it counts as the interruption.  An import error without a Ctrl-C still shows its traceback.
 """
 
 from __future__ import annotations
 
+import signal
 import sys
 
 __all__ = ["main"]
 
 EXIT_INTERRUPTED = 130  # as deeprnn.cli.args.EXIT_INTERRUPTED: 128 + SIGINT
 
+_interrupted = False  # a SIGINT arrived while the package was loading
+
+
+def _on_sigint(signum, frame):
+    global _interrupted
+    _interrupted = True
+    raise KeyboardInterrupt
+
 
 def main() -> int:
     """Import and run ``deeprnn.cli.main``; returns its exit code (130 when interrupted while loading)."""
     try:
-        from deeprnn.cli import main as cli_main
+        previous = signal.signal(signal.SIGINT, _on_sigint)
+        try:
+            from deeprnn.cli import main as cli_main
+        finally:
+            signal.signal(signal.SIGINT, previous)
     except KeyboardInterrupt:
         print("deeprnn: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BaseException:
+        if not _interrupted:
+            raise
+        print("deeprnn: interrupted", file=sys.stderr)  # e.g. NumPy's ImportError around the interrupt
         return EXIT_INTERRUPTED
     return cli_main()
 

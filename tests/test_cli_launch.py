@@ -26,6 +26,36 @@ def test_ctrl_c_while_the_package_imports_is_one_line_and_exit_130(tmp_path):
     assert proc.stderr == "deeprnn: interrupted\n"
 
 
+def _run_with_fake_package(tmp_path, body: str) -> subprocess.CompletedProcess:
+    fake = tmp_path / "deeprnn"
+    fake.mkdir()
+    (fake / "__init__.py").write_text(body)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(SRC)])}
+    code = "import sys, deeprnn_launch; sys.exit(deeprnn_launch.main())"
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_ctrl_c_that_an_extension_turns_into_an_import_error_is_one_line_and_exit_130(tmp_path):
+    # As NumPy does when the Ctrl-C lands inside its C import: an ImportError without the KeyboardInterrupt.
+    body = (
+        "import os, signal, time\n"
+        "try:\n"
+        "    os.kill(os.getpid(), signal.SIGINT)\n"
+        "    time.sleep(5)\n"
+        "except KeyboardInterrupt:\n"
+        "    raise ImportError('PyCapsule_Import could not import module \"datetime\"') from None\n"
+    )
+    proc = _run_with_fake_package(tmp_path, body)
+    assert proc.returncode == 130, proc.stderr
+    assert proc.stderr == "deeprnn: interrupted\n"
+
+
+def test_an_import_error_without_ctrl_c_keeps_its_traceback(tmp_path):
+    proc = _run_with_fake_package(tmp_path, "raise ImportError('a broken install')\n")
+    assert proc.returncode == 1
+    assert "Traceback" in proc.stderr and "ImportError: a broken install" in proc.stderr
+
+
 def _console_script() -> Path:
     script = Path(sys.executable).parent / ("deeprnn.exe" if os.name == "nt" else "deeprnn")
     if not script.exists():
