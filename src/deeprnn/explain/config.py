@@ -124,7 +124,8 @@ def footprint(
     trace keeps four (N, H) arrays per step and each layer's output, BPTT five more, and the
     module's own run its buffers and gradients: about 8 A forward only and 14 A with the
     backward pass (14 A measured 7.1 GB at H_in = H = 1000, N = 64, T = 500, L = 2, against
-    7.2 GB estimated), plus 6 P for the parameters, their float64 copies and gradients.
+    7.2 GB estimated), plus 6 P for the parameters, their float64 copies and gradients, and 2 P more
+    for the copy and the transpose of every W_hh that the kernels keep (kernels/transposed.py).
     An LSTM (gates = 4) or GRU (gates = 3) keeps every gate's numbers too, and its parameters
     scale by the gates: measured 32 A forward and 46 A with BPTT for the LSTM, 21 A and 35 A for
     the GRU (L = 2, D = 2, H = 60..100), estimated as 40 A and 60 A, 26 A and 44 A.
@@ -134,7 +135,7 @@ def footprint(
     hidden = num_layers * D * seq_len * batch * H
     output = D * seq_len * batch * H if backward else 0  # the module's output, a copy of what backward keeps
     per_step = _PER_STEP[G][1 if backward else 0]
-    return 8 * (per_step * hidden + output + 6 * params + 3 * seq_len * batch * input_size)
+    return 8 * (per_step * hidden + output + 8 * params + 3 * seq_len * batch * input_size)
 
 
 def check_footprint(

@@ -30,6 +30,7 @@ import numpy as np
 from ._activation import sigmoid_derivative, tanh_derivative
 from .stack import recurrent_forward
 from .stack_backward import recurrent_backward
+from .transposed import transposed
 
 __all__ = ["GRU", "gru_forward", "gru_backward"]
 
@@ -75,7 +76,7 @@ class GRUKind:
     def forward_constants(weights, contiguous=True):
         w_hh, b_hh = weights[1], weights[3]
         H = w_hh.shape[1]
-        whh_t = np.ascontiguousarray(w_hh.T) if contiguous else w_hh.T  # a copy pays off over many steps
+        whh_t = transposed(w_hh) if contiguous else w_hh.T  # a copy pays off over many steps (transposed.py)
         return {"whh_t": whh_t, "b_hn": None if b_hh is None else b_hh[2 * H :], "H": H}
 
     @staticmethod

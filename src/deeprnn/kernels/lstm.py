@@ -35,6 +35,7 @@ import numpy as np
 from ._activation import sigmoid_derivative, tanh_derivative
 from .stack import recurrent_forward
 from .stack_backward import recurrent_backward
+from .transposed import transposed
 
 __all__ = ["LSTM", "lstm_forward", "lstm_backward"]
 
@@ -87,9 +88,10 @@ class LSTMKind:
         scale[2 * H : 3 * H] = 1
         offset = np.full(4 * H, 0.5, dtype=w_hh.dtype)
         offset[2 * H : 3 * H] = 0
-        t = np.ascontiguousarray if contiguous else np.asarray  # copies pay off over many steps, not one
-        whr_t = t(weights[4].T) if len(weights) == 5 else None  # (H, P)
-        return {"whh_t": t(w_hh.T), "whr_t": whr_t, "scale": scale, "offset": offset, "H": H}
+        # copies pay off over many steps, not one; transposed() keeps them while the weights are unchanged
+        t = transposed if contiguous else np.transpose
+        whr_t = t(weights[4]) if len(weights) == 5 else None  # (H, P)
+        return {"whh_t": t(w_hh), "whr_t": whr_t, "scale": scale, "offset": offset, "H": H}
 
     @staticmethod
     def forward_work(N, H, S, dtype):

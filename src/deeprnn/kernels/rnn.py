@@ -22,6 +22,7 @@ import numpy as np
 from ._activation import check_nonlinearity, derivative_from_output
 from .stack import recurrent_forward
 from .stack_backward import recurrent_backward
+from .transposed import transposed
 
 __all__ = ["ElmanKind", "RNN_TANH", "RNN_RELU", "rnn_forward", "rnn_backward"]
 
@@ -67,8 +68,8 @@ class ElmanKind:
     def forward_constants(weights, contiguous=True):
         # (H, H) W_hh^T as its own C-contiguous copy, made once per call: OpenBLAS runs the
         # small-M product h_prev @ W_hh^T up to 2x faster with a plain than a transposed operand
-        # (a single step, a cell, does not repay the copy).
-        return np.ascontiguousarray(weights[1].T) if contiguous else weights[1].T
+        # (a single step, a cell, does not repay the copy).  transposed() keeps the copy while W_hh is unchanged.
+        return transposed(weights[1]) if contiguous else weights[1].T
 
     @staticmethod
     def forward_work(N, H, S, dtype):

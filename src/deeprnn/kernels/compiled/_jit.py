@@ -26,7 +26,7 @@ import numba
 from numba import types
 from numba.core import config
 
-__all__ = ["jit", "typed_jit", "cache_dir", "JIT_OPTIONS"]
+__all__ = ["jit", "typed_jit", "cache_dir", "JIT_OPTIONS", "readonly_matrix"]
 
 # fastmath 'contract' lets LLVM fuse a*b + c into one FMA instruction (one rounding instead of two);
 # no reassociation, no assumptions about NaN or infinity, so IEEE semantics are otherwise kept.
@@ -75,6 +75,11 @@ def jit(fn):
             return numba.njit(cache=True, **JIT_OPTIONS)(fn)
         except RuntimeError:  # numba found no writable cache location at all
             return numba.njit(cache=False, **JIT_OPTIONS)(fn)
+
+
+def readonly_matrix(F):
+    """The type of a read-only C-contiguous (M, K) array of F: the transposed weights (kernels/transposed.py)."""
+    return types.Array(F, 2, "C", readonly=True)
 
 
 def typed_jit(arg_types):

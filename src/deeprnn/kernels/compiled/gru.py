@@ -30,7 +30,7 @@ import numpy as np
 from numba import types
 
 from ..gru import GRUKind
-from ._jit import jit, typed_jit
+from ._jit import jit, readonly_matrix, typed_jit
 from ._math import add_product, load_step, sigmoid_, store_step, tanh_
 
 __all__ = ["CompiledGRU", "compiled_twin", "gru_cell"]
@@ -63,7 +63,7 @@ def gru_cell(x, p, b_hn, h):
             hn[j] = xg[j] + xz[j] * (hn[j] - xg[j])  # h_t = n + z (h_prev - n), as torch
 
 
-@typed_jit(lambda F: (F[:, :, :], F[:, ::1], F[:, ::1], F[::1], types.boolean, F[:, :, :], F[:, :, :]))
+@typed_jit(lambda F: (F[:, :, :], F[:, ::1], readonly_matrix(F), F[::1], types.boolean, F[:, :, :], F[:, :, :]))
 def _forward(a, h0, whh_t, b_hn, reverse, h_out, hn_out):
     T, N, G = a.shape
     H = G // 3

@@ -31,7 +31,7 @@ import numpy as np
 from numba import types
 
 from ..lstm import LSTMKind
-from ._jit import jit, typed_jit
+from ._jit import jit, readonly_matrix, typed_jit
 from ._math import add_product, load_step, sigmoid_, store_step, tanh_
 
 __all__ = ["CompiledLSTM", "compiled_twin", "lstm_cell"]
@@ -70,7 +70,9 @@ def lstm_cell(z, c, tc, h):
             hn[j] = zo[j] * tn[j]  # h_t = o tanh(c_t)
 
 
-@typed_jit(lambda F: (F[:, :, :], F[:, ::1], F[:, ::1], F[:, ::1], types.boolean, F[:, :, :], F[:, :, :], F[:, :, :]))
+@typed_jit(
+    lambda F: (F[:, :, :], F[:, ::1], F[:, ::1], readonly_matrix(F), types.boolean, F[:, :, :], F[:, :, :], F[:, :, :])
+)
 def _forward(a, h0, c0, whh_t, reverse, h_out, c_out, tc_out):
     T, N, G = a.shape
     H = G // 4

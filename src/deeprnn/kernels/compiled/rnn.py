@@ -18,13 +18,13 @@ import numpy as np
 from numba import types
 
 from ..rnn import ElmanKind
-from ._jit import typed_jit
+from ._jit import readonly_matrix, typed_jit
 from ._math import add_product, tanh_
 
 __all__ = ["CompiledElman", "compiled_twin"]
 
 
-@typed_jit(lambda F: (F[:, :, :], F[:, ::1], F[:, ::1], types.boolean, types.boolean))
+@typed_jit(lambda F: (F[:, :, :], F[:, ::1], readonly_matrix(F), types.boolean, types.boolean))
 def _forward(seq, h0, whh_t, relu, reverse):
     T, N, H = seq.shape
     prev = h0.copy()  # (N, H) h_prev
