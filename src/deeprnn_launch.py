@@ -8,7 +8,9 @@ exit code 130 instead of a KeyboardInterrupt traceback.
 A Ctrl-C inside a C extension's import does not always arrive as KeyboardInterrupt: NumPy turns
 the failure of its own import into an ImportError ("PyCapsule_Import could not import module
 'datetime'").  So while the package loads, SIGINT also sets a flag, and any exception raised after
-it counts as the interruption.  An import error without a Ctrl-C still shows its traceback.
+it counts as the interruption; so does the flag alone when a library caught the KeyboardInterrupt
+and its import went on (seen: a Ctrl-C 0.2 s after start, swallowed, and training ran on).  An
+import error without a Ctrl-C still shows its traceback.
 """
 
 from __future__ import annotations
@@ -44,6 +46,9 @@ def main() -> int:
         if not _interrupted:
             raise
         print("deeprnn: interrupted", file=sys.stderr)  # e.g. NumPy's ImportError around the interrupt
+        return EXIT_INTERRUPTED
+    if _interrupted:  # the import went on: a library caught the KeyboardInterrupt and carried on loading
+        print("deeprnn: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     return cli_main()
 

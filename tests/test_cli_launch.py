@@ -50,6 +50,25 @@ def test_ctrl_c_that_an_extension_turns_into_an_import_error_is_one_line_and_exi
     assert proc.stderr == "deeprnn: interrupted\n"
 
 
+def test_ctrl_c_that_a_library_swallows_while_loading_still_stops_the_run(tmp_path):
+    # A library that catches the KeyboardInterrupt and finishes its import: the run must not go on.
+    body = (
+        "import os, signal, time\n"
+        "try:\n"
+        "    os.kill(os.getpid(), signal.SIGINT)\n"
+        "    time.sleep(5)\n"
+        "except BaseException:\n"
+        "    pass\n"
+        "import sys\n"
+        "cli = type(sys)('deeprnn.cli')\n"
+        "cli.main = lambda: print('the run went on') or 0\n"
+        "sys.modules['deeprnn.cli'] = cli\n"
+    )
+    proc = _run_with_fake_package(tmp_path, body)
+    assert proc.returncode == 130, (proc.stdout, proc.stderr)
+    assert proc.stderr == "deeprnn: interrupted\n" and "went on" not in proc.stdout
+
+
 def test_an_import_error_without_ctrl_c_keeps_its_traceback(tmp_path):
     proc = _run_with_fake_package(tmp_path, "raise ImportError('a broken install')\n")
     assert proc.returncode == 1
