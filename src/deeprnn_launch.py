@@ -34,11 +34,15 @@ def _on_sigint(signum, frame):
 def main() -> int:
     """Import and run ``deeprnn.cli.main``; returns its exit code (130 when interrupted while loading)."""
     try:
-        previous = signal.signal(signal.SIGINT, _on_sigint)
+        # A process started with Ctrl-C ignored (nohup, a background job of a script) keeps ignoring it.
+        previous = signal.getsignal(signal.SIGINT)
+        if previous is signal.default_int_handler:
+            signal.signal(signal.SIGINT, _on_sigint)
         try:
             from deeprnn.cli import main as cli_main
         finally:
-            signal.signal(signal.SIGINT, previous)
+            if previous is signal.default_int_handler:
+                signal.signal(signal.SIGINT, previous)
     except KeyboardInterrupt:
         print("deeprnn: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -12,6 +12,17 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src"
+FOREGROUND = {"preexec_fn": None}
+
+
+def _foreground_sigint() -> None:
+    # As in a terminal's foreground job: Ctrl-C not ignored, whatever the shell that started pytest did
+    # (a background job of a non-interactive shell starts with SIGINT ignored, and its children too).
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+if os.name == "posix":
+    FOREGROUND["preexec_fn"] = _foreground_sigint
 
 
 def test_ctrl_c_while_the_package_imports_is_one_line_and_exit_130(tmp_path):
@@ -32,7 +43,9 @@ def _run_with_fake_package(tmp_path, body: str) -> subprocess.CompletedProcess:
     (fake / "__init__.py").write_text(body)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(SRC)])}
     code = "import sys, deeprnn_launch; sys.exit(deeprnn_launch.main())"
-    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60, **FOREGROUND
+    )
 
 
 def test_ctrl_c_that_an_extension_turns_into_an_import_error_is_one_line_and_exit_130(tmp_path):
@@ -69,6 +82,26 @@ def test_ctrl_c_that_a_library_swallows_while_loading_still_stops_the_run(tmp_pa
     assert proc.stderr == "deeprnn: interrupted\n" and "went on" not in proc.stdout
 
 
+def test_a_process_started_with_ctrl_c_ignored_keeps_ignoring_it_while_loading(tmp_path):
+    # nohup, or a background job of a script: SIGINT is ignored from the start, and the launcher leaves it so.
+    fake = tmp_path / "deeprnn"
+    fake.mkdir()
+    (fake / "__init__.py").write_text(
+        "import os, signal, sys\n"
+        "os.kill(os.getpid(), signal.SIGINT)\n"
+        "cli = type(sys)('deeprnn.cli')\n"
+        "cli.main = lambda: print('the run went on') or 0\n"
+        "sys.modules['deeprnn.cli'] = cli\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(SRC)])}
+    code = (
+        "import signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+        "import deeprnn_launch; sys.exit(deeprnn_launch.main())"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and "went on" in proc.stdout, (proc.stdout, proc.stderr)
+
+
 def test_an_import_error_without_ctrl_c_keeps_its_traceback(tmp_path):
     proc = _run_with_fake_package(tmp_path, "raise ImportError('a broken install')\n")
     assert proc.returncode == 1
@@ -90,10 +123,16 @@ def test_a_real_ctrl_c_at_start_up_never_prints_a_traceback(tmp_path, delay):
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "DEEPRNN_CACHE_DIR": str(tmp_path / "cache")},
+        **FOREGROUND,
     )
-    time.sleep(delay)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=120)
+    try:
+        time.sleep(delay)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:  # never left running after a failure
+            proc.kill()
+            proc.wait()
     assert "Traceback" not in err, err
     # 130 and one line, or killed by the signal before Python's own handler existed (-SIGINT)
     assert proc.returncode in (130, -signal.SIGINT), (proc.returncode, err)
