@@ -8,9 +8,8 @@ exit code 130 instead of a KeyboardInterrupt traceback.
 A Ctrl-C inside a C extension's import does not always arrive as KeyboardInterrupt: NumPy turns
 the failure of its own import into an ImportError ("PyCapsule_Import could not import module
 'datetime'").  So while the package loads, SIGINT also sets a flag, and any exception raised after
-it counts as the interruption; so does the flag alone when a library caught the KeyboardInterrupt
-and its import went on (seen: a Ctrl-C 0.2 s after start, swallowed, and training ran on).  An
-import error without a Ctrl-C still shows its traceback.
+it counts as the interruption; so does the flag alone, should a library catch the KeyboardInterrupt
+and finish its import.  An import error without a Ctrl-C still shows its traceback.
 """
 
 from __future__ import annotations
@@ -33,6 +32,7 @@ def _on_sigint(signum, frame):
 
 def main() -> int:
     """Import and run ``deeprnn.cli.main``; returns its exit code (130 when interrupted while loading)."""
+    global _interrupted
     try:
         # A process started with Ctrl-C ignored (nohup, a background job of a script) keeps ignoring it.
         previous = signal.getsignal(signal.SIGINT)
@@ -43,15 +43,11 @@ def main() -> int:
         finally:
             if previous is signal.default_int_handler:
                 signal.signal(signal.SIGINT, previous)
-    except KeyboardInterrupt:
-        print("deeprnn: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except BaseException:
-        if not _interrupted:
+    except BaseException as e:  # a KeyboardInterrupt, or e.g. NumPy's ImportError around the interrupt
+        if not (_interrupted or isinstance(e, KeyboardInterrupt)):
             raise
-        print("deeprnn: interrupted", file=sys.stderr)  # e.g. NumPy's ImportError around the interrupt
-        return EXIT_INTERRUPTED
-    if _interrupted:  # the import went on: a library caught the KeyboardInterrupt and carried on loading
+        _interrupted = True
+    if _interrupted:  # also when a library caught the KeyboardInterrupt and its import went on
         print("deeprnn: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     return cli_main()

@@ -43,8 +43,8 @@ def _same_bits(a: np.ndarray, b: np.ndarray) -> bool:
 def transposed(w: np.ndarray) -> np.ndarray:
     """np.ascontiguousarray(w.T) for a 2-D array w (M, K): a (K, M) array that must not be written to."""
     if w.ndim != 2 or not w.flags.c_contiguous or w.size == 0 or w.nbytes > MAX_ARRAY_BYTES:
-        wt = np.ascontiguousarray(w.T).view()  # its own view, read-only always, so that the
-        wt.flags.writeable = False  # compiled loops take every result alike; w itself stays writable
+        wt = np.ascontiguousarray(w.T)  # a new array, or a new view (w.T): never w itself
+        wt.flags.writeable = False  # read-only always, so that the compiled loops take every result alike
         return wt
     key = id(w)
     with _lock:

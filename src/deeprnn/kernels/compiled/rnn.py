@@ -19,7 +19,7 @@ from numba import types
 
 from ..rnn import ElmanKind
 from ._jit import readonly_matrix, typed_jit
-from ._math import add_product, tanh_
+from ._math import add_product, load_step, store_step, tanh_
 
 __all__ = ["CompiledElman", "compiled_twin"]
 
@@ -32,9 +32,7 @@ def _forward(seq, h0, whh_t, relu, reverse):
     zero = seq.dtype.type(0)
     for s in range(T):
         t = T - 1 - s if reverse else s
-        for n in range(N):
-            for j in range(H):
-                acc[n, j] = seq[t, n, j]
+        load_step(acc, seq, t)
         add_product(acc, prev, whh_t)  # a_t = A_t + h_prev W_hh^T
         for n in range(N):  # over contiguous rows, the choice outside the loop: LLVM vectorises it
             a = acc[n]
@@ -45,9 +43,7 @@ def _forward(seq, h0, whh_t, relu, reverse):
             else:  # with the branch inside and 2-D indexing, tanh ran scalar: 1.2-1.6x slower forward
                 for j in range(H):
                     p[j] = tanh_(a[j])
-        for n in range(N):
-            for j in range(H):
-                seq[t, n, j] = prev[n, j]
+        store_step(seq, t, prev)
 
 
 @typed_jit(lambda F: (F[:, :, :], F[:, :, :], types.boolean, F[:, ::1], types.boolean, F[:, ::1]))
