@@ -32,6 +32,7 @@ from numba import types
 from ..gru import GRUKind
 from ._jit import jit, readonly_matrix, typed_jit
 from ._math import add_product, load_step, sigmoid_, store_step, tanh_
+from ._rows import flat_rows, row_at
 
 __all__ = ["CompiledGRU", "compiled_twin", "gru_cell"]
 
@@ -145,26 +146,26 @@ def _prepare(gates, d, dn, hn, h_prev):
 
 
 @jit
-def _step(a, p, b_hn, h_prev, hn, h):
-    """One forward step after its product, gates r z n: a (N, 3H) A_t in, the gates out; p (N, 3H)
-    h_prev W_hh^T; b_hn (H,); h_prev (N, H); hn (N, H) = P_n + b_hn out; h (N, H) = n + z (h_prev - n) out.
+def _step(first, N, H, a, p, b_hn, h_prev, prev_first, hn, h):
+    """One forward step after its product, gates r z n, on the rows first .. first + N - 1 of the
+    flat_rows pairs a (A_t in, the gates out, width 3H), hn (P_n + b_hn out) and h (n + z (h_prev - n)
+    out, width H); p (N, 3H) h_prev W_hh^T; b_hn (H,); h_prev a flat_rows pair, rows from prev_first.
 
     Every loop runs over a contiguous slice of one row, which LLVM vectorises: with 2-D indexing
-    the same step ran 2.6x slower (float32, N=32, H=128, Zen 5: 17.0 us against 6.6).
+    the same step ran 2.6x slower (float32, N=32, H=128, Zen 5: 17.0 us against 6.6), and so did
+    2-D views with strided rows (_rows.py).
     """
-    N, G = a.shape
-    H = G // 3
     for q in range(N):
-        aq = a[q]
+        aq = row_at(a, first + q, 3 * H)
         pq = p[q]
         arz, prz = aq[: 2 * H], pq[: 2 * H]
         for j in range(2 * H):
             arz[j] = sigmoid_(arz[j] + prz[j])  # r, z
         ar, az, an = aq[:H], aq[H : 2 * H], aq[2 * H :]
         pn = pq[2 * H :]
-        hq = hn[q]
-        hp = h_prev[q]
-        ht = h[q]
+        hq = row_at(hn, first + q, H)
+        hp = row_at(h_prev, prev_first + q, H)
+        ht = row_at(h, first + q, H)
         for j in range(H):
             hq[j] = pn[j] + b_hn[j]  # hn = P_n + b_hn
         for j in range(H):
@@ -174,19 +175,18 @@ def _step(a, p, b_hn, h_prev, hn, h):
 
 
 @jit
-def _step_backward(da, dn, r, z, dy, has_dy, dh):
-    """One backward step before its product: da (N, 3H) the prepared factors in, [dA_r, dA_z, d(hn)] out;
-    dn (N, H): (1 - z)(1 - n^2) in, dA_n out; r, z (N, H); dh (N, H): dL/dh_t from step t+1 in
-    (plus dy from above when has_dy), g z out (the product with W_hh is added after)."""
-    N, G = da.shape
-    H = G // 3
+def _step_backward(first, N, H, da, dn, r, z, dy, has_dy, dh):
+    """One backward step before its product, on the rows first .. first + N - 1 of the flat_rows pairs
+    da (the prepared factors in, [dA_r, dA_z, d(hn)] out, width 3H), dn ((1 - z)(1 - n^2) in, dA_n out),
+    r, z and dy (width H); dh (N, H): dL/dh_t from step t+1 in (plus dy from above when has_dy), g z out
+    (the product with W_hh is added after)."""
     for q in range(N):
-        row = da[q]
+        row = row_at(da, first + q, 3 * H)
         dr, dz, dhn = row[:H], row[H : 2 * H], row[2 * H :]
-        dnq = dn[q]
-        rq = r[q]
-        zq = z[q]
-        dyq = dy[q]
+        dnq = row_at(dn, first + q, H)
+        rq = row_at(r, first + q, H)
+        zq = row_at(z, first + q, H)
+        dyq = row_at(dy, first + q, H)
         dhq = dh[q]
         if has_dy:  # two copies of the loop, so that neither has a branch inside
             for j in range(H):
@@ -225,38 +225,53 @@ class CompiledGRU(GRUKind):
         b_hn = c["b_hn"]
         b_hn = np.zeros(H, v["gates"].dtype) if b_hn is None else np.ascontiguousarray(b_hn)
         if not self.loops:  # each step's product in BLAS, the rest of the step compiled
-            if not v["gates"][0].flags.c_contiguous:  # one direction of two: strided rows, where the step is slower
-                return GRUKind.forward_steps(c, v, prev, reverse, work)
-            gates = v["gates"]
-            prod, matmul, whh_t = work["prod"][: gates.shape[1]], np.matmul, c["whh_t"]
-            seqs = [gates, v["hn"], v["h"]]
-            (h_prev,) = prev
-            for a, hn, h in zip(*[q[::-1] for q in seqs] if reverse else seqs):
-                matmul(h_prev, whh_t, out=prod)
-                _step(a, prod, b_hn, h_prev, hn, h)
-                h_prev = h
-            return None
+            return self._forward_with_blas(c, v, prev, reverse, work, b_hn)
         _forward(v["gates"], np.ascontiguousarray(prev[0]), c["whh_t"], b_hn, reverse, v["h"], v["hn"])
 
     def backward_steps(self, weights, v, carries, reverse, work):
         """v['d_gates'] and v['dn']: the prepared factors in, [dA_r, dA_z, d(hn)] and dA_n out; carries (dh,)."""
+        if not self.loops:  # the rest of each step compiled, its product in BLAS
+            return self._backward_with_blas(weights, v, carries, reverse, work)
         d_out = v["d_out"]
         has = d_out is not None
-        if not self.loops:  # the rest of each step compiled, its product in BLAS
-            if not v["d_gates"][0].flags.c_contiguous:  # one direction of two: strided rows
-                return GRUKind.backward_steps(weights, v, carries, reverse, work)
-            H = weights[1].shape[1]
-            gates = v["gates"]
-            seqs = [v["d_gates"], v["dn"], gates[..., :H], gates[..., H : 2 * H], d_out if has else v["dn"]]
-            (dh,) = carries
-            tmp, matmul, add, w_hh = work["tmp"][: dh.shape[0]], np.matmul, np.add, weights[1]
-            for da, dn, r, z, dy in zip(*seqs if reverse else [q[::-1] for q in seqs]):
-                _step_backward(da, dn, r, z, dy, has, dh)
-                matmul(da, w_hh, out=tmp)
-                add(dh, tmp, out=dh)  # dh_prev = g z + [dA_r, dA_z, d(hn)] W_hh
-            return None
         w_hh = np.ascontiguousarray(weights[1])
         _backward(v["d_gates"], v["dn"], v["gates"], d_out if has else v["dn"], has, w_hh, reverse, carries[0])
+        return None
+
+    def _forward_with_blas(self, c, v, prev, reverse, work, b_hn):
+        """forward_steps with the time loop in Python: each step's product in BLAS, the rest compiled."""
+        gates = v["gates"]
+        T, N = gates.shape[:2]
+        rows = [flat_rows(q) for q in (gates, v["hn"], v["h"], prev[0])]
+        if any(r is None for r in rows):
+            return GRUKind.forward_steps(c, v, prev, reverse, work)
+        a, hn, h, h0 = rows
+        prod, matmul, whh_t, H = work["prod"][:N], np.matmul, c["whh_t"], c["H"]
+        h_prev, prev_rows, prev_first = prev[0], h0, 0
+        for t in range(T - 1, -1, -1) if reverse else range(T):
+            matmul(h_prev, whh_t, out=prod)  # h_{t-1} W_hh^T
+            _step(t * N, N, H, a, prod, b_hn, prev_rows, prev_first, hn, h)
+            h_prev, prev_rows, prev_first = v["h"][t], h, t * N
+        return None
+
+    def _backward_with_blas(self, weights, v, carries, reverse, work):
+        """backward_steps with the time loop in Python: each step's product in BLAS, the rest compiled."""
+        d_gates, d_out, w_hh = v["d_gates"], v["d_out"], weights[1]
+        T, N, G = d_gates.shape
+        H = G // 3
+        has = d_out is not None
+        gates = v["gates"]
+        seqs = (d_gates, v["dn"], gates[..., :H], gates[..., H : 2 * H], d_out if has else v["dn"])
+        rows = [flat_rows(q) for q in seqs]
+        if any(r is None for r in rows):
+            return GRUKind.backward_steps(weights, v, carries, reverse, work)
+        da, dn, r, z, dy = rows
+        (dh,) = carries
+        tmp, matmul, add = work["tmp"][:N], np.matmul, np.add
+        for t in range(T) if reverse else range(T - 1, -1, -1):  # the opposite order to the direction's own
+            _step_backward(t * N, N, H, da, dn, r, z, dy, has, dh)
+            matmul(d_gates[t], w_hh, out=tmp)
+            add(dh, tmp, out=dh)  # dh_prev = g z + [dA_r, dA_z, d(hn)] W_hh
         return None
 
 

@@ -33,6 +33,7 @@ from numba import types
 from ..lstm import LSTMKind
 from ._jit import jit, readonly_matrix, typed_jit
 from ._math import add_product, load_step, sigmoid_, store_step, tanh_
+from ._rows import flat_rows, row_at
 
 __all__ = ["CompiledLSTM", "compiled_twin", "lstm_cell"]
 
@@ -157,18 +158,17 @@ def _prepare(gates, d, c_prev, tc, k):
 
 
 @jit
-def _step(a, p, c_prev, c, tc, h):
-    """One forward step after its product, gates i f g o: a (N, 4H) A_t in, the gates out; p (N, 4H)
-    h_prev W_hh^T; c_prev (N, H); c, tc, h (N, H) out: c_t = f c_prev + i g, tanh(c_t), o tanh(c_t).
+def _step(first, N, H, a, p, c_prev, prev_first, c, tc, h):
+    """One forward step after its product, gates i f g o, on the rows first .. first + N - 1 of the
+    flat_rows pairs a (A_t in, the gates out, width 4H), c, tc and h (c_t = f c_prev + i g, tanh(c_t),
+    o tanh(c_t) out, width H); p (N, 4H) h_prev W_hh^T; c_prev a flat_rows pair, rows from prev_first.
 
     Every loop runs over a contiguous slice of one row: written with 2-D indexing and gate ranges
     inside one row, the same loops ran 2.3x slower (float32, N=32, H=128, Zen 5: 17.7 us against
-    7.8), because LLVM left some of them scalar.
+    7.8), because LLVM left some of them scalar; so did 2-D views with strided rows (_rows.py).
     """
-    N, G = a.shape
-    H = G // 4
     for n in range(N):
-        an = a[n]
+        an = row_at(a, first + n, 4 * H)
         pn = p[n]
         aif, pif = an[: 2 * H], pn[: 2 * H]
         ag, pg = an[2 * H : 3 * H], pn[2 * H : 3 * H]
@@ -180,10 +180,10 @@ def _step(a, p, c_prev, c, tc, h):
         for j in range(H):
             ao[j] = sigmoid_(ao[j] + po[j])  # o
         ai, af = an[:H], an[H : 2 * H]
-        cp = c_prev[n]
-        cn = c[n]
-        tn = tc[n]
-        hn = h[n]
+        cp = row_at(c_prev, prev_first + n, H)
+        cn = row_at(c, first + n, H)
+        tn = row_at(tc, first + n, H)
+        hn = row_at(h, first + n, H)
         for j in range(H):
             cn[j] = af[j] * cp[j] + ai[j] * ag[j]  # c_t = f c_prev + i g
         for j in range(H):
@@ -193,18 +193,17 @@ def _step(a, p, c_prev, c, tc, h):
 
 
 @jit
-def _step_backward(da, k, f, dy, has_dy, dh, dc):
-    """One backward step before its product: da (N, 4H) the prepared factors in, dA_t out; k, f (N, H);
-    dh (N, H): dL/dh_t from step t+1 in (plus dy from above when has_dy); dc (N, H): dc_t in, dc_{t-1} out."""
-    N, G = da.shape
-    H = G // 4
+def _step_backward(first, N, H, da, k, f, dy, has_dy, dh, dc):
+    """One backward step before its product, on the rows first .. first + N - 1 of the flat_rows pairs
+    da (the prepared factors in, dA_t out, width 4H), k, f and dy (width H); dh (N, H): dL/dh_t from
+    step t+1 in (plus dy from above when has_dy); dc (N, H): dc_t in, dc_{t-1} out."""
     for n in range(N):
-        row = da[n]
+        row = row_at(da, first + n, 4 * H)
         di, df, dg, do = row[:H], row[H : 2 * H], row[2 * H : 3 * H], row[3 * H :]
-        kn = k[n]
-        fn = f[n]
+        kn = row_at(k, first + n, H)
+        fn = row_at(f, first + n, H)
+        dyn = row_at(dy, first + n, H)
         dhn = dh[n]
-        dyn = dy[n]
         dcn = dc[n]
         if has_dy:  # two copies of the loop, so that neither has a branch inside
             for j in range(H):
@@ -245,17 +244,7 @@ class CompiledLSTM(LSTMKind):
         if c["whr_t"] is not None:
             return LSTMKind.forward_steps(c, v, prev, reverse, work)
         if not self.loops:  # each step's product in BLAS, the rest of the step compiled
-            if not v["gates"][0].flags.c_contiguous:  # one direction of two: strided rows, where the step is slower
-                return LSTMKind.forward_steps(c, v, prev, reverse, work)
-            gates = v["gates"]
-            prod, matmul, whh_t = work["prod"][: gates.shape[1]], np.matmul, c["whh_t"]
-            seqs = [gates, v["c"], v["tc"], v["h"]]
-            h_prev, c_prev = prev
-            for a, c_t, tc, h in zip(*[q[::-1] for q in seqs] if reverse else seqs):
-                matmul(h_prev, whh_t, out=prod)
-                _step(a, prod, c_prev, c_t, tc, h)
-                h_prev, c_prev = h, c_t
-            return None
+            return self._forward_with_blas(c, v, prev, reverse, work)
         h_prev, c_prev = (np.ascontiguousarray(p) for p in prev)
         _forward(v["gates"], h_prev, c_prev, c["whh_t"], reverse, v["h"], v["c"], v["tc"])
         return None
@@ -264,21 +253,46 @@ class CompiledLSTM(LSTMKind):
         """v['d_gates'] (T, N, 4H): the prepared factors in, dA_t out; carries (dh, dc) updated."""
         if len(weights) == 5:
             return LSTMKind.backward_steps(weights, v, carries, reverse, work)
+        if not self.loops:  # the rest of each step compiled, its product in BLAS
+            return self._backward_with_blas(weights, v, carries, reverse, work)
         d_out = v["d_out"]
         has = d_out is not None
         dh, dc = carries
-        if not self.loops:  # the rest of each step compiled, its product in BLAS
-            if not v["d_gates"][0].flags.c_contiguous:  # one direction of two: strided rows
-                return LSTMKind.backward_steps(weights, v, carries, reverse, work)
-            H = weights[1].shape[0] // 4
-            seqs = [v["d_gates"], v["k"], v["gates"][..., H : 2 * H], d_out if has else v["k"]]
-            matmul, w_hh = np.matmul, weights[1]
-            for da, k, f, dy in zip(*seqs if reverse else [q[::-1] for q in seqs]):
-                _step_backward(da, k, f, dy, has, dh, dc)
-                matmul(da, w_hh, out=dh)  # dh_{t-1} = dA_t W_hh
-            return None
         w_hh = np.ascontiguousarray(weights[1])
         _backward(v["d_gates"], v["k"], v["gates"], d_out if has else v["k"], has, w_hh, reverse, dh, dc)
+        return None
+
+    def _forward_with_blas(self, c, v, prev, reverse, work):
+        """forward_steps with the time loop in Python: each step's product in BLAS, the rest compiled."""
+        gates, c_seq = v["gates"], v["c"]
+        T, N = gates.shape[:2]
+        rows = [flat_rows(q) for q in (gates, c_seq, v["tc"], v["h"], prev[1])]
+        if any(r is None for r in rows):
+            return LSTMKind.forward_steps(c, v, prev, reverse, work)
+        a, c_rows, tc, h, c0 = rows
+        prod, matmul, whh_t, H = work["prod"][:N], np.matmul, c["whh_t"], c["H"]
+        h_prev, c_prev, prev_first = prev[0], c0, 0
+        for t in range(T - 1, -1, -1) if reverse else range(T):
+            matmul(h_prev, whh_t, out=prod)  # h_{t-1} W_hh^T
+            _step(t * N, N, H, a, prod, c_prev, prev_first, c_rows, tc, h)
+            h_prev, c_prev, prev_first = v["h"][t], c_rows, t * N
+        return None
+
+    def _backward_with_blas(self, weights, v, carries, reverse, work):
+        """backward_steps with the time loop in Python: each step's product in BLAS, the rest compiled."""
+        d_gates, d_out, w_hh = v["d_gates"], v["d_out"], weights[1]
+        T, N, G = d_gates.shape
+        H = G // 4
+        has = d_out is not None
+        rows = [flat_rows(q) for q in (d_gates, v["k"], v["gates"][..., H : 2 * H], d_out if has else v["k"])]
+        if any(r is None for r in rows):
+            return LSTMKind.backward_steps(weights, v, carries, reverse, work)
+        da, k, f, dy = rows
+        dh, dc = carries
+        matmul = np.matmul
+        for t in range(T) if reverse else range(T - 1, -1, -1):  # the opposite order to the direction's own
+            _step_backward(t * N, N, H, da, k, f, dy, has, dh, dc)
+            matmul(d_gates[t], w_hh, out=dh)  # dh_{t-1} = dA_t W_hh
         return None
 
 

@@ -1,0 +1,52 @@
+"""Evenly strided rows as one flat array, so that compiled loops over them vectorise.
+
+A bidirectional layer keeps both directions side by side in each row of its buffers: the rows of
+one direction, (T, N, W) with a row stride of 2W, are a strided view.  numba types such a view
+with layout 'A', and LLVM then leaves the loops over its rows scalar: the LSTM step after its
+product took 181 us on strided rows against 42 us on contiguous ones (float32, N=32, H=256, Zen 3).
+Handed instead as a 1-D contiguous view from the first element to the last, with the row stride,
+each row is a contiguous slice and the loops vectorise at the contiguous speed (46 us):
+
+    rows = flat_rows(v["gates"])      # Python, once per segment: (flat, stride) or None
+    a_n = row_at(rows, t * N + n, G)  # compiled: row n of step t, a contiguous (G,) view
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from ._jit import jit
+
+__all__ = ["flat_rows", "row_at"]
+
+
+def flat_rows(x: np.ndarray):
+    """(flat, stride) for x of shape (T, N, W) or (N, W) whose rows are evenly spaced, with unit
+    steps inside a row: flat is a 1-D view of x's memory from its first element to its last, and
+    row r of x (r = t * N + n) is flat[r * stride : r * stride + W].  None when x is not laid out so
+    (then the caller takes NumPy's loops); an empty x gives an empty flat."""
+    isz = x.itemsize
+    if x.ndim == 2:
+        x = x[None]
+    if x.ndim != 3:
+        return None
+    T, N, W = x.shape
+    if x.size == 0:
+        return np.empty(0, x.dtype), max(W, 1)
+    if x.strides[2] != isz and W > 1:
+        return None
+    stride = x.strides[1] if N > 1 else x.strides[0] if T > 1 else W * isz
+    if T > 1 and x.strides[0] != N * stride or stride <= 0 or stride % isz or stride < W * isz:
+        return None
+    stride //= isz
+    length = (T * N - 1) * stride + W
+    return as_strided(x, shape=(length,), strides=(isz,)), stride
+
+
+@jit
+def row_at(rows, r, width):
+    """Row r of a flat_rows pair: a contiguous (width,) view."""
+    flat, stride = rows
+    s = r * stride
+    return flat[s : s + width]
