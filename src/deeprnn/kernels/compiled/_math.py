@@ -27,8 +27,18 @@ from numba import types
 from numba.extending import overload
 
 from ._jit import JIT_OPTIONS, jit
+from ._rows import row_at
 
-__all__ = ["tanh_", "sigmoid_", "tanh_array", "sigmoid_array", "add_product", "load_step", "store_step"]
+__all__ = [
+    "tanh_",
+    "sigmoid_",
+    "tanh_array",
+    "sigmoid_array",
+    "add_product",
+    "add_product_rows",
+    "load_step",
+    "store_step",
+]
 
 _F = np.float32
 # The coefficients of the rational interpolant (Eigen's generic_fast_tanh_float, XLA's EmitFastTanh).
@@ -100,66 +110,78 @@ def _sigmoid_impl(x):
 
 @jit
 def add_product(acc, a, b):
-    """acc += a b in place.  acc (N, M), a (N, K), b (K, M), all C-contiguous.
-
-    Rows of a go four at a time and the shared dimension four at a time, so that each loaded
-    row of b serves 16 multiply-adds; the inner loop runs along a row of b and of acc, which
-    LLVM vectorises.
-    """
+    """acc += a b in place.  acc (N, M), a (N, K), b (K, M), all C-contiguous (add_product_rows)."""
     N, K = a.shape
+    M = b.shape[1]
+    add_product_rows((acc.reshape(-1), M), 0, (a.reshape(-1), K), 0, N, K, b)
+
+
+@jit
+def add_product_rows(acc, acc_first, x, x_first, N, K, b):
+    """Rows acc_first .. acc_first + N - 1 of acc += rows x_first .. x_first + N - 1 of x, times b.
+
+    acc and x are flat_rows pairs (_rows.py) of rows of width M and K; b (K, M) C-contiguous.  Rows
+    go four at a time and the shared dimension four at a time, so that each loaded row of b serves
+    16 multiply-adds; the inner loop runs along a row of b and of acc, which LLVM vectorises.
+    """
     M = b.shape[1]
     n = 0
     while n + 4 <= N:
-        a0 = acc[n]
-        a1 = acc[n + 1]
-        a2 = acc[n + 2]
-        a3 = acc[n + 3]
+        a0 = row_at(acc, acc_first + n, M)
+        a1 = row_at(acc, acc_first + n + 1, M)
+        a2 = row_at(acc, acc_first + n + 2, M)
+        a3 = row_at(acc, acc_first + n + 3, M)
+        x0 = row_at(x, x_first + n, K)
+        x1 = row_at(x, x_first + n + 1, K)
+        x2 = row_at(x, x_first + n + 2, K)
+        x3 = row_at(x, x_first + n + 3, K)
         k = 0
         while k + 4 <= K:
             b0 = b[k]
             b1 = b[k + 1]
             b2 = b[k + 2]
             b3 = b[k + 3]
-            p00, p01, p02, p03 = a[n, k], a[n, k + 1], a[n, k + 2], a[n, k + 3]
-            p10, p11, p12, p13 = a[n + 1, k], a[n + 1, k + 1], a[n + 1, k + 2], a[n + 1, k + 3]
-            p20, p21, p22, p23 = a[n + 2, k], a[n + 2, k + 1], a[n + 2, k + 2], a[n + 2, k + 3]
-            p30, p31, p32, p33 = a[n + 3, k], a[n + 3, k + 1], a[n + 3, k + 2], a[n + 3, k + 3]
+            p00, p01, p02, p03 = x0[k], x0[k + 1], x0[k + 2], x0[k + 3]
+            p10, p11, p12, p13 = x1[k], x1[k + 1], x1[k + 2], x1[k + 3]
+            p20, p21, p22, p23 = x2[k], x2[k + 1], x2[k + 2], x2[k + 3]
+            p30, p31, p32, p33 = x3[k], x3[k + 1], x3[k + 2], x3[k + 3]
             for j in range(M):
-                x0 = b0[j]
-                x1 = b1[j]
-                x2 = b2[j]
-                x3 = b3[j]
-                a0[j] += p00 * x0 + p01 * x1 + p02 * x2 + p03 * x3
-                a1[j] += p10 * x0 + p11 * x1 + p12 * x2 + p13 * x3
-                a2[j] += p20 * x0 + p21 * x1 + p22 * x2 + p23 * x3
-                a3[j] += p30 * x0 + p31 * x1 + p32 * x2 + p33 * x3
+                y0 = b0[j]
+                y1 = b1[j]
+                y2 = b2[j]
+                y3 = b3[j]
+                a0[j] += p00 * y0 + p01 * y1 + p02 * y2 + p03 * y3
+                a1[j] += p10 * y0 + p11 * y1 + p12 * y2 + p13 * y3
+                a2[j] += p20 * y0 + p21 * y1 + p22 * y2 + p23 * y3
+                a3[j] += p30 * y0 + p31 * y1 + p32 * y2 + p33 * y3
             k += 4
         while k < K:
             bk = b[k]
-            p0, p1, p2, p3 = a[n, k], a[n + 1, k], a[n + 2, k], a[n + 3, k]
+            p0, p1, p2, p3 = x0[k], x1[k], x2[k], x3[k]
             for j in range(M):
-                x = bk[j]
-                a0[j] += p0 * x
-                a1[j] += p1 * x
-                a2[j] += p2 * x
-                a3[j] += p3 * x
+                y = bk[j]
+                a0[j] += p0 * y
+                a1[j] += p1 * y
+                a2[j] += p2 * y
+                a3[j] += p3 * y
             k += 1
         n += 4
     while n < N:
-        a0 = acc[n]
+        a0 = row_at(acc, acc_first + n, M)
+        x0 = row_at(x, x_first + n, K)
         k = 0
         while k + 4 <= K:
             b0 = b[k]
             b1 = b[k + 1]
             b2 = b[k + 2]
             b3 = b[k + 3]
-            p0, p1, p2, p3 = a[n, k], a[n, k + 1], a[n, k + 2], a[n, k + 3]
+            p0, p1, p2, p3 = x0[k], x0[k + 1], x0[k + 2], x0[k + 3]
             for j in range(M):
                 a0[j] += p0 * b0[j] + p1 * b1[j] + p2 * b2[j] + p3 * b3[j]
             k += 4
         while k < K:
             bk = b[k]
-            p = a[n, k]
+            p = x0[k]
             for j in range(M):
                 a0[j] += p * bk[j]
             k += 1

@@ -32,7 +32,7 @@ from numba import types
 
 from ..lstm import LSTMKind
 from ._jit import jit, readonly_matrix, typed_jit
-from ._math import add_product, load_step, sigmoid_, store_step, tanh_
+from ._math import add_product, add_product_rows, load_step, sigmoid_, store_step, tanh_
 from ._rows import flat_rows, row_at
 
 __all__ = ["CompiledLSTM", "compiled_twin", "lstm_cell"]
@@ -45,51 +45,66 @@ def lstm_cell(z, c, tc, h):
     z (N, 4H): z_t = A_t + h_prev W_hh^T in, the gates [sigma(z_i), sigma(z_f), tanh(z_g), sigma(z_o)] out;
     c (N, H): c_prev in, c_t = f c_prev + i g out;  tc (N, H): tanh(c_t) out;  h (N, H): h_t = o tanh(c_t) out.
     """
-    N, G = z.shape
-    H = G // 4
-    for n in range(N):  # each loop runs over one contiguous row slice, which LLVM vectorises (_step)
-        zn = z[n]
-        zif = zn[: 2 * H]
-        zi = zn[:H]
-        zf = zn[H : 2 * H]
-        zg = zn[2 * H : 3 * H]
-        zo = zn[3 * H :]
-        for j in range(2 * H):
-            zif[j] = sigmoid_(zif[j])  # i, f
-        for j in range(H):
-            zg[j] = tanh_(zg[j])  # g
-        for j in range(H):
-            zo[j] = sigmoid_(zo[j])  # o
-        cn = c[n]
-        tn = tc[n]
-        hn = h[n]
-        for j in range(H):
-            cn[j] = zf[j] * cn[j] + zi[j] * zg[j]  # c_t = f c_prev + i g
-        for j in range(H):
-            tn[j] = tanh_(cn[j])
-        for j in range(H):
-            hn[j] = zo[j] * tn[j]  # h_t = o tanh(c_t)
+    for n in range(z.shape[0]):
+        lstm_cell_row(z[n], c[n], c[n], tc[n], h[n])
+
+
+@jit
+def lstm_cell_row(z, c_prev, c, tc, h):
+    """lstm_cell for one row: z (4H,) in and the gates out; c_prev (H,) in (it may be c itself); c, tc, h (H,) out.
+
+    Each loop runs over one contiguous slice of the row, which LLVM vectorises (_step)."""
+    H = c.shape[0]
+    zif = z[: 2 * H]
+    zi = z[:H]
+    zf = z[H : 2 * H]
+    zg = z[2 * H : 3 * H]
+    zo = z[3 * H :]
+    for j in range(2 * H):
+        zif[j] = sigmoid_(zif[j])  # i, f
+    for j in range(H):
+        zg[j] = tanh_(zg[j])  # g
+    for j in range(H):
+        zo[j] = sigmoid_(zo[j])  # o
+    for j in range(H):
+        c[j] = zf[j] * c_prev[j] + zi[j] * zg[j]  # c_t = f c_prev + i g
+    for j in range(H):
+        tc[j] = tanh_(c[j])
+    for j in range(H):
+        h[j] = zo[j] * tc[j]  # h_t = o tanh(c_t)
+
+
+def _rows_type(F):
+    """The numba type of a flat_rows pair (_rows.py) of F."""
+    return types.Tuple((F[::1], types.intp))
 
 
 @typed_jit(
-    lambda F: (F[:, :, :], F[:, ::1], F[:, ::1], readonly_matrix(F), types.boolean, F[:, :, :], F[:, :, :], F[:, :, :])
-)
-def _forward(a, h0, c0, whh_t, reverse, h_out, c_out, tc_out):
-    T, N, G = a.shape
-    H = G // 4
-    prev = h0.copy()  # (N, H) h_prev, then h_t
-    c = c0.copy()  # (N, H) c_prev, then c_t
-    tc = np.empty((N, H), a.dtype)  # tanh(c_t)
-    acc = np.empty((N, G), a.dtype)  # z_t, then the gates
+    lambda F: (
+        readonly_matrix(F), _rows_type(F), types.intp, types.intp, _rows_type(F), _rows_type(F), types.boolean,
+        _rows_type(F), _rows_type(F), _rows_type(F),
+    )
+)  # fmt: skip
+def _forward(whh_t, a, T, N, h0, c0, reverse, h, c, tc):
+    """The time loop on flat_rows pairs (_rows.py), whh_t (H, 4H) first (its dtype picks the compiled
+    version): a (T*N rows of 4H) A_t in, the gates out; h0, c0 (N rows of H); h, c, tc (T*N rows of H)
+    out.  Each step works in the rows of its own buffers, without copies (8-15% faster than copying
+    each step to contiguous work arrays and back, float32, N=1-16, Zen 3)."""
+    H = whh_t.shape[0]
+    h_prev, h_first, c_prev, c_first = h0, 0, c0, 0
     for s in range(T):
         t = T - 1 - s if reverse else s
-        load_step(acc, a, t)
-        add_product(acc, prev, whh_t)  # z_t = A_t + h_prev W_hh^T
-        lstm_cell(acc, c, tc, prev)  # the gates, c_t, tanh(c_t), h_t
-        store_step(a, t, acc)
-        store_step(h_out, t, prev)
-        store_step(c_out, t, c)
-        store_step(tc_out, t, tc)
+        first = t * N
+        add_product_rows(a, first, h_prev, h_first, N, H, whh_t)  # z_t = A_t + h_prev W_hh^T
+        for n in range(N):
+            lstm_cell_row(
+                row_at(a, first + n, 4 * H),
+                row_at(c_prev, c_first + n, H),
+                row_at(c, first + n, H),
+                row_at(tc, first + n, H),
+                row_at(h, first + n, H),
+            )
+        h_prev, h_first, c_prev, c_first = h, first, c, first
 
 
 @typed_jit(
@@ -245,8 +260,13 @@ class CompiledLSTM(LSTMKind):
             return LSTMKind.forward_steps(c, v, prev, reverse, work)
         if not self.loops:  # each step's product in BLAS, the rest of the step compiled
             return self._forward_with_blas(c, v, prev, reverse, work)
-        h_prev, c_prev = (np.ascontiguousarray(p) for p in prev)
-        _forward(v["gates"], h_prev, c_prev, c["whh_t"], reverse, v["h"], v["c"], v["tc"])
+        rows = [flat_rows(q) for q in (v["gates"], v["h"], v["c"], v["tc"])]
+        if any(r is None for r in rows):
+            return LSTMKind.forward_steps(c, v, prev, reverse, work)
+        a, h, c_rows, tc = rows
+        h0, c0 = (flat_rows(np.ascontiguousarray(p)) for p in prev)
+        T, N = v["gates"].shape[:2]
+        _forward(c["whh_t"], a, T, N, h0, c0, reverse, h, c_rows, tc)
         return None
 
     def backward_steps(self, weights, v, carries, reverse, work):
