@@ -185,26 +185,10 @@ def _step(first, N, H, a, p, c_prev, prev_first, c, tc, h):
     for n in range(N):
         an = row_at(a, first + n, 4 * H)
         pn = p[n]
-        aif, pif = an[: 2 * H], pn[: 2 * H]
-        ag, pg = an[2 * H : 3 * H], pn[2 * H : 3 * H]
-        ao, po = an[3 * H :], pn[3 * H :]
-        for j in range(2 * H):
-            aif[j] = sigmoid_(aif[j] + pif[j])  # i, f
-        for j in range(H):
-            ag[j] = tanh_(ag[j] + pg[j])  # g
-        for j in range(H):
-            ao[j] = sigmoid_(ao[j] + po[j])  # o
-        ai, af = an[:H], an[H : 2 * H]
+        for j in range(4 * H):
+            an[j] += pn[j]  # z_t = A_t + h_prev W_hh^T
         cp = row_at(c_prev, prev_first + n, H)
-        cn = row_at(c, first + n, H)
-        tn = row_at(tc, first + n, H)
-        hn = row_at(h, first + n, H)
-        for j in range(H):
-            cn[j] = af[j] * cp[j] + ai[j] * ag[j]  # c_t = f c_prev + i g
-        for j in range(H):
-            tn[j] = tanh_(cn[j])
-        for j in range(H):
-            hn[j] = ao[j] * tn[j]  # h_t = o tanh(c_t)
+        lstm_cell_row(an, cp, row_at(c, first + n, H), row_at(tc, first + n, H), row_at(h, first + n, H))
 
 
 @jit
