@@ -14,11 +14,12 @@ each row is a contiguous slice and the loops vectorise at the contiguous speed (
 from __future__ import annotations
 
 import numpy as np
+from numba import types
 from numpy.lib.stride_tricks import as_strided
 
 from ._jit import jit
 
-__all__ = ["flat_rows", "row_at"]
+__all__ = ["flat_rows", "row_at", "rows_type"]
 
 
 def flat_rows(x: np.ndarray):
@@ -50,3 +51,8 @@ def row_at(rows, r, width):
     flat, stride = rows
     s = r * stride
     return flat[s : s + width]
+
+
+def rows_type(F):
+    """The numba type of a flat_rows pair of float type F, for typed_jit signatures (_jit.py)."""
+    return types.Tuple((F[::1], types.intp))

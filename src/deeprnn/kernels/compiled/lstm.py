@@ -33,7 +33,7 @@ from numba import types
 from ..lstm import LSTMKind
 from ._jit import jit, readonly_matrix, typed_jit
 from ._math import add_product, add_product_rows, load_step, sigmoid_, store_step, tanh_
-from ._rows import flat_rows, row_at
+from ._rows import flat_rows, row_at, rows_type
 
 __all__ = ["CompiledLSTM", "compiled_twin", "lstm_cell"]
 
@@ -74,15 +74,10 @@ def lstm_cell_row(z, c_prev, c, tc, h):
         h[j] = zo[j] * tc[j]  # h_t = o tanh(c_t)
 
 
-def _rows_type(F):
-    """The numba type of a flat_rows pair (_rows.py) of F."""
-    return types.Tuple((F[::1], types.intp))
-
-
 @typed_jit(
     lambda F: (
-        readonly_matrix(F), _rows_type(F), types.intp, types.intp, _rows_type(F), _rows_type(F), types.boolean,
-        _rows_type(F), _rows_type(F), _rows_type(F),
+        readonly_matrix(F), rows_type(F), types.intp, types.intp, rows_type(F), rows_type(F), types.boolean,
+        rows_type(F), rows_type(F), rows_type(F),
     )
 )  # fmt: skip
 def _forward(whh_t, a, T, N, h0, c0, reverse, h, c, tc):
