@@ -96,7 +96,10 @@ def test_auto_takes_the_compiled_loops_at_small_batch(restore):
     compiled = backend.kind_for(RNN_TANH, 1, 6, np.float32)
     assert type(compiled).__name__ == "CompiledElman" and compiled.mode == "RNN_TANH"
     assert _loops_used(1) is compiled
-    assert _loops_used(backend.MAX_ROWS + 1) is RNN_TANH
+    large = _loops_used(backend.MAX_ROWS + 1)  # the step twin: products in BLAS, the rest compiled
+    assert type(large) is type(compiled) and large.loops is False and compiled.loops is True
+    set_backend("numpy")
+    assert _loops_used(1) is RNN_TANH
     set_backend("numba")
     assert _loops_used(64) is compiled
 
@@ -107,23 +110,25 @@ def test_every_kind_has_a_compiled_twin(restore, kind):
     twin = backend.kind_for(kind, 1, 8, np.float64)
     assert twin is not kind and isinstance(twin, type(kind)) and twin.mode == kind.mode
     assert backend.kind_for(kind, 1, 8, np.float64) is twin  # made once
-    large = backend.kind_for(kind, 64, 64, np.float64)  # N * H * H above the bound: NumPy's loops
-    if kind in (LSTM, GRU):  # ... with the compiled backward preparation
-        assert large is not twin and isinstance(large, type(twin)) and large.loops is False and twin.loops is True
-    else:
-        assert large is kind
+    large = backend.kind_for(kind, 64, 64, np.float64)  # N * H * H above the bound: the step twin
+    assert large is not twin and isinstance(large, type(twin)) and large.loops is False and twin.loops is True
+    assert large.mode == kind.mode
     set_backend("numpy")
     assert backend.kind_for(kind, 1, 8, np.float64) is kind
 
 
 def test_numba_is_not_imported_until_a_compiled_loop_runs():
-    """Importing deeprnn and running the NumPy path (N H^2 above the bound) leave numba unimported (0.3 s saved)."""
+    """Importing deeprnn and building a module leave numba unimported (0.3 s saved), and so does running
+    the NumPy loops; the first compiled step imports it."""
     code = (
         "import sys, numpy as np, deeprnn, deeprnn.nn as nn\n"
         "rnn = nn.RNN(3, 64)\n"
+        "print('numba' in sys.modules)\n"
+        "deeprnn.kernels.set_backend(sys.argv[1])\n"
         "rnn(deeprnn.from_numpy(np.zeros((4, 64, 3), np.float32)))\n"
         "print('numba' in sys.modules)\n"
     )
     env = {k: v for k, v in os.environ.items() if k != backend.ENV_VAR}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
-    assert out.stdout.strip() == "False"
+    for name, imported in (("numpy", "False"), ("auto", "True" if backend.numba_available() else "False")):
+        out = subprocess.run([sys.executable, "-c", code, name], capture_output=True, text=True, env=env, check=True)
+        assert out.stdout.split() == ["False", imported], name

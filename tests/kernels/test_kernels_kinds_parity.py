@@ -279,7 +279,8 @@ def test_a_cell_computes_what_the_stack_computes_for_one_step(mode, bias):
             np.testing.assert_array_equal(a, b)
 
 
-PREPARED = list(itertools.product([("LSTM", 0), ("GRU", 0)], [1, 2], [False, True], [np.float64, np.float32]))
+STEP_KINDS = [("RNN_TANH", 0), ("RNN_RELU", 0), ("LSTM", 0), ("GRU", 0)]
+PREPARED = list(itertools.product(STEP_KINDS, [1, 2], [False, True], [np.float64, np.float32]))
 
 
 @pytest.mark.parametrize(
@@ -288,9 +289,9 @@ PREPARED = list(itertools.product([("LSTM", 0), ("GRU", 0)], [1, 2], [False, Tru
 @pytest.mark.parametrize("packed", [False, True])
 @pytest.mark.parametrize("grads", ["both", "d_n"])
 def test_compiled_steps_with_blas_products_match_torch(monkeypatch, mode_proj, L, bi, dtype, packed, grads):
-    """The twin that "auto" gives an LSTM or GRU too large for the compiled loops (kernels/backend.py): the
-    time loop in Python, each step's product in BLAS and the rest of the step and the backward preparation
-    compiled; forced here at every size.  grads "d_n" leaves the output without a gradient, so that the
+    """The twin that "auto" gives a layer too large for the compiled loops (kernels/backend.py): the time
+    loop in Python, each step's product in BLAS and the rest of the step (and the LSTM's and GRU's backward
+    preparation) compiled; forced here at every size.  grads "d_n" leaves the output without a gradient, so that the
     top layer's backward step runs without one from above (has_dy False)."""
     pytest.importorskip("numba")
     from deeprnn.kernels import backend

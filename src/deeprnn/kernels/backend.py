@@ -13,8 +13,9 @@ The rule of "auto": the compiled loops for a layer-direction of batch N and hidd
     N <= 16  and  N * H * H <= MAX_WORK[kind]      (2**17 for the RNN, 2**18 for the LSTM and GRU)
 
 e.g. the RNN at H = 64 up to N = 16, H = 128 up to N = 8, H = 256 up to N = 2, H = 362 at N = 1;
-the LSTM and GRU at H <= 128 up to N = 16 and H = 256 up to N = 4.  NumPy above, where one step's
-product is large enough for BLAS to beat a hand-written single-threaded loop.  Measured on the
+the LSTM and GRU at H <= 128 up to N = 16 and H = 256 up to N = 4.  Above, where one step's
+product is large enough for BLAS to beat a hand-written single-threaded loop, each step's product
+runs in NumPy's BLAS and the rest of the step compiled (the step twins, below).  Measured on the
 train step of nn.RNN / nn.LSTM / nn.GRU (T = 50, I = 65, float32; CPU time with one BLAS thread,
 min of 5-7 interleaved rounds on a shared 2-core AMD EPYC), NumPy time / compiled time:
 
@@ -109,8 +110,8 @@ def kind_for(kind, batch: int, hidden: int, dtype: np.dtype):
 
     The twin (kernels/compiled/<kind>.py) is a subclass with the same buffers and contracts whose
     forward_steps and backward_steps run compiled where `use_compiled` says so; under "auto", where
-    it does not, an LSTM or GRU still gets a twin (loops=False) whose steps are compiled but for
-    their products, which stay in BLAS.  The stack calls whichever it is given.
+    it does not, every kind still gets a twin (loops=False) whose steps are compiled but for their
+    products, which stay in BLAS.  The stack calls whichever it is given.
     """
     name = _MODULE_OF_MODE[kind.mode]
     loops = use_compiled(name, batch, hidden, dtype)
@@ -124,9 +125,10 @@ def kind_for(kind, batch: int, hidden: int, dtype: np.dtype):
 
 # The kinds whose twin also has a form for batches too large for the compiled loops (loops=False):
 # the time loop stays in Python and each step's product in NumPy's BLAS, while the rest of each step
-# (6-12 NumPy calls) and the backward preparation (10-14 NumPy passes over strided gate columns) run
-# as one compiled call each.  "auto" takes it wherever it does not take the compiled loops.
-_STEP_TWINS = ("lstm", "gru")
+# (2-12 NumPy calls) and, for the LSTM and GRU, the backward preparation (10-14 NumPy passes over
+# strided gate columns) run as one compiled call each.  "auto" takes it wherever it does not take
+# the compiled loops.
+_STEP_TWINS = ("rnn", "lstm", "gru")
 
 
 def _compiled_dtype(dtype) -> bool:
