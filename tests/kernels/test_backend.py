@@ -79,15 +79,22 @@ def test_numpy_forces_the_numpy_loops(restore):
 def test_auto_rule_by_batch_and_hidden_size(restore, kind):
     backend._numba = True
     use = backend.use_compiled
-    assert backend.MAX_WORK[kind] == (2**17 if kind == "rnn" else 2**18) and backend.MAX_ROWS == 16
-    assert use(kind, 16, 64, np.float32) and not use(kind, 17, 64, np.float32)  # at most 16 rows
+    assert backend.MAX_ROWS == 16 and backend.MAX_SMALL_H == 1024
+    assert backend.MAX_WORK[kind] == (2**17 if kind == "rnn" else 2**18)
+    assert backend.MAX_CELLS[kind] == (2048 if kind == "rnn" else 1024)
+    # one row: H * H <= MAX_WORK
     if kind == "rnn":
-        assert use(kind, 8, 128, np.float32) and not use(kind, 9, 128, np.float32)
-        assert use(kind, 2, 256, np.float64) and not use(kind, 3, 256, np.float64)
+        assert use(kind, 1, 362, np.float32) and not use(kind, 1, 363, np.float32)
     else:
-        assert use(kind, 16, 128, np.float32)
-        assert use(kind, 4, 256, np.float64) and not use(kind, 5, 256, np.float64)
-    assert not use(kind, 1, 1024, np.float32)
+        assert use(kind, 1, 512, np.float64) and not use(kind, 1, 513, np.float64)
+    # 2-4 rows: H <= 1024
+    for n in (2, 3, 4):
+        assert use(kind, n, 1024, np.float32) and not use(kind, n, 1025, np.float32)
+    # 5-16 rows: N * H <= MAX_CELLS
+    cells = backend.MAX_CELLS[kind]
+    for n in (5, 8, 16):
+        assert use(kind, n, cells // n, np.float32) and not use(kind, n, cells // n + 1, np.float64)
+    assert use(kind, 16, 64, np.float32) and not use(kind, 17, 16, np.float32)  # at most 16 rows
     assert not use(kind, 1, 100, np.float16)  # compiled for float32 and float64 only
 
 

@@ -10,27 +10,38 @@ the NumPy loops.  A set_backend call wins over the environment.
 
 The rule of "auto": the compiled loops for a layer-direction of batch N and hidden size H when
 
-    N <= 16  and  N * H * H <= MAX_WORK[kind]      (2**17 for the RNN, 2**18 for the LSTM and GRU)
+    N = 1:        H * H <= MAX_WORK[kind]      (2**17 for the RNN: H <= 362; 2**18 for the LSTM and GRU: H <= 512)
+    2 <= N <= 4:  H <= MAX_SMALL_H = 1024
+    5 <= N <= 16: N * H <= MAX_CELLS[kind]     (2048 for the RNN, 1024 for the LSTM and GRU)
 
-e.g. the RNN at H = 64 up to N = 16, H = 128 up to N = 8, H = 256 up to N = 2, H = 362 at N = 1;
-the LSTM and GRU at H <= 128 up to N = 16 and H = 256 up to N = 4.  Above, where one step's
-product is large enough for BLAS to beat a hand-written single-threaded loop, each step's product
-runs in NumPy's BLAS and the rest of the step compiled (the step twins, below).  Measured on the
-train step of nn.RNN / nn.LSTM / nn.GRU (T = 50, I = 65, float32; CPU time with one BLAS thread,
-min of 5-7 interleaved rounds on a shared 2-core AMD EPYC), NumPy time / compiled time:
+and the step twin above (each step's product in NumPy's BLAS, the rest of the step compiled; see
+_STEP_TWINS below), where one step's product is large enough for BLAS on both cores to beat the
+hand-written single-threaded loop.  Measured on the train and inference steps of a one-layer
+nn.RNN / nn.LSTM / nn.GRU (T = 50, I = 65, float32, wall time, BLAS on 2 threads, min of 5
+interleaved rounds; 2-core AMD EPYC Zen 3, 2026-12-02), twin time / compiled time, train/infer
+(above 1 the compiled loops are faster):
 
-    RNN     N:  1     2     4     8     16    32
-    H = 64     2.35  2.25  1.58  1.20  1.09  0.95
-    H = 128    1.70  1.47  1.28  1.02  0.89  0.86
-    H = 256    1.27  1.00  1.03  0.91  1.07  0.91
+    RNN     N:  2          4          8          16         32
+    H = 64     1.65/1.86  1.41/1.64  1.23/1.36  1.06/1.11  0.93/0.95
+    H = 128    1.74/1.99  1.48/1.65  1.22/1.31  1.01/1.03  0.79/0.77
+    H = 256    2.03/2.44  1.65/1.90  1.07/1.22  0.81/0.80  0.69/0.66
+    LSTM
+    H = 64     1.51/1.61  1.29/1.47  1.16/1.32  1.00/1.12  0.82/0.91
+    H = 128    1.99/2.38  1.50/1.70  0.99/1.25  0.78/0.89  0.68/0.74
+    H = 256    1.72/2.05  1.53/1.85  0.71/0.68  0.69/0.66  0.60/0.58
+    GRU
+    H = 64     1.66/1.82  1.34/1.50  1.16/1.31  0.98/1.08  0.88/0.94
+    H = 128    1.91/2.24  1.50/1.77  1.15/1.34  0.81/0.90  0.71/0.77
+    H = 256    1.81/2.29  1.68/1.96  0.95/1.05  0.70/0.75  0.64/0.65
 
-    LSTM    N:  1     4     8     16    32        GRU    N:  1     4     8     16    32
-    H = 64     2.29  1.73  1.29  1.09  0.94       H = 64    2.02  2.05  1.83  1.44  1.09
-    H = 128    1.60  1.22  1.02  1.12  0.90       H = 128   1.77  1.24  1.14  0.98  1.19
-    H = 256    1.14  1.35  1.25  1.09  0.98       H = 256   1.25  1.37  1.29  1.08  0.89
-
-The bound on N * H * H is tighter than these CPU times alone ask for, because NumPy's BLAS runs
-a large enough product on both cores while the compiled loop uses one.
+and at T = 25: at N = 2-4 the compiled loops are faster up to H = 1024 (LSTM 1.17-1.62, GRU
+1.20-1.88, RNN 1.47-1.99: at 2-4 rows OpenBLAS's GEMM runs far below its speed at 8 or more);
+at N = 1 the twin (a GEMV on both cores) is faster for the LSTM from H = 384 (1.1-1.2x) and the
+GRU from H = 512, the loops for the RNN up to H = 512.  N = 1 keeps the earlier bound on H * H,
+measured against NumPy's own loops (NumPy time / compiled time, CPU time, one BLAS thread, a
+shared 2-core AMD EPYC): RNN H = 64: 2.35, 128: 1.70, 256: 1.27; LSTM 2.29, 1.60, 1.14; GRU
+2.02, 1.77, 1.25, because the batch-1 sampler (models/generate.py) follows the same rule and runs
+its whole step compiled.
 """
 
 from __future__ import annotations
@@ -41,13 +52,26 @@ from types import ModuleType
 
 import numpy as np
 
-__all__ = ["set_backend", "get_backend", "numba_available", "use_compiled", "kind_for", "MAX_ROWS", "MAX_WORK"]
+__all__ = [
+    "set_backend",
+    "get_backend",
+    "numba_available",
+    "use_compiled",
+    "kind_for",
+    "MAX_ROWS",
+    "MAX_WORK",
+    "MAX_SMALL_H",
+    "MAX_CELLS",
+]
 
 BACKENDS = ("auto", "numpy", "numba")
 ENV_VAR = "DEEPRNN_KERNELS"
-# "auto" takes the compiled loops for at most MAX_ROWS rows and N * H * H <= MAX_WORK[kind].
+# "auto" takes the compiled loops for at most MAX_ROWS rows: at one row for H * H <= MAX_WORK[kind],
+# at 2-4 rows for H <= MAX_SMALL_H, at 5-16 rows for N * H <= MAX_CELLS[kind] (the module docstring).
 MAX_ROWS = 16
 MAX_WORK = {"rnn": 2**17, "lstm": 2**18, "gru": 2**18}
+MAX_SMALL_H = 1024
+MAX_CELLS = {"rnn": 2048, "lstm": 1024, "gru": 1024}
 _DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 _chosen: str | None = None  # set_backend's choice; None: the environment's, read at the first call
@@ -92,7 +116,13 @@ def use_compiled(kind: str, batch: int, hidden: int, dtype: np.dtype) -> bool:
         return False
     if backend == "numba":
         return True
-    return numba_available() and batch <= MAX_ROWS and batch * hidden * hidden <= MAX_WORK[kind]
+    if not numba_available() or batch > MAX_ROWS:
+        return False
+    if batch <= 1:
+        return hidden * hidden <= MAX_WORK[kind]
+    if batch <= 4:
+        return hidden <= MAX_SMALL_H
+    return batch * hidden <= MAX_CELLS[kind]
 
 
 def compiled_module(kind: str) -> ModuleType:
