@@ -37,8 +37,6 @@ __all__ = [
     "sigmoid_array",
     "add_product",
     "add_product_rows",
-    "load_step",
-    "store_step",
 ]
 
 _F = np.float32
@@ -187,24 +185,6 @@ def add_product_rows(acc, acc_first, x, x_first, N, K, b):
                 a0[j] += p * bk[j]
             k += 1
         n += 1
-
-
-@jit
-def load_step(dst, src, t):
-    """dst[...] = src[t]: one step (N, K) of a (T, N, K) array, possibly strided, into a contiguous row block."""
-    N, K = dst.shape
-    for n in range(N):
-        for j in range(K):
-            dst[n, j] = src[t, n, j]
-
-
-@jit
-def store_step(dst, t, src):
-    """dst[t] = src: the inverse of load_step."""
-    N, K = src.shape
-    for n in range(N):
-        for j in range(K):
-            dst[t, n, j] = src[n, j]
 
 
 @jit

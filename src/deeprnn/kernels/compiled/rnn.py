@@ -6,8 +6,9 @@
 
 Each call runs every step of one layer-direction (or of one segment of a packed batch) with no
 Python and no library call per step: the recurrent product (a hand-written loop,
-_math.add_product), the addition and the activation.  Everything done for all steps at once (the
-input projection, act', the weight-gradient products) stays NumPy, in the shared stack.
+_math.add_product_rows), the addition and the activation, in the rows of the stack's buffers.
+Everything done for all steps at once (the input projection, act', the weight-gradient products)
+stays NumPy, in the shared stack.
 
 The twin made with loops=False (kernels/backend.py: batches too large for the compiled loops)
 keeps the forward time loop in Python with each step's product in NumPy's BLAS, and runs the
@@ -26,48 +27,61 @@ from numba import types
 
 from ..rnn import ElmanKind
 from ._jit import jit, readonly_matrix, typed_jit
-from ._math import add_product, load_step, store_step, tanh_
-from ._rows import flat_rows, row_at
+from ._math import add_product_rows, tanh_
+from ._rows import flat_rows, row_at, rows_type
 
 __all__ = ["CompiledElman", "compiled_twin"]
 
 
-@typed_jit(lambda F: (F[:, :, :], F[:, ::1], readonly_matrix(F), types.boolean, types.boolean))
-def _forward(seq, h0, whh_t, relu, reverse):
-    T, N, H = seq.shape
-    prev = h0.copy()  # (N, H) h_prev
-    acc = np.empty((N, H), seq.dtype)  # a_t
-    zero = seq.dtype.type(0)
+@typed_jit(
+    lambda F: (readonly_matrix(F), rows_type(F), types.intp, types.intp, rows_type(F), types.boolean, types.boolean)
+)
+def _forward(whh_t, a, T, N, h0, relu, reverse):
+    """The forward time loop on flat_rows pairs (_rows.py), whh_t (H, H) first (its dtype picks the
+    compiled version): a (T*N rows of H) A_t in, h_t out; h0 (N rows of H).  Each step works in the
+    rows of the buffer, without copies (1.00-1.16x faster than copying each step to a work array
+    and back, float32, N = 1-16, H = 64-256, Zen 3), with the same bits."""
+    H = whh_t.shape[0]
+    prev, prev_first = h0, 0
+    zero = whh_t.dtype.type(0)
     for s in range(T):
         t = T - 1 - s if reverse else s
-        load_step(acc, seq, t)
-        add_product(acc, prev, whh_t)  # a_t = A_t + h_prev W_hh^T
+        first = t * N
+        add_product_rows(a, first, prev, prev_first, N, H, whh_t)  # a_t = A_t + h_prev W_hh^T
         for n in range(N):  # over contiguous rows, the choice outside the loop: LLVM vectorises it
-            a = acc[n]
-            p = prev[n]
+            an = row_at(a, first + n, H)
             if relu:
                 for j in range(H):
-                    p[j] = max(a[j], zero)
+                    an[j] = max(an[j], zero)
             else:  # with the branch inside and 2-D indexing, tanh ran scalar: 1.2-1.6x slower forward
                 for j in range(H):
-                    p[j] = tanh_(a[j])
-        store_step(seq, t, prev)
+                    an[j] = tanh_(an[j])
+        prev, prev_first = a, first
 
 
-@typed_jit(lambda F: (F[:, :, :], F[:, :, :], types.boolean, F[:, ::1], types.boolean, F[:, ::1]))
-def _backward(d_a, d_seq, has_d_seq, w_hh, reverse, carry):
-    T, N, H = d_a.shape
-    g = np.empty((N, H), d_a.dtype)  # dA_t, contiguous
+@typed_jit(
+    lambda F: (F[:, ::1], rows_type(F), rows_type(F), types.boolean, types.intp, types.intp, types.boolean, F[:, ::1])
+)
+def _backward(w_hh, da, dy, has_dy, T, N, reverse, carry):
+    """The backward time loop on flat_rows pairs, w_hh (H, H) first: da (T*N rows of H) act'(a_t) in,
+    dA_t = (dL/dh_t from above + carry) act'(a_t) out; dy (T*N rows of H); carry (N, H): dL/dh in,
+    dL/d(state before the run) out.  1.02-1.39x faster without per-step copies, same bits."""
+    H = w_hh.shape[0]
+    carry_rows = (carry.reshape(-1), H)
     for s in range(T - 1, -1, -1):
         t = T - 1 - s if reverse else s
         for n in range(N):
-            for j in range(H):
-                gj = carry[n, j] + d_seq[t, n, j] if has_d_seq else carry[n, j]
-                v = gj * d_a[t, n, j]  # dA_t = g_t * act'(a_t)
-                g[n, j] = v
-                d_a[t, n, j] = v
-                carry[n, j] = 0
-        add_product(carry, g, w_hh)  # dh_prev = dA_t W_hh
+            d = row_at(da, t * N + n, H)
+            c = carry[n]
+            if has_dy:  # two copies of the loop, so that neither has a branch inside
+                y = row_at(dy, t * N + n, H)
+                for j in range(H):
+                    d[j] *= c[j] + y[j]  # dA_t = g_t * act'(a_t)
+            else:
+                for j in range(H):
+                    d[j] *= c[j]
+        carry[...] = 0
+        add_product_rows(carry_rows, 0, da, t * N, N, H, w_hh)  # dh_prev = dA_t W_hh
 
 
 @jit
@@ -109,7 +123,11 @@ class CompiledElman(ElmanKind):
                 _step(t * N, N, H, rows, prod, relu)
                 h_prev = seq[t]
             return None
-        _forward(seq, np.ascontiguousarray(prev[0]), whh_t, relu, reverse)
+        rows = flat_rows(seq)
+        if rows is None:
+            return ElmanKind.forward_steps(self, whh_t, v, prev, reverse, scratch)
+        T, N = seq.shape[:2]
+        _forward(whh_t, rows, T, N, flat_rows(np.ascontiguousarray(prev[0])), relu, reverse)
         return None
 
     def backward_steps(self, weights, v, carries, reverse, work):
@@ -118,7 +136,11 @@ class CompiledElman(ElmanKind):
             return ElmanKind.backward_steps(weights, v, carries, reverse, work)
         d_a, d_out = v["d_gates"], v["d_out"]
         has = d_out is not None
-        _backward(d_a, d_out if has else d_a, has, np.ascontiguousarray(weights[1]), reverse, carries[0])
+        rows = [flat_rows(q) for q in (d_a, d_out if has else d_a)]
+        if rows[0] is None or rows[1] is None:
+            return ElmanKind.backward_steps(weights, v, carries, reverse, work)
+        T, N = d_a.shape[:2]
+        _backward(np.ascontiguousarray(weights[1]), *rows, has, T, N, reverse, carries[0])
         return None
 
 
