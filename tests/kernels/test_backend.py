@@ -65,7 +65,8 @@ def test_numba_forced_without_numba_says_how_to_install(restore):
 
 def test_without_numba_auto_is_numpy_everywhere(restore):
     backend._numba = False
-    assert not any(backend.use_compiled(k, 1, 100, np.float32) for k in backend.MAX_WORK)
+    assert not any(backend.use_compiled(k, 1, 100, np.float32) for k in backend.MAX_H1)
+    assert not any(backend.use_compiled_sampler(k, 100, np.float32) for k in backend.MAX_H1)
     assert _loops_used(1) is RNN_TANH
 
 
@@ -75,18 +76,16 @@ def test_numpy_forces_the_numpy_loops(restore):
     assert _loops_used(1) is RNN_TANH
 
 
-@pytest.mark.parametrize("kind", sorted(backend.MAX_WORK))
+@pytest.mark.parametrize("kind", sorted(backend.MAX_H1))
 def test_auto_rule_by_batch_and_hidden_size(restore, kind):
     backend._numba = True
     use = backend.use_compiled
     assert backend.MAX_ROWS == 16 and backend.MAX_SMALL_H == 1024
-    assert backend.MAX_WORK[kind] == (2**17 if kind == "rnn" else 2**18)
+    assert backend.MAX_H1[kind] == {"rnn": 640, "lstm": 352, "gru": 384}[kind]
     assert backend.MAX_CELLS[kind] == (2048 if kind == "rnn" else 1024)
-    # one row: H * H <= MAX_WORK
-    if kind == "rnn":
-        assert use(kind, 1, 362, np.float32) and not use(kind, 1, 363, np.float32)
-    else:
-        assert use(kind, 1, 512, np.float64) and not use(kind, 1, 513, np.float64)
+    # one row: H <= MAX_H1
+    h1 = backend.MAX_H1[kind]
+    assert use(kind, 1, h1, np.float32) and not use(kind, 1, h1 + 1, np.float64)
     # 2-4 rows: H <= 1024
     for n in (2, 3, 4):
         assert use(kind, n, 1024, np.float32) and not use(kind, n, 1025, np.float32)
@@ -96,6 +95,23 @@ def test_auto_rule_by_batch_and_hidden_size(restore, kind):
         assert use(kind, n, cells // n, np.float32) and not use(kind, n, cells // n + 1, np.float64)
     assert use(kind, 16, 64, np.float32) and not use(kind, 17, 16, np.float32)  # at most 16 rows
     assert not use(kind, 1, 100, np.float16)  # compiled for float32 and float64 only
+
+
+@pytest.mark.parametrize("kind", sorted(backend.MAX_H1))
+def test_the_sampler_has_its_own_bound(restore, kind):
+    """The batch-1 sampler runs compiled while H * H <= SAMPLER_MAX_WORK (its measurement against NumPy's
+    sampler), which is not the layers' bound at one row; "numba" forces it, "numpy" never."""
+    backend._numba = True
+    bound = backend.SAMPLER_MAX_WORK[kind]
+    assert bound == (2**17 if kind == "rnn" else 2**18)
+    h = int(bound**0.5)
+    sampler = backend.use_compiled_sampler
+    assert sampler(kind, h, np.float32) and not sampler(kind, h + 1, np.float32)
+    assert not sampler(kind, 64, np.float16)
+    set_backend("numba")
+    assert sampler(kind, 4096, np.float64)
+    set_backend("numpy")
+    assert not sampler(kind, 8, np.float32)
 
 
 def test_auto_takes_the_compiled_loops_at_small_batch(restore):

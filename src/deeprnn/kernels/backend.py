@@ -10,7 +10,7 @@ the NumPy loops.  A set_backend call wins over the environment.
 
 The rule of "auto": the compiled loops for a layer-direction of batch N and hidden size H when
 
-    N = 1:        H * H <= MAX_WORK[kind]      (2**17 for the RNN: H <= 362; 2**18 for the LSTM and GRU: H <= 512)
+    N = 1:        H <= MAX_H1[kind]            (640 for the RNN, 352 for the LSTM, 384 for the GRU)
     2 <= N <= 4:  H <= MAX_SMALL_H = 1024
     5 <= N <= 16: N * H <= MAX_CELLS[kind]     (2048 for the RNN, 1024 for the LSTM and GRU)
 
@@ -36,12 +36,16 @@ interleaved rounds; 2-core AMD EPYC Zen 3, 2026-12-02), twin time / compiled tim
 
 and at T = 25: at N = 2-4 the compiled loops are faster up to H = 1024 (LSTM 1.17-1.62, GRU
 1.20-1.88, RNN 1.47-1.99: at 2-4 rows OpenBLAS's GEMM runs far below its speed at 8 or more);
-at N = 1 the twin (a GEMV on both cores) is faster for the LSTM from H = 384 (1.1-1.2x) and the
-GRU from H = 512, the loops for the RNN up to H = 512.  N = 1 keeps the earlier bound on H * H,
-measured against NumPy's own loops (NumPy time / compiled time, CPU time, one BLAS thread, a
-shared 2-core AMD EPYC): RNN H = 64: 2.35, 128: 1.70, 256: 1.27; LSTM 2.29, 1.60, 1.14; GRU
-2.02, 1.77, 1.25, because the batch-1 sampler (models/generate.py) follows the same rule and runs
-its whole step compiled.
+at N = 1 the twin (a GEMV on both cores) is faster from H = 384 for the LSTM (0.91/0.94 there,
+1.06/1.16 at H = 256 and 1.13/1.22 at 320), from about H = 448 for the GRU (0.80/1.01; 1.12/1.10
+at 384) and from about H = 768 for the RNN (1.00/0.91; 1.05/1.08 at 640).
+
+The batch-1 sampler (models/generate.py) has its own bound, `use_compiled_sampler`: it runs its
+whole step compiled (every layer, the head, the softmax and the draw) or all of it in NumPy, so
+its bound is the one measured against NumPy's own loops (NumPy time / compiled time at N = 1, CPU
+time, one BLAS thread, a shared 2-core AMD EPYC: RNN H = 64: 2.35, 128: 1.70, 256: 1.27; LSTM
+2.29, 1.60, 1.14; GRU 2.02, 1.77, 1.25): H * H <= SAMPLER_MAX_WORK[kind] (2**17 for the RNN,
+2**18 for the LSTM and GRU).
 """
 
 from __future__ import annotations
@@ -58,20 +62,23 @@ __all__ = [
     "numba_available",
     "use_compiled",
     "kind_for",
+    "use_compiled_sampler",
     "MAX_ROWS",
-    "MAX_WORK",
+    "MAX_H1",
     "MAX_SMALL_H",
     "MAX_CELLS",
+    "SAMPLER_MAX_WORK",
 ]
 
 BACKENDS = ("auto", "numpy", "numba")
 ENV_VAR = "DEEPRNN_KERNELS"
-# "auto" takes the compiled loops for at most MAX_ROWS rows: at one row for H * H <= MAX_WORK[kind],
+# "auto" takes the compiled loops for at most MAX_ROWS rows: at one row for H <= MAX_H1[kind],
 # at 2-4 rows for H <= MAX_SMALL_H, at 5-16 rows for N * H <= MAX_CELLS[kind] (the module docstring).
 MAX_ROWS = 16
-MAX_WORK = {"rnn": 2**17, "lstm": 2**18, "gru": 2**18}
+MAX_H1 = {"rnn": 640, "lstm": 352, "gru": 384}
 MAX_SMALL_H = 1024
 MAX_CELLS = {"rnn": 2048, "lstm": 1024, "gru": 1024}
+SAMPLER_MAX_WORK = {"rnn": 2**17, "lstm": 2**18, "gru": 2**18}  # the sampler's bound on H * H
 _DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 _chosen: str | None = None  # set_backend's choice; None: the environment's, read at the first call
@@ -119,10 +126,17 @@ def use_compiled(kind: str, batch: int, hidden: int, dtype: np.dtype) -> bool:
     if not numba_available() or batch > MAX_ROWS:
         return False
     if batch <= 1:
-        return hidden * hidden <= MAX_WORK[kind]
+        return hidden <= MAX_H1[kind]
     if batch <= 4:
         return hidden <= MAX_SMALL_H
     return batch * hidden <= MAX_CELLS[kind]
+
+
+def use_compiled_sampler(kind: str, hidden: int, dtype: np.dtype) -> bool:
+    """Whether the batch-1 sampler of a model of this kind and hidden size runs compiled (see above)."""
+    if not use_compiled(kind, 1, 1, dtype):  # the backend, numba and the dtype
+        return False
+    return get_backend() == "numba" or hidden * hidden <= SAMPLER_MAX_WORK[kind]
 
 
 def compiled_module(kind: str) -> ModuleType:

@@ -19,7 +19,7 @@ import numpy as np
 from ..autograd.grad_mode import no_grad
 from ..autograd.random import Generator, resolve
 from ..data import tokenize
-from ..kernels.backend import use_compiled
+from ..kernels.backend import use_compiled_sampler
 from .char_rnn import state_arrays
 from .footprint import check_sampling_memory
 
@@ -138,10 +138,10 @@ def _sample_compiled(model, logits, h, out, rng, temperature, top_k, greedy, ban
 
 def _compiled(model: RNNLanguageModel) -> bool:
     """Whether sampling runs kernels/compiled/sample.py: every kind at batch 1 under kernels/backend.py's
-    rule (numba installed, N H^2 within the kind's bound), but an LSTM with projections (NumPy)."""
+    sampler rule (numba installed, H^2 within the kind's bound), but an LSTM with projections (NumPy)."""
     if model.rnn.proj_size:
         return False
-    return use_compiled(model.kind, 1, model.hidden_size, model.dtype)
+    return use_compiled_sampler(model.kind, model.hidden_size, model.dtype)
 
 
 def _step(model: RNNLanguageModel, ids: np.ndarray, h, batch_first: bool):
