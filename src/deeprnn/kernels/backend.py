@@ -34,8 +34,9 @@ interleaved rounds; 2-core AMD EPYC Zen 3, 2026-12-02), twin time / compiled tim
     H = 128    1.91/2.24  1.50/1.77  1.15/1.34  0.81/0.90  0.71/0.77
     H = 256    1.81/2.29  1.68/1.96  0.95/1.05  0.70/0.75  0.64/0.65
 
-and at T = 25: at N = 2-4 the compiled loops are faster up to H = 1024 (LSTM 1.17-1.62, GRU
-1.20-1.88, RNN 1.47-1.99: at 2-4 rows OpenBLAS's GEMM runs far below its speed at 8 or more);
+and at T = 25: at N = 2-4 the compiled loops are faster up to H = 1024 (LSTM 1.04-1.71, GRU
+1.20-1.88, RNN 1.33-1.99, H = 384-1024: at 2-4 rows OpenBLAS's GEMM runs far below its speed at 8
+or more);
 at N = 1 the twin (a GEMV on both cores) is faster from H = 384 for the LSTM (0.91/0.94 there,
 1.06/1.16 at H = 256 and 1.13/1.22 at 320), from about H = 448 for the GRU (0.80/1.01; 1.12/1.10
 at 384) and from about H = 768 for the RNN (1.00/0.91; 1.05/1.08 at 640).
