@@ -193,14 +193,15 @@ class CompiledGRU(GRUKind):
         H = c["H"]
         b_hn = c["b_hn"]
         b_hn = np.zeros(H, v["gates"].dtype) if b_hn is None else np.ascontiguousarray(b_hn)
-        if not self.loops:  # each step's product in BLAS, the rest of the step compiled
-            return self._forward_with_blas(c, v, prev, reverse, work, b_hn)
-        rows = [flat_rows(q) for q in (v["gates"], v["h"], v["hn"])]
-        if any(r is None for r in rows):
+        rows = _forward_rows(v)
+        if rows is None:
             return GRUKind.forward_steps(c, v, prev, reverse, work)
+        h0 = np.ascontiguousarray(prev[0])
+        if not self.loops:  # each step's product in BLAS, the rest of the step compiled
+            return self._forward_with_blas(c, v, h0, reverse, work, b_hn, rows)
         a, h, hn = rows
         T, N = v["gates"].shape[:2]
-        _forward(c["whh_t"], a, T, N, flat_rows(np.ascontiguousarray(prev[0])), b_hn, reverse, h, hn)
+        _forward(c["whh_t"], a, T, N, flat_rows(h0), b_hn, reverse, h, hn)
         return None
 
     def backward_steps(self, weights, v, carries, reverse, work):
@@ -215,16 +216,13 @@ class CompiledGRU(GRUKind):
         _backward(np.ascontiguousarray(weights[1]), *rows, has, T, N, reverse, carries[0])
         return None
 
-    def _forward_with_blas(self, c, v, prev, reverse, work, b_hn):
-        """forward_steps with the time loop in Python: each step's product in BLAS, the rest compiled."""
-        gates = v["gates"]
-        T, N = gates.shape[:2]
-        rows = [flat_rows(q) for q in (gates, v["hn"], v["h"], prev[0])]
-        if any(r is None for r in rows):
-            return GRUKind.forward_steps(c, v, prev, reverse, work)
-        a, hn, h, h0 = rows
+    def _forward_with_blas(self, c, v, h0, reverse, work, b_hn, rows):
+        """forward_steps with the time loop in Python: each step's product in BLAS, the rest compiled;
+        h0 (N, H) C-contiguous the initial state, rows those of _forward_rows."""
+        T, N = v["gates"].shape[:2]
+        a, h, hn = rows
         prod, matmul, whh_t, H = work["prod"][:N], np.matmul, c["whh_t"], c["H"]
-        h_prev, prev_rows, prev_first = prev[0], h0, 0
+        h_prev, prev_rows, prev_first = h0, flat_rows(h0), 0
         for t in range(T - 1, -1, -1) if reverse else range(T):
             matmul(h_prev, whh_t, out=prod)  # h_{t-1} W_hh^T
             _step(t * N, N, H, a, prod, b_hn, prev_rows, prev_first, hn, h)
@@ -245,6 +243,13 @@ class CompiledGRU(GRUKind):
             matmul(d_gates[t], w_hh, out=tmp)
             add(dh, tmp, out=dh)  # dh_prev = g z + [dA_r, dA_z, d(hn)] W_hh
         return None
+
+
+def _forward_rows(v):
+    """The flat_rows pairs of the gates, h and hn that the forward loops write, or None when one of
+    them has a layout they cannot describe."""
+    rows = [flat_rows(v[name]) for name in ("gates", "h", "hn")]
+    return None if any(r is None for r in rows) else rows
 
 
 def _backward_rows(v):

@@ -216,13 +216,13 @@ class CompiledLSTM(LSTMKind):
         """v['gates'] (T, N, 4H): A_t in, i f g o out; writes v['c'], v['tc'], v['h'] from prev = (h, c)."""
         if c["whr_t"] is not None:
             return LSTMKind.forward_steps(c, v, prev, reverse, work)
-        if not self.loops:  # each step's product in BLAS, the rest of the step compiled
-            return self._forward_with_blas(c, v, prev, reverse, work)
-        rows = [flat_rows(q) for q in (v["gates"], v["h"], v["c"], v["tc"])]
-        if any(r is None for r in rows):
+        rows = _forward_rows(v)
+        if rows is None:
             return LSTMKind.forward_steps(c, v, prev, reverse, work)
-        a, h, c_rows, tc = rows
         h0, c0 = (flat_rows(np.ascontiguousarray(p)) for p in prev)
+        if not self.loops:  # each step's product in BLAS, the rest of the step compiled
+            return self._forward_with_blas(c, v, prev[0], c0, reverse, work, rows)
+        a, h, c_rows, tc = rows
         T, N = v["gates"].shape[:2]
         _forward(c["whh_t"], a, T, N, h0, c0, reverse, h, c_rows, tc)
         return None
@@ -241,16 +241,13 @@ class CompiledLSTM(LSTMKind):
         _backward(np.ascontiguousarray(weights[1]), *rows, v["d_out"] is not None, T, N, reverse, dh, dc)
         return None
 
-    def _forward_with_blas(self, c, v, prev, reverse, work):
-        """forward_steps with the time loop in Python: each step's product in BLAS, the rest compiled."""
-        gates, c_seq = v["gates"], v["c"]
-        T, N = gates.shape[:2]
-        rows = [flat_rows(q) for q in (gates, c_seq, v["tc"], v["h"], prev[1])]
-        if any(r is None for r in rows):
-            return LSTMKind.forward_steps(c, v, prev, reverse, work)
-        a, c_rows, tc, h, c0 = rows
+    def _forward_with_blas(self, c, v, h0, c0, reverse, work, rows):
+        """forward_steps with the time loop in Python: each step's product in BLAS, the rest compiled;
+        h0 (N, H) the initial h, c0 the flat_rows pair of the initial c, rows those of _forward_rows."""
+        T, N = v["gates"].shape[:2]
+        a, h, c_rows, tc = rows
         prod, matmul, whh_t, H = work["prod"][:N], np.matmul, c["whh_t"], c["H"]
-        h_prev, c_prev, prev_first = prev[0], c0, 0
+        h_prev, c_prev, prev_first = h0, c0, 0
         for t in range(T - 1, -1, -1) if reverse else range(T):
             matmul(h_prev, whh_t, out=prod)  # h_{t-1} W_hh^T
             _step(t * N, N, H, a, prod, c_prev, prev_first, c_rows, tc, h)
@@ -270,6 +267,13 @@ class CompiledLSTM(LSTMKind):
             _step_backward(t * N, N, H, da, k, f, dy, has, dh, dc)
             matmul(d_gates[t], w_hh, out=dh)  # dh_{t-1} = dA_t W_hh
         return None
+
+
+def _forward_rows(v):
+    """The flat_rows pairs of the gates, h, c and tanh(c) that the forward loops write, or None when
+    one of them has a layout they cannot describe."""
+    rows = [flat_rows(v[name]) for name in ("gates", "h", "c", "tc")]
+    return None if any(r is None for r in rows) else rows
 
 
 def _backward_rows(v):

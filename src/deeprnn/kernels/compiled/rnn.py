@@ -112,21 +112,17 @@ class CompiledElman(ElmanKind):
         """h_t = act(A_t + h_prev W_hh^T) in place over v['h'] (T, N, H), from prev = (h_prev,)."""
         relu = self.nonlinearity == "relu"
         seq = v["h"]
+        rows = flat_rows(seq)
+        if rows is None:
+            return ElmanKind.forward_steps(self, whh_t, v, prev, reverse, scratch)
+        T, N, H = seq.shape
         if not self.loops:  # each step's product in BLAS, the rest of the step compiled
-            rows = flat_rows(seq)
-            if rows is None:
-                return ElmanKind.forward_steps(self, whh_t, v, prev, reverse, scratch)
-            T, N, H = seq.shape
             prod, matmul, h_prev = scratch[:N], np.matmul, prev[0]
             for t in range(T - 1, -1, -1) if reverse else range(T):
                 matmul(h_prev, whh_t, out=prod)  # h_{t-1} W_hh^T
                 _step(t * N, N, H, rows, prod, relu)
                 h_prev = seq[t]
             return None
-        rows = flat_rows(seq)
-        if rows is None:
-            return ElmanKind.forward_steps(self, whh_t, v, prev, reverse, scratch)
-        T, N = seq.shape[:2]
         _forward(whh_t, rows, T, N, flat_rows(np.ascontiguousarray(prev[0])), relu, reverse)
         return None
 
