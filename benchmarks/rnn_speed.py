@@ -90,19 +90,24 @@ def config_list(grid, nonlinearities, kinds=KINDS):
     return out
 
 
-def train_flops(cfg):
-    """Matrix-product FLOPs of one train step: per layer-direction G*(6*T*N*I_l*H + 8*T*N*H*H).
+def matrix_flops(cfg, train=True):
+    """Matrix-product FLOPs of one train step (train=True) or one inference (False).
 
-    forward: X W_ih^T (2TN I_l GH) and h W_hh^T (2TN H GH); backward: dW_ih and dX
-    (2 x 2TN I_l GH), dW_hh and the carried dh (2 x 2TN H GH); G gates (1, 4 or 3).
+    Per layer-direction, G gates (1, 4 or 3), I_l the layer's input features:
+      forward   X W_ih^T (2 TN I_l GH) and h_prev W_hh^T (2 TN H GH)
+      backward  dX and dW_ih (2 x 2 TN I_l GH), the carried dh and dW_hh (2 x 2 TN H GH)
+    so a train step is G (6 TN I_l H + 6 TN H H) and an inference a third of that.
+    (Until 2026-12-02 the recurrent part of a train step was counted as 8 TN H GH, a third too many:
+    the GFLOP/s and % of peak reported before then were too high; --render recomputes them.)
     """
     T, N, I, H, L = cfg["T"], cfg["N"], cfg["I"], cfg["H"], cfg["L"]
     G = GATES[cfg["kind"]]
     D = 2 if cfg["bi"] else 1
+    per_product = 6 if train else 2
     total = 0
     for layer in range(L):
         in_l = I if layer == 0 else D * H
-        total += D * G * (6 * T * N * in_l * H + 8 * T * N * H * H)
+        total += D * G * per_product * T * N * H * (in_l + H)
     return total
 
 
@@ -210,6 +215,79 @@ def fmt(v, nd=2):
     return "–" if v is None else f"{v:.{nd}f}"
 
 
+def derive(rows, libs, peak_gflops, kinds):
+    """Fill in every row's derived numbers from its measured times, and return the summary.
+
+    Per row: each library's ratio (peer time / the reference deeprnn path's time); deeprnn's train
+    GFLOP/s and % of the sgemm peak; and for each peer and mode the ratio bound: the largest ratio
+    that ANY implementation could reach against that peer on this machine if its matrix products ran
+    at the sgemm peak and nothing else took time, peak_gflops / (matrix FLOPs / peer time).  A target
+    ratio above the bound is out of reach of every design, not only of deeprnn's.
+    """
+    for row in rows:
+        cfg = row["config"]
+        ours = [lib for lib in libs if lib.startswith("deeprnn")]
+        if not ours:
+            continue
+        ref = ours[-1]  # the ratios compare the peers with deeprnn's last path (the fast one by default)
+        row["ratio_against"] = ref
+        for lib in libs:
+            for k in ("train", "infer"):
+                peer, mine = row[lib][f"{k}_ms"], row[ref][f"{k}_ms"]
+                if lib != ref:
+                    row[lib][f"{k}_ratio"] = peer / mine if (peer and mine) else None
+                if not lib.startswith("deeprnn"):
+                    flops = matrix_flops(cfg, train=k == "train")
+                    row[lib][f"{k}_ratio_bound"] = peak_gflops * peer / 1e3 / (flops / 1e9) if peer else None
+        for lib in ours:
+            d = row[lib]
+            flops = matrix_flops(cfg)
+            d["train_gflops"] = flops / (d["train_ms"] / 1e3) / 1e9 if d["train_ms"] else None
+            d["train_pct_of_peak"] = 100 * d["train_gflops"] / peak_gflops if d["train_gflops"] else None
+            d["train_gflop"] = flops / 1e9
+    summary = {}
+    for kind in kinds:
+        kind_rows = [r for r in rows if r["config"]["kind"] == kind]
+        for lib in libs:
+            if kind_rows and lib == kind_rows[0].get("ratio_against"):
+                continue
+            for k in ("train", "infer"):
+                ratios = [r[lib].get(f"{k}_ratio") for r in kind_rows if r[lib].get(f"{k}_ratio")]
+                if ratios:
+                    summary[f"{kind}_{lib}_{k}_ratio_median"] = statistics.median(ratios)
+                    summary[f"{kind}_{lib}_{k}_ratio_min"] = min(ratios)
+                    summary[f"{kind}_{lib}_{k}_configs_not_slower"] = sum(x >= 1 for x in ratios)
+                    summary[f"{kind}_{lib}_{k}_configs"] = len(ratios)
+                bounds = [r[lib].get(f"{k}_ratio_bound") for r in kind_rows if r[lib].get(f"{k}_ratio_bound")]
+                if bounds:
+                    summary[f"{kind}_{lib}_{k}_ratio_median_bound"] = statistics.median(bounds)
+    return summary
+
+
+def render(path, out=None):
+    """Print the tables and the summary of a stored result file, its derived numbers recomputed from
+    its measured times with this script's formulas; with out, write the file so updated there."""
+    with open(path) as f:
+        doc = json.load(f)
+    rows, libs, peak = doc["results"], doc["libraries"], doc["matmul_peak_gflops"]
+    kinds = [k for k in KINDS if any(r["config"]["kind"] == k for r in rows)]
+    doc["summary"] = derive(rows, libs, peak, kinds)
+    for kind in kinds:
+        print_table([r for r in rows if r["config"]["kind"] == kind], libs, peak, doc["threads"], kind)
+    print()
+    print_summary(doc["summary"])
+    if out:
+        doc["derived_by"] = f"rnn_speed.py --render, {datetime.date.today().isoformat()}"
+        with open(out, "w") as f:
+            json.dump(doc, f, indent=1)
+        print(f"\n# wrote {out}")
+
+
+def print_summary(summary):
+    for k, v in summary.items():
+        print(f"- {k}: {v:.3g}" if isinstance(v, float) else f"- {k}: {v}")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="smoke run: 3 configs x tanh, 1 round")
@@ -227,7 +305,13 @@ def main(argv=None):
         default="inherit",
         help="NumPy's OpenBLAS kernels in every worker: inherit (the environment's), auto (detected), or a name",
     )
+    ap.add_argument(
+        "--render", default="", metavar="JSON", help="measure nothing: print a stored result file (and --out it)"
+    )
     args = ap.parse_args(argv)
+    if args.render:
+        render(args.render, args.out if args.out != DEFAULT_OUT else None)
+        return
 
     rounds = args.rounds or (1 if args.quick else 5)
     kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
@@ -331,40 +415,14 @@ def main(argv=None):
                 "n_train": len(samples[lib][key]["train_s"]),
                 "n_infer": len(samples[lib][key]["infer_s"]),
             }
-        ours = [lib for lib in libs if lib.startswith("deeprnn")]
-        if ours:
-            ref = ours[-1]  # the ratios compare the peers with deeprnn's last path (the fast one by default)
-            row["ratio_against"] = ref
-            for lib in libs:
-                for k in ("train", "infer"):
-                    peer, mine = row[lib][f"{k}_ms"], row[ref][f"{k}_ms"]
-                    if lib != ref:
-                        row[lib][f"{k}_ratio"] = peer / mine if (peer and mine) else None
-            for lib in ours:
-                d = row[lib]
-                flops = train_flops(cfg)
-                d["train_gflops"] = flops / (d["train_ms"] / 1e3) / 1e9 if d["train_ms"] else None
-                d["train_pct_of_peak"] = 100 * d["train_gflops"] / peak_gflops if d["train_gflops"] else None
-                d["train_gflop"] = flops / 1e9
-                if key in mem.get(lib, {}):
-                    d["train_peak_extra_bytes"] = mem[lib][key]["train_peak_extra_bytes"]
-                    d["infer_peak_extra_bytes"] = mem[lib][key]["infer_peak_extra_bytes"]
-                    d["saved_activation_bytes"] = saved_activation_bytes(cfg)
+        for lib in libs:
+            if key in mem.get(lib, {}):
+                row[lib]["train_peak_extra_bytes"] = mem[lib][key]["train_peak_extra_bytes"]
+                row[lib]["infer_peak_extra_bytes"] = mem[lib][key]["infer_peak_extra_bytes"]
+                row[lib]["saved_activation_bytes"] = saved_activation_bytes(cfg)
         rows.append(row)
 
-    summary = {}
-    for kind in kinds:
-        kind_rows = [r for r in rows if r["config"]["kind"] == kind]
-        for lib in libs:
-            if kind_rows and lib == kind_rows[0].get("ratio_against"):
-                continue
-            for k in ("train", "infer"):
-                ratios = [r[lib].get(f"{k}_ratio") for r in kind_rows if r[lib].get(f"{k}_ratio")]
-                if ratios:
-                    summary[f"{kind}_{lib}_{k}_ratio_median"] = statistics.median(ratios)
-                    summary[f"{kind}_{lib}_{k}_ratio_min"] = min(ratios)
-                    summary[f"{kind}_{lib}_{k}_configs_not_slower"] = sum(x >= 1 for x in ratios)
-                    summary[f"{kind}_{lib}_{k}_configs"] = len(ratios)
+    summary = derive(rows, libs, peak_gflops, kinds)
 
     for kind in kinds:
         print_table([r for r in rows if r["config"]["kind"] == kind], libs, peak_gflops, args.threads, kind)
@@ -372,8 +430,7 @@ def main(argv=None):
         print_compile_times(compile_times)
     print(f"load average at start {load_start}, at end {loadavg()} (on {os.cpu_count()} cores)")
     print()
-    for k, v in summary.items():
-        print(f"- {k}: {v:.3g}" if isinstance(v, float) else f"- {k}: {v}")
+    print_summary(summary)
 
     if args.out:
         os.makedirs(os.path.dirname(args.out), exist_ok=True)
@@ -445,6 +502,29 @@ def print_table(rows, libs, peak_gflops, threads, kind="rnn"):
             cells += ["–"]
         print("| " + " | ".join(cells) + " |")
     print(f"\nfloat32 sgemm peak: {peak_gflops:.1f} GFLOP/s")
+    print_bounds(rows, libs, kind)
+
+
+def print_bounds(rows, libs, kind):
+    """The ratio bounds of derive(): the most any implementation could reach against each peer."""
+    peers = [lib for lib in libs if not lib.startswith("deeprnn")]
+    if not peers:
+        return
+    print(f"\nRatio bounds ({kind}): peer time over the time of the matrix products alone at the sgemm peak\n")
+    head = ["config"] + [f"{lib} {k}" for lib in peers for k in ("train", "infer") if not (lib == "ort" and k == "train")]
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    for r in rows:
+        c = r["config"]
+        name = f"{c['T']},{c['N']},{c['I']},{c['H']},{c['L']},{'bi' if c['bi'] else 'uni'}"
+        if kind == "rnn":
+            name += f",{c['nonlinearity']}"
+        cells = [name]
+        for lib in peers:
+            for k in ("train", "infer"):
+                if not (lib == "ort" and k == "train"):
+                    cells.append(fmt(r[lib].get(f"{k}_ratio_bound")))
+        print("| " + " | ".join(cells) + " |")
 
 
 def first_call_times(kinds, base, workdir, env, timeout):
