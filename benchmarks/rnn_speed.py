@@ -511,7 +511,8 @@ def print_bounds(rows, libs, kind):
     if not peers:
         return
     print(f"\nRatio bounds ({kind}): peer time over the time of the matrix products alone at the sgemm peak\n")
-    head = ["config"] + [f"{lib} {k}" for lib in peers for k in ("train", "infer") if not (lib == "ort" and k == "train")]
+    modes = [(lib, k) for lib in peers for k in ("train", "infer") if not (lib == "ort" and k == "train")]
+    head = ["config"] + [f"{lib} {k}" for lib, k in modes]
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     for r in rows:
@@ -520,10 +521,7 @@ def print_bounds(rows, libs, kind):
         if kind == "rnn":
             name += f",{c['nonlinearity']}"
         cells = [name]
-        for lib in peers:
-            for k in ("train", "infer"):
-                if not (lib == "ort" and k == "train"):
-                    cells.append(fmt(r[lib].get(f"{k}_ratio_bound")))
+        cells += [fmt(r[lib].get(f"{k}_ratio_bound")) for lib, k in modes]
         print("| " + " | ".join(cells) + " |")
 
 
