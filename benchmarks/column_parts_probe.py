@@ -23,16 +23,16 @@ What it measures, per (T, N, H), float32, forward of one layer from A (the input
                  from the second part.
 
 Why it was not kept (2026-12-02, 2-core Zen 3): built into the package (the parts as a compiled twin
-chosen by kernels/backend.py, the column blocks cached as transposed.py caches W^T), the whole
-nn.LSTM train step and inference ran 0.65-0.99x as fast as one part at batch 1 and 0.48-0.92x at
-N = 16 (T=100, N=16, H=64, 3 layers: 6.1 against 10.0 ms inference), and faster only at batch 2-8 with H >= 128 (N=4, H=256: 1.71x
-inference, 1.25x train); at batch 32, where auto takes the BLAS-product twin, the parted compiled loop
-was 1.24-1.28x slower than the twin even with OpenBLAS held to one thread.  None of the benchmark
-grid's configurations gained.  The in-package version differed from this probe in writing every step's
-gates, c and tanh c back into the stack's shared rows (both parts writing the same rows) and in its
-per-call dispatch; why it lost where this probe wins was not established.  A lesson for a next try:
-a part compiled without nogil spins at the barrier holding the GIL, so the other part never starts and
-the process hangs; the barrier needs a way out (a bound, or a check that both parts run).
+chosen by kernels/backend.py, the column blocks cached as transposed.py caches W^T), the whole nn.LSTM
+train step and inference ran 0.65-0.99x as fast as one part at batch 1 and 0.48-0.92x at N = 16 (T=100,
+N=16, H=64, 3 layers: 6.1 against 10.0 ms inference), and faster only at batch 2-8 with H >= 128 (N=4,
+H=256: 1.71x inference, 1.25x train); at batch 32, where auto takes the BLAS-product twin, the parted
+compiled loop was 1.24-1.28x slower than the twin even with OpenBLAS held to one thread. None of the
+benchmark grid's configurations gained. The in-package version differed from this probe in writing every
+step's gates, c and tanh c back into the stack's shared rows (both parts writing the same rows) and in
+its per-call dispatch; why it lost where this probe wins was not established. A lesson for a next try: a
+part compiled without nogil spins at the barrier holding the GIL, so the other part never starts and the
+process hangs; the barrier needs a way out (a bound, or a check that both parts run).
 Nothing here is used by deeprnn or asserted by the tests; it reports.
 """
 

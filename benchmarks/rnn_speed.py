@@ -464,6 +464,12 @@ def main(argv=None):
 LABEL = {"deeprnn": "numpy", "deeprnn-fast": "fast", "deeprnn-numba": "numba"}
 
 
+def config_name(c, kind):
+    """A table's first cell: T,N,I,H,L,dir (and the RNN's nonlinearity)."""
+    name = f"{c['T']},{c['N']},{c['I']},{c['H']},{c['L']},{'bi' if c['bi'] else 'uni'}"
+    return name + f",{c['nonlinearity']}" if kind == "rnn" else name
+
+
 def print_table(rows, libs, peak_gflops, threads, kind="rnn"):
     title = {"rnn": "Elman RNN", "lstm": "LSTM", "gru": "GRU"}[kind]
     ours = [lib for lib in libs if lib.startswith("deeprnn")]
@@ -481,11 +487,7 @@ def print_table(rows, libs, peak_gflops, threads, kind="rnn"):
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     for r in rows:
-        c = r["config"]
-        name = f"{c['T']},{c['N']},{c['I']},{c['H']},{c['L']},{'bi' if c['bi'] else 'uni'}"
-        if kind == "rnn":
-            name += f",{c['nonlinearity']}"
-        cells = [name]
+        cells = [config_name(r["config"], kind)]
         for mode, peers in (("train", ("torch", "jax")), ("infer", ("torch", "jax", "ort"))):
             cells += [fmt(r[lib].get(f"{mode}_ms")) for lib in ours]
             for lib in libs:
@@ -516,12 +518,7 @@ def print_bounds(rows, libs, kind):
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     for r in rows:
-        c = r["config"]
-        name = f"{c['T']},{c['N']},{c['I']},{c['H']},{c['L']},{'bi' if c['bi'] else 'uni'}"
-        if kind == "rnn":
-            name += f",{c['nonlinearity']}"
-        cells = [name]
-        cells += [fmt(r[lib].get(f"{k}_ratio_bound")) for lib, k in modes]
+        cells = [config_name(r["config"], kind)] + [fmt(r[lib].get(f"{k}_ratio_bound")) for lib, k in modes]
         print("| " + " | ".join(cells) + " |")
 
 
