@@ -176,7 +176,7 @@ def run_deeprnn(wt, A, h0, c0):
     c = np.empty((T, N, H), np.float32)
     tc = np.empty((T, N, H), np.float32)
     rows = [flat_rows(x) for x in (a, h0, c0, h, c, tc)]
-    _forward(wt, rows[0], T, N, rows[1], rows[2], False, *rows[3:])
+    _forward(wt, rows[0], T, N, rows[1], rows[2], False, *rows[3:], False)
     return h, c[-1]
 
 

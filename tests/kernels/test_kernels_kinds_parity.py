@@ -288,14 +288,20 @@ PREPARED = list(itertools.product(STEP_KINDS, [1, 2], [False, True], [np.float64
 )
 @pytest.mark.parametrize("packed", [False, True])
 @pytest.mark.parametrize("grads", ["both", "d_n"])
-def test_compiled_steps_with_blas_products_match_torch(monkeypatch, mode_proj, L, bi, dtype, packed, grads):
-    """The twin that "auto" gives a layer too large for the compiled loops (kernels/backend.py): the time
-    loop in Python, each step's product in BLAS and the rest of the step (and the LSTM's and GRU's backward
-    preparation) compiled; forced here at every size.  grads "d_n" leaves the output without a gradient, so that the
-    top layer's backward step runs without one from above (has_dy False)."""
+@pytest.mark.parametrize("loop", ["compiled", "python"])
+def test_compiled_steps_with_blas_products_match_torch(monkeypatch, mode_proj, L, bi, dtype, packed, grads, loop):
+    """The twin that "auto" gives a layer too large for the compiled loops (kernels/backend.py): each
+    step's product in BLAS and the rest of the step (and the LSTM's and GRU's backward preparation)
+    compiled; forced here at every size.  loop "compiled": the time loop compiled, calling NumPy's
+    OpenBLAS itself (kernels/compiled/_blas.py); "python": the time loop in Python with np.matmul, as
+    where that library is not found and at batch 1.  grads "d_n" leaves the output without a gradient,
+    so that the top layer's backward step runs without one from above (has_dy False)."""
     pytest.importorskip("numba")
     from deeprnn.kernels import backend
+    from deeprnn.kernels.compiled import _blas
 
+    assert _blas.available()  # the wheels' OpenBLAS, which CI installs: the compiled loop is tested
+    monkeypatch.setattr(_blas, "_FOUND", loop == "compiled")
     monkeypatch.setattr(backend, "_chosen", "auto")
     monkeypatch.setattr(backend, "MAX_ROWS", 0)
     mode, proj = mode_proj

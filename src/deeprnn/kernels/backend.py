@@ -169,10 +169,11 @@ def kind_for(kind, batch: int, hidden: int, dtype: np.dtype):
 
 
 # The kinds whose twin also has a form for batches too large for the compiled loops (loops=False):
-# the time loop stays in Python and each step's product in NumPy's BLAS, while the rest of each step
-# (2-12 NumPy calls) and, for the LSTM and GRU, the backward preparation (10-14 NumPy passes over
-# strided gate columns) run as one compiled call each.  "auto" takes it wherever it does not take
-# the compiled loops.
+# each step's product runs in NumPy's BLAS, called from the compiled time loops themselves where
+# NumPy's OpenBLAS is found (compiled/_blas.py), else, and at batch 1, from a Python time loop that
+# runs the rest of each step (2-12 NumPy calls) as one compiled call; for the LSTM and GRU the
+# backward preparation (10-14 NumPy passes over strided gate columns) is one compiled call too.
+# "auto" takes it wherever it does not take the compiled loops.
 _STEP_TWINS = ("rnn", "lstm", "gru")
 
 

@@ -18,9 +18,11 @@ Backward, on the factors that GRUKind.backward_prepare computes for all steps at
 One forward step after its product, `_step`, runs the compiled loops, the BLAS-product twin and
 (as gru_cell) the compiled sampler (sample.py).
 `_prepare` is GRUKind.backward_prepare in one pass over the rows.  The twin made with loops=False
-(kernels/backend.py: batches too large for the compiled loops) keeps the time loops in Python with
-each step's product in NumPy's BLAS, and runs the rest of each step as one compiled call (`_step`,
-`_step_backward`) instead of 8-12 NumPy calls.
+(kernels/backend.py: batches too large for the compiled loops) runs each step's product in NumPy's
+BLAS: from these same compiled loops, which call NumPy's OpenBLAS themselves where it is found
+(_blas.py; 1.03-1.05x faster train and 1.05-1.16x inference than from Python, N = 32,
+H = 128-512, Zen 4), else, and at batch 1, from a Python loop that runs the rest of each step as
+one compiled call (`_step`, `_step_backward`) instead of 8-12 NumPy calls.
 
 Letters: T steps (of the segment), N rows, H hidden features; 3H the three gates side by side.
 """
@@ -31,8 +33,9 @@ import numpy as np
 from numba import types
 
 from ..gru import GRUKind
+from ._blas import loop_blas, product_rows
 from ._jit import jit, readonly_matrix, typed_jit
-from ._math import add_product_rows, sigmoid_, tanh_
+from ._math import sigmoid_, tanh_
 from ._rows import flat_rows, row_at, rows_type
 
 __all__ = ["CompiledGRU", "compiled_twin", "gru_cell"]
@@ -55,15 +58,16 @@ def gru_cell(x, p, b_hn, h):
 @typed_jit(
     lambda F: (
         readonly_matrix(F), rows_type(F), types.intp, types.intp, rows_type(F), F[::1], types.boolean, rows_type(F),
-        rows_type(F),
+        rows_type(F), types.boolean,
     )
 )  # fmt: skip
-def _forward(whh_t, a, T, N, h0, b_hn, reverse, h, hn):
+def _forward(whh_t, a, T, N, h0, b_hn, reverse, h, hn, blas):
     """The forward time loop on flat_rows pairs (_rows.py), whh_t (H, 3H) first (its dtype picks the
     compiled version): a (T*N rows of 3H) A_t in, the gates out; h0 (N rows of H); h, hn (T*N rows
-    of H) out.  Each step is its product into a work array, then `_step` in the rows of the buffers:
-    without copying each step to work arrays and back, 0.97-1.18x faster than with (float32,
-    N = 1-16, H = 64-256, Zen 3), with the same bits."""
+    of H) out; blas: each step's product in NumPy's BLAS (_blas.py), else hand-written.  Each step
+    is its product into a work array, then `_step` in the rows of the buffers: without copying each
+    step to work arrays and back, 0.97-1.18x faster than with (float32, N = 1-16, H = 64-256,
+    Zen 3), with the same bits."""
     H = whh_t.shape[0]
     acc = np.empty((N, 3 * H), whh_t.dtype)  # h_prev W_hh^T
     acc_rows = (acc.reshape(-1), 3 * H)
@@ -71,7 +75,7 @@ def _forward(whh_t, a, T, N, h0, b_hn, reverse, h, hn):
     for s in range(T):
         t = T - 1 - s if reverse else s
         acc[...] = 0
-        add_product_rows(acc_rows, 0, prev, prev_first, N, H, whh_t)  # [P_r, P_z, P_n] = h_prev W_hh^T
+        product_rows(acc_rows, 0, prev, prev_first, N, H, whh_t, blas)  # [P_r, P_z, P_n] = h_prev W_hh^T
         _step(t * N, N, H, a, acc, b_hn, prev, prev_first, hn, h)  # r, z, n, hn and h_t
         prev, prev_first = h, t * N
 
@@ -79,13 +83,14 @@ def _forward(whh_t, a, T, N, h0, b_hn, reverse, h, hn):
 @typed_jit(
     lambda F: (
         F[:, ::1], rows_type(F), rows_type(F), rows_type(F), rows_type(F), rows_type(F), types.boolean, types.intp,
-        types.intp, types.boolean, F[:, ::1],
+        types.intp, types.boolean, F[:, ::1], types.boolean,
     )
 )  # fmt: skip
-def _backward(w_hh, da, dn, r, z, dy, has_dy, T, N, reverse, dh):
+def _backward(w_hh, da, dn, r, z, dy, has_dy, T, N, reverse, dh, blas):
     """The backward time loop on flat_rows pairs (_rows.py), w_hh (3H, H) first (its dtype picks the
     compiled version): da (T*N rows of 3H) the prepared factors in, [dA_r, dA_z, d(hn)] out; dn
-    (T*N rows of H) (1 - z)(1 - n^2) in, dA_n out; r, z, dy (T*N rows of H); dh (N, H) the carry.
+    (T*N rows of H) (1 - z)(1 - n^2) in, dA_n out; r, z, dy (T*N rows of H); dh (N, H) the carry;
+    blas as in _forward.
     Each step is `_step_backward` in the rows of the buffers, then dh_prev += [dA_r, dA_z, d(hn)] W_hh:
     without copying each step to work arrays and back, 1.11-1.30x faster than with (float32,
     N = 1-16, H = 64-256, Zen 3), with the same bits."""
@@ -94,7 +99,7 @@ def _backward(w_hh, da, dn, r, z, dy, has_dy, T, N, reverse, dh):
     for s in range(T - 1, -1, -1):
         t = T - 1 - s if reverse else s
         _step_backward(t * N, N, H, da, dn, r, z, dy, has_dy, dh)  # dh <- g z
-        add_product_rows(dh_rows, 0, da, t * N, N, 3 * H, w_hh)  # dh_prev = g z + [dA_r, dA_z, d(hn)] W_hh
+        product_rows(dh_rows, 0, da, t * N, N, 3 * H, w_hh, blas)  # dh_prev = g z + [dA_r, dA_z, d(hn)] W_hh
 
 
 @jit
@@ -197,11 +202,12 @@ class CompiledGRU(GRUKind):
         if rows is None:
             return GRUKind.forward_steps(c, v, prev, reverse, work)
         h0 = np.ascontiguousarray(prev[0])
-        if not self.loops:  # each step's product in BLAS, the rest of the step compiled
+        T, N = v["gates"].shape[:2]
+        blas = not self.loops
+        if blas and not loop_blas(N):  # each step's product in BLAS from Python, the rest compiled
             return self._forward_with_blas(c, v, h0, reverse, work, b_hn, rows)
         a, h, hn = rows
-        T, N = v["gates"].shape[:2]
-        _forward(c["whh_t"], a, T, N, flat_rows(h0), b_hn, reverse, h, hn)
+        _forward(c["whh_t"], a, T, N, flat_rows(h0), b_hn, reverse, h, hn, blas)
         return None
 
     def backward_steps(self, weights, v, carries, reverse, work):
@@ -209,11 +215,12 @@ class CompiledGRU(GRUKind):
         rows = _backward_rows(v)
         if rows is None:
             return GRUKind.backward_steps(weights, v, carries, reverse, work)
-        if not self.loops:  # the rest of each step compiled, its product in BLAS
-            return self._backward_with_blas(weights, v, carries, reverse, work, rows)
         T, N = v["d_gates"].shape[:2]
+        blas = not self.loops
+        if blas and not loop_blas(N):  # the rest of each step compiled, its product in BLAS from Python
+            return self._backward_with_blas(weights, v, carries, reverse, work, rows)
         has = v["d_out"] is not None
-        _backward(np.ascontiguousarray(weights[1]), *rows, has, T, N, reverse, carries[0])
+        _backward(np.ascontiguousarray(weights[1]), *rows, has, T, N, reverse, carries[0], blas)
         return None
 
     def _forward_with_blas(self, c, v, h0, reverse, work, b_hn, rows):

@@ -15,9 +15,11 @@ with the carries dh, dc:
 
 `_prepare` is LSTMKind.backward_prepare in one pass over the rows: NumPy needs 14 passes over
 strided gate columns for it.  The twin made with loops=False (kernels/backend.py: batches too large
-for the compiled loops) keeps the time loops in Python with each step's product in NumPy's BLAS,
-and runs the rest of each step as one compiled call (`_step`, `_step_backward`) instead of 6-10
-NumPy calls.
+for the compiled loops) runs each step's product in NumPy's BLAS: from these same compiled loops,
+which call NumPy's OpenBLAS themselves where it is found (_blas.py; 1.04-1.11x faster train and
+1.08-1.19x inference than from Python, N = 24-32, H = 64-512, Zen 4), else, and at batch 1, from a
+Python loop that runs the rest of each step as one compiled call (`_step`, `_step_backward`)
+instead of 6-10 NumPy calls.
 
 An LSTM with projections (proj_size > 0) runs LSTMKind's NumPy loops and preparation.  One forward step after its
 product, lstm_cell, is shared with the compiled sampler (sample.py).
@@ -31,8 +33,9 @@ import numpy as np
 from numba import types
 
 from ..lstm import LSTMKind
+from ._blas import loop_blas, product_rows
 from ._jit import jit, readonly_matrix, typed_jit
-from ._math import add_product_rows, sigmoid_, tanh_
+from ._math import sigmoid_, tanh_
 from ._rows import flat_rows, row_at, rows_type
 
 __all__ = ["CompiledLSTM", "compiled_twin", "lstm_cell"]
@@ -77,20 +80,21 @@ def lstm_cell_row(z, c_prev, c, tc, h):
 @typed_jit(
     lambda F: (
         readonly_matrix(F), rows_type(F), types.intp, types.intp, rows_type(F), rows_type(F), types.boolean,
-        rows_type(F), rows_type(F), rows_type(F),
+        rows_type(F), rows_type(F), rows_type(F), types.boolean,
     )
 )  # fmt: skip
-def _forward(whh_t, a, T, N, h0, c0, reverse, h, c, tc):
+def _forward(whh_t, a, T, N, h0, c0, reverse, h, c, tc, blas):
     """The time loop on flat_rows pairs (_rows.py), whh_t (H, 4H) first (its dtype picks the compiled
     version): a (T*N rows of 4H) A_t in, the gates out; h0, c0 (N rows of H); h, c, tc (T*N rows of H)
-    out.  Each step works in the rows of its own buffers, without copies (8-15% faster than copying
-    each step to contiguous work arrays and back, float32, N=1-16, Zen 3)."""
+    out; blas: each step's product in NumPy's BLAS (_blas.py), else hand-written.  Each step works in
+    the rows of its own buffers, without copies (8-15% faster than copying each step to contiguous
+    work arrays and back, float32, N=1-16, Zen 3)."""
     H = whh_t.shape[0]
     h_prev, h_first, c_prev, c_first = h0, 0, c0, 0
     for s in range(T):
         t = T - 1 - s if reverse else s
         first = t * N
-        add_product_rows(a, first, h_prev, h_first, N, H, whh_t)  # z_t = A_t + h_prev W_hh^T
+        product_rows(a, first, h_prev, h_first, N, H, whh_t, blas)  # z_t = A_t + h_prev W_hh^T
         for n in range(N):
             lstm_cell_row(
                 row_at(a, first + n, 4 * H),
@@ -105,13 +109,13 @@ def _forward(whh_t, a, T, N, h0, c0, reverse, h, c, tc):
 @typed_jit(
     lambda F: (
         F[:, ::1], rows_type(F), rows_type(F), rows_type(F), rows_type(F), types.boolean, types.intp, types.intp,
-        types.boolean, F[:, ::1], F[:, ::1],
+        types.boolean, F[:, ::1], F[:, ::1], types.boolean,
     )
 )  # fmt: skip
-def _backward(w_hh, da, k, f, dy, has_dy, T, N, reverse, dh, dc):
+def _backward(w_hh, da, k, f, dy, has_dy, T, N, reverse, dh, dc, blas):
     """The backward time loop on flat_rows pairs (_rows.py), w_hh (4H, H) first (its dtype picks the
     compiled version): da (T*N rows of 4H) the prepared factors in, dA_t out; k, f, dy (T*N rows of
-    H); dh, dc (N, H) the carries.  Each step is `_step_backward` in the rows of the buffers, then
+    H); dh, dc (N, H) the carries; blas as in _forward.  Each step is `_step_backward` in the rows of the buffers, then
     dh_prev = dA_t W_hh: without copying each step to work arrays and back, 1.05-1.31x faster than
     with (float32, N = 1-16, H = 64-256, Zen 3), with the same bits."""
     H = w_hh.shape[1]
@@ -120,7 +124,7 @@ def _backward(w_hh, da, k, f, dy, has_dy, T, N, reverse, dh, dc):
         t = T - 1 - s if reverse else s
         _step_backward(t * N, N, H, da, k, f, dy, has_dy, dh, dc)
         dh[...] = 0
-        add_product_rows(dh_rows, 0, da, t * N, N, 4 * H, w_hh)  # dh_prev = dA_t W_hh
+        product_rows(dh_rows, 0, da, t * N, N, 4 * H, w_hh, blas)  # dh_prev = dA_t W_hh
 
 
 @jit
@@ -220,11 +224,12 @@ class CompiledLSTM(LSTMKind):
         if rows is None:
             return LSTMKind.forward_steps(c, v, prev, reverse, work)
         h0, c0 = (flat_rows(np.ascontiguousarray(p)) for p in prev)
-        if not self.loops:  # each step's product in BLAS, the rest of the step compiled
+        T, N = v["gates"].shape[:2]
+        blas = not self.loops
+        if blas and not loop_blas(N):  # each step's product in BLAS from Python, the rest compiled
             return self._forward_with_blas(c, v, prev[0], c0, reverse, work, rows)
         a, h, c_rows, tc = rows
-        T, N = v["gates"].shape[:2]
-        _forward(c["whh_t"], a, T, N, h0, c0, reverse, h, c_rows, tc)
+        _forward(c["whh_t"], a, T, N, h0, c0, reverse, h, c_rows, tc, blas)
         return None
 
     def backward_steps(self, weights, v, carries, reverse, work):
@@ -234,11 +239,12 @@ class CompiledLSTM(LSTMKind):
         rows = _backward_rows(v)
         if rows is None:
             return LSTMKind.backward_steps(weights, v, carries, reverse, work)
-        if not self.loops:  # the rest of each step compiled, its product in BLAS
-            return self._backward_with_blas(weights, v, carries, reverse, rows)
         T, N = v["d_gates"].shape[:2]
+        blas = not self.loops
+        if blas and not loop_blas(N):  # the rest of each step compiled, its product in BLAS from Python
+            return self._backward_with_blas(weights, v, carries, reverse, rows)
         dh, dc = carries
-        _backward(np.ascontiguousarray(weights[1]), *rows, v["d_out"] is not None, T, N, reverse, dh, dc)
+        _backward(np.ascontiguousarray(weights[1]), *rows, v["d_out"] is not None, T, N, reverse, dh, dc, blas)
         return None
 
     def _forward_with_blas(self, c, v, h0, c0, reverse, work, rows):

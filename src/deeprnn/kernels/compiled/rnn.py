@@ -11,11 +11,14 @@ Everything done for all steps at once (the input projection, act', the weight-gr
 stays NumPy, in the shared stack.
 
 The twin made with loops=False (kernels/backend.py: batches too large for the compiled loops)
-keeps the forward time loop in Python with each step's product in NumPy's BLAS, and runs the
-addition and the activation as one compiled call (`_step`) instead of two NumPy calls.  On
-processors without AVX-512, NumPy's float32 tanh is scalar (43 us for 32 x 512 values on a Zen 3,
-where `_step` takes a few): inference 1.13-1.36x faster there at N = 32-64, H = 128-1024.  Its
-backward loop is NumPy's (two cheap ufuncs and the product per step).
+runs each step's product in NumPy's BLAS instead of the hand-written loop.  Where NumPy's OpenBLAS
+is found (_blas.py) the same two loops stay compiled and call its GEMM themselves, with no Python
+per step (inference 1.07-1.09x, train 1.04-1.07x faster than the Python loop at N = 32, H = 128-512,
+Zen 4).  Otherwise, and at batch 1, the forward time loop is Python's, with np.matmul and the
+addition and activation as one compiled call (`_step`) instead of two NumPy calls: on processors
+without AVX-512, NumPy's float32 tanh is scalar (43 us for 32 x 512 values on a Zen 3, where
+`_step` takes a few), and that made inference 1.13-1.36x faster there at N = 32-64, H = 128-1024;
+the backward loop is then NumPy's (two cheap ufuncs and the product per step).
 
 Letters: T steps (of the segment), N rows, H hidden features.
 """
@@ -26,19 +29,24 @@ import numpy as np
 from numba import types
 
 from ..rnn import ElmanKind
+from ._blas import loop_blas, product_rows
 from ._jit import jit, readonly_matrix, typed_jit
-from ._math import add_product_rows, tanh_
+from ._math import tanh_
 from ._rows import flat_rows, row_at, rows_type
 
 __all__ = ["CompiledElman", "compiled_twin"]
 
 
 @typed_jit(
-    lambda F: (readonly_matrix(F), rows_type(F), types.intp, types.intp, rows_type(F), types.boolean, types.boolean)
-)
-def _forward(whh_t, a, T, N, h0, relu, reverse):
+    lambda F: (
+        readonly_matrix(F), rows_type(F), types.intp, types.intp, rows_type(F), types.boolean, types.boolean,
+        types.boolean,
+    )
+)  # fmt: skip
+def _forward(whh_t, a, T, N, h0, relu, reverse, blas):
     """The forward time loop on flat_rows pairs (_rows.py), whh_t (H, H) first (its dtype picks the
-    compiled version): a (T*N rows of H) A_t in, h_t out; h0 (N rows of H).  Each step works in the
+    compiled version): a (T*N rows of H) A_t in, h_t out; h0 (N rows of H); blas: each step's
+    product in NumPy's BLAS (_blas.py), else hand-written.  Each step works in the
     rows of the buffer, without copies (1.00-1.16x faster than copying each step to a work array
     and back, float32, N = 1-16, H = 64-256, Zen 3), with the same bits."""
     H = whh_t.shape[0]
@@ -47,7 +55,7 @@ def _forward(whh_t, a, T, N, h0, relu, reverse):
     for s in range(T):
         t = T - 1 - s if reverse else s
         first = t * N
-        add_product_rows(a, first, prev, prev_first, N, H, whh_t)  # a_t = A_t + h_prev W_hh^T
+        product_rows(a, first, prev, prev_first, N, H, whh_t, blas)  # a_t = A_t + h_prev W_hh^T
         for n in range(N):  # over contiguous rows, the choice outside the loop: LLVM vectorises it
             an = row_at(a, first + n, H)
             if relu:
@@ -60,12 +68,15 @@ def _forward(whh_t, a, T, N, h0, relu, reverse):
 
 
 @typed_jit(
-    lambda F: (F[:, ::1], rows_type(F), rows_type(F), types.boolean, types.intp, types.intp, types.boolean, F[:, ::1])
-)
-def _backward(w_hh, da, dy, has_dy, T, N, reverse, carry):
+    lambda F: (
+        F[:, ::1], rows_type(F), rows_type(F), types.boolean, types.intp, types.intp, types.boolean, F[:, ::1],
+        types.boolean,
+    )
+)  # fmt: skip
+def _backward(w_hh, da, dy, has_dy, T, N, reverse, carry, blas):
     """The backward time loop on flat_rows pairs, w_hh (H, H) first: da (T*N rows of H) act'(a_t) in,
     dA_t = (dL/dh_t from above + carry) act'(a_t) out; dy (T*N rows of H); carry (N, H): dL/dh in,
-    dL/d(state before the run) out.  1.02-1.39x faster without per-step copies, same bits."""
+    dL/d(state before the run) out; blas as in _forward.  1.02-1.39x faster without per-step copies, same bits."""
     H = w_hh.shape[0]
     carry_rows = (carry.reshape(-1), H)
     for s in range(T - 1, -1, -1):
@@ -81,7 +92,7 @@ def _backward(w_hh, da, dy, has_dy, T, N, reverse, carry):
                 for j in range(H):
                     d[j] *= c[j]
         carry[...] = 0
-        add_product_rows(carry_rows, 0, da, t * N, N, H, w_hh)  # dh_prev = dA_t W_hh
+        product_rows(carry_rows, 0, da, t * N, N, H, w_hh, blas)  # dh_prev = dA_t W_hh
 
 
 @jit
@@ -116,27 +127,29 @@ class CompiledElman(ElmanKind):
         if rows is None:
             return ElmanKind.forward_steps(self, whh_t, v, prev, reverse, scratch)
         T, N, H = seq.shape
-        if not self.loops:  # each step's product in BLAS, the rest of the step compiled
+        blas = not self.loops
+        if blas and not loop_blas(N):  # each step's product in BLAS from Python, the rest compiled
             prod, matmul, h_prev = scratch[:N], np.matmul, prev[0]
             for t in range(T - 1, -1, -1) if reverse else range(T):
                 matmul(h_prev, whh_t, out=prod)  # h_{t-1} W_hh^T
                 _step(t * N, N, H, rows, prod, relu)
                 h_prev = seq[t]
             return None
-        _forward(whh_t, rows, T, N, flat_rows(np.ascontiguousarray(prev[0])), relu, reverse)
+        _forward(whh_t, rows, T, N, flat_rows(np.ascontiguousarray(prev[0])), relu, reverse, blas)
         return None
 
     def backward_steps(self, weights, v, carries, reverse, work):
         """v['d_gates'] (T, N, H): act'(a_t) in, dA_t out; carries = (dL/dh,), (N, H) contiguous, updated."""
-        if not self.loops:
-            return ElmanKind.backward_steps(weights, v, carries, reverse, work)
         d_a, d_out = v["d_gates"], v["d_out"]
+        blas = not self.loops
+        if blas and not loop_blas(d_a.shape[1]):
+            return ElmanKind.backward_steps(weights, v, carries, reverse, work)
         has = d_out is not None
         rows = [flat_rows(q) for q in (d_a, d_out if has else d_a)]
         if rows[0] is None or rows[1] is None:
             return ElmanKind.backward_steps(weights, v, carries, reverse, work)
         T, N = d_a.shape[:2]
-        _backward(np.ascontiguousarray(weights[1]), *rows, has, T, N, reverse, carries[0])
+        _backward(np.ascontiguousarray(weights[1]), *rows, has, T, N, reverse, carries[0], blas)
         return None
 
 

@@ -1,0 +1,64 @@
+"""The compiled loops' direct BLAS call (kernels/compiled/_blas.py): rows of acc += rows of x times b."""
+
+from __future__ import annotations
+
+import ctypes
+
+import numpy as np
+import pytest
+
+from oracle import assert_close
+
+pytest.importorskip("numba")
+torch = pytest.importorskip("torch")
+
+from deeprnn.kernels.compiled import _blas  # noqa: E402
+from deeprnn.kernels.compiled._rows import flat_rows  # noqa: E402
+
+
+def test_numpys_openblas_is_found():
+    """CI installs NumPy's wheels, which bundle scipy-openblas: the compiled loops can call it."""
+    assert _blas.library_path() is not None and _blas.available()
+    assert _blas.loop_blas(2) and _blas.loop_blas(64)
+    assert not _blas.loop_blas(1)  # batch 1 keeps NumPy's GEMV, from Python
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("blas", [True, False])
+@pytest.mark.parametrize("N,K,M", [(2, 3, 5), (7, 16, 40), (32, 128, 512), (5, 1, 3)])
+def test_product_rows_adds_the_product_in_strided_rows(dtype, blas, N, K, M):
+    """acc and x as rows of wider buffers (a direction's columns of a bidirectional layer), from row 2
+    on: acc rows 2..2+N-1 += x rows 1..N of the product with b; the rows around them are untouched."""
+    rng = np.random.default_rng(N * 1000 + K * 10 + M)
+    acc_buf = rng.standard_normal((N + 4, 2 * M)).astype(dtype)
+    x_buf = rng.standard_normal((N + 2, 3 * K)).astype(dtype)
+    b = rng.standard_normal((K, M)).astype(dtype)
+    acc, x = acc_buf[:, M:], x_buf[:, K : 2 * K]  # strided rows, unit steps inside a row
+    expected = torch.from_numpy(acc[2 : 2 + N].copy()) + torch.from_numpy(x[1 : 1 + N].copy()) @ torch.from_numpy(b)
+    before = acc_buf.copy()
+    _blas.product_rows(flat_rows(acc), 2, flat_rows(x), 1, N, K, b, blas)
+    assert_close(acc[2 : 2 + N], expected, what="acc rows")
+    untouched = np.ones(acc_buf.shape, bool)
+    untouched[2 : 2 + N, M:] = False
+    np.testing.assert_array_equal(acc_buf[untouched], before[untouched])
+
+
+def test_no_rows_is_a_no_op():
+    acc, x, b = np.ones((3, 4), np.float32), np.ones((3, 2), np.float32), np.ones((2, 4), np.float32)
+    _blas.product_rows(flat_rows(acc), 0, flat_rows(x), 0, 0, 2, b, True)
+    np.testing.assert_array_equal(acc, 1)
+
+
+@pytest.mark.parametrize("F,ctype", [("float32", ctypes.c_float), ("float64", ctypes.c_double)])
+def test_the_stand_in_for_a_missing_blas_writes_nan(F, ctype):
+    """Where NumPy's OpenBLAS is not found, the linked symbol does no product: it fills its output
+    with NaN (callers pass blas=False there, so a wrong call cannot go unnoticed)."""
+    from numba import types
+
+    gemm = _blas._stand_in(getattr(types, F))
+    c = np.zeros((2, 5), getattr(np, F))
+    fn = gemm.ctypes
+    ptr = ctypes.POINTER(ctype)
+    a = np.ones(8, getattr(np, F)).ctypes.data_as(ptr)
+    fn(101, 111, 111, 2, 3, 4, 1.0, a, 4, a, 3, 1.0, c.ctypes.data_as(ptr), 5)
+    assert np.isnan(c[:, :3]).all() and (c[:, 3:] == 0).all()
