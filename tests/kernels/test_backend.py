@@ -11,6 +11,7 @@ import pytest
 from _kernels_helpers import make_weights, rng_for
 
 from deeprnn.kernels import GRU, LSTM, RNN_RELU, RNN_TANH, backend, get_backend, rnn_forward, set_backend
+from deeprnn.kernels.blas_library import SMALL_GEMM_CORES
 
 
 @pytest.fixture
@@ -78,7 +79,10 @@ def test_numpy_forces_the_numpy_loops(restore):
 
 @pytest.mark.parametrize("kind", sorted(backend.MAX_H1))
 def test_auto_rule_by_batch_and_hidden_size(restore, kind):
+    """The rule where OpenBLAS runs kernels without a small-matrix GEMM (Haswell's, as on every AVX2
+    processor); the next test has the SkylakeX kernels' exception."""
     backend._numba = True
+    restore.setattr(backend.blas_library, "core_name", lambda: "Haswell")
     use = backend.use_compiled
     assert backend.MAX_ROWS == 16 and backend.MAX_SMALL_H == 1024
     assert backend.MAX_H1[kind] == {"rnn": 640, "lstm": 352, "gru": 384}[kind]
@@ -95,6 +99,30 @@ def test_auto_rule_by_batch_and_hidden_size(restore, kind):
         assert use(kind, n, cells // n, np.float32) and not use(kind, n, cells // n + 1, np.float64)
     assert use(kind, 16, 64, np.float32) and not use(kind, 17, 16, np.float32)  # at most 16 rows
     assert not use(kind, 1, 100, np.float16)  # compiled for float32 and float64 only
+
+
+@pytest.mark.parametrize("kind", sorted(backend.MAX_H1))
+@pytest.mark.parametrize("core", sorted(SMALL_GEMM_CORES))
+def test_with_openblas_small_matrix_gemm_the_twin_takes_small_products(restore, kind, core):
+    """With OpenBLAS's SkylakeX kernels, 2-16 rows whose step product N x (GATES H) x H is at most
+    100^3 multiply-adds (the kernels' small-matrix path) take the step twin, whose compiled loops call
+    that GEMM (float32, as measured); batch 1, larger products and float64 keep the rule above."""
+    backend._numba = True
+    restore.setattr(backend.blas_library, "core_name", lambda: core)
+    use, g = backend.use_compiled, backend.GATES[kind]
+    assert backend.SMALL_GEMM_WORK == 100**3 and g == {"rnn": 1, "lstm": 4, "gru": 3}[kind]
+    for n in (2, 3, 4, 8, 16):
+        h = int((100**3 / (n * g)) ** 0.5)  # the largest H within the bound
+        while n * g * (h + 1) ** 2 <= 100**3:
+            h += 1
+        assert backend.small_gemm(kind, n, h) and not backend.small_gemm(kind, n, h + 1)
+        assert not use(kind, n, h, np.float32)  # the twin
+        if n <= 4 or n * (h + 1) <= backend.MAX_CELLS[kind]:
+            assert use(kind, n, h + 1, np.float32)  # beyond the small path: the hand-written loops again
+    assert use(kind, 1, 64, np.float32)  # batch 1: the compiled loops (the twin would be a Python loop)
+    assert use(kind, 4, 64, np.float64)  # float64 was not measured: the rule above
+    restore.setattr(backend.blas_library, "core_name", lambda: None)  # no OpenBLAS of NumPy's wheels
+    assert use(kind, 4, 64, np.float32)
 
 
 @pytest.mark.parametrize("kind", sorted(backend.MAX_H1))

@@ -41,6 +41,31 @@ at N = 1 the twin (a GEMV on both cores) is faster from H = 384 for the LSTM (0.
 1.06/1.16 at H = 256 and 1.13/1.22 at 320), from about H = 448 for the GRU (0.80/1.01; 1.12/1.10
 at 384) and from about H = 768 for the RNN (1.00/0.91; 1.05/1.08 at 640).
 
+Except where NumPy's OpenBLAS runs its SkylakeX kernels (AVX-512 processors: `small_gemm`,
+kernels/blas_library.py): their GEMM has a path for small matrices, without packing, up to
+N x (GATES H) x H = 100^3 multiply-adds.  There, at 2-16 rows and float32, every layer-direction
+whose step product is that small takes the step twin, whose compiled loops call that GEMM
+(compiled/_blas.py); the rule above decides the rest.  Measured so (`python
+benchmarks/backend_rule.py`, twin time / compiled-loop time, train/infer, min of 7 rounds; 2-core
+AMD EPYC Zen 4, OpenBLAS SkylakeX, 2026-12-03):
+
+    RNN     N:  2          4          8          16
+    H = 64     0.91/0.94  0.87/0.87  0.80/0.76  0.76/0.69
+    H = 128    0.83/0.81  0.85/0.79  0.79/0.72  0.74/0.75
+    H = 256    0.91/0.80  0.89/0.81  0.83/0.76  1.24/1.16    (16 x 256 x 256 > 100^3)
+    LSTM
+    H = 64     0.93/0.96  0.91/0.93  0.88/0.90  0.83/0.94
+    H = 128    0.84/0.87  0.84/0.84  0.85/0.79  1.04/1.03    (16 x 512 x 128 > 100^3)
+    H = 256    0.89/1.03  1.14/1.16                          (4 x 1024 x 256 > 100^3)
+    GRU
+    H = 64     0.90/0.86  0.92/0.96  0.87/0.90  0.84/0.86
+    H = 128    0.83/0.78  0.90/0.87  0.85/0.89  0.82/0.81
+    H = 256    0.75/0.65  0.87/0.82
+
+At N = 2-4, H = 384-1024 the twin wins within the bound (RNN 0.66-1.01, GRU at N = 2, H = 384:
+0.79/0.91) and loses beyond it (LSTM 1.02-2.03, RNN 0.97-1.69, GRU 0.91-1.68; below 1 only at
+N = 3, whose last row the hand-written loop runs alone).
+
 The batch-1 sampler (models/generate.py) has its own bound, `use_compiled_sampler`: it runs its
 whole step compiled (every layer, the head, the softmax and the draw) or all of it in NumPy, so
 its bound is the one measured against NumPy's own loops (NumPy time / compiled time at N = 1, CPU
@@ -57,6 +82,9 @@ from types import ModuleType
 
 import numpy as np
 
+from . import blas_library
+from .blas_library import SMALL_GEMM_CORES, SMALL_GEMM_WORK
+
 __all__ = [
     "set_backend",
     "get_backend",
@@ -64,6 +92,7 @@ __all__ = [
     "use_compiled",
     "kind_for",
     "use_compiled_sampler",
+    "small_gemm",
     "MAX_ROWS",
     "MAX_H1",
     "MAX_SMALL_H",
@@ -128,9 +157,22 @@ def use_compiled(kind: str, batch: int, hidden: int, dtype: np.dtype) -> bool:
         return False
     if batch <= 1:
         return hidden <= MAX_H1[kind]
+    if np.dtype(dtype) == np.float32 and small_gemm(kind, batch, hidden):
+        return False  # the step twin, whose compiled loops call OpenBLAS's small-matrix GEMM
     if batch <= 4:
         return hidden <= MAX_SMALL_H
     return batch * hidden <= MAX_CELLS[kind]
+
+
+GATES = {"rnn": 1, "lstm": 4, "gru": 3}  # a step's product is (N, H) by (H, GATES * H)
+
+
+def small_gemm(kind: str, batch: int, hidden: int) -> bool:
+    """Whether one step's product, N x (GATES H) x H, takes the small-matrix path of NumPy's OpenBLAS
+    (its SkylakeX kernels, up to SMALL_GEMM_WORK multiply-adds; kernels/blas_library.py)."""
+    if batch * GATES[kind] * hidden * hidden > SMALL_GEMM_WORK:
+        return False
+    return blas_library.core_name() in SMALL_GEMM_CORES
 
 
 def use_compiled_sampler(kind: str, hidden: int, dtype: np.dtype) -> bool:

@@ -17,40 +17,25 @@ its output with NaN, so that a wrong call cannot pass unnoticed.
 from __future__ import annotations
 
 import ctypes
-import glob
-import os
 
 import llvmlite.binding as llvm
 import numpy as np
 from numba import cfunc, types
 from numba.extending import overload
 
+from ..blas_library import GEMM_SYMBOLS, library, library_path
 from ._jit import JIT_OPTIONS, jit
 from ._math import add_product_rows
 
 __all__ = ["available", "loop_blas", "product_rows", "library_path"]
 
 _ROW_MAJOR, _NO_TRANS = 101, 111  # CBLAS's CblasRowMajor, CblasNoTrans
-_SYMBOLS = {"s": "scipy_cblas_sgemm64_", "d": "scipy_cblas_dgemm64_"}
 
 
 def _gemm_type(F):
     P = types.CPointer(F)
     i32, i64 = types.int32, types.int64
     return types.void(i32, i32, i32, i64, i64, i64, F, P, i64, P, i64, F, P, i64)
-
-
-def library_path() -> str | None:
-    """The path of the OpenBLAS bundled with NumPy's wheels, or None when there is none."""
-    root = os.path.dirname(np.__file__)
-    patterns = [
-        os.path.join(root, os.pardir, "numpy.libs", "libscipy_openblas64_*"),  # Linux, Windows
-        os.path.join(root, ".dylibs", "libscipy_openblas64_*"),  # macOS
-    ]
-    for pattern in patterns:
-        for path in sorted(glob.glob(pattern)):
-            return os.path.abspath(path)
-    return None
 
 
 def _stand_in(F):
@@ -65,22 +50,18 @@ def _stand_in(F):
     return gemm
 
 
+_STAND_INS = []  # kept alive: their machine code must outlive the symbols bound to it
+
+
 def _bind() -> bool:
     """Bind deeprnn_sgemm / deeprnn_dgemm to NumPy's OpenBLAS (or to the stand-ins); True if found."""
-    path = library_path()
-    lib = None
-    if path is not None:
-        try:
-            lib = ctypes.CDLL(path)
-            for symbol in _SYMBOLS.values():
-                getattr(lib, symbol)
-        except (OSError, AttributeError):
-            lib = None
-    for prefix, symbol in _SYMBOLS.items():
+    lib = library()
+    for prefix, symbol in GEMM_SYMBOLS.items():
         if lib is not None:
             address = ctypes.cast(getattr(lib, symbol), ctypes.c_void_p).value
         else:
-            address = _stand_in(types.float32 if prefix == "s" else types.float64).address
+            _STAND_INS.append(_stand_in(types.float32 if prefix == "s" else types.float64))
+            address = _STAND_INS[-1].address
         llvm.add_symbol(f"deeprnn_{prefix}gemm", address)
     return lib is not None
 
