@@ -47,6 +47,7 @@ def main(argv=None) -> int:
     import numpy as np
 
     import deeprnn
+    from deeprnn.fileio import atomic_write_text
     from deeprnn.kernels import backend
     from deeprnn.kernels.compiled import _blas
 
@@ -98,10 +99,7 @@ def main(argv=None) -> int:
         "twin_loop": "compiled, NumPy's OpenBLAS" if _blas.available() else "Python",
     }
     if args.out:
-        tmp = args.out + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump({"meta": meta, "rows": rows}, f, indent=1)
-        os.replace(tmp, args.out)
+        atomic_write_text(args.out, json.dumps({"meta": meta, "rows": rows}, indent=1))
         print(f"# wrote {args.out}")
     return 0
 

@@ -48,6 +48,7 @@ def main(argv=None) -> int:
     import numpy as np
 
     import deeprnn
+    from deeprnn.fileio import atomic_write_text
     from deeprnn.kernels.compiled import _blas
 
     if not _blas.available():
@@ -97,10 +98,7 @@ def main(argv=None) -> int:
         "blas": _blas.library_path(),
     }
     if args.out:
-        tmp = args.out + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump({"meta": meta, "rows": rows}, f, indent=1)
-        os.replace(tmp, args.out)
+        atomic_write_text(args.out, json.dumps({"meta": meta, "rows": rows}, indent=1))
         print(f"# wrote {args.out}")
     return 0
 
