@@ -49,6 +49,7 @@ def main(argv=None) -> int:
 
     import deeprnn
     from deeprnn.fileio import atomic_write_text
+    from deeprnn.kernels.blas_library import library_path
     from deeprnn.kernels.compiled import _blas
 
     if not _blas.available():
@@ -95,7 +96,7 @@ def main(argv=None) -> int:
         "load_average": os.getloadavg(),
         "rounds": args.rounds,
         "numpy": np.__version__,
-        "blas": _blas.library_path(),
+        "blas": library_path(),
     }
     if args.out:
         atomic_write_text(args.out, json.dumps({"meta": meta, "rows": rows}, indent=1))

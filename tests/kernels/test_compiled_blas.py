@@ -18,9 +18,9 @@ from deeprnn.kernels.compiled._rows import flat_rows  # noqa: E402
 
 def test_numpys_openblas_is_found():
     """CI installs NumPy's wheels, which bundle scipy-openblas: the compiled loops can call it."""
-    from deeprnn.kernels.blas_library import core_name
+    from deeprnn.kernels.blas_library import core_name, library_path
 
-    assert _blas.library_path() is not None and _blas.available()
+    assert library_path() is not None and _blas.available()
     assert core_name()  # the kernels it runs here, which kernels/backend.py's rule reads
     assert _blas.loop_blas(2) and _blas.loop_blas(64)
     assert not _blas.loop_blas(1)  # batch 1 keeps NumPy's GEMV, from Python

@@ -23,11 +23,11 @@ import numpy as np
 from numba import cfunc, types
 from numba.extending import overload
 
-from ..blas_library import GEMM_SYMBOLS, library, library_path
+from ..blas_library import GEMM_SYMBOLS, library
 from ._jit import JIT_OPTIONS, jit
 from ._math import add_product_rows
 
-__all__ = ["available", "loop_blas", "product_rows", "library_path"]
+__all__ = ["available", "loop_blas", "product_rows"]
 
 _ROW_MAJOR, _NO_TRANS = 101, 111  # CBLAS's CblasRowMajor, CblasNoTrans
 
