@@ -56,6 +56,7 @@ from numba.core import cgutils  # noqa: E402
 from numba.extending import intrinsic  # noqa: E402
 
 from deeprnn.kernels.compiled._math import add_product  # noqa: E402
+from deeprnn.kernels.compiled._product import HAND, NO_PANELS  # noqa: E402
 from deeprnn.kernels.compiled._rows import flat_rows  # noqa: E402
 from deeprnn.kernels.compiled.lstm import _forward, lstm_cell_row  # noqa: E402
 
@@ -176,7 +177,7 @@ def run_deeprnn(wt, A, h0, c0):
     c = np.empty((T, N, H), np.float32)
     tc = np.empty((T, N, H), np.float32)
     rows = [flat_rows(x) for x in (a, h0, c0, h, c, tc)]
-    _forward(wt, rows[0], T, N, rows[1], rows[2], False, *rows[3:], False)
+    _forward(wt, rows[0], T, N, rows[1], rows[2], False, *rows[3:], NO_PANELS[wt.dtype], HAND)
     return h, c[-1]
 
 

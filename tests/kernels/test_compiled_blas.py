@@ -1,4 +1,5 @@
-"""The compiled loops' direct BLAS call (kernels/compiled/_blas.py): rows of acc += rows of x times b."""
+"""The compiled loops' products: the direct BLAS call (kernels/compiled/_blas.py), the packed kernel
+(_gemm.py) and the hand-written loop, through _product.product_rows: rows of acc += rows of x times b."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from oracle import assert_close
 pytest.importorskip("numba")
 torch = pytest.importorskip("torch")
 
-from deeprnn.kernels.compiled import _blas  # noqa: E402
+from deeprnn.kernels.compiled import _blas, _gemm, _product  # noqa: E402
 from deeprnn.kernels.compiled._rows import flat_rows  # noqa: E402
+from deeprnn.kernels.panels import panels  # noqa: E402
 
 
 def test_numpys_openblas_is_found():
@@ -26,12 +28,19 @@ def test_numpys_openblas_is_found():
     assert not _blas.loop_blas(1)  # batch 1 keeps NumPy's GEMV, from Python
 
 
+MODES = {"hand": _product.HAND, "blas": _product.BLAS, "packed": _product.PACKED}
+# Row counts around the packed kernel's blocks of 4, 2 and 1; column counts around its panels (64 float32
+# columns with AVX-512, 16 without) and their padded tails.
+SHAPES = [(2, 3, 5), (7, 16, 40), (32, 128, 512), (5, 1, 3), (1, 65, 100), (3, 33, 129), (9, 200, 800), (6, 7, 64)]
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("blas", [True, False])
-@pytest.mark.parametrize("N,K,M", [(2, 3, 5), (7, 16, 40), (32, 128, 512), (5, 1, 3)])
-def test_product_rows_adds_the_product_in_strided_rows(dtype, blas, N, K, M):
+@pytest.mark.parametrize("mode", sorted(MODES))
+@pytest.mark.parametrize("N,K,M", SHAPES)
+def test_product_rows_adds_the_product_in_strided_rows(dtype, mode, N, K, M):
     """acc and x as rows of wider buffers (a direction's columns of a bidirectional layer), from row 2
-    on: acc rows 2..2+N-1 += x rows 1..N of the product with b; the rows around them are untouched."""
+    on: acc rows 2..2+N-1 += x rows 1..N of the product with b; the rows and columns around them
+    are untouched (the packed kernel's last panel is padded, its columns past M masked)."""
     rng = np.random.default_rng(N * 1000 + K * 10 + M)
     acc_buf = rng.standard_normal((N + 4, 2 * M)).astype(dtype)
     x_buf = rng.standard_normal((N + 2, 3 * K)).astype(dtype)
@@ -39,7 +48,9 @@ def test_product_rows_adds_the_product_in_strided_rows(dtype, blas, N, K, M):
     acc, x = acc_buf[:, M:], x_buf[:, K : 2 * K]  # strided rows, unit steps inside a row
     expected = torch.from_numpy(acc[2 : 2 + N].copy()) + torch.from_numpy(x[1 : 1 + N].copy()) @ torch.from_numpy(b)
     before = acc_buf.copy()
-    _blas.product_rows(flat_rows(acc), 2, flat_rows(x), 1, N, K, b, blas)
+    bp = panels(b, _gemm.panel_width(b.itemsize)) if mode == "packed" else _product.NO_PANELS[b.dtype]
+    bp.flags.writeable = False
+    _product.product_rows(flat_rows(acc), 2, flat_rows(x), 1, N, K, b, bp, MODES[mode])
     assert_close(acc[2 : 2 + N], expected, what="acc rows")
     untouched = np.ones(acc_buf.shape, bool)
     untouched[2 : 2 + N, M:] = False
@@ -48,14 +59,23 @@ def test_product_rows_adds_the_product_in_strided_rows(dtype, blas, N, K, M):
 
 def test_no_rows_is_a_no_op():
     acc, x, b = np.ones((3, 4), np.float32), np.ones((3, 2), np.float32), np.ones((2, 4), np.float32)
-    _blas.product_rows(flat_rows(acc), 0, flat_rows(x), 0, 0, 2, b, True)
+    for mode in MODES.values():
+        bp = panels(b, _gemm.panel_width(4))
+        _product.product_rows(flat_rows(acc), 0, flat_rows(x), 0, 0, 2, b, bp, mode)
     np.testing.assert_array_equal(acc, 1)
+
+
+def test_panels_lay_out_columns_in_zero_padded_panels():
+    b = np.arange(2 * 5, dtype=np.float32).reshape(2, 5)
+    p = panels(b, 4).reshape(2, 2, 4)  # two panels of 2 x 4
+    np.testing.assert_array_equal(p[0], b[:, :4])
+    np.testing.assert_array_equal(p[1], [[4, 0, 0, 0], [9, 0, 0, 0]])
 
 
 @pytest.mark.parametrize("F,ctype", [("float32", ctypes.c_float), ("float64", ctypes.c_double)])
 def test_the_stand_in_for_a_missing_blas_writes_nan(F, ctype):
     """Where NumPy's OpenBLAS is not found, the linked symbol does no product: it fills its output
-    with NaN (callers pass blas=False there, so a wrong call cannot go unnoticed)."""
+    with NaN (callers take another product there, so a wrong call cannot go unnoticed)."""
     from numba import types
 
     gemm = _blas._stand_in(getattr(types, F))

@@ -309,3 +309,26 @@ def test_compiled_steps_with_blas_products_match_torch(monkeypatch, mode_proj, L
     assert twin is not KINDS[mode] and isinstance(twin, type(KINDS[mode])) and twin.loops is False
     sizes = [5, 3, 3, 1, 1] if packed else None
     _check(mode, proj, L, bi, True, dtype, grads, ("steps", mode, L, bi, np.dtype(dtype).name, packed, grads), sizes)
+
+
+@pytest.mark.parametrize(
+    "mode_proj,L,bi,dtype", PREPARED, ids=[f"{m}-L{L}-{bi}-{np.dtype(d).name}" for (m, _), L, bi, d in PREPARED]
+)
+@pytest.mark.parametrize("packed", [False, True])
+@pytest.mark.parametrize("product", ["packed", "hand"])
+def test_compiled_loops_with_each_product_match_torch(monkeypatch, mode_proj, L, bi, dtype, packed, product):
+    """The compiled loops with the packed product (compiled/_gemm.py, AVX-512's choice) and with the
+    hand-written one (elsewhere), each forced here whatever this processor is, so that CI checks both
+    on any machine."""
+    pytest.importorskip("numba")
+    from deeprnn.kernels import backend
+    from deeprnn.kernels.compiled import _gemm
+
+    monkeypatch.setattr(_gemm, "enabled", lambda: product == "packed")
+    monkeypatch.setattr(backend, "_chosen", "numba")
+    mode, proj = mode_proj
+    twin = backend.kind_for(KINDS[mode], N_, H_, dtype)
+    assert twin.loops is True
+    sizes = [5, 3, 3, 1, 1] if packed else None
+    key = ("loops", product, mode, L, bi, np.dtype(dtype).name, packed)
+    _check(mode, proj, L, bi, True, dtype, "both", key, sizes)

@@ -1,4 +1,4 @@
-"""W^T as its own C-contiguous copy, made again only when W's bits have changed.
+"""W^T as its own C-contiguous copy, made again only when W's bits have changed; and W or W^T in panels.
 
 Each time loop multiplies by W_hh^T, and OpenBLAS (and the compiled loops) run that product
 faster with a plain than with a transposed operand.  But the transposed copy itself is slow:
@@ -11,7 +11,12 @@ is bit for bit the same (its first row is compared first, so a changed W, as aft
 optimiser step, costs one row's comparison before the copy is made anew).  Nothing depends on
 object identity, version counters or the caller's promises, so a weight changed in place by any
 means gives a fresh transpose.  The entries are read-only and bounded in number and bytes; each
-costs twice its weight's memory (the copy and the transpose).
+costs its weight's memory for the copy and once more for each form kept.
+
+The compiled loops' packed product (compiled/_gemm.py) reads the same weights in column panels
+(panels.py): `forms(w, "t", ("panels_t", NR))` gives W^T and W^T's panels with one bit check,
+`forms(w, ("panels", NR))` W's panels (the backward product dA_t W_hh).  Each form is made on
+first use and kept in the weight's one entry.
 """
 
 from __future__ import annotations
@@ -21,13 +26,15 @@ from threading import Lock
 
 import numpy as np
 
-__all__ = ["transposed", "clear"]
+from .panels import panels
+
+__all__ = ["transposed", "forms", "clear"]
 
 MAX_ENTRIES = 64
 MAX_BYTES = 64 * 2**20  # the copies and transposes held, in all
 MAX_ARRAY_BYTES = 8 * 2**20  # larger weights are transposed on every call (the copy is small beside their products)
 
-_entries: OrderedDict = OrderedDict()  # id(w) -> (copy of w, w^T C-contiguous read-only)
+_entries: OrderedDict = OrderedDict()  # id(w) -> (copy of w, {form: read-only array})
 _bytes = 0
 _lock = Lock()
 
@@ -40,28 +47,64 @@ def _same_bits(a: np.ndarray, b: np.ndarray) -> bool:
     return bool(np.array_equal(ua[0], ub[0]) and np.array_equal(ua, ub))
 
 
+def _make(w: np.ndarray, form) -> np.ndarray:
+    """One form of w, read-only: "t" W^T C-contiguous; ("panels", NR) W's panels; ("panels_t", NR) W^T's."""
+    if form == "t":
+        out = np.ascontiguousarray(w.T)  # a new array, or a new view (w.T): never w itself
+    elif form[0] == "panels":
+        out = panels(w, form[1])
+    elif form[0] == "panels_t":
+        out = panels(w.T, form[1])
+    else:
+        raise ValueError(f"a form is 't', ('panels', NR) or ('panels_t', NR), got {form!r}")
+    out.flags.writeable = False  # read-only always, so that the compiled loops take every result alike
+    return out
+
+
 def transposed(w: np.ndarray) -> np.ndarray:
     """np.ascontiguousarray(w.T) for a 2-D array w (M, K): a (K, M) array that must not be written to."""
+    return forms(w, "t")[0]
+
+
+def forms(w: np.ndarray, *names) -> tuple:
+    """The forms of a 2-D array w named (see _make), each read-only, all with one check of w's bits."""
     if w.ndim != 2 or not w.flags.c_contiguous or w.size == 0 or w.nbytes > MAX_ARRAY_BYTES:
-        wt = np.ascontiguousarray(w.T)  # a new array, or a new view (w.T): never w itself
-        wt.flags.writeable = False  # read-only always, so that the compiled loops take every result alike
-        return wt
+        return tuple(_make(w, f) for f in names)
     key = id(w)
     with _lock:
         hit = _entries.get(key)
         if hit is not None:
             _entries.move_to_end(key)
     if hit is not None:
-        src, wt = hit
+        src, made = hit
         if src.shape == w.shape and src.dtype == w.dtype and _same_bits(src, w):
-            return wt
-        _drop(key)  # before the new copies exist: at most one copy and one transpose per weight at any time
-        del src, wt, hit
-    wt = np.ascontiguousarray(w.T)
-    wt.flags.writeable = False
-    src = w.copy()
-    _store(key, src, wt)
-    return wt
+            missing = [f for f in names if f not in made]
+            if not missing:
+                return tuple(made[f] for f in names)
+            new = {f: _make(w, f) for f in missing}
+            _grow(key, new)
+            return tuple(made.get(f, new.get(f)) for f in names)
+        _drop(key)  # before the new copies exist: at most one set of copies per weight at any time
+        del src, made, hit
+    made = {f: _make(w, f) for f in names}
+    _store(key, w.copy(), made)
+    return tuple(made[f] for f in names)
+
+
+def _grow(key: int, new: dict) -> None:
+    """Add forms to an entry that is still valid, then trim the cache to its bounds."""
+    global _bytes
+    with _lock:
+        entry = _entries.get(key)
+        if entry is None:
+            return
+        entry[1].update(new)
+        _bytes += sum(a.nbytes for a in new.values())
+        _trim()
+
+
+def _size(entry) -> int:
+    return entry[0].nbytes + sum(a.nbytes for a in entry[1].values())
 
 
 def _drop(key: int) -> None:
@@ -69,18 +112,24 @@ def _drop(key: int) -> None:
     with _lock:
         old = _entries.pop(key, None)
         if old is not None:
-            _bytes -= old[0].nbytes + old[1].nbytes
+            _bytes -= _size(old)
 
 
-def _store(key: int, src: np.ndarray, wt: np.ndarray) -> None:
+def _trim() -> None:
+    """Drop the oldest entries beyond the bounds (the caller holds the lock)."""
+    global _bytes
+    while _entries and (len(_entries) > MAX_ENTRIES or _bytes > MAX_BYTES):
+        _, old = _entries.popitem(last=False)
+        _bytes -= _size(old)
+
+
+def _store(key: int, src: np.ndarray, made: dict) -> None:
     global _bytes
     _drop(key)
     with _lock:
-        _entries[key] = (src, wt)
-        _bytes += src.nbytes + wt.nbytes
-        while _entries and (len(_entries) > MAX_ENTRIES or _bytes > MAX_BYTES):
-            _, (s, t) = _entries.popitem(last=False)
-            _bytes -= s.nbytes + t.nbytes
+        _entries[key] = (src, made)
+        _bytes += _size(_entries[key])
+        _trim()
 
 
 def clear() -> None:

@@ -6,12 +6,12 @@ matmul dispatch and the compiled step's argument unboxing (about 5-10 us a step)
 stays compiled and calls the GEMM of the OpenBLAS that NumPy's wheels bundle (scipy-openblas, with
 64-bit integers) directly: the same library, the same threads and the same kernels as np.matmul.
 
-    product_rows(acc, acc_first, x, x_first, N, K, b, blas)   # rows of acc += rows of x times b
+    gemm_rows(acc, acc_first, x, x_first, N, K, b)   # rows of acc += rows of x times b, one ?gemm call
 
-With blas=False it is add_product_rows; with blas=True one ?gemm call with beta = 1.  `available()`
+(_product.py chooses between it, the hand-written loop and the packed product.)  `available()`
 says whether the library was found; where it is not (a NumPy built against another BLAS), callers
-pass blas=False, and the symbol the compiled code links against is bound to a stand-in that fills
-its output with NaN, so that a wrong call cannot pass unnoticed.
+do not take this product, and the symbol the compiled code links against is bound to a stand-in
+that fills its output with NaN, so that a wrong call cannot pass unnoticed.
 """
 
 from __future__ import annotations
@@ -25,9 +25,8 @@ from numba.extending import overload
 
 from ..blas_library import GEMM_SYMBOLS, library
 from ._jit import JIT_OPTIONS, jit
-from ._math import add_product_rows
 
-__all__ = ["available", "loop_blas", "product_rows"]
+__all__ = ["available", "loop_blas", "gemm_rows"]
 
 _ROW_MAJOR, _NO_TRANS = 101, 111  # CBLAS's CblasRowMajor, CblasNoTrans
 
@@ -77,7 +76,7 @@ def available() -> bool:
 
 
 def loop_blas(N: int) -> bool:
-    """Whether a twin's time loop (loops=False) at batch N runs compiled with product_rows(blas=True).
+    """Whether a twin's time loop (loops=False) at batch N runs compiled with gemm_rows.
 
     At N = 1 NumPy's matmul takes a GEMV, which the GEMM here does not match (a (1, 512) by
     (512, 2048) product: 190 us a step as a GEMM against 53 as NumPy's GEMV, Zen 4), so batch 1
@@ -107,15 +106,10 @@ def _gemm_impl(acc, acc_at, ldc, x, x_at, lda, b, N, M, K):
 
 
 @jit
-def product_rows(acc, acc_first, x, x_first, N, K, b, blas):
-    """Rows acc_first .. acc_first + N - 1 of acc += rows x_first .. x_first + N - 1 of x, times b.
-
-    acc and x are flat_rows pairs (_rows.py) of rows of width M and K; b (K, M) C-contiguous.  With
-    blas, one GEMM of NumPy's OpenBLAS (beta = 1); otherwise the hand-written add_product_rows.
-    """
-    if not blas:
-        add_product_rows(acc, acc_first, x, x_first, N, K, b)
-        return
+def gemm_rows(acc, acc_first, x, x_first, N, K, b):
+    """Rows acc_first .. acc_first + N - 1 of acc += rows x_first .. x_first + N - 1 of x, times b: one
+    GEMM of NumPy's OpenBLAS with beta = 1.  acc and x are flat_rows pairs (_rows.py) of rows of width
+    M and K; b (K, M) C-contiguous."""
     if N == 0:
         return
     acc_flat, acc_stride = acc

@@ -26,7 +26,7 @@ import numba
 from numba import types
 from numba.core import config
 
-__all__ = ["jit", "typed_jit", "cache_dir", "JIT_OPTIONS", "readonly_matrix"]
+__all__ = ["jit", "typed_jit", "cache_dir", "JIT_OPTIONS", "readonly_matrix", "readonly_vector"]
 
 # fastmath 'contract' lets LLVM fuse a*b + c into one FMA instruction (one rounding instead of two);
 # no reassociation, no assumptions about NaN or infinity, so IEEE semantics are otherwise kept.
@@ -80,6 +80,11 @@ def jit(fn):
 def readonly_matrix(F):
     """The type of a read-only C-contiguous (M, K) array of F: the transposed weights (kernels/transposed.py)."""
     return types.Array(F, 2, "C", readonly=True)
+
+
+def readonly_vector(F):
+    """The type of a read-only 1-D contiguous array of F: a weight's panels (kernels/panels.py)."""
+    return types.Array(F, 1, "C", readonly=True)
 
 
 def typed_jit(arg_types):

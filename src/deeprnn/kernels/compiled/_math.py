@@ -16,7 +16,8 @@ beyond the clamp, is stated and checked in tests/kernels/test_compiled_math.py.
 `add_product(acc, a, b)` adds the product a b to acc in place (`add_product_rows` does it on the rows of
 flat_rows pairs, _rows.py): the per-step recurrent product
 h_prev W_hh^T (forward) and dA_t W_hh (backward).  At the small batch sizes where the compiled path
-is used, a hand-written loop beats a BLAS call, whose fixed cost (about 1.5 us) exceeds the work.
+is used, a hand-written loop beats a BLAS call, whose fixed cost (about 1.5 us) exceeds the work; on
+AVX-512 processors the loops take the packed kernel instead (_gemm.py, chosen in _product.py).
 """
 
 from __future__ import annotations

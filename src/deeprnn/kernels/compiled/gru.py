@@ -33,9 +33,9 @@ import numpy as np
 from numba import types
 
 from ..gru import GRUKind
-from ._blas import loop_blas, product_rows
-from ._jit import jit, readonly_matrix, typed_jit
+from ._jit import jit, readonly_matrix, readonly_vector, typed_jit
 from ._math import sigmoid_, tanh_
+from ._product import PACKED, backward_operands, forward_operands, forward_panels, loop_mode, product_rows
 from ._rows import flat_rows, row_at, rows_type
 
 __all__ = ["CompiledGRU", "compiled_twin", "gru_cell"]
@@ -58,13 +58,13 @@ def gru_cell(x, p, b_hn, h):
 @typed_jit(
     lambda F: (
         readonly_matrix(F), rows_type(F), types.intp, types.intp, rows_type(F), F[::1], types.boolean, rows_type(F),
-        rows_type(F), types.boolean,
+        rows_type(F), readonly_vector(F), types.intp,
     )
 )  # fmt: skip
-def _forward(whh_t, a, T, N, h0, b_hn, reverse, h, hn, blas):
+def _forward(whh_t, a, T, N, h0, b_hn, reverse, h, hn, bp, mode):
     """The forward time loop on flat_rows pairs (_rows.py), whh_t (H, 3H) first (its dtype picks the
     compiled version): a (T*N rows of 3H) A_t in, the gates out; h0 (N rows of H); h, hn (T*N rows
-    of H) out; blas: each step's product in NumPy's BLAS (_blas.py), else hand-written.  Each step
+    of H) out; bp, mode: each step's product (_product.py): PACKED on the panels bp, BLAS or HAND.  Each step
     is its product into a work array, then `_step` in the rows of the buffers: without copying each
     step to work arrays and back, 0.97-1.18x faster than with (float32, N = 1-16, H = 64-256,
     Zen 3), with the same bits."""
@@ -75,7 +75,7 @@ def _forward(whh_t, a, T, N, h0, b_hn, reverse, h, hn, blas):
     for s in range(T):
         t = T - 1 - s if reverse else s
         acc[...] = 0
-        product_rows(acc_rows, 0, prev, prev_first, N, H, whh_t, blas)  # [P_r, P_z, P_n] = h_prev W_hh^T
+        product_rows(acc_rows, 0, prev, prev_first, N, H, whh_t, bp, mode)  # [P_r, P_z, P_n] = h_prev W_hh^T
         _step(t * N, N, H, a, acc, b_hn, prev, prev_first, hn, h)  # r, z, n, hn and h_t
         prev, prev_first = h, t * N
 
@@ -83,14 +83,14 @@ def _forward(whh_t, a, T, N, h0, b_hn, reverse, h, hn, blas):
 @typed_jit(
     lambda F: (
         F[:, ::1], rows_type(F), rows_type(F), rows_type(F), rows_type(F), rows_type(F), types.boolean, types.intp,
-        types.intp, types.boolean, F[:, ::1], types.boolean,
+        types.intp, types.boolean, F[:, ::1], readonly_vector(F), types.intp,
     )
 )  # fmt: skip
-def _backward(w_hh, da, dn, r, z, dy, has_dy, T, N, reverse, dh, blas):
+def _backward(w_hh, da, dn, r, z, dy, has_dy, T, N, reverse, dh, bp, mode):
     """The backward time loop on flat_rows pairs (_rows.py), w_hh (3H, H) first (its dtype picks the
     compiled version): da (T*N rows of 3H) the prepared factors in, [dA_r, dA_z, d(hn)] out; dn
     (T*N rows of H) (1 - z)(1 - n^2) in, dA_n out; r, z, dy (T*N rows of H); dh (N, H) the carry;
-    blas as in _forward.
+    bp, mode as in _forward.
     Each step is `_step_backward` in the rows of the buffers, then dh_prev += [dA_r, dA_z, d(hn)] W_hh:
     without copying each step to work arrays and back, 1.11-1.30x faster than with (float32,
     N = 1-16, H = 64-256, Zen 3), with the same bits."""
@@ -99,7 +99,7 @@ def _backward(w_hh, da, dn, r, z, dy, has_dy, T, N, reverse, dh, blas):
     for s in range(T - 1, -1, -1):
         t = T - 1 - s if reverse else s
         _step_backward(t * N, N, H, da, dn, r, z, dy, has_dy, dh)  # dh <- g z
-        product_rows(dh_rows, 0, da, t * N, N, 3 * H, w_hh, blas)  # dh_prev = g z + [dA_r, dA_z, d(hn)] W_hh
+        product_rows(dh_rows, 0, da, t * N, N, 3 * H, w_hh, bp, mode)  # dh_prev = g z + [dA_r, dA_z, d(hn)] W_hh
 
 
 @jit
@@ -193,6 +193,15 @@ class CompiledGRU(GRUKind):
         """As GRUKind.backward_prepare (v['d_gates'][:, :2H], v['dn'] for every step), in one compiled pass."""
         _prepare(v["gates"], v["d_gates"], v["dn"], v["hn"], prev[0])
 
+    def forward_constants(self, weights, contiguous=True):
+        """GRUKind's, with 'panels': W_hh^T's panels for the compiled loops' packed product, or None."""
+        c = GRUKind.forward_constants(weights, contiguous=False)  # everything but the transpose
+        if contiguous:
+            c["whh_t"], c["panels"] = forward_operands(weights[1], self.loops)
+        else:
+            c["panels"] = None
+        return c
+
     def forward_steps(self, c, v, prev, reverse, work):
         """v['gates'] (T, N, 3H): A_t in, r z n out; writes v['hn'] and v['h'] from prev = (h_prev,)."""
         H = c["H"]
@@ -203,11 +212,12 @@ class CompiledGRU(GRUKind):
             return GRUKind.forward_steps(c, v, prev, reverse, work)
         h0 = np.ascontiguousarray(prev[0])
         T, N = v["gates"].shape[:2]
-        blas = not self.loops
-        if blas and not loop_blas(N):  # each step's product in BLAS from Python, the rest compiled
+        mode = loop_mode(self.loops, N)
+        if mode is None:  # each step's product in BLAS from Python, the rest compiled
             return self._forward_with_blas(c, v, h0, reverse, work, b_hn, rows)
         a, h, hn = rows
-        _forward(c["whh_t"], a, T, N, flat_rows(h0), b_hn, reverse, h, hn, blas)
+        bp = forward_panels(c["panels"] if mode == PACKED else None, v["gates"].dtype)
+        _forward(c["whh_t"], a, T, N, flat_rows(h0), b_hn, reverse, h, hn, bp, mode)
         return None
 
     def backward_steps(self, weights, v, carries, reverse, work):
@@ -216,11 +226,12 @@ class CompiledGRU(GRUKind):
         if rows is None:
             return GRUKind.backward_steps(weights, v, carries, reverse, work)
         T, N = v["d_gates"].shape[:2]
-        blas = not self.loops
-        if blas and not loop_blas(N):  # the rest of each step compiled, its product in BLAS from Python
+        mode = loop_mode(self.loops, N)
+        if mode is None:  # the rest of each step compiled, its product in BLAS from Python
             return self._backward_with_blas(weights, v, carries, reverse, work, rows)
         has = v["d_out"] is not None
-        _backward(np.ascontiguousarray(weights[1]), *rows, has, T, N, reverse, carries[0], blas)
+        w, bp = backward_operands(weights[1], mode)
+        _backward(w, *rows, has, T, N, reverse, carries[0], bp, mode)
         return None
 
     def _forward_with_blas(self, c, v, h0, reverse, work, b_hn, rows):

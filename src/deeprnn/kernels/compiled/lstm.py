@@ -33,9 +33,10 @@ import numpy as np
 from numba import types
 
 from ..lstm import LSTMKind
-from ._blas import loop_blas, product_rows
-from ._jit import jit, readonly_matrix, typed_jit
+from ..transposed import transposed
+from ._jit import jit, readonly_matrix, readonly_vector, typed_jit
 from ._math import sigmoid_, tanh_
+from ._product import PACKED, backward_operands, forward_operands, forward_panels, loop_mode, product_rows
 from ._rows import flat_rows, row_at, rows_type
 
 __all__ = ["CompiledLSTM", "compiled_twin", "lstm_cell"]
@@ -80,13 +81,13 @@ def lstm_cell_row(z, c_prev, c, tc, h):
 @typed_jit(
     lambda F: (
         readonly_matrix(F), rows_type(F), types.intp, types.intp, rows_type(F), rows_type(F), types.boolean,
-        rows_type(F), rows_type(F), rows_type(F), types.boolean,
+        rows_type(F), rows_type(F), rows_type(F), readonly_vector(F), types.intp,
     )
 )  # fmt: skip
-def _forward(whh_t, a, T, N, h0, c0, reverse, h, c, tc, blas):
+def _forward(whh_t, a, T, N, h0, c0, reverse, h, c, tc, bp, mode):
     """The time loop on flat_rows pairs (_rows.py), whh_t (H, 4H) first (its dtype picks the compiled
     version): a (T*N rows of 4H) A_t in, the gates out; h0, c0 (N rows of H); h, c, tc (T*N rows of H)
-    out; blas: each step's product in NumPy's BLAS (_blas.py), else hand-written.  Each step works in
+    out; bp, mode: each step's product (_product.py): PACKED on the panels bp, BLAS or HAND.  Each step works in
     the rows of its own buffers, without copies (8-15% faster than copying each step to contiguous
     work arrays and back, float32, N=1-16, Zen 3)."""
     H = whh_t.shape[0]
@@ -94,7 +95,7 @@ def _forward(whh_t, a, T, N, h0, c0, reverse, h, c, tc, blas):
     for s in range(T):
         t = T - 1 - s if reverse else s
         first = t * N
-        product_rows(a, first, h_prev, h_first, N, H, whh_t, blas)  # z_t = A_t + h_prev W_hh^T
+        product_rows(a, first, h_prev, h_first, N, H, whh_t, bp, mode)  # z_t = A_t + h_prev W_hh^T
         for n in range(N):
             lstm_cell_row(
                 row_at(a, first + n, 4 * H),
@@ -109,22 +110,22 @@ def _forward(whh_t, a, T, N, h0, c0, reverse, h, c, tc, blas):
 @typed_jit(
     lambda F: (
         F[:, ::1], rows_type(F), rows_type(F), rows_type(F), rows_type(F), types.boolean, types.intp, types.intp,
-        types.boolean, F[:, ::1], F[:, ::1], types.boolean,
+        types.boolean, F[:, ::1], F[:, ::1], readonly_vector(F), types.intp,
     )
 )  # fmt: skip
-def _backward(w_hh, da, k, f, dy, has_dy, T, N, reverse, dh, dc, blas):
+def _backward(w_hh, da, k, f, dy, has_dy, T, N, reverse, dh, dc, bp, mode):
     """The backward time loop on flat_rows pairs (_rows.py), w_hh (4H, H) first (its dtype picks the
     compiled version): da (T*N rows of 4H) the prepared factors in, dA_t out; k, f, dy (T*N rows of
-    H); dh, dc (N, H) the carries; blas as in _forward.  Each step is `_step_backward` in the rows of the buffers, then
-    dh_prev = dA_t W_hh: without copying each step to work arrays and back, 1.05-1.31x faster than
-    with (float32, N = 1-16, H = 64-256, Zen 3), with the same bits."""
+    H); dh, dc (N, H) the carries; bp, mode as in _forward.  Each step is `_step_backward` in the
+    rows of the buffers, then dh_prev = dA_t W_hh: without copying each step to work arrays and
+    back, 1.05-1.31x faster than with (float32, N = 1-16, H = 64-256, Zen 3), with the same bits."""
     H = w_hh.shape[1]
     dh_rows = (dh.reshape(-1), H)
     for s in range(T - 1, -1, -1):
         t = T - 1 - s if reverse else s
         _step_backward(t * N, N, H, da, k, f, dy, has_dy, dh, dc)
         dh[...] = 0
-        product_rows(dh_rows, 0, da, t * N, N, 4 * H, w_hh, blas)  # dh_prev = dA_t W_hh
+        product_rows(dh_rows, 0, da, t * N, N, 4 * H, w_hh, bp, mode)  # dh_prev = dA_t W_hh
 
 
 @jit
@@ -216,6 +217,17 @@ class CompiledLSTM(LSTMKind):
         _prepare(v["gates"], v["d_gates"], prev[1], v["tc"], v["k"])
         return None
 
+    def forward_constants(self, weights, contiguous=True):
+        """LSTMKind's, with 'panels': W_hh^T's panels for the compiled loops' packed product, or None."""
+        c = LSTMKind.forward_constants(weights, contiguous=False)  # everything but the transposes
+        t = transposed if contiguous else np.transpose
+        c["whr_t"] = t(weights[4]) if len(weights) == 5 else None
+        if contiguous and len(weights) != 5:
+            c["whh_t"], c["panels"] = forward_operands(weights[1], self.loops)
+        else:
+            c["whh_t"], c["panels"] = t(weights[1]), None
+        return c
+
     def forward_steps(self, c, v, prev, reverse, work):
         """v['gates'] (T, N, 4H): A_t in, i f g o out; writes v['c'], v['tc'], v['h'] from prev = (h, c)."""
         if c["whr_t"] is not None:
@@ -225,11 +237,12 @@ class CompiledLSTM(LSTMKind):
             return LSTMKind.forward_steps(c, v, prev, reverse, work)
         h0, c0 = (flat_rows(np.ascontiguousarray(p)) for p in prev)
         T, N = v["gates"].shape[:2]
-        blas = not self.loops
-        if blas and not loop_blas(N):  # each step's product in BLAS from Python, the rest compiled
+        mode = loop_mode(self.loops, N)
+        if mode is None:  # each step's product in BLAS from Python, the rest compiled
             return self._forward_with_blas(c, v, prev[0], c0, reverse, work, rows)
         a, h, c_rows, tc = rows
-        _forward(c["whh_t"], a, T, N, h0, c0, reverse, h, c_rows, tc, blas)
+        bp = forward_panels(c["panels"] if mode == PACKED else None, v["gates"].dtype)
+        _forward(c["whh_t"], a, T, N, h0, c0, reverse, h, c_rows, tc, bp, mode)
         return None
 
     def backward_steps(self, weights, v, carries, reverse, work):
@@ -240,11 +253,12 @@ class CompiledLSTM(LSTMKind):
         if rows is None:
             return LSTMKind.backward_steps(weights, v, carries, reverse, work)
         T, N = v["d_gates"].shape[:2]
-        blas = not self.loops
-        if blas and not loop_blas(N):  # the rest of each step compiled, its product in BLAS from Python
+        mode = loop_mode(self.loops, N)
+        if mode is None:  # the rest of each step compiled, its product in BLAS from Python
             return self._backward_with_blas(weights, v, carries, reverse, rows)
         dh, dc = carries
-        _backward(np.ascontiguousarray(weights[1]), *rows, v["d_out"] is not None, T, N, reverse, dh, dc, blas)
+        w, bp = backward_operands(weights[1], mode)
+        _backward(w, *rows, v["d_out"] is not None, T, N, reverse, dh, dc, bp, mode)
         return None
 
     def _forward_with_blas(self, c, v, h0, c0, reverse, work, rows):

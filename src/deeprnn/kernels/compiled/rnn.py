@@ -29,9 +29,9 @@ import numpy as np
 from numba import types
 
 from ..rnn import ElmanKind
-from ._blas import loop_blas, product_rows
-from ._jit import jit, readonly_matrix, typed_jit
+from ._jit import jit, readonly_matrix, readonly_vector, typed_jit
 from ._math import tanh_
+from ._product import PACKED, backward_operands, forward_operands, forward_panels, loop_mode, product_rows
 from ._rows import flat_rows, row_at, rows_type
 
 __all__ = ["CompiledElman", "compiled_twin"]
@@ -40,13 +40,13 @@ __all__ = ["CompiledElman", "compiled_twin"]
 @typed_jit(
     lambda F: (
         readonly_matrix(F), rows_type(F), types.intp, types.intp, rows_type(F), types.boolean, types.boolean,
-        types.boolean,
+        readonly_vector(F), types.intp,
     )
 )  # fmt: skip
-def _forward(whh_t, a, T, N, h0, relu, reverse, blas):
+def _forward(whh_t, a, T, N, h0, relu, reverse, bp, mode):
     """The forward time loop on flat_rows pairs (_rows.py), whh_t (H, H) first (its dtype picks the
-    compiled version): a (T*N rows of H) A_t in, h_t out; h0 (N rows of H); blas: each step's
-    product in NumPy's BLAS (_blas.py), else hand-written.  Each step works in the
+    compiled version): a (T*N rows of H) A_t in, h_t out; h0 (N rows of H); bp, mode: each step's
+    product (_product.py): PACKED on the panels bp, BLAS or HAND.  Each step works in the
     rows of the buffer, without copies (1.00-1.16x faster than copying each step to a work array
     and back, float32, N = 1-16, H = 64-256, Zen 3), with the same bits."""
     H = whh_t.shape[0]
@@ -55,7 +55,7 @@ def _forward(whh_t, a, T, N, h0, relu, reverse, blas):
     for s in range(T):
         t = T - 1 - s if reverse else s
         first = t * N
-        product_rows(a, first, prev, prev_first, N, H, whh_t, blas)  # a_t = A_t + h_prev W_hh^T
+        product_rows(a, first, prev, prev_first, N, H, whh_t, bp, mode)  # a_t = A_t + h_prev W_hh^T
         for n in range(N):  # over contiguous rows, the choice outside the loop: LLVM vectorises it
             an = row_at(a, first + n, H)
             if relu:
@@ -70,13 +70,13 @@ def _forward(whh_t, a, T, N, h0, relu, reverse, blas):
 @typed_jit(
     lambda F: (
         F[:, ::1], rows_type(F), rows_type(F), types.boolean, types.intp, types.intp, types.boolean, F[:, ::1],
-        types.boolean,
+        readonly_vector(F), types.intp,
     )
 )  # fmt: skip
-def _backward(w_hh, da, dy, has_dy, T, N, reverse, carry, blas):
+def _backward(w_hh, da, dy, has_dy, T, N, reverse, carry, bp, mode):
     """The backward time loop on flat_rows pairs, w_hh (H, H) first: da (T*N rows of H) act'(a_t) in,
     dA_t = (dL/dh_t from above + carry) act'(a_t) out; dy (T*N rows of H); carry (N, H): dL/dh in,
-    dL/d(state before the run) out; blas as in _forward.  1.02-1.39x faster without per-step copies, same bits."""
+    dL/d(state before the run) out; bp, mode as in _forward.  1.02-1.39x faster without per-step copies, same bits."""
     H = w_hh.shape[0]
     carry_rows = (carry.reshape(-1), H)
     for s in range(T - 1, -1, -1):
@@ -92,7 +92,7 @@ def _backward(w_hh, da, dy, has_dy, T, N, reverse, carry, blas):
                 for j in range(H):
                     d[j] *= c[j]
         carry[...] = 0
-        product_rows(carry_rows, 0, da, t * N, N, H, w_hh, blas)  # dh_prev = dA_t W_hh
+        product_rows(carry_rows, 0, da, t * N, N, H, w_hh, bp, mode)  # dh_prev = dA_t W_hh
 
 
 @jit
@@ -119,37 +119,47 @@ class CompiledElman(ElmanKind):
         super().__init__(nonlinearity)
         self.loops = loops
 
-    def forward_steps(self, whh_t, v, prev, reverse, scratch):
-        """h_t = act(A_t + h_prev W_hh^T) in place over v['h'] (T, N, H), from prev = (h_prev,)."""
+    def forward_constants(self, weights, contiguous=True):
+        """(W_hh^T, its panels or None): the panels for the compiled loops' packed product (_product.py)."""
+        if not contiguous:
+            return ElmanKind.forward_constants(weights, contiguous), None
+        return forward_operands(weights[1], self.loops)
+
+    def forward_steps(self, consts, v, prev, reverse, scratch):
+        """h_t = act(A_t + h_prev W_hh^T) in place over v['h'] (T, N, H), from prev = (h_prev,);
+        consts = (W_hh^T, its panels or None) from forward_constants."""
+        whh_t, bp = consts
         relu = self.nonlinearity == "relu"
         seq = v["h"]
         rows = flat_rows(seq)
         if rows is None:
             return ElmanKind.forward_steps(self, whh_t, v, prev, reverse, scratch)
         T, N, H = seq.shape
-        blas = not self.loops
-        if blas and not loop_blas(N):  # each step's product in BLAS from Python, the rest compiled
+        mode = loop_mode(self.loops, N)
+        if mode is None:  # each step's product in BLAS from Python, the rest compiled
             prod, matmul, h_prev = scratch[:N], np.matmul, prev[0]
             for t in range(T - 1, -1, -1) if reverse else range(T):
                 matmul(h_prev, whh_t, out=prod)  # h_{t-1} W_hh^T
                 _step(t * N, N, H, rows, prod, relu)
                 h_prev = seq[t]
             return None
-        _forward(whh_t, rows, T, N, flat_rows(np.ascontiguousarray(prev[0])), relu, reverse, blas)
+        h0 = flat_rows(np.ascontiguousarray(prev[0]))
+        _forward(whh_t, rows, T, N, h0, relu, reverse, forward_panels(bp if mode == PACKED else None, seq.dtype), mode)
         return None
 
     def backward_steps(self, weights, v, carries, reverse, work):
         """v['d_gates'] (T, N, H): act'(a_t) in, dA_t out; carries = (dL/dh,), (N, H) contiguous, updated."""
         d_a, d_out = v["d_gates"], v["d_out"]
-        blas = not self.loops
-        if blas and not loop_blas(d_a.shape[1]):
+        mode = loop_mode(self.loops, d_a.shape[1])
+        if mode is None:
             return ElmanKind.backward_steps(weights, v, carries, reverse, work)
         has = d_out is not None
         rows = [flat_rows(q) for q in (d_a, d_out if has else d_a)]
         if rows[0] is None or rows[1] is None:
             return ElmanKind.backward_steps(weights, v, carries, reverse, work)
         T, N = d_a.shape[:2]
-        _backward(np.ascontiguousarray(weights[1]), *rows, has, T, N, reverse, carries[0], blas)
+        w, bp = backward_operands(weights[1], mode)
+        _backward(w, *rows, has, T, N, reverse, carries[0], bp, mode)
         return None
 
 

@@ -1,0 +1,77 @@
+"""The recurrent product of the compiled time loops, in one of three ways, chosen per call.
+
+    product_rows(acc, acc_first, x, x_first, N, K, b, bp, mode)    # rows of acc += rows of x times b
+
+    HAND     the hand-written loop over b (K, M) (_math.add_product_rows)
+    BLAS     one GEMM of NumPy's OpenBLAS on b (_blas.py): the step twins at large batches
+    PACKED   the register-blocked kernel on bp, b's column panels (_gemm.py)
+
+The loops take b in every mode (its shape gives K and M, and BLAS and HAND read it) and bp, empty
+unless the mode is PACKED.  `loop_mode(loops, N)` is the mode a twin's loop runs in.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..transposed import forms, transposed
+from . import _gemm
+from ._blas import gemm_rows, loop_blas
+from ._gemm import packed_product_rows
+from ._jit import jit
+from ._math import add_product_rows
+
+__all__ = [
+    "HAND", "BLAS", "PACKED", "product_rows", "loop_mode", "NO_PANELS", "forward_operands", "backward_operands",
+    "forward_panels",
+]  # fmt: skip
+
+HAND, BLAS, PACKED = 0, 1, 2
+NO_PANELS = {np.dtype(d): np.empty(0, d) for d in (np.float32, np.float64)}  # bp when the mode is not PACKED
+for _empty in NO_PANELS.values():
+    _empty.flags.writeable = False  # typed as the panels are, read-only
+
+
+def loop_mode(loops: bool, N: int) -> int | None:
+    """The product of a twin's compiled loop: PACKED (where _gemm.enabled()) or HAND for the compiled
+    loops (loops=True); BLAS for the step twin (loops=False) where its loop runs compiled, else None
+    (the twin's loop is Python's)."""
+    if loops:
+        return PACKED if _gemm.enabled() else HAND
+    return BLAS if loop_blas(N) else None
+
+
+@jit
+def product_rows(acc, acc_first, x, x_first, N, K, b, bp, mode):
+    """Rows acc_first .. acc_first + N - 1 of acc += rows x_first .. x_first + N - 1 of x, times b.
+
+    acc and x are flat_rows pairs (_rows.py) of rows of width M and K; b (K, M) C-contiguous; bp
+    b's panels (panels.py) when mode is PACKED.
+    """
+    if mode == PACKED:
+        packed_product_rows(acc, acc_first, x, x_first, N, K, bp, b.shape[1])
+    elif mode == BLAS:
+        gemm_rows(acc, acc_first, x, x_first, N, K, b)
+    else:
+        add_product_rows(acc, acc_first, x, x_first, N, K, b)
+
+
+def forward_operands(w_hh: np.ndarray, loops: bool) -> tuple:
+    """(W_hh^T C-contiguous read-only, its panels or None): the forward product's b and bp, both kept
+    while W_hh is unchanged (kernels/transposed.py), with one check of its bits."""
+    if loops and _gemm.enabled():
+        return forms(w_hh, "t", ("panels_t", _gemm.panel_width(w_hh.itemsize)))
+    return transposed(w_hh), None
+
+
+def backward_operands(w_hh: np.ndarray, mode: int) -> tuple:
+    """(W_hh C-contiguous, its panels when mode is PACKED, else an empty array): the backward product's b and bp."""
+    w = np.ascontiguousarray(w_hh)
+    if mode != PACKED:
+        return w, NO_PANELS[w.dtype]
+    return w, forms(w, ("panels", _gemm.panel_width(w.itemsize)))[0]
+
+
+def forward_panels(bp, dtype) -> np.ndarray:
+    """bp itself, or an empty array of dtype in its place (a loop's argument when the mode is not PACKED)."""
+    return NO_PANELS[np.dtype(dtype)] if bp is None else bp
