@@ -83,8 +83,9 @@ def test_auto_rule_by_batch_and_hidden_size(restore, kind):
     processor); the next test has the SkylakeX kernels' exception."""
     backend._numba = True
     restore.setattr(backend.blas_library, "core_name", lambda: "Haswell")
+    restore.setattr(backend, "packed_product", lambda: False)  # AVX2: the hand-written product
     use = backend.use_compiled
-    assert backend.MAX_ROWS == 16 and backend.MAX_SMALL_H == 1024
+    assert backend.HAND_MAX_ROWS == 16 and backend.MAX_SMALL_H == 1024
     assert backend.MAX_H1[kind] == {"rnn": 640, "lstm": 352, "gru": 384}[kind]
     assert backend.MAX_CELLS[kind] == (2048 if kind == "rnn" else 1024)
     # one row: H <= MAX_H1
@@ -109,6 +110,7 @@ def test_with_openblas_small_matrix_gemm_the_twin_takes_small_products(restore, 
     that GEMM (float32, as measured); batch 1, larger products and float64 keep the rule above."""
     backend._numba = True
     restore.setattr(backend.blas_library, "core_name", lambda: core)
+    restore.setattr(backend, "packed_product", lambda: False)  # the rule before the packed product
     use, g = backend.use_compiled, backend.GATES[kind]
     assert backend.SMALL_GEMM_WORK == 100**3 and g == {"rnn": 1, "lstm": 4, "gru": 3}[kind]
     for n in (2, 3, 4, 8, 16):
@@ -123,6 +125,30 @@ def test_with_openblas_small_matrix_gemm_the_twin_takes_small_products(restore, 
     assert use(kind, 4, 64, np.float64)  # float64 was not measured: the rule above
     restore.setattr(backend.blas_library, "core_name", lambda: None)  # no OpenBLAS of NumPy's wheels
     assert use(kind, 4, 64, np.float32)
+
+
+@pytest.mark.parametrize("kind", sorted(backend.MAX_H1))
+@pytest.mark.parametrize("core", ["SkylakeX", "Haswell", None])
+def test_with_the_packed_product_the_loops_take_steps_up_to_a_work_bound(restore, kind, core):
+    """With the packed product (AVX-512, compiled/_gemm.py): 2-16 rows take the compiled loops while a
+    step's N x GATES H x H multiply-adds are at most 2^23, 17-32 rows while at most 2^22, whatever
+    OpenBLAS's kernels; batch 1 keeps MAX_H1, and beyond 32 rows the twin."""
+    backend._numba = True
+    restore.setattr(backend.blas_library, "core_name", lambda: core)
+    restore.setattr(backend, "packed_product", lambda: True)
+    use, g = backend.use_compiled, backend.GATES[kind]
+    assert backend.PACKED_WORK == ((16, 2**23), (32, 2**22)) and backend.MAX_ROWS == 32
+    for n, bound in [(2, 2**23), (7, 2**23), (16, 2**23), (17, 2**22), (24, 2**22), (32, 2**22)]:
+        h = int((bound / (n * g)) ** 0.5)
+        while n * g * (h + 1) ** 2 <= bound:
+            h += 1
+        while n * g * h * h > bound:
+            h -= 1
+        assert use(kind, n, h, np.float32) and use(kind, n, h, np.float64)
+        assert not use(kind, n, h + 1, np.float32)
+    assert not use(kind, 33, 8, np.float32)  # beyond 32 rows: the twin
+    h1 = backend.MAX_H1[kind]
+    assert use(kind, 1, h1, np.float32) and not use(kind, 1, h1 + 1, np.float32)
 
 
 @pytest.mark.parametrize("kind", sorted(backend.MAX_H1))

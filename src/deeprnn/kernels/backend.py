@@ -66,6 +66,30 @@ At N = 2-4, H = 384-1024 the twin wins within the bound (RNN 0.66-1.01, GRU at N
 0.79/0.91) and loses beyond it (LSTM 1.02-2.03, RNN 0.97-1.69, GRU 0.91-1.68; below 1 only at
 N = 3, whose last row the hand-written loop runs alone).
 
+With the packed product (compiled/_gemm.py, where the processor has AVX-512: `packed_product`),
+the compiled loops run each step's product on W_hh packed once per call into column panels, with a
+register-blocked kernel that reached OpenBLAS's two-core speed on one core at these sizes.  That
+moves the bounds: at 2-16 rows the compiled loops while N x GATES H x H <= 2^23 multiply-adds a
+step, at 17-32 rows while it is <= 2^22 (PACKED_WORK), the twin beyond; batch 1 keeps MAX_H1.
+Measured so (`python benchmarks/backend_rule.py --rounds 9`, twin time / packed-loop time,
+train/infer, min of 9 rounds; 2-core AMD EPYC Zen 4, 2026-12-03; results/backend_rule_zen4_packed.json):
+
+    RNN     N:  2          4          8          16         24         32         48         64
+    H = 128    1.01/1.14  0.95/1.00  0.99/1.06  0.98/1.05  1.02/1.00  1.03/1.04  0.99/0.97  1.33/1.36
+    H = 256    0.92/1.05  0.99/0.98  1.01/1.01  1.34/1.54  1.16/1.23  1.19/1.22  1.07/1.15  0.97/0.92
+    H = 512    0.96/1.14  1.58/1.79  1.23/1.37  1.12/1.16  1.02/1.05  1.00/0.96  1.02/0.97  0.94/0.86
+    LSTM
+    H = 128    1.11/1.17  1.02/1.03  1.05/1.03  1.34/1.16  1.22/1.11  1.11/1.13  1.11/1.07  1.09/1.05
+    H = 256    1.15/1.29  1.80/2.28  1.37/1.64  1.23/1.24  1.03/0.99  0.96/0.92  1.00/0.97  0.82/0.71
+    H = 512    2.71/3.93  1.85/2.52  1.19/1.28  0.94/0.96  0.86/0.81  0.83/0.80  0.91/0.84  0.84/0.76
+    GRU
+    H = 128    1.05/1.46  1.09/1.10  0.96/1.10  1.02/1.05  1.17/1.12  1.16/1.08  1.11/1.01  1.06/1.12
+    H = 256    1.15/1.14  1.03/1.11  1.30/1.31  1.21/1.21  1.06/1.03  0.97/0.85  0.87/0.81  0.98/0.91
+    H = 512    2.25/2.89  1.68/1.86  1.24/1.35  1.07/1.04  0.99/0.92  0.95/0.90  0.90/0.82  0.81/0.69
+
+(at H = 64 every entry is 0.89-1.15).  The SkylakeX small-matrix rule above, measured against the
+hand-written product, applies only without the packed product.
+
 The batch-1 sampler (models/generate.py) has its own bound, `use_compiled_sampler`: it runs its
 whole step compiled (every layer, the head, the softmax and the draw) or all of it in NumPy, so
 its bound is the one measured against NumPy's own loops (NumPy time / compiled time at N = 1, CPU
@@ -93,6 +117,8 @@ __all__ = [
     "kind_for",
     "use_compiled_sampler",
     "small_gemm",
+    "packed_product",
+    "PACKED_WORK",
     "MAX_ROWS",
     "MAX_H1",
     "MAX_SMALL_H",
@@ -104,7 +130,11 @@ BACKENDS = ("auto", "numpy", "numba")
 ENV_VAR = "DEEPRNN_KERNELS"
 # "auto" takes the compiled loops for at most MAX_ROWS rows: at one row for H <= MAX_H1[kind],
 # at 2-4 rows for H <= MAX_SMALL_H, at 5-16 rows for N * H <= MAX_CELLS[kind] (the module docstring).
-MAX_ROWS = 16
+MAX_ROWS = 32  # the most rows "auto" ever gives the compiled loops (32 with the packed product, else 16)
+HAND_MAX_ROWS = 16
+# With the packed product (AVX-512): the compiled loops for 2-16 rows while N * GATES * H^2 <= 2^23
+# multiply-adds a step, for 17-32 rows while it is <= 2^22 (the module docstring's second table).
+PACKED_WORK = ((16, 2**23), (32, 2**22))
 MAX_H1 = {"rnn": 640, "lstm": 352, "gru": 384}
 MAX_SMALL_H = 1024
 MAX_CELLS = {"rnn": 2048, "lstm": 1024, "gru": 1024}
@@ -157,6 +187,11 @@ def use_compiled(kind: str, batch: int, hidden: int, dtype: np.dtype) -> bool:
         return False
     if batch <= 1:
         return hidden <= MAX_H1[kind]
+    if packed_product():
+        work = batch * GATES[kind] * hidden * hidden
+        return any(batch <= rows and work <= bound for rows, bound in PACKED_WORK)
+    if batch > HAND_MAX_ROWS:
+        return False
     if np.dtype(dtype) == np.float32 and small_gemm(kind, batch, hidden):
         return False  # the step twin, whose compiled loops call OpenBLAS's small-matrix GEMM
     if batch <= 4:
@@ -165,6 +200,12 @@ def use_compiled(kind: str, batch: int, hidden: int, dtype: np.dtype) -> bool:
 
 
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}  # a step's product is (N, H) by (H, GATES * H)
+
+
+def packed_product() -> bool:
+    """Whether the compiled loops run their products on packed weights (compiled/_gemm.py: where the
+    processor has AVX-512), which moves the rule's bounds."""
+    return compiled_module("_gemm").enabled()
 
 
 def small_gemm(kind: str, batch: int, hidden: int) -> bool:
