@@ -23,7 +23,7 @@ from ._math import add_product_rows
 
 __all__ = [
     "HAND", "BLAS", "PACKED", "product_rows", "loop_mode", "NO_PANELS", "forward_operands", "backward_operands",
-    "forward_panels",
+    "loop_panels",
 ]  # fmt: skip
 
 HAND, BLAS, PACKED = 0, 1, 2
@@ -72,6 +72,6 @@ def backward_operands(w_hh: np.ndarray, mode: int) -> tuple:
     return w, forms(w, ("panels", _gemm.panel_width(w.itemsize)))[0]
 
 
-def forward_panels(bp, dtype) -> np.ndarray:
-    """bp itself, or an empty array of dtype in its place (a loop's argument when the mode is not PACKED)."""
-    return NO_PANELS[np.dtype(dtype)] if bp is None else bp
+def loop_panels(bp, mode: int, dtype) -> np.ndarray:
+    """A loop's bp argument: the panels when the mode is PACKED, else an empty array of dtype."""
+    return bp if mode == PACKED else NO_PANELS[np.dtype(dtype)]

@@ -35,7 +35,7 @@ from numba import types
 from ..gru import GRUKind
 from ._jit import jit, readonly_matrix, readonly_vector, typed_jit
 from ._math import sigmoid_, tanh_
-from ._product import PACKED, backward_operands, forward_operands, forward_panels, loop_mode, product_rows
+from ._product import backward_operands, forward_operands, loop_mode, loop_panels, product_rows
 from ._rows import flat_rows, row_at, rows_type
 
 __all__ = ["CompiledGRU", "compiled_twin", "gru_cell"]
@@ -216,7 +216,7 @@ class CompiledGRU(GRUKind):
         if mode is None:  # each step's product in BLAS from Python, the rest compiled
             return self._forward_with_blas(c, v, h0, reverse, work, b_hn, rows)
         a, h, hn = rows
-        bp = forward_panels(c["panels"] if mode == PACKED else None, v["gates"].dtype)
+        bp = loop_panels(c["panels"], mode, v["gates"].dtype)
         _forward(c["whh_t"], a, T, N, flat_rows(h0), b_hn, reverse, h, hn, bp, mode)
         return None
 

@@ -36,7 +36,7 @@ from ..lstm import LSTMKind
 from ..transposed import transposed
 from ._jit import jit, readonly_matrix, readonly_vector, typed_jit
 from ._math import sigmoid_, tanh_
-from ._product import PACKED, backward_operands, forward_operands, forward_panels, loop_mode, product_rows
+from ._product import backward_operands, forward_operands, loop_mode, loop_panels, product_rows
 from ._rows import flat_rows, row_at, rows_type
 
 __all__ = ["CompiledLSTM", "compiled_twin", "lstm_cell"]
@@ -241,7 +241,7 @@ class CompiledLSTM(LSTMKind):
         if mode is None:  # each step's product in BLAS from Python, the rest compiled
             return self._forward_with_blas(c, v, prev[0], c0, reverse, work, rows)
         a, h, c_rows, tc = rows
-        bp = forward_panels(c["panels"] if mode == PACKED else None, v["gates"].dtype)
+        bp = loop_panels(c["panels"], mode, v["gates"].dtype)
         _forward(c["whh_t"], a, T, N, h0, c0, reverse, h, c_rows, tc, bp, mode)
         return None
 

@@ -31,7 +31,7 @@ from numba import types
 from ..rnn import ElmanKind
 from ._jit import jit, readonly_matrix, readonly_vector, typed_jit
 from ._math import tanh_
-from ._product import PACKED, backward_operands, forward_operands, forward_panels, loop_mode, product_rows
+from ._product import backward_operands, forward_operands, loop_mode, loop_panels, product_rows
 from ._rows import flat_rows, row_at, rows_type
 
 __all__ = ["CompiledElman", "compiled_twin"]
@@ -144,7 +144,7 @@ class CompiledElman(ElmanKind):
                 h_prev = seq[t]
             return None
         h0 = flat_rows(np.ascontiguousarray(prev[0]))
-        _forward(whh_t, rows, T, N, h0, relu, reverse, forward_panels(bp if mode == PACKED else None, seq.dtype), mode)
+        _forward(whh_t, rows, T, N, h0, relu, reverse, loop_panels(bp, mode, seq.dtype), mode)
         return None
 
     def backward_steps(self, weights, v, carries, reverse, work):
