@@ -11,10 +11,18 @@ from deeprnn.kernels.lstm import lstm_forward
 from deeprnn.kernels.rnn import rnn_forward
 
 
-@pytest.fixture(autouse=True)
-def _empty_cache():
+@pytest.fixture(autouse=True, params=["numpy", "compiled"])
+def check(request, monkeypatch):
+    """Every test runs with each bit check: NumPy's array_equal and the compiled one (compiled/_bits.py)."""
+    if request.param == "numpy":
+        monkeypatch.setattr(tr, "_compiled_check", lambda: None)
+    else:
+        pytest.importorskip("numba")
+        from deeprnn.kernels.compiled._bits import same_words
+
+        monkeypatch.setattr(tr, "_compiled_check", lambda: same_words)
     tr.clear()
-    yield
+    yield request.param
     tr.clear()
 
 
@@ -53,6 +61,22 @@ def test_a_weight_changed_in_place_gets_a_fresh_transpose(change):
     after = tr.transposed(w)
     assert after is not before
     assert np.array_equal(after, w.T, equal_nan=True)
+
+
+@pytest.mark.parametrize("shape", [(800, 200), (257, 3), (3, 1000)])
+@pytest.mark.parametrize("where", ["first", "block", "before_block", "last"])
+def test_one_changed_element_anywhere_in_a_large_weight_is_seen(shape, where):
+    """Weights larger than the compiled check's blocks of 256 words: a change in the first word, at and
+    just before a block's start, or in the tail after the last whole block."""
+    w = _w(shape)
+    before = tr.transposed(w)
+    flat = w.reshape(-1)
+    i = {"first": 0, "block": 256, "before_block": 255, "last": flat.size - 1}[where]
+    flat[i] = np.nextafter(flat[i], np.float32(np.inf))  # one bit of the mantissa, in most cases
+    after = tr.transposed(w)
+    assert after is not before
+    assert np.array_equal(after, w.T)
+    assert tr.transposed(w) is after  # and the new copy is kept
 
 
 def test_minus_zero_counts_as_a_change():

@@ -7,8 +7,9 @@ same array, and that is a quarter of a whole batch-1 LSTM inference at T = 25.  
 the same weights again and again, so the copy is kept and reused.
 
 Reuse is checked, never assumed: an entry holds a copy of W as it was, and is used only while W
-is bit for bit the same (its first row is compared first, so a changed W, as after every
-optimiser step, costs one row's comparison before the copy is made anew).  Nothing depends on
+is bit for bit the same (its first row is compared first, or with the compiled path a block of
+256 words at a time (compiled/_bits.py), so a changed W, as after every optimiser step, costs a
+row's or a block's comparison before the copy is made anew).  Nothing depends on
 object identity, version counters or the caller's promises, so a weight changed in place by any
 means gives a fresh transpose.  The entries are read-only and bounded in number and bytes; each
 costs its weight's memory for the copy and once more for each form kept.
@@ -26,6 +27,7 @@ from threading import Lock
 
 import numpy as np
 
+from . import backend
 from .panels import panels
 
 __all__ = ["transposed", "forms", "clear"]
@@ -39,12 +41,23 @@ _bytes = 0
 _lock = Lock()
 
 
+def _compiled_check():
+    """compiled/_bits.py's same_words where the compiled path may run (numba, backend not "numpy"), else None."""
+    if backend.get_backend() == "numpy" or not backend.numba_available():
+        return None
+    return backend.compiled_module("_bits").same_words
+
+
 def _same_bits(a: np.ndarray, b: np.ndarray) -> bool:
     """a and b (same shape and dtype, C-contiguous) hold the same bytes: -0.0 differs from 0.0, NaN equals itself."""
     as_uint = np.dtype(f"u{a.itemsize}") if a.itemsize in (1, 2, 4, 8) else np.dtype(np.uint8)
-    ua = a.view(as_uint)  # whole elements compared as integers: bits, not values, and 4-8x fewer than bytes
-    ub = b.view(as_uint)
-    return bool(np.array_equal(ua[0], ub[0]) and np.array_equal(ua, ub))
+    ua = a.reshape(-1).view(as_uint)  # whole elements compared as integers: bits, not values, 4-8x fewer than bytes
+    ub = b.reshape(-1).view(as_uint)
+    same_words = _compiled_check()
+    if same_words is not None:  # one pass with early exits, without NumPy's boolean temporary
+        return same_words(ua, ub)
+    row = a.shape[-1] * a.itemsize // as_uint.itemsize  # the words of the first row
+    return bool(np.array_equal(ua[:row], ub[:row]) and np.array_equal(ua, ub))
 
 
 def _make(w: np.ndarray, form) -> np.ndarray:
