@@ -65,6 +65,17 @@ def test_no_rows_is_a_no_op():
     np.testing.assert_array_equal(acc, 1)
 
 
+@pytest.mark.parametrize("short", [0, 1])
+def test_the_packed_product_refuses_panels_shorter_than_b(short):
+    """An empty bp (the other modes' argument) or one element short of b's panels raises, before any read."""
+    acc, x, b = np.ones((3, 70), np.float32), np.ones((3, 5), np.float32), np.ones((5, 70), np.float32)
+    full = panels(b, _gemm.panel_width(4))
+    bp = full[: full.size - 1] if short else _product.NO_PANELS[np.dtype(np.float32)]
+    with pytest.raises(ValueError, match="fewer panels"):
+        _product.product_rows(flat_rows(acc), 0, flat_rows(x), 0, 3, 5, b, bp, _product.PACKED)
+    np.testing.assert_array_equal(acc, 1)
+
+
 def test_panels_lay_out_columns_in_zero_padded_panels():
     b = np.arange(2 * 5, dtype=np.float32).reshape(2, 5)
     p = panels(b, 4).reshape(2, 2, 4)  # two panels of 2 x 4

@@ -198,6 +198,8 @@ def packed_product_rows(acc, acc_first, x, x_first, N, K, bp, M):
     x_flat, ldx = x
     NR = VECTOR_BYTES // acc_flat.itemsize * NV
     P = (M + NR - 1) // NR
+    if N > 0 and bp.shape[0] < P * K * NR:  # never read past the panels (an empty bp in a wrong mode)
+        raise ValueError("packed_product_rows: bp holds fewer panels than b (K, M) has")
     for p in range(P):
         b_at = p * K * NR
         col = p * NR

@@ -23,7 +23,6 @@ from ._math import add_product_rows
 
 __all__ = [
     "HAND", "BLAS", "PACKED", "product_rows", "loop_mode", "NO_PANELS", "forward_operands", "backward_operands",
-    "loop_panels",
 ]  # fmt: skip
 
 HAND, BLAS, PACKED = 0, 1, 2
@@ -57,11 +56,12 @@ def product_rows(acc, acc_first, x, x_first, N, K, b, bp, mode):
 
 
 def forward_operands(w_hh: np.ndarray, loops: bool) -> tuple:
-    """(W_hh^T C-contiguous read-only, its panels or None): the forward product's b and bp, both kept
-    while W_hh is unchanged (kernels/transposed.py), with one check of its bits."""
+    """(W_hh^T C-contiguous read-only, its panels where the loops' mode is PACKED, else an empty array):
+    the forward product's b and bp, both kept while W_hh is unchanged (kernels/transposed.py), with one
+    check of its bits."""
     if loops and _gemm.enabled():
         return forms(w_hh, "t", ("panels_t", _gemm.panel_width(w_hh.itemsize)))
-    return transposed(w_hh), None
+    return transposed(w_hh), NO_PANELS[w_hh.dtype]
 
 
 def backward_operands(w_hh: np.ndarray, mode: int) -> tuple:
@@ -70,8 +70,3 @@ def backward_operands(w_hh: np.ndarray, mode: int) -> tuple:
     if mode != PACKED:
         return w, NO_PANELS[w.dtype]
     return w, forms(w, ("panels", _gemm.panel_width(w.itemsize)))[0]
-
-
-def loop_panels(bp, mode: int, dtype) -> np.ndarray:
-    """A loop's bp argument: the panels when the mode is PACKED, else an empty array of dtype."""
-    return bp if mode == PACKED else NO_PANELS[np.dtype(dtype)]

@@ -35,7 +35,7 @@ from numba import types
 from ..gru import GRUKind
 from ._jit import jit, readonly_matrix, readonly_vector, typed_jit
 from ._math import sigmoid_, tanh_
-from ._product import backward_operands, forward_operands, loop_mode, loop_panels, product_rows
+from ._product import NO_PANELS, backward_operands, forward_operands, loop_mode, product_rows
 from ._rows import flat_rows, row_at, rows_type
 
 __all__ = ["CompiledGRU", "compiled_twin", "gru_cell"]
@@ -194,12 +194,12 @@ class CompiledGRU(GRUKind):
         _prepare(v["gates"], v["d_gates"], v["dn"], v["hn"], prev[0])
 
     def forward_constants(self, weights, contiguous=True):
-        """GRUKind's, with 'panels': W_hh^T's panels for the compiled loops' packed product, or None."""
+        """GRUKind's, with 'panels': W_hh^T's panels for the compiled loops' packed product, or an empty array."""
         c = GRUKind.forward_constants(weights, contiguous=False)  # everything but the transpose
         if contiguous:
             c["whh_t"], c["panels"] = forward_operands(weights[1], self.loops)
         else:
-            c["panels"] = None
+            c["panels"] = NO_PANELS[weights[1].dtype]
         return c
 
     def forward_steps(self, c, v, prev, reverse, work):
@@ -216,8 +216,7 @@ class CompiledGRU(GRUKind):
         if mode is None:  # each step's product in BLAS from Python, the rest compiled
             return self._forward_with_blas(c, v, h0, reverse, work, b_hn, rows)
         a, h, hn = rows
-        bp = loop_panels(c["panels"], mode, v["gates"].dtype)
-        _forward(c["whh_t"], a, T, N, flat_rows(h0), b_hn, reverse, h, hn, bp, mode)
+        _forward(c["whh_t"], a, T, N, flat_rows(h0), b_hn, reverse, h, hn, c["panels"], mode)
         return None
 
     def backward_steps(self, weights, v, carries, reverse, work):

@@ -36,7 +36,7 @@ from ..lstm import LSTMKind
 from ..transposed import transposed
 from ._jit import jit, readonly_matrix, readonly_vector, typed_jit
 from ._math import sigmoid_, tanh_
-from ._product import backward_operands, forward_operands, loop_mode, loop_panels, product_rows
+from ._product import NO_PANELS, backward_operands, forward_operands, loop_mode, product_rows
 from ._rows import flat_rows, row_at, rows_type
 
 __all__ = ["CompiledLSTM", "compiled_twin", "lstm_cell"]
@@ -218,14 +218,14 @@ class CompiledLSTM(LSTMKind):
         return None
 
     def forward_constants(self, weights, contiguous=True):
-        """LSTMKind's, with 'panels': W_hh^T's panels for the compiled loops' packed product, or None."""
+        """LSTMKind's, with 'panels': W_hh^T's panels for the compiled loops' packed product, or an empty array."""
         c = LSTMKind.forward_constants(weights, contiguous=False)  # everything but the transposes
         t = transposed if contiguous else np.transpose
         c["whr_t"] = t(weights[4]) if len(weights) == 5 else None
         if contiguous and len(weights) != 5:
             c["whh_t"], c["panels"] = forward_operands(weights[1], self.loops)
         else:
-            c["whh_t"], c["panels"] = t(weights[1]), None
+            c["whh_t"], c["panels"] = t(weights[1]), NO_PANELS[weights[1].dtype]
         return c
 
     def forward_steps(self, c, v, prev, reverse, work):
@@ -241,8 +241,7 @@ class CompiledLSTM(LSTMKind):
         if mode is None:  # each step's product in BLAS from Python, the rest compiled
             return self._forward_with_blas(c, v, prev[0], c0, reverse, work, rows)
         a, h, c_rows, tc = rows
-        bp = loop_panels(c["panels"], mode, v["gates"].dtype)
-        _forward(c["whh_t"], a, T, N, h0, c0, reverse, h, c_rows, tc, bp, mode)
+        _forward(c["whh_t"], a, T, N, h0, c0, reverse, h, c_rows, tc, c["panels"], mode)
         return None
 
     def backward_steps(self, weights, v, carries, reverse, work):

@@ -31,7 +31,7 @@ from numba import types
 from ..rnn import ElmanKind
 from ._jit import jit, readonly_matrix, readonly_vector, typed_jit
 from ._math import tanh_
-from ._product import backward_operands, forward_operands, loop_mode, loop_panels, product_rows
+from ._product import NO_PANELS, backward_operands, forward_operands, loop_mode, product_rows
 from ._rows import flat_rows, row_at, rows_type
 
 __all__ = ["CompiledElman", "compiled_twin"]
@@ -120,14 +120,14 @@ class CompiledElman(ElmanKind):
         self.loops = loops
 
     def forward_constants(self, weights, contiguous=True):
-        """(W_hh^T, its panels or None): the panels for the compiled loops' packed product (_product.py)."""
+        """(W_hh^T, its panels or an empty array): the panels for the compiled loops' packed product (_product.py)."""
         if not contiguous:
-            return ElmanKind.forward_constants(weights, contiguous), None
+            return ElmanKind.forward_constants(weights, contiguous), NO_PANELS[weights[1].dtype]
         return forward_operands(weights[1], self.loops)
 
     def forward_steps(self, consts, v, prev, reverse, scratch):
         """h_t = act(A_t + h_prev W_hh^T) in place over v['h'] (T, N, H), from prev = (h_prev,);
-        consts = (W_hh^T, its panels or None) from forward_constants."""
+        consts = (W_hh^T, its panels or an empty array) from forward_constants."""
         whh_t, bp = consts
         relu = self.nonlinearity == "relu"
         seq = v["h"]
@@ -144,7 +144,7 @@ class CompiledElman(ElmanKind):
                 h_prev = seq[t]
             return None
         h0 = flat_rows(np.ascontiguousarray(prev[0]))
-        _forward(whh_t, rows, T, N, h0, relu, reverse, loop_panels(bp, mode, seq.dtype), mode)
+        _forward(whh_t, rows, T, N, h0, relu, reverse, bp, mode)
         return None
 
     def backward_steps(self, weights, v, carries, reverse, work):
