@@ -24,8 +24,9 @@ With AVX-512 a vector holds VW = 16 float32 (8 float64) and a block is MR = 4 ro
 vectors: 16 accumulators, 4 panel vectors and a broadcast of the 32 registers.  Without AVX-512,
 VW = 8 float32 and NV = 2, so that the block fits 16 registers; `enabled()` says whether the
 loops take this product (measured on AVX-512 only; elsewhere they keep the hand-written loop).
-Columns past the last full panel are added by a plain loop over the padded panel, rows past the
-last block of four by blocks of two and one.  The sums run over k in order with one rounding per
+Columns past M in the last, padded panel are kept out of acc by masked loads and stores of its
+blocks (`_masked*`; masked everywhere, the blocks ran 5-15% slower at K = 100-200), and rows past
+the last block of four are done by blocks of two and one.  The sums run over k in order with one rounding per
 multiply-add, as the hand-written loop's with fastmath 'contract'.
 """
 
