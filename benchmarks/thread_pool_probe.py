@@ -1,0 +1,244 @@
+"""Probe: can deeprnn's own threads share 2 cores with NumPy's OpenBLAS?  Prints a table and writes JSON.
+
+The question behind the LSTM's large-batch gap (README, "Against the targets"): two independent time
+loops, the two directions of a bidirectional LSTM layer, each on one thread (numba prange(2)), after
+the layer's input projection in NumPy's OpenBLAS.  Measured three ways, each in its own process:
+
+  own      OpenBLAS as NumPy ships it: its worker thread spins (sched_yield) for a while after every
+           threaded call, on the core that our second thread needs.
+  one      OpenBLAS held to 1 thread for the whole process (its worker sleeps): no spinner, but
+           every OpenBLAS product runs on one core.
+  callback OpenBLAS's caller-managed threading (openblas_set_threads_callback_function, OpenBLAS
+           >= 0.3.27): its jobs run on numba's OpenMP pool, the same threads as the loops.  Here the
+           callback is a ctypes function that starts a numba prange over the jobs, a prototype: it is
+           process-wide, and it would deadlock if the jobs ran one after another (OpenBLAS's GEMM jobs
+           wait for each other), as in a nested parallel region.
+
+Per configuration, ms (median of 20 calls, best of 3 rounds): "seq" the projection and the two loops
+one after the other on one thread; "par" the projection and the two loops on two threads; "+wake" the
+same after a 256^3 product in OpenBLAS, as a model's Linear head would run between calls.  Nothing in
+the library uses this; the results say whether the design would pay.
+
+    python benchmarks/thread_pool_probe.py --out benchmarks/results/thread_pool_probe.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+MODES = ("own", "one", "callback")
+CONFIGS = ((50, 32, 65, 128), (50, 32, 65, 256), (50, 32, 65, 512))  # T, N, I, H
+
+
+def med_ms(fn, n=20):
+    for _ in range(3):
+        fn()
+    ts = []
+    for _ in range(n):
+        t = time.perf_counter()
+        fn()
+        ts.append(time.perf_counter() - t)
+    ts.sort()
+    return ts[len(ts) // 2] * 1e3
+
+
+def worker(mode):
+    import numpy as np
+    from numba import njit, prange, types
+    from numba.extending import intrinsic
+
+    from deeprnn.kernels.blas_library import library
+    from deeprnn.kernels.compiled._product import PACKED, product_rows
+    from deeprnn.kernels.compiled._rows import flat_rows, row_at
+    from deeprnn.kernels.compiled.lstm import lstm_cell_row
+    from deeprnn.kernels.panels import panels
+
+    lib = library()
+
+    @njit(fastmath={"contract"}, error_model="numpy", nogil=True)
+    def loop(whh_t, a, T, N, h0, c0, reverse, h, c, tc, bp):
+        H = whh_t.shape[0]
+        h_prev, h_first, c_prev, c_first = h0, 0, c0, 0
+        for s in range(T):
+            t = T - 1 - s if reverse else s
+            first = t * N
+            product_rows(a, first, h_prev, h_first, N, H, whh_t, bp, PACKED)
+            for n in range(N):
+                lstm_cell_row(
+                    row_at(a, first + n, 4 * H),
+                    row_at(c_prev, c_first + n, H),
+                    row_at(c, first + n, H),
+                    row_at(tc, first + n, H),
+                    row_at(h, first + n, H),
+                )
+            h_prev, h_first, c_prev, c_first = h, first, c, first
+
+    @njit(fastmath={"contract"}, error_model="numpy", parallel=True)
+    def both(w0, w1, a0, a1, T, N, h0, c0, h_0, h_1, c_0, c_1, tc0, tc1, bp0, bp1):
+        for d in prange(2):  # forward on one thread, reverse on the other
+            if d == 0:
+                loop(w0, a0, T, N, h0, c0, False, h_0, c_0, tc0, bp0)
+            else:
+                loop(w1, a1, T, N, h0, c0, True, h_1, c_1, tc1, bp1)
+
+    @intrinsic
+    def call_job(typingctx, fn, i, data, arg):
+        def codegen(context, builder, sig, args):
+            import llvmlite.ir as ir
+
+            i32, i8p = ir.IntType(32), ir.IntType(8).as_pointer()
+            fnty = ir.FunctionType(ir.VoidType(), [i32, i8p, i32])
+            fp = builder.inttoptr(args[0], fnty.as_pointer())
+            builder.call(fp, [builder.trunc(args[1], i32), builder.inttoptr(args[2], i8p), builder.trunc(args[3], i32)])
+            return context.get_dummy_value()
+
+        return types.void(types.intp, types.intp, types.intp, types.intp), codegen
+
+    @njit(parallel=True)
+    def run_jobs(fn, numjobs, elsize, data, arg):
+        for i in prange(numjobs):
+            call_job(fn, i, data + i * elsize, arg)
+
+    proto = ctypes.CFUNCTYPE(
+        None, ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_int
+    )
+    keep = proto(lambda sync, dojob, numjobs, elsize, jobdata, arg: run_jobs(dojob, numjobs, elsize, jobdata, arg))
+    run_jobs(0, 0, 0, 0, 0)  # compiled before OpenBLAS may call it
+    setter = getattr(lib, "scipy_openblas_set_threads_callback_function64_", None) or getattr(
+        lib, "openblas_set_threads_callback_function", None
+    )
+    set_threads = getattr(lib, "scipy_openblas_set_num_threads64_", None) or getattr(lib, "openblas_set_num_threads")
+    if mode == "callback":
+        if setter is None:
+            return {"error": "this OpenBLAS has no openblas_set_threads_callback_function"}
+        setter(keep)
+    elif mode == "one":
+        set_threads(1)
+        time.sleep(0.5)  # its worker's spin ends and it sleeps
+
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((700, 500)).astype(np.float32)
+    b = rng.standard_normal((500, 900)).astype(np.float32)
+    ref = a.astype(np.float64) @ b.astype(np.float64)
+    result = {"mode": mode, "product_rel_err": float(np.abs(a @ b - ref).max() / np.abs(ref).max())}
+    big = rng.standard_normal((2000, 2000)).astype(np.float32)
+    result["sgemm_gflops"] = 2 * 2000**3 / med_ms(lambda: big @ big, 10) / 1e6
+    sq = rng.standard_normal((256, 256)).astype(np.float32)
+    result["sgemm_256_us"] = med_ms(lambda: sq @ sq, 500) * 1e3
+    rows = []
+    for T, N, I, H in CONFIGS:
+        wt, bp, wih, A, hs, cs, tcs = [], [], [], [], [], [], []
+        for _ in range(2):
+            w = np.ascontiguousarray((rng.standard_normal((4 * H, H)) / np.sqrt(H)).astype(np.float32).T)
+            w.flags.writeable = False
+            p = panels(w, 64)
+            p.flags.writeable = False
+            wt.append(w)
+            bp.append(p)
+            wih.append((rng.standard_normal((4 * H, I)) / np.sqrt(I)).astype(np.float32))
+            A.append(np.empty((T * N, 4 * H), np.float32))
+            for lst in (hs, cs, tcs):
+                lst.append(np.empty((T * N, H), np.float32))
+        x = rng.standard_normal((T * N, I)).astype(np.float32)
+        z = np.zeros((N, H), np.float32)
+        R = flat_rows
+
+        def proj():
+            for d in range(2):
+                np.matmul(x, wih[d].T, out=A[d])
+
+        def seq():
+            proj()
+            for d in range(2):
+                loop(wt[d], R(A[d]), T, N, R(z), R(z), d == 1, R(hs[d]), R(cs[d]), R(tcs[d]), bp[d])
+
+        def par():
+            proj()
+            both(
+                wt[0],
+                wt[1],
+                R(A[0]),
+                R(A[1]),
+                T,
+                N,
+                R(z),
+                R(z),
+                R(hs[0]),
+                R(hs[1]),
+                R(cs[0]),
+                R(cs[1]),
+                R(tcs[0]),
+                R(tcs[1]),
+                bp[0],
+                bp[1],
+            )
+
+        seq()
+        first = [v.copy() for v in hs]
+        par()
+        same = all(np.array_equal(u, v) for u, v in zip(first, hs))
+        best = {}
+        for _ in range(3):
+            for name, fn in (("seq", seq), ("par", par)):
+                for wake in (False, True):
+                    key = name + ("+wake" if wake else "")
+                    f = (lambda fn=fn: (sq @ sq, fn())) if wake else fn
+                    best[key] = min(best.get(key, float("inf")), med_ms(f))
+        rows.append({"T": T, "N": N, "I": I, "H": H, "same_bits": same, **best})
+    result["rows"] = rows
+    return result
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default=None, help="write the results as JSON here")
+    ap.add_argument("--worker", choices=MODES, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.worker:
+        print(json.dumps(worker(args.worker)))
+        return 0
+    env = dict(os.environ, OMP_NUM_THREADS="2", OPENBLAS_NUM_THREADS="2", NUMBA_NUM_THREADS="2")
+    results = []
+    for mode in MODES:
+        run = subprocess.run(
+            [sys.executable, __file__, "--worker", mode], env=env, capture_output=True, text=True, check=True
+        )
+        results.append(json.loads(run.stdout.strip().splitlines()[-1]))
+    print(
+        "| mode | sgemm GF/s | 256^3 us | config (T,N,I,H) | seq ms | par ms | seq/par | seq+wake | par+wake | seq/par after wake |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in results:
+        if "error" in r:
+            print(f"| {r.get('mode')} | {r['error']} |")
+            continue
+        for row in r["rows"]:
+            cfg = f"{row['T']},{row['N']},{row['I']},{row['H']}"
+            print(
+                f"| {r['mode']} | {r['sgemm_gflops']:.0f} | {r['sgemm_256_us']:.0f} | {cfg} | {row['seq']:.2f} | {row['par']:.2f} "
+                f"| {row['seq'] / row['par']:.2f} | {row['seq+wake']:.2f} | {row['par+wake']:.2f} "
+                f"| {row['seq+wake'] / row['par+wake']:.2f} |"
+            )
+    if args.out:
+        info = {
+            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            "machine": platform.processor() or platform.machine(),
+            "loadavg": os.getloadavg(),
+            "results": results,
+        }
+        tmp = args.out + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(info, f, indent=1)
+        os.replace(tmp, args.out)  # atomic: a reader never sees half a file
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
