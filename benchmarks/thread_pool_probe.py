@@ -212,7 +212,8 @@ def main(argv=None):
         )
         results.append(json.loads(run.stdout.strip().splitlines()[-1]))
     print(
-        "| mode | sgemm GF/s | 256^3 us | config (T,N,I,H) | seq ms | par ms | seq/par | seq+wake | par+wake | seq/par after wake |"
+        "| mode | sgemm GF/s | 256^3 us | config (T,N,I,H) | seq ms | par ms | seq/par "
+        "| seq+wake | par+wake | seq/par after wake |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
@@ -222,7 +223,8 @@ def main(argv=None):
         for row in r["rows"]:
             cfg = f"{row['T']},{row['N']},{row['I']},{row['H']}"
             print(
-                f"| {r['mode']} | {r['sgemm_gflops']:.0f} | {r['sgemm_256_us']:.0f} | {cfg} | {row['seq']:.2f} | {row['par']:.2f} "
+                f"| {r['mode']} | {r['sgemm_gflops']:.0f} | {r['sgemm_256_us']:.0f} | {cfg} "
+                f"| {row['seq']:.2f} | {row['par']:.2f} "
                 f"| {row['seq'] / row['par']:.2f} | {row['seq+wake']:.2f} | {row['par+wake']:.2f} "
                 f"| {row['seq+wake'] / row['par+wake']:.2f} |"
             )
