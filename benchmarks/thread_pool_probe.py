@@ -55,38 +55,22 @@ def worker(mode):
     from numba.extending import intrinsic
 
     from deeprnn.kernels.blas_library import library
-    from deeprnn.kernels.compiled._product import PACKED, product_rows
-    from deeprnn.kernels.compiled._rows import flat_rows, row_at
-    from deeprnn.kernels.compiled.lstm import lstm_cell_row
+    from deeprnn.kernels.compiled._product import PACKED
+    from deeprnn.kernels.compiled._rows import flat_rows
+    from deeprnn.kernels.compiled.lstm import _forward as lstm_forward
     from deeprnn.kernels.panels import panels
 
     lib = library()
 
-    @njit(fastmath={"contract"}, error_model="numpy", nogil=True)
-    def loop(whh_t, a, T, N, h0, c0, reverse, h, c, tc, bp):
-        H = whh_t.shape[0]
-        h_prev, h_first, c_prev, c_first = h0, 0, c0, 0
-        for s in range(T):
-            t = T - 1 - s if reverse else s
-            first = t * N
-            product_rows(a, first, h_prev, h_first, N, H, whh_t, bp, PACKED)
-            for n in range(N):
-                lstm_cell_row(
-                    row_at(a, first + n, 4 * H),
-                    row_at(c_prev, c_first + n, H),
-                    row_at(c, first + n, H),
-                    row_at(tc, first + n, H),
-                    row_at(h, first + n, H),
-                )
-            h_prev, h_first, c_prev, c_first = h, first, c, first
+    loop = lstm_forward.compiled(np.dtype(np.float32))  # the library's own compiled LSTM time loop
 
     @njit(fastmath={"contract"}, error_model="numpy", parallel=True)
     def both(w0, w1, a0, a1, T, N, h0, c0, h_0, h_1, c_0, c_1, tc0, tc1, bp0, bp1):
         for d in prange(2):  # forward on one thread, reverse on the other
             if d == 0:
-                loop(w0, a0, T, N, h0, c0, False, h_0, c_0, tc0, bp0)
+                loop(w0, a0, T, N, h0, c0, False, h_0, c_0, tc0, bp0, PACKED)
             else:
-                loop(w1, a1, T, N, h0, c0, True, h_1, c_1, tc1, bp1)
+                loop(w1, a1, T, N, h0, c0, True, h_1, c_1, tc1, bp1, PACKED)
 
     @intrinsic
     def call_job(typingctx, fn, i, data, arg):
@@ -157,7 +141,7 @@ def worker(mode):
         def seq():
             proj()
             for d in range(2):
-                loop(wt[d], R(A[d]), T, N, R(z), R(z), d == 1, R(hs[d]), R(cs[d]), R(tcs[d]), bp[d])
+                loop(wt[d], R(A[d]), T, N, R(z), R(z), d == 1, R(hs[d]), R(cs[d]), R(tcs[d]), bp[d], PACKED)
 
         def par():
             proj()

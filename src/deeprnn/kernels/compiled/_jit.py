@@ -115,11 +115,14 @@ class _PerDtype:
         self.__doc__ = fn.__doc__
 
     def __call__(self, *args):
-        dtype = args[0].dtype
+        return self.compiled(args[0].dtype)(*args)
+
+    def compiled(self, dtype):
+        """The numba function for `dtype`, made on first use: callable from Python or from other compiled code."""
         compiled = self._compiled.get(dtype)
         if compiled is None:
             compiled = self._compiled[dtype] = self._make(dtype)
-        return compiled(*args)
+        return compiled
 
     def _make(self, dtype):
         F = numba.from_dtype(dtype)
