@@ -176,9 +176,11 @@ def get_backend() -> str:
     return _check(os.environ.get(ENV_VAR, "auto") or "auto", ENV_VAR)
 
 
-def use_compiled(kind: str, batch: int, hidden: int, dtype: np.dtype) -> bool:
-    """Whether a layer-direction of this kind, batch size N and hidden size H runs the compiled loops."""
-    backend = get_backend()
+def use_compiled(kind: str, batch: int, hidden: int, dtype: np.dtype, backend: str | None = None) -> bool:
+    """Whether a layer-direction of this kind, batch size N and hidden size H runs the compiled loops
+    (under `backend`, get_backend()'s by default)."""
+    if backend is None:
+        backend = get_backend()
     if backend == "numpy" or np.dtype(dtype) not in _DTYPES:
         return False
     if backend == "numba":
@@ -223,9 +225,16 @@ def use_compiled_sampler(kind: str, hidden: int, dtype: np.dtype) -> bool:
     return get_backend() == "numba" or hidden * hidden <= SAMPLER_MAX_WORK[kind]
 
 
+_compiled_modules: dict = {}  # name -> module of kernels/compiled, once imported
+
+
 def compiled_module(kind: str) -> ModuleType:
-    """The module of kernels/compiled for this kind (importing it imports numba)."""
-    return importlib.import_module(f"{__package__}.compiled.{kind}")
+    """The module of kernels/compiled for this kind (importing it imports numba): imported once, then
+    looked up (importlib's own lookup costs about 1 us, several times in every recurrent call)."""
+    module = _compiled_modules.get(kind)
+    if module is None:
+        module = _compiled_modules[kind] = importlib.import_module(f"{__package__}.compiled.{kind}")
+    return module
 
 
 # PyTorch's mode of each kind -> the name of its compiled module; the compiled twins, made once.
@@ -242,8 +251,9 @@ def kind_for(kind, batch: int, hidden: int, dtype: np.dtype):
     products, which stay in BLAS.  The stack calls whichever it is given.
     """
     name = _MODULE_OF_MODE[kind.mode]
-    loops = use_compiled(name, batch, hidden, dtype)
-    if not loops and not (name in _STEP_TWINS and get_backend() == "auto" and _compiled_dtype(dtype)):
+    backend = get_backend()
+    loops = use_compiled(name, batch, hidden, dtype, backend)
+    if not loops and not (name in _STEP_TWINS and backend == "auto" and _compiled_dtype(dtype)):
         return kind
     twin = _twins.get((kind.mode, loops))
     if twin is None:

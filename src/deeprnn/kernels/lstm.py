@@ -30,6 +30,8 @@ before the loop (`backward_prepare`), so each step is one product and a few ufun
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from ._activation import sigmoid_derivative, tanh_derivative
@@ -38,6 +40,18 @@ from .stack_backward import recurrent_backward
 from .transposed import transposed
 
 __all__ = ["LSTM", "lstm_forward", "lstm_backward"]
+
+
+@lru_cache(maxsize=64)
+def _gate_scales(H: int, dtype: np.dtype) -> tuple:
+    """(scale, offset), each (4H,) read-only, for sigmoid(a) = 0.5 tanh(0.5 a) + 0.5: one tanh over all
+    four gates, with i, f, o scaled (0.5, 0.5) and g left as it is (1, 0).  Made once per size and dtype."""
+    scale = np.full(4 * H, 0.5, dtype=dtype)
+    scale[2 * H : 3 * H] = 1
+    offset = np.full(4 * H, 0.5, dtype=dtype)
+    offset[2 * H : 3 * H] = 0
+    scale.flags.writeable = offset.flags.writeable = False
+    return scale, offset
 
 
 class LSTMKind:
@@ -83,11 +97,7 @@ class LSTMKind:
         w_hh = weights[1]
         H = w_hh.shape[0] // 4
         assert (len(weights) == 5) == (w_hh.shape[1] != H), "proj_size must be smaller than hidden_size"
-        # sigmoid(a) = 0.5 tanh(0.5 a) + 0.5: one tanh over all four gates, with i, f, o scaled.
-        scale = np.full(4 * H, 0.5, dtype=w_hh.dtype)
-        scale[2 * H : 3 * H] = 1
-        offset = np.full(4 * H, 0.5, dtype=w_hh.dtype)
-        offset[2 * H : 3 * H] = 0
+        scale, offset = _gate_scales(H, w_hh.dtype)
         # copies pay off over many steps, not one; transposed() keeps them while the weights are unchanged
         t = transposed if contiguous else np.transpose
         whr_t = t(weights[4]) if len(weights) == 5 else None  # (H, P)

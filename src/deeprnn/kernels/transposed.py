@@ -48,9 +48,12 @@ def _compiled_check():
     return backend.compiled_module("_bits").same_words
 
 
+_WORDS = {n: np.dtype(f"u{n}") for n in (1, 2, 4, 8)}  # itemsize -> the unsigned integers of that size
+
+
 def _same_bits(a: np.ndarray, b: np.ndarray) -> bool:
     """a and b (same shape and dtype, C-contiguous) hold the same bytes: -0.0 differs from 0.0, NaN equals itself."""
-    as_uint = np.dtype(f"u{a.itemsize}") if a.itemsize in (1, 2, 4, 8) else np.dtype(np.uint8)
+    as_uint = _WORDS.get(a.itemsize, _WORDS[1])
     ua = a.reshape(-1).view(as_uint)  # whole elements compared as integers: bits, not values, 4-8x fewer than bytes
     ub = b.reshape(-1).view(as_uint)
     same_words = _compiled_check()
