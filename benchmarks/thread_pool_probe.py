@@ -2,12 +2,14 @@
 
 The question behind the LSTM's large-batch gap (README, "Against the targets"): two independent time
 loops, the two directions of a bidirectional LSTM layer, each on one thread (numba prange(2)), after
-the layer's input projection in NumPy's OpenBLAS.  Measured three ways, each in its own process:
+the layer's input projection in NumPy's OpenBLAS.  Measured four ways, each in its own process:
 
   own      OpenBLAS as NumPy ships it: its worker thread spins (sched_yield) for a while after every
            threaded call, on the core that our second thread needs.
   one      OpenBLAS held to 1 thread for the whole process (its worker sleeps): no spinner, but
            every OpenBLAS product runs on one core.
+  toggle   OpenBLAS on 2 threads for its products, set to 1 thread (openblas_set_num_threads) just
+           before the two loops and back to 2 after them: whether that stops the spinning worker.
   callback OpenBLAS's caller-managed threading (openblas_set_threads_callback_function, OpenBLAS
            >= 0.3.27): its jobs run on numba's OpenMP pool, the same threads as the loops.  Here the
            callback is a ctypes function that starts a numba prange over the jobs, a prototype: it is
@@ -33,7 +35,7 @@ import subprocess
 import sys
 import time
 
-MODES = ("own", "one", "callback")
+MODES = ("own", "one", "toggle", "callback")
 CONFIGS = ((50, 32, 65, 128), (50, 32, 65, 256), (50, 32, 65, 512))  # T, N, I, H
 
 
@@ -145,6 +147,8 @@ def worker(mode):
 
         def par():
             proj()
+            if mode == "toggle":
+                set_threads(1)
             both(
                 wt[0],
                 wt[1],
@@ -163,6 +167,8 @@ def worker(mode):
                 bp[0],
                 bp[1],
             )
+            if mode == "toggle":
+                set_threads(2)
 
         seq()
         first = [v.copy() for v in hs]
