@@ -30,7 +30,6 @@ import platform
 import sys
 import tempfile
 import time
-import warnings
 
 import numpy as np
 
@@ -131,30 +130,17 @@ def ort_us(kind: str) -> dict:
     """onnxruntime's whole call on 1 and 2 threads (median us), or {} when torch or onnxruntime is missing."""
     try:
         import onnxruntime as ort
-        import torch
+        import torch  # noqa: F401  the export below needs it
     except ImportError:
         return {}
     sys.path.insert(0, HERE)
     import rnn_speed_workers as workers
 
     cfg = {"kind": kind, "T": T, "N": 1, "I": I, "H": H, "L": 1, "bi": False, "nonlinearity": "tanh", "key": kind}
-    x, weights = workers.make_problem(cfg)
-    module = workers._torch_rnn(cfg, weights)
+    x, _ = workers.make_problem(cfg)
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, kind + ".onnx")
-        names = ["out", "h_n", "c_n"] if kind == "lstm" else ["out", "h_n"]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(
-                module,
-                (torch.from_numpy(x),),
-                path,
-                input_names=["x"],
-                output_names=names,
-                dynamo=False,
-                opset_version=17,
-            )
+        path = workers.export_onnx({"configs": [cfg], "onnx_dir": tmp})[kind]["path"]  # the grid's own export
         for threads in (1, 2):
             so = ort.SessionOptions()
             so.intra_op_num_threads, so.inter_op_num_threads = threads, 1
