@@ -166,6 +166,25 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+def run_fields(load0) -> dict:
+    """When and where a run ran: the date (UTC), the processor, its cores, the load averages at its start and end."""
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "machine": cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "loadavg_start_end": [load0, os.getloadavg()],
+    }
+
+
+def write_json(path: str, result: dict) -> None:
+    """Write result to path as JSON, atomically (a temporary file, then a rename)."""
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(result, f, indent=1)
+    os.replace(tmp, path)
+    print(f"# wrote {path}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default="", help="JSON output path ('' to skip)")
@@ -189,19 +208,12 @@ def main() -> None:
             f"| {step:.2f} ({mode}, {row['product_gb_per_s']:.0f}) | {T * step:.0f} | {ort1} | {ort2} |"
         )
     result = {
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "machine": cpu_model(),
-        "cpu_count": os.cpu_count(),
-        "loadavg_start_end": [load0, os.getloadavg()],
+        **run_fields(load0),
         "config": {"T": T, "N": 1, "I": I, "H": H, "dtype": "float32", "calls": CALLS, "warmup": WARMUP},
         "rows": rows,
     }
     if args.out:
-        tmp = args.out + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(result, f, indent=1)
-        os.replace(tmp, args.out)
-        print(f"# wrote {args.out}")
+        write_json(args.out, result)
 
 
 if __name__ == "__main__":
