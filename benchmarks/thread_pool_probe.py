@@ -15,6 +15,11 @@ the layer's input projection in NumPy's OpenBLAS.  Measured four ways, each in i
            callback is a ctypes function that starts a numba prange over the jobs, a prototype: it is
            process-wide, and it would deadlock if the jobs ran one after another (OpenBLAS's GEMM jobs
            wait for each other), as in a nested parallel region.
+  cfunc    the same callback as a numba C function (cfunc) that calls the same prange: no GIL and no
+           Python in any OpenBLAS call, the form a library would install.
+  After installing either callback the worker sleeps 0.5 s, so that OpenBLAS's own worker, still
+  spinning from its last threaded call, has gone to sleep (its thread timeout) before anything is
+  timed: in the first 0.1 s after installing, a 2000^3 product ran at half speed in 2 of 5 processes.
 
 Per configuration, ms (median of 20 calls, best of 3 rounds): "seq" the projection and the two loops
 one after the other on one thread; "par" the projection and the two loops on two threads; "+wake" the
@@ -35,7 +40,7 @@ import subprocess
 import sys
 import time
 
-MODES = ("own", "one", "toggle", "callback")
+MODES = ("own", "one", "toggle", "callback", "cfunc")
 CONFIGS = ((50, 32, 65, 128), (50, 32, 65, 256), (50, 32, 65, 512))  # T, N, I, H
 
 
@@ -53,7 +58,7 @@ def med_ms(fn, n=20):
 
 def worker(mode):
     import numpy as np
-    from numba import njit, prange, types
+    from numba import cfunc, njit, prange, types
     from numba.extending import intrinsic
 
     from deeprnn.kernels.blas_library import library
@@ -97,14 +102,22 @@ def worker(mode):
     )
     keep = proto(lambda sync, dojob, numjobs, elsize, jobdata, arg: run_jobs(dojob, numjobs, elsize, jobdata, arg))
     run_jobs(0, 0, 0, 0, 0)  # compiled before OpenBLAS may call it
+
+    # OpenBLAS's callback type: (int sync, dojob fn, int numjobs, size_t elsize, void *jobdata, int arg);
+    # the pointers and size_t are taken as intp, which has their width and registers on 64-bit platforms.
+    @cfunc(types.void(types.intc, types.intp, types.intc, types.intp, types.intp, types.intc), nopython=True)
+    def native(sync, dojob, numjobs, elsize, jobdata, arg):
+        run_jobs(dojob, numjobs, elsize, jobdata, arg)
+
     setter = getattr(lib, "scipy_openblas_set_threads_callback_function64_", None) or getattr(
         lib, "openblas_set_threads_callback_function", None
     )
     set_threads = getattr(lib, "scipy_openblas_set_num_threads64_", None) or getattr(lib, "openblas_set_num_threads")
-    if mode == "callback":
+    if mode in ("callback", "cfunc"):
         if setter is None:
             return {"error": "this OpenBLAS has no openblas_set_threads_callback_function"}
-        setter(keep)
+        setter(keep if mode == "callback" else ctypes.cast(native.address, proto))
+        time.sleep(0.5)  # OpenBLAS's own worker, spinning since NumPy's last threaded call, goes to sleep
     elif mode == "one":
         set_threads(1)
         time.sleep(0.5)  # its worker's spin ends and it sleeps
