@@ -40,6 +40,8 @@ import subprocess
 import sys
 import time
 
+import numpy as np
+
 MODES = ("own", "one", "toggle", "callback", "cfunc")
 CONFIGS = ((50, 32, 65, 128), (50, 32, 65, 256), (50, 32, 65, 512))  # T, N, I, H
 
@@ -57,7 +59,6 @@ def med_ms(fn, n=20):
 
 
 def worker(mode):
-    import numpy as np
     from numba import cfunc, njit, prange, types
     from numba.extending import intrinsic
 
@@ -196,7 +197,21 @@ def worker(mode):
                     best[key] = min(best.get(key, float("inf")), med_ms(f))
         rows.append({"T": T, "N": N, "I": I, "H": H, "same_bits": same, **best})
     result["rows"] = rows
+    if mode in ("callback", "cfunc") and hasattr(os, "fork"):
+        result["fork_child_same_bits"] = forked_product_same(a, b, setter)
     return result
+
+
+def forked_product_same(a, b, setter) -> bool:
+    """Whether a forked child, which uninstalls the callback first (OpenBLAS's own threads again), gets the
+    parent's bits for a @ b.  The child reports through its exit status: 0 same, 1 different."""
+    parent = a @ b
+    pid = os.fork()
+    if pid == 0:
+        setter(None)  # numba's OpenMP pool is not usable in a forked child; OpenBLAS's own threads are
+        os._exit(0 if np.array_equal(a @ b, parent) else 1)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status) == 0
 
 
 def main(argv=None):
