@@ -2,7 +2,7 @@
 
 The question behind the LSTM's large-batch gap (README, "Against the targets"): two independent time
 loops, the two directions of a bidirectional LSTM layer, each on one thread (numba prange(2)), after
-the layer's input projection in NumPy's OpenBLAS.  Measured four ways, each in its own process:
+the layer's input projection in NumPy's OpenBLAS.  Measured five ways, each in its own process:
 
   own      OpenBLAS as NumPy ships it: its worker thread spins (sched_yield) for a while after every
            threaded call, on the core that our second thread needs.
