@@ -87,7 +87,7 @@ def readonly_vector(F):
     return types.Array(F, 1, "C", readonly=True)
 
 
-def typed_jit(arg_types):
+def typed_jit(arg_types, parallel: bool = False):
     """jit with declared argument types, compiled per float dtype the first time that dtype is met.
 
     ``arg_types(F)`` gives the argument types for the float type F, e.g.
@@ -95,11 +95,12 @@ def typed_jit(arg_types):
     time loops declare their big views of the stack's buffers with any layout (``F[:, :, :]``: a
     direction's columns, a packed segment) and their weights and states C-contiguous, so that one
     compiled version per dtype serves every caller: without declared types numba compiles one
-    version for every combination of layouts it meets.
+    version for every combination of layouts it meets.  parallel=True compiles numba's prange loops
+    to run on its thread pool (the batch splits of _pool.py).
     """
 
     def decorate(fn):
-        return _PerDtype(fn, arg_types)
+        return _PerDtype(fn, arg_types, parallel)
 
     return decorate
 
@@ -107,9 +108,10 @@ def typed_jit(arg_types):
 class _PerDtype:
     """A numba function per float dtype, each made (compiled, or loaded from the cache) on first use."""
 
-    def __init__(self, fn, arg_types):
+    def __init__(self, fn, arg_types, parallel=False):
         self._fn = fn
         self._arg_types = arg_types
+        self._options = dict(JIT_OPTIONS, parallel=True) if parallel else JIT_OPTIONS
         self._compiled = {}
         self.__name__ = fn.__name__
         self.__doc__ = fn.__doc__
@@ -129,6 +131,6 @@ class _PerDtype:
         sig = types.void(*self._arg_types(F))
         with _cache_dir_for_decoration():
             try:
-                return numba.njit([sig], cache=True, **JIT_OPTIONS)(self._fn)
+                return numba.njit([sig], cache=True, **self._options)(self._fn)
             except RuntimeError:  # numba found no writable cache location at all
-                return numba.njit([sig], cache=False, **JIT_OPTIONS)(self._fn)
+                return numba.njit([sig], cache=False, **self._options)(self._fn)

@@ -1,0 +1,162 @@
+"""One thread pool for NumPy's OpenBLAS and the compiled loops, so that the time loops can use both cores.
+
+The rows of a batch are independent in every recurrence: the compiled loops can run rows 0 .. N/2 - 1
+on one core and the rest on the other, from the first step to the last, without a barrier (`parts`).
+But NumPy's OpenBLAS keeps its own worker threads, which spin for a while after every threaded GEMM
+(the input projection just before the loop): a second pool on the same two cores then fights them,
+and the split loops ran 0.13-0.88x as fast as one core (LSTM, T = 50, N = 16-32, H = 64-512, Zen 4).
+OpenBLAS can hand its jobs to a caller's threads instead (openblas_set_threads_callback_function,
+OpenBLAS 0.3.27+): installed here as a numba C function that runs them on numba's OpenMP pool, no
+GIL taken, so both kinds of work share one pool.  Then the split loops ran 1.66-1.81x as fast, with
+the same bits, and a 2000^3 product ran at the same speed as on OpenBLAS's own threads
+(benchmarks/thread_pool_probe.py, mode 'cfunc').
+
+It is installed at the first call that can use it, and only where it is safe:
+  - NumPy's OpenBLAS has the callback (scipy-openblas wheels), and numba's threading layer is OpenMP:
+    OpenBLAS's jobs wait for each other, so they need one thread each at once (tbb does not promise
+    that; workqueue is not thread-safe);
+  - numba has at least 2 threads, and OpenBLAS no more threads than numba (NUMBA_NUM_THREADS): each
+    call's jobs run with exactly as many numba threads as jobs;
+  - DEEPRNN_POOL is not "off" (set_thread_pool(False) does the same from Python).
+A forked child (a DataLoader worker) uninstalls it at once and never splits: OpenMP's threads do not
+survive a fork, so OpenBLAS goes back to its own threads, which do.  It is uninstalled at exit.
+"""
+
+from __future__ import annotations
+
+import atexit
+import ctypes
+import os
+
+import numba
+from numba import cfunc, prange, types
+from numba.extending import intrinsic
+
+from .. import blas_library
+
+__all__ = ["parts", "set_thread_pool", "installed", "MIN_ROWS_PER_PART", "ENV_VAR"]
+
+ENV_VAR = "DEEPRNN_POOL"
+MIN_ROWS_PER_PART = 2  # the split gives each part at least this many rows
+_MAX_THREADS = numba.config.NUMBA_NUM_THREADS
+_SETTER = ("scipy_openblas_set_threads_callback_function64_", "openblas_set_threads_callback_function")
+_GET_THREADS = ("scipy_openblas_get_num_threads64_", "openblas_get_num_threads")
+
+
+@intrinsic
+def _call_job(typingctx, fn, i, data, arg):
+    """Call OpenBLAS's job function fn(int i, void *data, int arg), given as an address."""
+
+    def codegen(context, builder, sig, args):
+        import llvmlite.ir as ir
+
+        i32, i8p = ir.IntType(32), ir.IntType(8).as_pointer()
+        fnty = ir.FunctionType(ir.VoidType(), [i32, i8p, i32])
+        fp = builder.inttoptr(args[0], fnty.as_pointer())
+        builder.call(fp, [builder.trunc(args[1], i32), builder.inttoptr(args[2], i8p), builder.trunc(args[3], i32)])
+        return context.get_dummy_value()
+
+    return types.void(types.intp, types.intp, types.intp, types.intp), codegen
+
+
+def _run_jobs(dojob, numjobs, elsize, jobdata, arg):
+    """Run OpenBLAS's numjobs jobs at once, one numba thread each (they wait for each other)."""
+    saved = numba.get_num_threads()
+    numba.set_num_threads(max(1, min(numjobs, _MAX_THREADS)))
+    for i in prange(numjobs):
+        _call_job(dojob, i, jobdata + i * elsize, arg)
+    numba.set_num_threads(saved)
+
+
+# Not cached on disk: numba cannot cache a function that sets its thread count (1.3 s to compile, once a
+# process, at the first call that splits a batch).
+_run_jobs = numba.njit(parallel=True)(_run_jobs)
+
+
+def _native(sync, dojob, numjobs, elsize, jobdata, arg):
+    """OpenBLAS's callback: void (int sync, dojob fn, int numjobs, size_t elsize, void *jobdata, int arg);
+    pointers and size_t taken as intp, which has their width and registers on 64-bit platforms."""
+    _run_jobs(dojob, numjobs, elsize, jobdata, arg)
+
+
+_SIGNATURE = types.void(types.intc, types.intp, types.intc, types.intp, types.intp, types.intc)
+_native = cfunc(_SIGNATURE, nopython=True)(_native)
+
+
+_PROTO = ctypes.CFUNCTYPE(
+    None, ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_int
+)
+_state = {"pid": None, "on": None, "setter": None, "wanted": True}  # on: None before the first try
+
+
+def _symbol(lib, names):
+    for name in names:
+        fn = getattr(lib, name, None)
+        if fn is not None:
+            return fn
+    return None
+
+
+def _install() -> bool:
+    """Install the callback if every condition of the module docstring holds; True when it is installed."""
+    if not _state["wanted"] or os.environ.get(ENV_VAR, "").lower() in ("off", "0", "false", "no"):
+        return False
+    lib = blas_library.library()
+    setter = _symbol(lib, _SETTER) if lib is not None else None
+    get_threads = _symbol(lib, _GET_THREADS) if lib is not None else None
+    if setter is None or get_threads is None or _MAX_THREADS < 2 or numba.get_num_threads() < 2:
+        return False
+    get_threads.restype = ctypes.c_int
+    if get_threads() > _MAX_THREADS:
+        return False
+    _run_jobs(0, 0, 0, 0, 0)  # compiled, and numba's threading layer started, before OpenBLAS may call it
+    if numba.threading_layer() != "omp":
+        return False
+    setter.argtypes = [_PROTO]
+    setter(ctypes.cast(_native.address, _PROTO))
+    _state["setter"] = setter
+    return True
+
+
+def _uninstall() -> None:
+    setter = _state["setter"]
+    if setter is not None:
+        setter(_PROTO())  # a null callback: OpenBLAS's own threads again
+        _state["setter"] = None
+    _state["on"] = False
+
+
+def _after_fork_in_child() -> None:
+    if _state["setter"] is not None:
+        _uninstall()
+    _state["on"] = False
+    _state["pid"] = os.getpid()
+
+
+def installed() -> bool:
+    """Whether OpenBLAS runs its jobs on numba's pool in this process (trying to install it the first time)."""
+    if _state["on"] is None:
+        _state["pid"] = os.getpid()
+        _state["on"] = _install()
+    return bool(_state["on"]) and _state["pid"] == os.getpid()
+
+
+def parts(rows: int) -> int:
+    """Into how many parts the compiled loops split a batch of `rows` rows: numba's thread count when the
+    pool is installed and each part gets at least MIN_ROWS_PER_PART rows, else 1 (one core)."""
+    if rows < 2 * MIN_ROWS_PER_PART or not installed():
+        return 1
+    return max(1, min(numba.get_num_threads(), rows // MIN_ROWS_PER_PART))
+
+
+def set_thread_pool(enabled: bool) -> None:
+    """Allow (True, the default) or forbid (False) the shared pool; False uninstalls it now."""
+    _state["wanted"] = bool(enabled)
+    if not enabled:
+        _uninstall()
+    elif _state["on"] is False and _state["setter"] is None:
+        _state["on"] = None  # try again at the next call
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+atexit.register(_uninstall)
