@@ -22,13 +22,24 @@ from ._jit import jit
 from ._math import add_product_rows
 
 __all__ = [
-    "HAND", "BLAS", "PACKED", "product_rows", "loop_mode", "NO_PANELS", "forward_operands", "backward_operands",
+    "HAND", "BLAS", "PACKED", "product_rows", "loop_mode", "split_parts", "NO_PANELS", "forward_operands",
+    "backward_operands",
 ]  # fmt: skip
 
 HAND, BLAS, PACKED = 0, 1, 2
 NO_PANELS = {np.dtype(d): np.empty(0, d) for d in (np.float32, np.float64)}  # bp when the mode is not PACKED
 for _empty in NO_PANELS.values():
     _empty.flags.writeable = False  # typed as the panels are, read-only
+
+
+def split_parts(N: int, mode: int | None) -> int:
+    """Into how many parts a compiled loop of N rows in this mode splits its batch (_pool.py): 1 unless
+    the mode is PACKED or HAND, since an OpenBLAS call inside the pool's threads would wait for them."""
+    if mode != PACKED and mode != HAND:
+        return 1
+    from . import _pool  # imports here: it compiles its callback (about 1 s) in the first process that splits
+
+    return _pool.parts(N)
 
 
 def loop_mode(loops: bool, N: int) -> int | None:

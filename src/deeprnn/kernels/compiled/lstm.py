@@ -30,13 +30,13 @@ Letters: T steps (of the segment), N rows, H hidden features; 4H the four gates 
 from __future__ import annotations
 
 import numpy as np
-from numba import types
+from numba import prange, types
 
 from ..lstm import LSTMKind
 from ..transposed import transposed
 from ._jit import jit, readonly_matrix, readonly_vector, typed_jit
 from ._math import sigmoid_, tanh_
-from ._product import NO_PANELS, backward_operands, forward_operands, loop_mode, product_rows
+from ._product import NO_PANELS, backward_operands, forward_operands, loop_mode, product_rows, split_parts
 from ._rows import flat_rows, row_at, rows_type
 
 __all__ = ["CompiledLSTM", "compiled_twin", "lstm_cell"]
@@ -78,25 +78,44 @@ def lstm_cell_row(z, c_prev, c, tc, h):
         h[j] = zo[j] * tc[j]  # h_t = o tanh(c_t)
 
 
-@typed_jit(
-    lambda F: (
-        readonly_matrix(F), rows_type(F), types.intp, types.intp, rows_type(F), rows_type(F), types.boolean,
-        rows_type(F), rows_type(F), rows_type(F), readonly_vector(F), types.intp,
-    )
+_FORWARD_TYPES = lambda F: (  # noqa: E731
+    readonly_matrix(F), rows_type(F), types.intp, types.intp, rows_type(F), rows_type(F), types.boolean,
+    rows_type(F), rows_type(F), rows_type(F), readonly_vector(F), types.intp,
 )  # fmt: skip
+
+
+@typed_jit(_FORWARD_TYPES)
 def _forward(whh_t, a, T, N, h0, c0, reverse, h, c, tc, bp, mode):
     """The time loop on flat_rows pairs (_rows.py), whh_t (H, 4H) first (its dtype picks the compiled
     version): a (T*N rows of 4H) A_t in, the gates out; h0, c0 (N rows of H); h, c, tc (T*N rows of H)
     out; bp, mode: each step's product (_product.py): PACKED on the panels bp, BLAS or HAND.  Each step works in
     the rows of its own buffers, without copies (8-15% faster than copying each step to contiguous
     work arrays and back, float32, N=1-16, Zen 3)."""
+    _forward_part(whh_t, a, T, N, 0, N, h0, c0, reverse, h, c, tc, bp, mode)
+
+
+@typed_jit(lambda F: (*_FORWARD_TYPES(F), types.intp), parallel=True)
+def _forward_split(whh_t, a, T, N, h0, c0, reverse, h, c, tc, bp, mode, parts):
+    """_forward with the batch's rows in `parts` parts, each on its own thread of the pool (_pool.py), from
+    the first step to the last: rows never meet in the recurrence, so each part's bits are _forward's.
+    mode must be PACKED or HAND: no OpenBLAS call may run inside the pool's own threads."""
+    size = (N + parts - 1) // parts
+    for p in prange(parts):
+        n0 = p * size
+        if n0 < N:
+            _forward_part(whh_t, a, T, N, n0, min(size, N - n0), h0, c0, reverse, h, c, tc, bp, mode)
+
+
+@jit
+def _forward_part(whh_t, a, T, N, n0, nc, h0, c0, reverse, h, c, tc, bp, mode):
+    """_forward on the rows n0 .. n0 + nc - 1 of every step (N rows a step)."""
     H = whh_t.shape[0]
-    h_prev, h_first, c_prev, c_first = h0, 0, c0, 0
+    h_prev, h_first, c_prev, c_first = h0, n0, c0, n0
     for s in range(T):
         t = T - 1 - s if reverse else s
-        first = t * N
-        product_rows(a, first, h_prev, h_first, N, H, whh_t, bp, mode)  # z_t = A_t + h_prev W_hh^T
-        for n in range(N):
+        first = t * N + n0
+        product_rows(a, first, h_prev, h_first, nc, H, whh_t, bp, mode)  # z_t = A_t + h_prev W_hh^T
+        for n in range(nc):
             lstm_cell_row(
                 row_at(a, first + n, 4 * H),
                 row_at(c_prev, c_first + n, H),
@@ -107,25 +126,44 @@ def _forward(whh_t, a, T, N, h0, c0, reverse, h, c, tc, bp, mode):
         h_prev, h_first, c_prev, c_first = h, first, c, first
 
 
-@typed_jit(
-    lambda F: (
-        F[:, ::1], rows_type(F), rows_type(F), rows_type(F), rows_type(F), types.boolean, types.intp, types.intp,
-        types.boolean, F[:, ::1], F[:, ::1], readonly_vector(F), types.intp,
-    )
+_BACKWARD_TYPES = lambda F: (  # noqa: E731
+    F[:, ::1], rows_type(F), rows_type(F), rows_type(F), rows_type(F), types.boolean, types.intp, types.intp,
+    types.boolean, F[:, ::1], F[:, ::1], readonly_vector(F), types.intp,
 )  # fmt: skip
+
+
+@typed_jit(_BACKWARD_TYPES)
 def _backward(w_hh, da, k, f, dy, has_dy, T, N, reverse, dh, dc, bp, mode):
     """The backward time loop on flat_rows pairs (_rows.py), w_hh (4H, H) first (its dtype picks the
     compiled version): da (T*N rows of 4H) the prepared factors in, dA_t out; k, f, dy (T*N rows of
     H); dh, dc (N, H) the carries; bp, mode as in _forward.  Each step is `_step_backward` in the
     rows of the buffers, then dh_prev = dA_t W_hh: without copying each step to work arrays and
     back, 1.05-1.31x faster than with (float32, N = 1-16, H = 64-256, Zen 3), with the same bits."""
+    _backward_part(w_hh, da, k, f, dy, has_dy, T, N, 0, N, reverse, dh, dc, bp, mode)
+
+
+@typed_jit(lambda F: (*_BACKWARD_TYPES(F), types.intp), parallel=True)
+def _backward_split(w_hh, da, k, f, dy, has_dy, T, N, reverse, dh, dc, bp, mode, parts):
+    """_backward with the batch's rows in `parts` parts on the pool's threads, as _forward_split."""
+    size = (N + parts - 1) // parts
+    for p in prange(parts):
+        n0 = p * size
+        if n0 < N:
+            n1 = min(n0 + size, N)
+            _backward_part(w_hh, da, k, f, dy, has_dy, T, N, n0, n1 - n0, reverse, dh[n0:n1], dc[n0:n1], bp, mode)
+
+
+@jit
+def _backward_part(w_hh, da, k, f, dy, has_dy, T, N, n0, nc, reverse, dh, dc, bp, mode):
+    """_backward on the rows n0 .. n0 + nc - 1 of every step (N rows a step); dh, dc (nc, H) their carries."""
     H = w_hh.shape[1]
     dh_rows = (dh.reshape(-1), H)
     for s in range(T - 1, -1, -1):
         t = T - 1 - s if reverse else s
-        _step_backward(t * N, N, H, da, k, f, dy, has_dy, dh, dc)
+        first = t * N + n0
+        _step_backward(first, nc, H, da, k, f, dy, has_dy, dh, dc)
         dh[...] = 0
-        product_rows(dh_rows, 0, da, t * N, N, 4 * H, w_hh, bp, mode)  # dh_prev = dA_t W_hh
+        product_rows(dh_rows, 0, da, first, nc, 4 * H, w_hh, bp, mode)  # dh_prev = dA_t W_hh
 
 
 @jit
@@ -241,7 +279,11 @@ class CompiledLSTM(LSTMKind):
         if mode is None:  # each step's product in BLAS from Python, the rest compiled
             return self._forward_with_blas(c, v, prev[0], c0, reverse, work, rows)
         a, h, c_rows, tc = rows
-        _forward(c["whh_t"], a, T, N, h0, c0, reverse, h, c_rows, tc, c["panels"], mode)
+        parts = split_parts(N, mode)
+        if parts > 1:
+            _forward_split(c["whh_t"], a, T, N, h0, c0, reverse, h, c_rows, tc, c["panels"], mode, parts)
+        else:
+            _forward(c["whh_t"], a, T, N, h0, c0, reverse, h, c_rows, tc, c["panels"], mode)
         return None
 
     def backward_steps(self, weights, v, carries, reverse, work):
@@ -257,7 +299,11 @@ class CompiledLSTM(LSTMKind):
             return self._backward_with_blas(weights, v, carries, reverse, rows)
         dh, dc = carries
         w, bp = backward_operands(weights[1], mode)
-        _backward(w, *rows, v["d_out"] is not None, T, N, reverse, dh, dc, bp, mode)
+        parts = split_parts(N, mode)
+        if parts > 1:
+            _backward_split(w, *rows, v["d_out"] is not None, T, N, reverse, dh, dc, bp, mode, parts)
+        else:
+            _backward(w, *rows, v["d_out"] is not None, T, N, reverse, dh, dc, bp, mode)
         return None
 
     def _forward_with_blas(self, c, v, h0, c0, reverse, work, rows):

@@ -1,0 +1,169 @@
+"""The shared thread pool (kernels/compiled/_pool.py) and the LSTM loops that split a batch's rows over it."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+pytest.importorskip("numba")
+
+from deeprnn.kernels.compiled import _pool  # noqa: E402
+from deeprnn.kernels.compiled import lstm as compiled_lstm  # noqa: E402
+from deeprnn.kernels.compiled._product import HAND, PACKED, backward_operands, forward_operands  # noqa: E402
+from deeprnn.kernels.compiled._rows import flat_rows  # noqa: E402
+
+POOL_EXPECTED = (os.cpu_count() or 1) >= 2 and _pool.blas_library.library() is not None
+
+
+def _lstm_operands(rng, T, N, H, dtype):
+    w_hh = (rng.standard_normal((4 * H, H)) / np.sqrt(H)).astype(dtype)
+    a = rng.standard_normal((T, N, 4 * H)).astype(dtype)
+    h0, c0 = (rng.standard_normal((N, H)).astype(dtype) for _ in range(2))
+    return w_hh, a, h0, c0
+
+
+def _run_forward(w_hh, a, h0, c0, reverse, mode, parts):
+    T, N, G = a.shape
+    H = G // 4
+    loops = mode == PACKED
+    whh_t, bp = forward_operands(w_hh, loops) if loops else (np.ascontiguousarray(w_hh.T), np.empty(0, a.dtype))
+    whh_t.flags.writeable = False
+    bp.flags.writeable = False
+    a = a.copy()
+    h, c, tc = (np.empty((T, N, H), a.dtype) for _ in range(3))
+    R = flat_rows
+    args = (whh_t, R(a), T, N, R(h0), R(c0), reverse, R(h), R(c), R(tc), bp, mode)
+    if parts == 1:
+        compiled_lstm._forward(*args)
+    else:
+        compiled_lstm._forward_split(*args, parts)
+    return a, h, c, tc
+
+
+def _run_backward(w_hh, da, k, f, dy, reverse, mode, parts):
+    T, N, G = da.shape
+    H = G // 4
+    w, bp = backward_operands(w_hh, mode) if mode == PACKED else (np.ascontiguousarray(w_hh), np.empty(0, da.dtype))
+    bp.flags.writeable = False
+    da = da.copy()
+    dh, dc = np.zeros((N, H), da.dtype), np.zeros((N, H), da.dtype)
+    R = flat_rows
+    args = (w, R(da), R(k), R(f), R(dy), True, T, N, reverse, dh, dc, bp, mode)
+    if parts == 1:
+        compiled_lstm._backward(*args)
+    else:
+        compiled_lstm._backward_split(*args, parts)
+    return da, dh, dc
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("mode", ["PACKED", "HAND"])
+@pytest.mark.parametrize("N,parts", [(4, 2), (7, 2), (9, 3), (32, 2), (5, 4)])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_split_lstm_loops_give_the_bits_of_the_whole_batch(dtype, mode, N, parts, reverse):
+    """Rows never meet in the recurrence, so each part of a split batch gets the unsplit loop's bits,
+    forward and backward, whatever the number of parts (uneven ones included)."""
+    from deeprnn.kernels.compiled import _gemm
+
+    if mode == "PACKED" and not _gemm.enabled():
+        pytest.skip("the packed product needs AVX-512")  # HAND covers the split on every processor
+    m = PACKED if mode == "PACKED" else HAND
+    rng = np.random.default_rng([N, parts, int(reverse)])
+    T, H = 6, 24
+    w_hh, a, h0, c0 = _lstm_operands(rng, T, N, H, dtype)
+    whole = _run_forward(w_hh, a, h0, c0, reverse, m, 1)
+    split = _run_forward(w_hh, a, h0, c0, reverse, m, parts)
+    for u, v in zip(whole, split):
+        np.testing.assert_array_equal(u, v)
+    assert np.isfinite(whole[1]).all() and np.abs(whole[1]).max() > 0
+    da = rng.standard_normal((T, N, 4 * H)).astype(dtype)
+    k, f, dy = (rng.standard_normal((T, N, H)).astype(dtype) for _ in range(3))
+    whole = _run_backward(w_hh, da, k, f, dy, reverse, m, 1)
+    split = _run_backward(w_hh, da, k, f, dy, reverse, m, parts)
+    for u, v in zip(whole, split):
+        np.testing.assert_array_equal(u, v)
+    assert np.abs(whole[1]).max() > 0
+
+
+def test_parts_needs_two_rows_a_part():
+    assert _pool.parts(1) == 1 and _pool.parts(3) == 1
+    if _pool.installed():
+        assert _pool.parts(4) == 2 and _pool.parts(64) >= 2
+
+
+@pytest.mark.skipif(not POOL_EXPECTED, reason="the pool needs 2 cores and NumPy's bundled OpenBLAS")
+def test_the_pool_installs_here_and_openblas_products_keep_their_bits():
+    """Where NumPy bundles scipy-openblas on 2+ cores (CI's machines), the callback installs, and
+    OpenBLAS's threaded products give the same bits on numba's threads as on its own."""
+    rng = np.random.default_rng(7)
+    a = rng.standard_normal((700, 500)).astype(np.float32)
+    b = rng.standard_normal((500, 900)).astype(np.float32)
+    assert _pool.installed(), "the callback did not install: see _pool's conditions"
+    on = a @ b
+    _pool.set_thread_pool(False)
+    try:
+        assert not _pool.installed()
+        off = a @ b
+    finally:
+        _pool.set_thread_pool(True)
+    assert _pool.installed()
+    np.testing.assert_array_equal(on, off)
+    ref = a.astype(np.float64) @ b.astype(np.float64)
+    assert np.abs(on - ref).max() <= 1e-5 * np.abs(ref).max()
+
+
+def _child_work(_):
+    import deeprnn as dr
+    from deeprnn.kernels.compiled import _pool as pool
+
+    x = np.random.default_rng(3).standard_normal((5, 8, 3)).astype(np.float32)
+    m = dr.nn.LSTM(3, 16)
+    big = np.random.default_rng(4).standard_normal((600, 600)).astype(np.float32)
+    with dr.no_grad():
+        out = m(dr.tensor(x))[0].numpy()
+    return pool.installed(), pool.parts(8), float((big @ big)[0, 0]), bool(np.isfinite(out).all())
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX")
+def test_a_forked_child_uninstalls_the_pool_and_still_computes():
+    """A DataLoader worker is a fork: OpenMP's threads do not survive it, so the child goes back to
+    OpenBLAS's own threads and never splits a batch, and its products and LSTM calls finish."""
+    _pool.installed()
+    big = np.random.default_rng(4).standard_normal((600, 600)).astype(np.float32)
+    expected = float((big @ big)[0, 0])
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(1) as workers:
+        installed, parts, product, finite = workers.map_async(_child_work, [0]).get(timeout=120)[0]
+    assert (installed, parts, finite) == (False, 1, True)
+    assert product == expected
+
+
+def test_deeprnn_pool_off_keeps_openblas_threads():
+    """DEEPRNN_POOL=off: the callback is never installed."""
+    code = "from deeprnn.kernels.compiled import _pool; print(_pool.installed(), _pool.parts(32))"
+    env = dict(os.environ, DEEPRNN_POOL="off")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.split() == ["False", "1"]
+
+
+def test_set_thread_pool_false_uninstalls_and_stops_the_split():
+    """deeprnn.kernels.set_thread_pool(False) uninstalls the callback and the LSTM stops splitting; True
+    allows it again."""
+    code = (
+        "from deeprnn.kernels import backend, set_thread_pool\n"
+        "from deeprnn.kernels.compiled import _pool\n"
+        "a = (_pool.installed(), backend.split_parts('lstm', 32))\n"
+        "set_thread_pool(False)\n"
+        "b = (_pool.installed(), _pool._state['setter'] is None, backend.split_parts('lstm', 32))\n"
+        "set_thread_pool(True)\n"
+        "c = (_pool.installed(), backend.split_parts('lstm', 32))\n"
+        "print(a, b, c)"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "DEEPRNN_POOL"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.strip() == "(True, 2) (False, True, 1) (True, 2)"
