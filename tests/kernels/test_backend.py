@@ -20,6 +20,7 @@ def restore(monkeypatch):
     monkeypatch.delenv(backend.ENV_VAR, raising=False)
     saved = backend._chosen, backend._numba
     backend._chosen = None
+    monkeypatch.setattr(backend, "split_parts", lambda kind, batch: 1)  # the tables without the shared pool
     yield monkeypatch
     backend._chosen, backend._numba = saved
 
@@ -149,6 +150,44 @@ def test_with_the_packed_product_the_loops_take_steps_up_to_a_work_bound(restore
     assert not use(kind, 33, 8, np.float32)  # beyond 32 rows: the twin
     h1 = backend.MAX_H1[kind]
     assert use(kind, 1, h1, np.float32) and not use(kind, 1, h1 + 1, np.float32)
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_with_the_shared_pool_the_split_kinds_take_the_loops_up_to_64_rows(restore, kind):
+    """Where the LSTM's loops split a batch over the pool (compiled/_pool.py), "auto" takes them for 4-64
+    rows at any hidden size, as long as each part has at most MAX_ROWS rows; other kinds keep their bounds."""
+    backend._numba = True
+    restore.setattr(backend, "packed_product", lambda: True)
+    restore.setattr(backend, "split_parts", lambda kind, batch: 2 if kind in backend.SPLIT_KINDS else 1)
+    assert backend.SPLIT_KINDS == {"lstm"} and backend.MAX_SPLIT_ROWS == 64
+    split = kind in backend.SPLIT_KINDS
+    assert backend.use_compiled(kind, 32, 512, np.float32) is split
+    assert backend.use_compiled(kind, 64, 1024, np.float32) is split
+    assert not backend.use_compiled(kind, 65, 64, np.float32)
+    restore.setattr(backend, "split_parts", lambda kind, batch: 1)
+    assert not backend.use_compiled(kind, 32, 512, np.float32)
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_without_a_split_max_rows_still_bounds_every_kind(restore, kind):
+    """Without a split, no kind gets the compiled loops beyond MAX_ROWS rows, even below MAX_SPLIT_ROWS
+    (the parity suite sets MAX_ROWS = 0 to test the step twins so)."""
+    backend._numba = True
+    restore.setattr(backend, "packed_product", lambda: True)
+    restore.setattr(backend, "MAX_ROWS", 0)
+    assert not any(backend.use_compiled(kind, n, 8, np.float32) for n in (2, 8, 32))
+    restore.setattr(backend, "split_parts", lambda kind, batch: 2)
+    assert not backend.use_compiled(kind, 8, 8, np.float32)  # a part of 4 rows > MAX_ROWS = 0
+
+
+def test_split_parts_only_for_the_split_kinds_and_4_to_64_rows(monkeypatch):
+    """backend.split_parts asks the pool only for a split kind and 4-64 rows."""
+    asked = []
+    fake = type("Pool", (), {"parts": staticmethod(lambda n: asked.append(n) or 2)})
+    monkeypatch.setattr(backend, "compiled_module", lambda name: fake)
+    assert [backend.split_parts("lstm", n) for n in (3, 4, 64, 65)] == [1, 2, 2, 1]
+    assert backend.split_parts("gru", 32) == 1 and backend.split_parts("rnn", 32) == 1
+    assert asked == [4, 64]
 
 
 @pytest.mark.parametrize("kind", sorted(backend.MAX_H1))

@@ -9,7 +9,7 @@ The time loops run in NumPy or, with numba installed, compiled where that is fas
 see `backend.py` (`set_backend("numpy")` forces NumPy) and `compiled/`.
 """
 
-from .backend import get_backend, set_backend
+from .backend import get_backend, set_backend, set_thread_pool
 from .cells import (
     cell_backward,
     cell_forward,
@@ -53,5 +53,6 @@ __all__ = [
     "LSTM",
     "GRU",
     "set_backend",
+    "set_thread_pool",
     "get_backend",
 ]

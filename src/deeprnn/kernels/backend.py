@@ -90,6 +90,19 @@ train/infer, min of 9 rounds; 2-core AMD EPYC Zen 4, 2026-12-03; results/backend
 (at H = 64 every entry is 0.89-1.15).  The SkylakeX small-matrix rule above, measured against the
 hand-written product, applies only without the packed product.
 
+With the shared thread pool (compiled/_pool.py: numba's OpenMP threads, which OpenBLAS's own calls
+also run on through its threads callback), the compiled LSTM loops split a batch of 4-64 rows into
+one part per core (`split_parts`), and each part runs its own loop with the packed product.  Then
+"auto" takes the compiled loops while a part has at most MAX_ROWS rows (SPLIT_KINDS,
+MAX_SPLIT_ROWS).  Measured so (one or two layers, T = 25-50, float32, min of 15 calls, split loops
+time against the rule without the split): on a 2-core AMD EPYC Zen 4 (2026-12-04), inference
+N = 32, H = 512: 23.1 ms against 40.7, N = 64, H = 1024: 131 against 148, training N = 32,
+H = 512: 68.0 against 90.5; on a 2-core Intel Xeon with AVX-512 (2026-12-06), two layers, N = 32:
+H = 128 inference 5.0 against 7.7 ms, training 17.4 against 22.3; H = 512 inference 59.7 against
+74.6, training 179 against 207.  The pool is on wherever it installs (DEEPRNN_POOL=off, or
+deeprnn.kernels.set_thread_pool(False), turns it off); its callback compiles in
+about 1.3 s, once per process, at the first split.
+
 The batch-1 sampler (models/generate.py) has its own bound, `use_compiled_sampler`: it runs its
 whole step compiled (every layer, the head, the softmax and the draw) or all of it in NumPy, so
 its bound is the one measured against NumPy's own loops (NumPy time / compiled time at N = 1, CPU
@@ -102,6 +115,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
 from types import ModuleType
 
 import numpy as np
@@ -119,6 +133,10 @@ __all__ = [
     "small_gemm",
     "packed_product",
     "PACKED_WORK",
+    "SPLIT_KINDS",
+    "MAX_SPLIT_ROWS",
+    "split_parts",
+    "set_thread_pool",
     "MAX_ROWS",
     "MAX_H1",
     "MAX_SMALL_H",
@@ -130,11 +148,19 @@ BACKENDS = ("auto", "numpy", "numba")
 ENV_VAR = "DEEPRNN_KERNELS"
 # "auto" takes the compiled loops for at most MAX_ROWS rows: at one row for H <= MAX_H1[kind],
 # at 2-4 rows for H <= MAX_SMALL_H, at 5-16 rows for N * H <= MAX_CELLS[kind] (the module docstring).
-MAX_ROWS = 32  # the most rows "auto" ever gives the compiled loops (32 with the packed product, else 16)
+MAX_ROWS = 32  # the most rows "auto" gives one compiled loop (32 with the packed product, else 16; a split
+# loop of SPLIT_KINDS takes up to MAX_SPLIT_ROWS, MAX_ROWS a part)
 HAND_MAX_ROWS = 16
 # With the packed product (AVX-512): the compiled loops for 2-16 rows while N * GATES * H^2 <= 2^23
 # multiply-adds a step, for 17-32 rows while it is <= 2^22 (the module docstring's second table).
 PACKED_WORK = ((16, 2**23), (32, 2**22))
+# The kinds whose compiled loops split a batch's rows over the shared thread pool (compiled/_pool.py),
+# and the most rows "auto" gives them so: with the split, the compiled LSTM loops beat the step twin at
+# every size measured, up to N = 64, H = 1024 (inference, N = 32, H = 512: 23.1 ms against 40.7;
+# N = 64, H = 1024: 131 against 148; training N = 32, H = 512: 68.0 against 90.5; T = 25-50, one
+# layer, float32, Zen 4, 2026-12-04).
+SPLIT_KINDS = frozenset({"lstm"})
+MAX_SPLIT_ROWS = 64
 MAX_H1 = {"rnn": 640, "lstm": 352, "gru": 384}
 MAX_SMALL_H = 1024
 MAX_CELLS = {"rnn": 2048, "lstm": 1024, "gru": 1024}
@@ -185,10 +211,15 @@ def use_compiled(kind: str, batch: int, hidden: int, dtype: np.dtype, backend: s
         return False
     if backend == "numba":
         return True
-    if not numba_available() or batch > MAX_ROWS:
+    if not numba_available() or batch > max(MAX_ROWS, MAX_SPLIT_ROWS):
         return False
     if batch <= 1:
         return hidden <= MAX_H1[kind]
+    parts = split_parts(kind, batch) if packed_product() else 1
+    if parts > 1:  # each part's rows on its own core (compiled/_pool.py)
+        return -(-batch // parts) <= MAX_ROWS
+    if batch > MAX_ROWS:
+        return False
     if packed_product():
         work = batch * GATES[kind] * hidden * hidden
         return any(batch <= rows and work <= bound for rows, bound in PACKED_WORK)
@@ -199,6 +230,27 @@ def use_compiled(kind: str, batch: int, hidden: int, dtype: np.dtype, backend: s
     if batch <= 4:
         return hidden <= MAX_SMALL_H
     return batch * hidden <= MAX_CELLS[kind]
+
+
+def split_parts(kind: str, batch: int) -> int:
+    """Into how many parts the compiled loops of this kind split a batch (compiled/_pool.py), 1 for none."""
+    if kind not in SPLIT_KINDS or not 4 <= batch <= MAX_SPLIT_ROWS or not _pool_wanted:
+        return 1
+    return compiled_module("_pool").parts(batch)
+
+
+_pool_wanted = True
+
+
+def set_thread_pool(enabled: bool) -> None:
+    """Allow (True, the default) or forbid (False) the shared thread pool of compiled/_pool.py, with which
+    the compiled LSTM loops split a batch's rows over the cores; False uninstalls it now (as
+    DEEPRNN_POOL=off does before the first call)."""
+    global _pool_wanted
+    _pool_wanted = bool(enabled)
+    pool = sys.modules.get(f"{__package__}.compiled._pool")  # not imported yet: nothing to install or undo
+    if pool is not None:
+        pool.set_thread_pool(enabled)
 
 
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}  # a step's product is (N, H) by (H, GATES * H)
