@@ -167,3 +167,13 @@ def test_set_thread_pool_false_uninstalls_and_stops_the_split():
     env = {k: v for k, v in os.environ.items() if k != "DEEPRNN_POOL"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120, check=True)
     assert out.stdout.strip() == "(True, 2) (False, True, 1) (True, 2)"
+
+
+def test_one_openblas_thread_means_no_split():
+    """OPENBLAS_NUM_THREADS=1 (as each MPI rank runs): the pool may install, but nothing splits, so that
+    the processes of one machine do not take two threads each."""
+    code = "from deeprnn.kernels.compiled import _pool; print(_pool.parts(32))"
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+    env.pop("DEEPRNN_POOL", None)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.split() == ["1"]

@@ -86,7 +86,8 @@ _native = cfunc(_SIGNATURE, nopython=True)(_native)
 _PROTO = ctypes.CFUNCTYPE(
     None, ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_int
 )
-_state = {"pid": None, "on": None, "setter": None, "wanted": True}  # on: None before the first try
+# on: None before the first try; blas_threads: OpenBLAS's get_num_threads, once installed
+_state = {"pid": None, "on": None, "setter": None, "blas_threads": None, "wanted": True}
 
 
 def _symbol(lib, names):
@@ -114,7 +115,7 @@ def _install() -> bool:
         return False
     setter.argtypes = [_PROTO]
     setter(ctypes.cast(_native.address, _PROTO))
-    _state["setter"] = setter
+    _state["setter"], _state["blas_threads"] = setter, get_threads
     return True
 
 
@@ -142,11 +143,13 @@ def installed() -> bool:
 
 
 def parts(rows: int) -> int:
-    """Into how many parts the compiled loops split a batch of `rows` rows: numba's thread count when the
-    pool is installed and each part gets at least MIN_ROWS_PER_PART rows, else 1 (one core)."""
+    """Into how many parts the compiled loops split a batch of `rows` rows: as many as numba and OpenBLAS
+    both have threads (OPENBLAS_NUM_THREADS=1, as under MPI, keeps one core a process) when the pool is
+    installed and each part gets at least MIN_ROWS_PER_PART rows, else 1 (one core)."""
     if rows < 2 * MIN_ROWS_PER_PART or not installed():
         return 1
-    return max(1, min(numba.get_num_threads(), rows // MIN_ROWS_PER_PART))
+    threads = min(numba.get_num_threads(), _state["blas_threads"]())
+    return max(1, min(threads, rows // MIN_ROWS_PER_PART))
 
 
 def set_thread_pool(enabled: bool) -> None:
