@@ -154,12 +154,12 @@ def test_with_the_packed_product_the_loops_take_steps_up_to_a_work_bound(restore
 
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
 def test_with_the_shared_pool_the_split_kinds_take_the_loops_up_to_64_rows(restore, kind):
-    """Where the LSTM's loops split a batch over the pool (compiled/_pool.py), "auto" takes them for 4-64
-    rows at any hidden size, as long as each part has at most MAX_ROWS rows; other kinds keep their bounds."""
+    """Where the loops split a batch over the pool (compiled/_pool.py), "auto" takes them for 4-64 rows at
+    any hidden size, as long as each part has at most MAX_ROWS rows; without the split, the bounds of old."""
     backend._numba = True
     restore.setattr(backend, "packed_product", lambda: True)
     restore.setattr(backend, "split_parts", lambda kind, batch: 2 if kind in backend.SPLIT_KINDS else 1)
-    assert backend.SPLIT_KINDS == {"lstm"} and backend.MAX_SPLIT_ROWS == 64
+    assert backend.SPLIT_KINDS == {"rnn", "lstm", "gru"} and backend.MAX_SPLIT_ROWS == 64
     split = kind in backend.SPLIT_KINDS
     assert backend.use_compiled(kind, 32, 512, np.float32) is split
     assert backend.use_compiled(kind, 64, 1024, np.float32) is split
@@ -181,13 +181,17 @@ def test_without_a_split_max_rows_still_bounds_every_kind(restore, kind):
 
 
 def test_split_parts_only_for_the_split_kinds_and_4_to_64_rows(monkeypatch):
-    """backend.split_parts asks the pool only for a split kind and 4-64 rows."""
+    """backend.split_parts asks the pool only for a split kind and 4-64 rows, and never once forbidden."""
     asked = []
     fake = type("Pool", (), {"parts": staticmethod(lambda n: asked.append(n) or 2)})
     monkeypatch.setattr(backend, "compiled_module", lambda name: fake)
     assert [backend.split_parts("lstm", n) for n in (3, 4, 64, 65)] == [1, 2, 2, 1]
-    assert backend.split_parts("gru", 32) == 1 and backend.split_parts("rnn", 32) == 1
-    assert asked == [4, 64]
+    assert backend.split_parts("gru", 32) == 2 and backend.split_parts("rnn", 8) == 2
+    monkeypatch.setattr(backend, "SPLIT_KINDS", frozenset({"lstm"}))
+    assert backend.split_parts("gru", 32) == 1
+    monkeypatch.setattr(backend, "_pool_wanted", False)
+    assert backend.split_parts("lstm", 32) == 1
+    assert asked == [4, 64, 32, 8]
 
 
 @pytest.mark.parametrize("kind", sorted(backend.MAX_H1))

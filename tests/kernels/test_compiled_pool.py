@@ -90,6 +90,85 @@ def test_split_lstm_loops_give_the_bits_of_the_whole_batch(dtype, mode, N, parts
     assert np.abs(whole[1]).max() > 0
 
 
+def _operands(w_hh, mode, dtype):
+    """(W_hh^T, its panels) and (W_hh, its panels) for the loops in this mode, read-only as the layers give them."""
+    if mode == PACKED:
+        fwd, bwd = forward_operands(w_hh, True), backward_operands(w_hh, mode)
+    else:
+        empty = np.empty(0, dtype)
+        fwd, bwd = (np.ascontiguousarray(w_hh.T), empty), (np.ascontiguousarray(w_hh), empty)
+    for arr in (*fwd, bwd[1]):
+        arr.flags.writeable = False
+    return fwd, bwd
+
+
+def _gru_loops(rng, T, N, H, dtype, reverse, mode, parts):
+    """The GRU's forward and backward loops (compiled/gru.py), whole (parts = 1) or split: every output."""
+    from deeprnn.kernels.compiled import gru as compiled_gru
+
+    R = flat_rows
+    w_hh = (rng.standard_normal((3 * H, H)) / np.sqrt(H)).astype(dtype)
+    a = rng.standard_normal((T, N, 3 * H)).astype(dtype)
+    h0, b_hn = rng.standard_normal((N, H)).astype(dtype), rng.standard_normal(H).astype(dtype)
+    da = rng.standard_normal((T, N, 3 * H)).astype(dtype)
+    dn, r, z, dy = (rng.standard_normal((T, N, H)).astype(dtype) for _ in range(4))
+    (whh_t, fp), (w, bp) = _operands(w_hh, mode, dtype)
+    h, hn, dh = np.empty((T, N, H), dtype), np.empty((T, N, H), dtype), np.zeros((N, H), dtype)
+    fwd = (whh_t, R(a), T, N, R(h0), b_hn, reverse, R(h), R(hn), fp, mode)
+    bwd = (w, R(da), R(dn), R(r), R(z), R(dy), True, T, N, reverse, dh, bp, mode)
+    if parts == 1:
+        compiled_gru._forward(*fwd), compiled_gru._backward(*bwd)
+    else:
+        compiled_gru._forward_split(*fwd, parts), compiled_gru._backward_split(*bwd, parts)
+    return a, h, hn, da, dn, dh
+
+
+def _rnn_loops(rng, T, N, H, dtype, reverse, mode, parts, relu):
+    """The Elman RNN's forward and backward loops (compiled/rnn.py), whole or split: every output."""
+    from deeprnn.kernels.compiled import rnn as compiled_rnn
+
+    R = flat_rows
+    w_hh = (rng.standard_normal((H, H)) / np.sqrt(H)).astype(dtype)
+    a = rng.standard_normal((T, N, H)).astype(dtype)
+    h0 = rng.standard_normal((N, H)).astype(dtype)
+    da, dy = (rng.standard_normal((T, N, H)).astype(dtype) for _ in range(2))
+    carry = rng.standard_normal((N, H)).astype(dtype)
+    (whh_t, fp), (w, bp) = _operands(w_hh, mode, dtype)
+    fwd = (whh_t, R(a), T, N, R(h0), relu, reverse, fp, mode)
+    bwd = (w, R(da), R(dy), True, T, N, reverse, carry, bp, mode)
+    if parts == 1:
+        compiled_rnn._forward(*fwd), compiled_rnn._backward(*bwd)
+    else:
+        compiled_rnn._forward_split(*fwd, parts), compiled_rnn._backward_split(*bwd, parts)
+    return a, da, carry
+
+
+@pytest.mark.parametrize("kind", ["gru", "rnn_tanh", "rnn_relu"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("mode", ["PACKED", "HAND"])
+@pytest.mark.parametrize("N,parts", [(4, 2), (7, 2), (9, 3), (32, 2)])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_split_gru_and_rnn_loops_give_the_bits_of_the_whole_batch(kind, dtype, mode, N, parts, reverse):
+    """As for the LSTM: the GRU's and the Elman RNN's split loops give each row the unsplit loop's bits."""
+    from deeprnn.kernels.compiled import _gemm
+
+    if mode == "PACKED" and not _gemm.enabled():
+        pytest.skip("the packed product needs AVX-512")  # HAND covers the split on every processor
+    m = PACKED if mode == "PACKED" else HAND
+    T, H = 6, 24
+
+    def run(parts):
+        rng = np.random.default_rng([N, int(reverse), len(kind)])  # the same operands for both runs
+        if kind == "gru":
+            return _gru_loops(rng, T, N, H, dtype, reverse, m, parts)
+        return _rnn_loops(rng, T, N, H, dtype, reverse, m, parts, kind == "rnn_relu")
+
+    whole, split = run(1), run(parts)
+    for u, v in zip(whole, split):
+        np.testing.assert_array_equal(u, v)
+    assert all(np.isfinite(u).all() and np.abs(u).max() > 0 for u in whole)
+
+
 def test_parts_needs_two_rows_a_part():
     assert _pool.parts(1) == 1 and _pool.parts(3) == 1
     if _pool.installed():

@@ -91,17 +91,23 @@ train/infer, min of 9 rounds; 2-core AMD EPYC Zen 4, 2026-12-03; results/backend
 hand-written product, applies only without the packed product.
 
 With the shared thread pool (compiled/_pool.py: numba's OpenMP threads, which OpenBLAS's own calls
-also run on through its threads callback), the compiled LSTM loops split a batch of 4-64 rows into
-one part per core (`split_parts`), and each part runs its own loop with the packed product.  Then
-"auto" takes the compiled loops while a part has at most MAX_ROWS rows (SPLIT_KINDS,
-MAX_SPLIT_ROWS).  Measured so (one or two layers, T = 25-50, float32, min of 15 calls, split loops
-time against the rule without the split): on a 2-core AMD EPYC Zen 4 (2026-12-04), inference
-N = 32, H = 512: 23.1 ms against 40.7, N = 64, H = 1024: 131 against 148, training N = 32,
-H = 512: 68.0 against 90.5; on a 2-core Intel Xeon with AVX-512 (2026-12-06), two layers, N = 32:
-H = 128 inference 5.0 against 7.7 ms, training 17.4 against 22.3; H = 512 inference 59.7 against
-74.6, training 179 against 207.  The pool is on wherever it installs (DEEPRNN_POOL=off, or
-deeprnn.kernels.set_thread_pool(False), turns it off); its callback compiles in
-about 1.3 s, once per process, at the first split.
+also run on through its threads callback), the compiled loops of every kind split a batch of 4-64
+rows into one part per core (`split_parts`), and each part runs its own loop with the packed or the
+hand-written product, with the same bits.  Then "auto" takes the compiled loops while a part has at
+most MAX_ROWS rows (SPLIT_KINDS, MAX_SPLIT_ROWS), at any hidden size.  Measured so (T = 25-50,
+float32, min of 15 calls, the split loops against the rule without the split, ms):
+
+    2-core AMD EPYC Zen 4, 2026-12-04, LSTM, one layer: inference N = 32, H = 512: 23.1 against
+    40.7; N = 64, H = 1024: 131 against 148; training N = 32, H = 512: 68.0 against 90.5.
+    2-core Intel Xeon (AVX-512), 2026-12-06, two layers, N = 32, inference / training:
+    LSTM H = 128: 5.0 / 17.4 against 7.7 / 22.3;   H = 512: 59.7 / 179 against 74.6 / 207
+    GRU  H = 512: 47-52 / 139-141 against 62-65 / 161-163;  bidirectional H = 256: 29-30 / 99-101
+         against 39-40 / 115-118;  N = 64, H = 1024, one layer, T = 25: 93 / 212-221 against 101 / 220-224
+    RNN  H = 512: 13-14 / 43 against 18 / 52;  N = 64, H = 1024: 21-22 / 58-64 against 21 / 62-64
+
+The pool is on wherever it installs (DEEPRNN_POOL=off, or deeprnn.kernels.set_thread_pool(False),
+turns it off, and the bounds above apply again); its callback compiles in about 1.3 s, once per
+process, at the first split.
 
 The batch-1 sampler (models/generate.py) has its own bound, `use_compiled_sampler`: it runs its
 whole step compiled (every layer, the head, the softmax and the draw) or all of it in NumPy, so
@@ -155,11 +161,9 @@ HAND_MAX_ROWS = 16
 # multiply-adds a step, for 17-32 rows while it is <= 2^22 (the module docstring's second table).
 PACKED_WORK = ((16, 2**23), (32, 2**22))
 # The kinds whose compiled loops split a batch's rows over the shared thread pool (compiled/_pool.py),
-# and the most rows "auto" gives them so: with the split, the compiled LSTM loops beat the step twin at
-# every size measured, up to N = 64, H = 1024 (inference, N = 32, H = 512: 23.1 ms against 40.7;
-# N = 64, H = 1024: 131 against 148; training N = 32, H = 512: 68.0 against 90.5; T = 25-50, one
-# layer, float32, Zen 4, 2026-12-04).
-SPLIT_KINDS = frozenset({"lstm"})
+# and the most rows "auto" gives them so: with the split, the compiled loops beat the step twin at the
+# sizes measured up to N = 64, H = 1024, or tie (the module docstring).
+SPLIT_KINDS = frozenset({"rnn", "lstm", "gru"})
 MAX_SPLIT_ROWS = 64
 MAX_H1 = {"rnn": 640, "lstm": 352, "gru": 384}
 MAX_SMALL_H = 1024

@@ -30,12 +30,12 @@ Letters: T steps (of the segment), N rows, H hidden features; 3H the three gates
 from __future__ import annotations
 
 import numpy as np
-from numba import types
+from numba import prange, types
 
 from ..gru import GRUKind
 from ._jit import jit, readonly_matrix, readonly_vector, typed_jit
 from ._math import sigmoid_, tanh_
-from ._product import NO_PANELS, backward_operands, forward_operands, loop_mode, product_rows
+from ._product import NO_PANELS, backward_operands, forward_operands, loop_mode, product_rows, split_parts
 from ._rows import flat_rows, row_at, rows_type
 
 __all__ = ["CompiledGRU", "compiled_twin", "gru_cell"]
@@ -55,12 +55,13 @@ def gru_cell(x, p, b_hn, h):
     _step(0, N, H, (x.reshape(-1), G), p, b_hn, h_rows, 0, hn, h_rows)
 
 
-@typed_jit(
-    lambda F: (
-        readonly_matrix(F), rows_type(F), types.intp, types.intp, rows_type(F), F[::1], types.boolean, rows_type(F),
-        rows_type(F), readonly_vector(F), types.intp,
-    )
+_FORWARD_TYPES = lambda F: (  # noqa: E731
+    readonly_matrix(F), rows_type(F), types.intp, types.intp, rows_type(F), F[::1], types.boolean, rows_type(F),
+    rows_type(F), readonly_vector(F), types.intp,
 )  # fmt: skip
+
+
+@typed_jit(_FORWARD_TYPES)
 def _forward(whh_t, a, T, N, h0, b_hn, reverse, h, hn, bp, mode):
     """The forward time loop on flat_rows pairs (_rows.py), whh_t (H, 3H) first (its dtype picks the
     compiled version): a (T*N rows of 3H) A_t in, the gates out; h0 (N rows of H); h, hn (T*N rows
@@ -68,24 +69,44 @@ def _forward(whh_t, a, T, N, h0, b_hn, reverse, h, hn, bp, mode):
     is its product into a work array, then `_step` in the rows of the buffers: without copying each
     step to work arrays and back, 0.97-1.18x faster than with (float32, N = 1-16, H = 64-256,
     Zen 3), with the same bits."""
+    _forward_part(whh_t, a, T, N, 0, N, h0, b_hn, reverse, h, hn, bp, mode)
+
+
+@typed_jit(lambda F: (*_FORWARD_TYPES(F), types.intp), parallel=True)
+def _forward_split(whh_t, a, T, N, h0, b_hn, reverse, h, hn, bp, mode, parts):
+    """_forward with the batch's rows in `parts` parts, each on its own thread of the pool (_pool.py), from
+    the first step to the last: rows never meet in the recurrence, so each part's bits are _forward's.
+    mode must be PACKED or HAND: no OpenBLAS call may run inside the pool's own threads."""
+    size = (N + parts - 1) // parts
+    for p in prange(parts):
+        n0 = p * size
+        if n0 < N:
+            _forward_part(whh_t, a, T, N, n0, min(size, N - n0), h0, b_hn, reverse, h, hn, bp, mode)
+
+
+@jit
+def _forward_part(whh_t, a, T, N, n0, nc, h0, b_hn, reverse, h, hn, bp, mode):
+    """_forward on the rows n0 .. n0 + nc - 1 of every step (N rows a step), with its own work array."""
     H = whh_t.shape[0]
-    acc = np.empty((N, 3 * H), whh_t.dtype)  # h_prev W_hh^T
+    acc = np.empty((nc, 3 * H), whh_t.dtype)  # h_prev W_hh^T
     acc_rows = (acc.reshape(-1), 3 * H)
-    prev, prev_first = h0, 0
+    prev, prev_first = h0, n0
     for s in range(T):
         t = T - 1 - s if reverse else s
+        first = t * N + n0
         acc[...] = 0
-        product_rows(acc_rows, 0, prev, prev_first, N, H, whh_t, bp, mode)  # [P_r, P_z, P_n] = h_prev W_hh^T
-        _step(t * N, N, H, a, acc, b_hn, prev, prev_first, hn, h)  # r, z, n, hn and h_t
-        prev, prev_first = h, t * N
+        product_rows(acc_rows, 0, prev, prev_first, nc, H, whh_t, bp, mode)  # [P_r, P_z, P_n] = h_prev W_hh^T
+        _step(first, nc, H, a, acc, b_hn, prev, prev_first, hn, h)  # r, z, n, hn and h_t
+        prev, prev_first = h, first
 
 
-@typed_jit(
-    lambda F: (
-        F[:, ::1], rows_type(F), rows_type(F), rows_type(F), rows_type(F), rows_type(F), types.boolean, types.intp,
-        types.intp, types.boolean, F[:, ::1], readonly_vector(F), types.intp,
-    )
+_BACKWARD_TYPES = lambda F: (  # noqa: E731
+    F[:, ::1], rows_type(F), rows_type(F), rows_type(F), rows_type(F), rows_type(F), types.boolean, types.intp,
+    types.intp, types.boolean, F[:, ::1], readonly_vector(F), types.intp,
 )  # fmt: skip
+
+
+@typed_jit(_BACKWARD_TYPES)
 def _backward(w_hh, da, dn, r, z, dy, has_dy, T, N, reverse, dh, bp, mode):
     """The backward time loop on flat_rows pairs (_rows.py), w_hh (3H, H) first (its dtype picks the
     compiled version): da (T*N rows of 3H) the prepared factors in, [dA_r, dA_z, d(hn)] out; dn
@@ -94,12 +115,30 @@ def _backward(w_hh, da, dn, r, z, dy, has_dy, T, N, reverse, dh, bp, mode):
     Each step is `_step_backward` in the rows of the buffers, then dh_prev += [dA_r, dA_z, d(hn)] W_hh:
     without copying each step to work arrays and back, 1.11-1.30x faster than with (float32,
     N = 1-16, H = 64-256, Zen 3), with the same bits."""
+    _backward_part(w_hh, da, dn, r, z, dy, has_dy, T, N, 0, N, reverse, dh, bp, mode)
+
+
+@typed_jit(lambda F: (*_BACKWARD_TYPES(F), types.intp), parallel=True)
+def _backward_split(w_hh, da, dn, r, z, dy, has_dy, T, N, reverse, dh, bp, mode, parts):
+    """_backward with the batch's rows in `parts` parts on the pool's threads, as _forward_split."""
+    size = (N + parts - 1) // parts
+    for p in prange(parts):
+        n0 = p * size
+        if n0 < N:
+            n1 = min(n0 + size, N)
+            _backward_part(w_hh, da, dn, r, z, dy, has_dy, T, N, n0, n1 - n0, reverse, dh[n0:n1], bp, mode)
+
+
+@jit
+def _backward_part(w_hh, da, dn, r, z, dy, has_dy, T, N, n0, nc, reverse, dh, bp, mode):
+    """_backward on the rows n0 .. n0 + nc - 1 of every step (N rows a step); dh (nc, H) their carry."""
     H = w_hh.shape[1]
     dh_rows = (dh.reshape(-1), H)
     for s in range(T - 1, -1, -1):
         t = T - 1 - s if reverse else s
-        _step_backward(t * N, N, H, da, dn, r, z, dy, has_dy, dh)  # dh <- g z
-        product_rows(dh_rows, 0, da, t * N, N, 3 * H, w_hh, bp, mode)  # dh_prev = g z + [dA_r, dA_z, d(hn)] W_hh
+        first = t * N + n0
+        _step_backward(first, nc, H, da, dn, r, z, dy, has_dy, dh)  # dh <- g z
+        product_rows(dh_rows, 0, da, first, nc, 3 * H, w_hh, bp, mode)  # dh_prev = g z + [dA_r, dA_z, d(hn)] W_hh
 
 
 @jit
@@ -216,7 +255,11 @@ class CompiledGRU(GRUKind):
         if mode is None:  # each step's product in BLAS from Python, the rest compiled
             return self._forward_with_blas(c, v, h0, reverse, work, b_hn, rows)
         a, h, hn = rows
-        _forward(c["whh_t"], a, T, N, flat_rows(h0), b_hn, reverse, h, hn, c["panels"], mode)
+        parts = split_parts(N, mode)
+        if parts > 1:
+            _forward_split(c["whh_t"], a, T, N, flat_rows(h0), b_hn, reverse, h, hn, c["panels"], mode, parts)
+        else:
+            _forward(c["whh_t"], a, T, N, flat_rows(h0), b_hn, reverse, h, hn, c["panels"], mode)
         return None
 
     def backward_steps(self, weights, v, carries, reverse, work):
@@ -230,7 +273,11 @@ class CompiledGRU(GRUKind):
             return self._backward_with_blas(weights, v, carries, reverse, work, rows)
         has = v["d_out"] is not None
         w, bp = backward_operands(weights[1], mode)
-        _backward(w, *rows, has, T, N, reverse, carries[0], bp, mode)
+        parts = split_parts(N, mode)
+        if parts > 1:
+            _backward_split(w, *rows, has, T, N, reverse, carries[0], bp, mode, parts)
+        else:
+            _backward(w, *rows, has, T, N, reverse, carries[0], bp, mode)
         return None
 
     def _forward_with_blas(self, c, v, h0, reverse, work, b_hn, rows):

@@ -26,37 +26,56 @@ Letters: T steps (of the segment), N rows, H hidden features.
 from __future__ import annotations
 
 import numpy as np
-from numba import types
+from numba import prange, types
 
 from ..rnn import ElmanKind
 from ._jit import jit, readonly_matrix, readonly_vector, typed_jit
 from ._math import tanh_
-from ._product import NO_PANELS, backward_operands, forward_operands, loop_mode, product_rows
+from ._product import NO_PANELS, backward_operands, forward_operands, loop_mode, product_rows, split_parts
 from ._rows import flat_rows, row_at, rows_type
 
 __all__ = ["CompiledElman", "compiled_twin"]
 
 
-@typed_jit(
-    lambda F: (
-        readonly_matrix(F), rows_type(F), types.intp, types.intp, rows_type(F), types.boolean, types.boolean,
-        readonly_vector(F), types.intp,
-    )
+_FORWARD_TYPES = lambda F: (  # noqa: E731
+    readonly_matrix(F), rows_type(F), types.intp, types.intp, rows_type(F), types.boolean, types.boolean,
+    readonly_vector(F), types.intp,
 )  # fmt: skip
+
+
+@typed_jit(_FORWARD_TYPES)
 def _forward(whh_t, a, T, N, h0, relu, reverse, bp, mode):
     """The forward time loop on flat_rows pairs (_rows.py), whh_t (H, H) first (its dtype picks the
     compiled version): a (T*N rows of H) A_t in, h_t out; h0 (N rows of H); bp, mode: each step's
     product (_product.py): PACKED on the panels bp, BLAS or HAND.  Each step works in the
     rows of the buffer, without copies (1.00-1.16x faster than copying each step to a work array
     and back, float32, N = 1-16, H = 64-256, Zen 3), with the same bits."""
+    _forward_part(whh_t, a, T, N, 0, N, h0, relu, reverse, bp, mode)
+
+
+@typed_jit(lambda F: (*_FORWARD_TYPES(F), types.intp), parallel=True)
+def _forward_split(whh_t, a, T, N, h0, relu, reverse, bp, mode, parts):
+    """_forward with the batch's rows in `parts` parts, each on its own thread of the pool (_pool.py), from
+    the first step to the last: rows never meet in the recurrence, so each part's bits are _forward's.
+    mode must be PACKED or HAND: no OpenBLAS call may run inside the pool's own threads."""
+    size = (N + parts - 1) // parts
+    for p in prange(parts):
+        n0 = p * size
+        if n0 < N:
+            _forward_part(whh_t, a, T, N, n0, min(size, N - n0), h0, relu, reverse, bp, mode)
+
+
+@jit
+def _forward_part(whh_t, a, T, N, n0, nc, h0, relu, reverse, bp, mode):
+    """_forward on the rows n0 .. n0 + nc - 1 of every step (N rows a step)."""
     H = whh_t.shape[0]
-    prev, prev_first = h0, 0
+    prev, prev_first = h0, n0
     zero = whh_t.dtype.type(0)
     for s in range(T):
         t = T - 1 - s if reverse else s
-        first = t * N
-        product_rows(a, first, prev, prev_first, N, H, whh_t, bp, mode)  # a_t = A_t + h_prev W_hh^T
-        for n in range(N):  # over contiguous rows, the choice outside the loop: LLVM vectorises it
+        first = t * N + n0
+        product_rows(a, first, prev, prev_first, nc, H, whh_t, bp, mode)  # a_t = A_t + h_prev W_hh^T
+        for n in range(nc):  # over contiguous rows, the choice outside the loop: LLVM vectorises it
             an = row_at(a, first + n, H)
             if relu:
                 for j in range(H):
@@ -67,32 +86,51 @@ def _forward(whh_t, a, T, N, h0, relu, reverse, bp, mode):
         prev, prev_first = a, first
 
 
-@typed_jit(
-    lambda F: (
-        F[:, ::1], rows_type(F), rows_type(F), types.boolean, types.intp, types.intp, types.boolean, F[:, ::1],
-        readonly_vector(F), types.intp,
-    )
+_BACKWARD_TYPES = lambda F: (  # noqa: E731
+    F[:, ::1], rows_type(F), rows_type(F), types.boolean, types.intp, types.intp, types.boolean, F[:, ::1],
+    readonly_vector(F), types.intp,
 )  # fmt: skip
+
+
+@typed_jit(_BACKWARD_TYPES)
 def _backward(w_hh, da, dy, has_dy, T, N, reverse, carry, bp, mode):
     """The backward time loop on flat_rows pairs, w_hh (H, H) first: da (T*N rows of H) act'(a_t) in,
     dA_t = (dL/dh_t from above + carry) act'(a_t) out; dy (T*N rows of H); carry (N, H): dL/dh in,
     dL/d(state before the run) out; bp, mode as in _forward.  1.02-1.39x faster without per-step copies, same bits."""
+    _backward_part(w_hh, da, dy, has_dy, T, N, 0, N, reverse, carry, bp, mode)
+
+
+@typed_jit(lambda F: (*_BACKWARD_TYPES(F), types.intp), parallel=True)
+def _backward_split(w_hh, da, dy, has_dy, T, N, reverse, carry, bp, mode, parts):
+    """_backward with the batch's rows in `parts` parts on the pool's threads, as _forward_split."""
+    size = (N + parts - 1) // parts
+    for p in prange(parts):
+        n0 = p * size
+        if n0 < N:
+            n1 = min(n0 + size, N)
+            _backward_part(w_hh, da, dy, has_dy, T, N, n0, n1 - n0, reverse, carry[n0:n1], bp, mode)
+
+
+@jit
+def _backward_part(w_hh, da, dy, has_dy, T, N, n0, nc, reverse, carry, bp, mode):
+    """_backward on the rows n0 .. n0 + nc - 1 of every step (N rows a step); carry (nc, H) their carry."""
     H = w_hh.shape[0]
     carry_rows = (carry.reshape(-1), H)
     for s in range(T - 1, -1, -1):
         t = T - 1 - s if reverse else s
-        for n in range(N):
-            d = row_at(da, t * N + n, H)
+        first = t * N + n0
+        for n in range(nc):
+            d = row_at(da, first + n, H)
             c = carry[n]
             if has_dy:  # two copies of the loop, so that neither has a branch inside
-                y = row_at(dy, t * N + n, H)
+                y = row_at(dy, first + n, H)
                 for j in range(H):
                     d[j] *= c[j] + y[j]  # dA_t = g_t * act'(a_t)
             else:
                 for j in range(H):
                     d[j] *= c[j]
         carry[...] = 0
-        product_rows(carry_rows, 0, da, t * N, N, H, w_hh, bp, mode)  # dh_prev = dA_t W_hh
+        product_rows(carry_rows, 0, da, first, nc, H, w_hh, bp, mode)  # dh_prev = dA_t W_hh
 
 
 @jit
@@ -144,7 +182,11 @@ class CompiledElman(ElmanKind):
                 h_prev = seq[t]
             return None
         h0 = flat_rows(np.ascontiguousarray(prev[0]))
-        _forward(whh_t, rows, T, N, h0, relu, reverse, bp, mode)
+        parts = split_parts(N, mode)
+        if parts > 1:
+            _forward_split(whh_t, rows, T, N, h0, relu, reverse, bp, mode, parts)
+        else:
+            _forward(whh_t, rows, T, N, h0, relu, reverse, bp, mode)
         return None
 
     def backward_steps(self, weights, v, carries, reverse, work):
@@ -159,7 +201,11 @@ class CompiledElman(ElmanKind):
             return ElmanKind.backward_steps(weights, v, carries, reverse, work)
         T, N = d_a.shape[:2]
         w, bp = backward_operands(weights[1], mode)
-        _backward(w, *rows, has, T, N, reverse, carries[0], bp, mode)
+        parts = split_parts(N, mode)
+        if parts > 1:
+            _backward_split(w, *rows, has, T, N, reverse, carries[0], bp, mode, parts)
+        else:
+            _backward(w, *rows, has, T, N, reverse, carries[0], bp, mode)
         return None
 
 
