@@ -5,6 +5,13 @@ torch, the oracle, runs its operators on as many threads as the machine has core
 measured 700 ms instead of 18 ms for one small nn.LSTM forward and backward on a busy
 machine.  One thread per worker keeps the oracle's numbers the same and its time sane.
 
+The compiled loops split a batch's rows over numba's OpenMP threads (kernels/compiled/_pool.py),
+whose idle threads spin before they sleep.  torch loads its own libgomp first, with its default
+spin count of 300,000, which deeprnn's pool then shares: two workers on 2 cores then took 193-204 s
+for the suite, against 140 s with GOMP_SPINCOUNT = 30,000 (what _pool.py gives libgomp when it
+loads it itself; 2-core Intel Xeon, 2026-12-06).  So it is set here, before torch loads, unless
+the user set the wait policy.
+
 The recurrent parity tests run on every kernel backend that is installed, once per backend:
 those of tests/kernels (but test_backend* and test_compiled*, which choose their own), the nn
 parity and differential tests of the recurrent modules (test_rnn_parity.py,
@@ -32,7 +39,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from deeprnn.kernels import backend
+if not {"OMP_WAIT_POLICY", "GOMP_SPINCOUNT"} & set(os.environ):
+    os.environ["GOMP_SPINCOUNT"] = "30000"  # before torch loads libgomp (the module docstring)
+
+from deeprnn.kernels import backend  # noqa: E402
 
 try:
     import torch

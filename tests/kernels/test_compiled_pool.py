@@ -256,3 +256,20 @@ def test_one_openblas_thread_means_no_split():
     env.pop("DEEPRNN_POOL", None)
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120, check=True)
     assert out.stdout.split() == ["1"]
+
+
+def test_spin_bound_sets_gomp_spincount_only_while_libgomp_loads(monkeypatch):
+    """libgomp's idle threads spin SPIN_COUNT times, not its default 300,000, unless the user chose: the
+    variable is set only inside _spin_bound (while the threading layer loads), and a user's value stays."""
+    monkeypatch.delenv("GOMP_SPINCOUNT", raising=False)
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    with _pool._spin_bound():
+        assert os.environ["GOMP_SPINCOUNT"] == str(_pool.SPIN_COUNT) == "30000"
+    assert "GOMP_SPINCOUNT" not in os.environ
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
+    with _pool._spin_bound():
+        assert "GOMP_SPINCOUNT" not in os.environ
+    monkeypatch.setenv("GOMP_SPINCOUNT", "5")
+    with _pool._spin_bound():
+        assert os.environ["GOMP_SPINCOUNT"] == "5"
+    assert os.environ["GOMP_SPINCOUNT"] == "5"
