@@ -60,7 +60,6 @@ def med_ms(fn, n=20):
 
 def worker(mode):
     from numba import cfunc, njit, prange, types
-    from numba.extending import intrinsic
 
     from deeprnn.kernels.blas_library import library
     from deeprnn.kernels.compiled._product import PACKED
@@ -80,18 +79,7 @@ def worker(mode):
             else:
                 loop(w1, a1, T, N, h0, c0, True, h_1, c_1, tc1, bp1, PACKED)
 
-    @intrinsic
-    def call_job(typingctx, fn, i, data, arg):
-        def codegen(context, builder, sig, args):
-            import llvmlite.ir as ir
-
-            i32, i8p = ir.IntType(32), ir.IntType(8).as_pointer()
-            fnty = ir.FunctionType(ir.VoidType(), [i32, i8p, i32])
-            fp = builder.inttoptr(args[0], fnty.as_pointer())
-            builder.call(fp, [builder.trunc(args[1], i32), builder.inttoptr(args[2], i8p), builder.trunc(args[3], i32)])
-            return context.get_dummy_value()
-
-        return types.void(types.intp, types.intp, types.intp, types.intp), codegen
+    from deeprnn.kernels.compiled._job import call_job  # OpenBLAS's job function, called by address
 
     @njit(parallel=True)
     def run_jobs(fn, numjobs, elsize, data, arg):

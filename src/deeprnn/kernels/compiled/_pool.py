@@ -31,9 +31,9 @@ import os
 
 import numba
 from numba import cfunc, prange, types
-from numba.extending import intrinsic
 
 from .. import blas_library
+from ._job import call_job
 
 __all__ = ["parts", "set_thread_pool", "installed", "MIN_ROWS_PER_PART", "ENV_VAR"]
 
@@ -49,28 +49,12 @@ _SETTER = ("scipy_openblas_set_threads_callback_function64_", "openblas_set_thre
 _GET_THREADS = ("scipy_openblas_get_num_threads64_", "openblas_get_num_threads")
 
 
-@intrinsic
-def _call_job(typingctx, fn, i, data, arg):
-    """Call OpenBLAS's job function fn(int i, void *data, int arg), given as an address."""
-
-    def codegen(context, builder, sig, args):
-        import llvmlite.ir as ir
-
-        i32, i8p = ir.IntType(32), ir.IntType(8).as_pointer()
-        fnty = ir.FunctionType(ir.VoidType(), [i32, i8p, i32])
-        fp = builder.inttoptr(args[0], fnty.as_pointer())
-        builder.call(fp, [builder.trunc(args[1], i32), builder.inttoptr(args[2], i8p), builder.trunc(args[3], i32)])
-        return context.get_dummy_value()
-
-    return types.void(types.intp, types.intp, types.intp, types.intp), codegen
-
-
 def _run_jobs(dojob, numjobs, elsize, jobdata, arg):
     """Run OpenBLAS's numjobs jobs at once, one numba thread each (they wait for each other)."""
     saved = numba.get_num_threads()
     numba.set_num_threads(max(1, min(numjobs, _MAX_THREADS)))
     for i in prange(numjobs):
-        _call_job(dojob, i, jobdata + i * elsize, arg)
+        call_job(dojob, i, jobdata + i * elsize, arg)
     numba.set_num_threads(saved)
 
 
