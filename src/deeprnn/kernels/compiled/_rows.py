@@ -19,7 +19,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from ._jit import jit
 
-__all__ = ["flat_rows", "row_at", "rows_type"]
+__all__ = ["flat_rows", "row_at", "rows_type", "part_rows"]
 
 
 def flat_rows(x: np.ndarray):
@@ -58,3 +58,12 @@ def row_at(rows, r, width):
 def rows_type(F):
     """The numba type of a flat_rows pair of float type F, for typed_jit signatures (_jit.py)."""
     return types.Tuple((F[::1], types.intp))
+
+
+@jit
+def part_rows(N, parts, p):
+    """The rows (n0, n1) of part p when a split loop (_pool.py) cuts N rows into `parts` parts of
+    ceil(N / parts) rows, the last one shorter; n0 = n1 for a part left empty."""
+    size = (N + parts - 1) // parts
+    n0 = min(p * size, N)
+    return n0, min(n0 + size, N)

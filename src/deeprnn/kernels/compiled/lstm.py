@@ -37,7 +37,7 @@ from ..transposed import transposed
 from ._jit import jit, readonly_matrix, readonly_vector, typed_jit
 from ._math import sigmoid_, tanh_
 from ._product import NO_PANELS, backward_operands, forward_operands, loop_mode, product_rows, split_parts
-from ._rows import flat_rows, row_at, rows_type
+from ._rows import flat_rows, part_rows, row_at, rows_type
 
 __all__ = ["CompiledLSTM", "compiled_twin", "lstm_cell"]
 
@@ -99,11 +99,10 @@ def _forward_split(whh_t, a, T, N, h0, c0, reverse, h, c, tc, bp, mode, parts):
     """_forward with the batch's rows in `parts` parts, each on its own thread of the pool (_pool.py), from
     the first step to the last: rows never meet in the recurrence, so each part's bits are _forward's.
     mode must be PACKED or HAND: no OpenBLAS call may run inside the pool's own threads."""
-    size = (N + parts - 1) // parts
     for p in prange(parts):
-        n0 = p * size
-        if n0 < N:
-            _forward_part(whh_t, a, T, N, n0, min(size, N - n0), h0, c0, reverse, h, c, tc, bp, mode)
+        n0, n1 = part_rows(N, parts, p)
+        if n0 < n1:
+            _forward_part(whh_t, a, T, N, n0, n1 - n0, h0, c0, reverse, h, c, tc, bp, mode)
 
 
 @jit
@@ -145,11 +144,9 @@ def _backward(w_hh, da, k, f, dy, has_dy, T, N, reverse, dh, dc, bp, mode):
 @typed_jit(lambda F: (*_BACKWARD_TYPES(F), types.intp), parallel=True)
 def _backward_split(w_hh, da, k, f, dy, has_dy, T, N, reverse, dh, dc, bp, mode, parts):
     """_backward with the batch's rows in `parts` parts on the pool's threads, as _forward_split."""
-    size = (N + parts - 1) // parts
     for p in prange(parts):
-        n0 = p * size
-        if n0 < N:
-            n1 = min(n0 + size, N)
+        n0, n1 = part_rows(N, parts, p)
+        if n0 < n1:
             _backward_part(w_hh, da, k, f, dy, has_dy, T, N, n0, n1 - n0, reverse, dh[n0:n1], dc[n0:n1], bp, mode)
 
 
