@@ -273,3 +273,12 @@ def test_spin_bound_sets_gomp_spincount_only_while_libgomp_loads(monkeypatch):
     with _pool._spin_bound():
         assert os.environ["GOMP_SPINCOUNT"] == "5"
     assert os.environ["GOMP_SPINCOUNT"] == "5"
+
+
+def test_only_the_packed_product_splits():
+    """The compiled loops split with the packed product only: BLAS would wait inside the pool's own threads,
+    and HAND's speed split is not measured where it runs (compiled/_product.py)."""
+    from deeprnn.kernels.compiled._product import BLAS, split_parts
+
+    assert split_parts(32, HAND) == 1 and split_parts(32, BLAS) == 1 and split_parts(32, None) == 1
+    assert split_parts(32, PACKED) == _pool.parts(32)

@@ -92,8 +92,9 @@ hand-written product, applies only without the packed product.
 
 With the shared thread pool (compiled/_pool.py: numba's OpenMP threads, which OpenBLAS's own calls
 also run on through its threads callback), the compiled loops of every kind split a batch of 4-64
-rows into one part per core (`split_parts`), and each part runs its own loop with the packed or the
-hand-written product, with the same bits.  Then "auto" takes the compiled loops while a part has at
+rows into one part per core (`split_parts`), and each part runs its own loop with the packed product,
+with the same bits (the hand-written product's loops split as exactly, but keep one core: not measured
+where they run, compiled/_product.py).  Then "auto" takes the compiled loops while a part has at
 most MAX_ROWS rows (SPLIT_KINDS, MAX_SPLIT_ROWS), at any hidden size.  Measured so (T = 25-50,
 float32, min of 15 calls, the split loops against the rule without the split, ms):
 
