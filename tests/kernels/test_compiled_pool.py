@@ -30,10 +30,7 @@ def _lstm_operands(rng, T, N, H, dtype):
 def _run_forward(w_hh, a, h0, c0, reverse, mode, parts):
     T, N, G = a.shape
     H = G // 4
-    loops = mode == PACKED
-    whh_t, bp = forward_operands(w_hh, loops) if loops else (np.ascontiguousarray(w_hh.T), np.empty(0, a.dtype))
-    whh_t.flags.writeable = False
-    bp.flags.writeable = False
+    (whh_t, bp), _ = _operands(w_hh, mode, a.dtype)
     a = a.copy()
     h, c, tc = (np.empty((T, N, H), a.dtype) for _ in range(3))
     R = flat_rows
@@ -48,8 +45,7 @@ def _run_forward(w_hh, a, h0, c0, reverse, mode, parts):
 def _run_backward(w_hh, da, k, f, dy, reverse, mode, parts):
     T, N, G = da.shape
     H = G // 4
-    w, bp = backward_operands(w_hh, mode) if mode == PACKED else (np.ascontiguousarray(w_hh), np.empty(0, da.dtype))
-    bp.flags.writeable = False
+    _, (w, bp) = _operands(w_hh, mode, da.dtype)
     da = da.copy()
     dh, dc = np.zeros((N, H), da.dtype), np.zeros((N, H), da.dtype)
     R = flat_rows

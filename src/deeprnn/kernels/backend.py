@@ -220,12 +220,13 @@ def use_compiled(kind: str, batch: int, hidden: int, dtype: np.dtype, backend: s
         return False
     if batch <= 1:
         return hidden <= MAX_H1[kind]
-    parts = split_parts(kind, batch) if packed_product() else 1
+    packed = packed_product()
+    parts = split_parts(kind, batch) if packed else 1
     if parts > 1:  # each part's rows on its own core (compiled/_pool.py)
         return -(-batch // parts) <= MAX_ROWS
     if batch > MAX_ROWS:
         return False
-    if packed_product():
+    if packed:
         work = batch * GATES[kind] * hidden * hidden
         return any(batch <= rows and work <= bound for rows, bound in PACKED_WORK)
     if batch > HAND_MAX_ROWS:
@@ -249,7 +250,7 @@ _pool_wanted = True
 
 def set_thread_pool(enabled: bool) -> None:
     """Allow (True, the default) or forbid (False) the shared thread pool of compiled/_pool.py, with which
-    the compiled LSTM loops split a batch's rows over the cores; False uninstalls it now (as
+    the compiled loops split a batch's rows over the cores; False uninstalls it now (as
     DEEPRNN_POOL=off does before the first call)."""
     global _pool_wanted
     _pool_wanted = bool(enabled)

@@ -93,8 +93,9 @@ with _spin_bound():
 _PROTO = ctypes.CFUNCTYPE(
     None, ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_int
 )
-# on: None before the first try; blas_threads: OpenBLAS's get_num_threads, once installed
-_state = {"pid": None, "on": None, "setter": None, "blas_threads": None, "wanted": True}
+# on: None before the first try; blas_threads: OpenBLAS's get_num_threads, once installed; forked: in a
+# forked child, which never installs it (OpenMP's threads do not survive a fork)
+_state = {"on": None, "setter": None, "blas_threads": None, "wanted": True, "forked": False}
 
 
 def _symbol(lib, names):
@@ -107,7 +108,7 @@ def _symbol(lib, names):
 
 def _install() -> bool:
     """Install the callback if every condition of the module docstring holds; True when it is installed."""
-    if not _state["wanted"] or os.environ.get(ENV_VAR, "").lower() in ("off", "0", "false", "no"):
+    if not _state["wanted"] or _state["forked"] or os.environ.get(ENV_VAR, "").lower() in ("off", "0", "false", "no"):
         return False
     lib = blas_library.library()
     setter = _symbol(lib, _SETTER) if lib is not None else None
@@ -135,18 +136,15 @@ def _uninstall() -> None:
 
 
 def _after_fork_in_child() -> None:
-    if _state["setter"] is not None:
-        _uninstall()
-    _state["on"] = False
-    _state["pid"] = os.getpid()
+    _state["forked"] = True
+    _uninstall()
 
 
 def installed() -> bool:
     """Whether OpenBLAS runs its jobs on numba's pool in this process (trying to install it the first time)."""
     if _state["on"] is None:
-        _state["pid"] = os.getpid()
         _state["on"] = _install()
-    return bool(_state["on"]) and _state["pid"] == os.getpid()
+    return _state["on"]
 
 
 def parts(rows: int) -> int:
@@ -164,8 +162,8 @@ def set_thread_pool(enabled: bool) -> None:
     _state["wanted"] = bool(enabled)
     if not enabled:
         _uninstall()
-    elif _state["on"] is False and _state["setter"] is None:
-        _state["on"] = None  # try again at the next call
+    elif _state["on"] is False:
+        _state["on"] = None  # try again at the next call (never in a forked child: _install)
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -22,7 +22,7 @@ from ._jit import jit
 from ._math import add_product_rows
 
 __all__ = [
-    "HAND", "BLAS", "PACKED", "product_rows", "loop_mode", "split_parts", "NO_PANELS", "forward_operands",
+    "HAND", "BLAS", "PACKED", "product_rows", "loop_mode", "split_parts", "run_loop", "NO_PANELS", "forward_operands",
     "backward_operands",
 ]  # fmt: skip
 
@@ -43,6 +43,16 @@ def split_parts(N: int, mode: int | None) -> int:
     from . import _pool  # imports here: it compiles its callback (about 1 s) in the first process that splits
 
     return _pool.parts(N)
+
+
+def run_loop(whole, split, N: int, mode: int, *args) -> None:
+    """Run a time loop over N rows: split(*args, parts) with the rows in split_parts(N, mode) parts, or
+    whole(*args) on one core."""
+    parts = split_parts(N, mode)
+    if parts > 1:
+        split(*args, parts)
+    else:
+        whole(*args)
 
 
 def loop_mode(loops: bool, N: int) -> int | None:

@@ -35,7 +35,7 @@ from numba import prange, types
 from ..gru import GRUKind
 from ._jit import jit, readonly_matrix, readonly_vector, typed_jit
 from ._math import sigmoid_, tanh_
-from ._product import NO_PANELS, backward_operands, forward_operands, loop_mode, product_rows, split_parts
+from ._product import NO_PANELS, backward_operands, forward_operands, loop_mode, product_rows, run_loop
 from ._rows import flat_rows, part_rows, row_at, rows_type
 
 __all__ = ["CompiledGRU", "compiled_twin", "gru_cell"]
@@ -252,11 +252,8 @@ class CompiledGRU(GRUKind):
         if mode is None:  # each step's product in BLAS from Python, the rest compiled
             return self._forward_with_blas(c, v, h0, reverse, work, b_hn, rows)
         a, h, hn = rows
-        parts = split_parts(N, mode)
-        if parts > 1:
-            _forward_split(c["whh_t"], a, T, N, flat_rows(h0), b_hn, reverse, h, hn, c["panels"], mode, parts)
-        else:
-            _forward(c["whh_t"], a, T, N, flat_rows(h0), b_hn, reverse, h, hn, c["panels"], mode)
+        args = (c["whh_t"], a, T, N, flat_rows(h0), b_hn, reverse, h, hn, c["panels"], mode)
+        run_loop(_forward, _forward_split, N, mode, *args)
         return None
 
     def backward_steps(self, weights, v, carries, reverse, work):
@@ -270,11 +267,7 @@ class CompiledGRU(GRUKind):
             return self._backward_with_blas(weights, v, carries, reverse, work, rows)
         has = v["d_out"] is not None
         w, bp = backward_operands(weights[1], mode)
-        parts = split_parts(N, mode)
-        if parts > 1:
-            _backward_split(w, *rows, has, T, N, reverse, carries[0], bp, mode, parts)
-        else:
-            _backward(w, *rows, has, T, N, reverse, carries[0], bp, mode)
+        run_loop(_backward, _backward_split, N, mode, w, *rows, has, T, N, reverse, carries[0], bp, mode)
         return None
 
     def _forward_with_blas(self, c, v, h0, reverse, work, b_hn, rows):

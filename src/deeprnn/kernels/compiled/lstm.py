@@ -36,7 +36,7 @@ from ..lstm import LSTMKind
 from ..transposed import transposed
 from ._jit import jit, readonly_matrix, readonly_vector, typed_jit
 from ._math import sigmoid_, tanh_
-from ._product import NO_PANELS, backward_operands, forward_operands, loop_mode, product_rows, split_parts
+from ._product import NO_PANELS, backward_operands, forward_operands, loop_mode, product_rows, run_loop
 from ._rows import flat_rows, part_rows, row_at, rows_type
 
 __all__ = ["CompiledLSTM", "compiled_twin", "lstm_cell"]
@@ -276,11 +276,8 @@ class CompiledLSTM(LSTMKind):
         if mode is None:  # each step's product in BLAS from Python, the rest compiled
             return self._forward_with_blas(c, v, prev[0], c0, reverse, work, rows)
         a, h, c_rows, tc = rows
-        parts = split_parts(N, mode)
-        if parts > 1:
-            _forward_split(c["whh_t"], a, T, N, h0, c0, reverse, h, c_rows, tc, c["panels"], mode, parts)
-        else:
-            _forward(c["whh_t"], a, T, N, h0, c0, reverse, h, c_rows, tc, c["panels"], mode)
+        args = (c["whh_t"], a, T, N, h0, c0, reverse, h, c_rows, tc, c["panels"], mode)
+        run_loop(_forward, _forward_split, N, mode, *args)
         return None
 
     def backward_steps(self, weights, v, carries, reverse, work):
@@ -296,11 +293,7 @@ class CompiledLSTM(LSTMKind):
             return self._backward_with_blas(weights, v, carries, reverse, rows)
         dh, dc = carries
         w, bp = backward_operands(weights[1], mode)
-        parts = split_parts(N, mode)
-        if parts > 1:
-            _backward_split(w, *rows, v["d_out"] is not None, T, N, reverse, dh, dc, bp, mode, parts)
-        else:
-            _backward(w, *rows, v["d_out"] is not None, T, N, reverse, dh, dc, bp, mode)
+        run_loop(_backward, _backward_split, N, mode, w, *rows, v["d_out"] is not None, T, N, reverse, dh, dc, bp, mode)
         return None
 
     def _forward_with_blas(self, c, v, h0, c0, reverse, work, rows):

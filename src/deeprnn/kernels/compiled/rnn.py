@@ -31,7 +31,7 @@ from numba import prange, types
 from ..rnn import ElmanKind
 from ._jit import jit, readonly_matrix, readonly_vector, typed_jit
 from ._math import tanh_
-from ._product import NO_PANELS, backward_operands, forward_operands, loop_mode, product_rows, split_parts
+from ._product import NO_PANELS, backward_operands, forward_operands, loop_mode, product_rows, run_loop
 from ._rows import flat_rows, part_rows, row_at, rows_type
 
 __all__ = ["CompiledElman", "compiled_twin"]
@@ -179,11 +179,7 @@ class CompiledElman(ElmanKind):
                 h_prev = seq[t]
             return None
         h0 = flat_rows(np.ascontiguousarray(prev[0]))
-        parts = split_parts(N, mode)
-        if parts > 1:
-            _forward_split(whh_t, rows, T, N, h0, relu, reverse, bp, mode, parts)
-        else:
-            _forward(whh_t, rows, T, N, h0, relu, reverse, bp, mode)
+        run_loop(_forward, _forward_split, N, mode, whh_t, rows, T, N, h0, relu, reverse, bp, mode)
         return None
 
     def backward_steps(self, weights, v, carries, reverse, work):
@@ -198,11 +194,7 @@ class CompiledElman(ElmanKind):
             return ElmanKind.backward_steps(weights, v, carries, reverse, work)
         T, N = d_a.shape[:2]
         w, bp = backward_operands(weights[1], mode)
-        parts = split_parts(N, mode)
-        if parts > 1:
-            _backward_split(w, *rows, has, T, N, reverse, carries[0], bp, mode, parts)
-        else:
-            _backward(w, *rows, has, T, N, reverse, carries[0], bp, mode)
+        run_loop(_backward, _backward_split, N, mode, w, *rows, has, T, N, reverse, carries[0], bp, mode)
         return None
 
 
