@@ -31,7 +31,9 @@ def test_numpys_openblas_is_found():
 MODES = {"hand": _product.HAND, "blas": _product.BLAS, "packed": _product.PACKED}
 # Row counts around the packed kernel's blocks of 4, 2 and 1; column counts around its panels (64 float32
 # columns with AVX-512, 16 without) and their padded tails.
+# Shared dimensions past the packed kernel's chunk of KC = 128, uneven and exact.
 SHAPES = [(2, 3, 5), (7, 16, 40), (32, 128, 512), (5, 1, 3), (1, 65, 100), (3, 33, 129), (9, 200, 800), (6, 7, 64)]
+SHAPES += [(5, 300, 70), (3, 257, 129), (4, 256, 64)]
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -55,6 +57,26 @@ def test_product_rows_adds_the_product_in_strided_rows(dtype, mode, N, K, M):
     untouched = np.ones(acc_buf.shape, bool)
     untouched[2 : 2 + N, M:] = False
     np.testing.assert_array_equal(acc_buf[untouched], before[untouched])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("N,K,M", [(7, 300, 70), (4, 129, 64), (1, 1000, 130), (9, 256, 200)])
+def test_the_packed_products_chunks_of_k_keep_the_bits_of_whole_panels(dtype, N, K, M):
+    """packed_product_rows runs the shared dimension in chunks of KC, storing each block's sums between
+    chunks: its bits are those of every panel done in one pass over k (_panel_rows with kc = K)."""
+    assert K > _gemm.KC
+    rng = np.random.default_rng(K + M)
+    x, b = rng.standard_normal((N, K)).astype(dtype), rng.standard_normal((K, M)).astype(dtype)
+    acc0 = rng.standard_normal((N, M)).astype(dtype)
+    NR = _gemm.panel_width(b.itemsize)
+    bp = panels(b, NR)
+    chunked = acc0.copy()
+    _gemm.packed_product_rows(flat_rows(chunked), 0, flat_rows(x), 0, N, K, bp, M)
+    whole = acc0.copy()
+    for p in range(-(-M // NR)):
+        _gemm._panel_rows(whole.reshape(-1), p * NR, M, x.reshape(-1), 0, K, N, bp, p * K * NR, K, M - p * NR, NR)
+    np.testing.assert_array_equal(chunked, whole)
+    assert not np.array_equal(chunked, acc0)
 
 
 def test_no_rows_is_a_no_op():
