@@ -42,14 +42,14 @@ def _run_forward(w_hh, a, h0, c0, reverse, mode, parts):
     return a, h, c, tc
 
 
-def _run_backward(w_hh, da, k, f, dy, reverse, mode, parts):
-    T, N, G = da.shape
+def _run_backward(w_hh, gates, cp, tc, dy, reverse, mode, parts):
+    T, N, G = gates.shape
     H = G // 4
-    _, (w, bp) = _operands(w_hh, mode, da.dtype)
-    da = da.copy()
+    _, (w, bp) = _operands(w_hh, mode, gates.dtype)
+    da = np.empty_like(gates)
     dh, dc = np.zeros((N, H), da.dtype), np.zeros((N, H), da.dtype)
     R = flat_rows
-    args = (w, R(da), R(k), R(f), R(dy), True, T, N, reverse, dh, dc, bp, mode)
+    args = (w, R(da), R(gates), R(cp), R(tc), R(dy), True, T, N, reverse, dh, dc, bp, mode)
     if parts == 1:
         compiled_lstm._backward(*args)
     else:
@@ -77,10 +77,10 @@ def test_split_lstm_loops_give_the_bits_of_the_whole_batch(dtype, mode, N, parts
     for u, v in zip(whole, split):
         np.testing.assert_array_equal(u, v)
     assert np.isfinite(whole[1]).all() and np.abs(whole[1]).max() > 0
-    da = rng.standard_normal((T, N, 4 * H)).astype(dtype)
-    k, f, dy = (rng.standard_normal((T, N, H)).astype(dtype) for _ in range(3))
-    whole = _run_backward(w_hh, da, k, f, dy, reverse, m, 1)
-    split = _run_backward(w_hh, da, k, f, dy, reverse, m, parts)
+    gates = rng.uniform(0, 1, (T, N, 4 * H)).astype(dtype)
+    cp, tc, dy = (rng.standard_normal((T, N, H)).astype(dtype) for _ in range(3))
+    whole = _run_backward(w_hh, gates, cp, tc, dy, reverse, m, 1)
+    split = _run_backward(w_hh, gates, cp, tc, dy, reverse, m, parts)
     for u, v in zip(whole, split):
         np.testing.assert_array_equal(u, v)
     assert np.abs(whole[1]).max() > 0

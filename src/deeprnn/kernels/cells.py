@@ -22,7 +22,7 @@ from .backend import kind_for
 from .gru import GRU
 from .lstm import LSTM
 from .rnn import elman_kind
-from .stack import kind_shapes
+from .stack import kind_shapes, prev_views
 
 __all__ = [
     "cell_forward",
@@ -87,6 +87,7 @@ def cell_backward(d_states, cache):
     for name, width in kind.backward_buffers(H, S).items():
         views[name] = np.empty((N, width), dtype=dtype)
     prev = [bufs[name][:N] for name in kind.state_names]  # the states before the step
+    views.update(prev_views(kind, prev))
     with np.errstate(all="ignore"):
         kind.backward_prepare(weights, views, prev)
         carries = tuple(

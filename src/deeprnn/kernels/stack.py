@@ -60,7 +60,7 @@ from .backend import kind_for
 from .batch_plan import BatchPlan
 from .rnn_input import gather_projection, is_token_ids
 
-__all__ = ["recurrent_forward", "stacked_input_weights", "direction_cols", "buffer_layout"]
+__all__ = ["recurrent_forward", "stacked_input_weights", "direction_cols", "buffer_layout", "prev_views"]
 
 
 def stacked_input_weights(weights, layer, num_dirs):
@@ -88,6 +88,12 @@ def direction_cols(width: int, d: int) -> slice:
 def buffer_layout(kind, H: int, S: int) -> dict:
     """name -> (width per direction, is a state buffer) of every whole-sequence buffer of a layer."""
     return {"h": (S, True), "gates": (kind.num_gates * H, False), **kind.forward_buffers(H, S)}
+
+
+def prev_views(kind, prev) -> dict:
+    """{'prev_h': .., 'prev_c': ..}: each state before every row's step (R, S_i), by the kind's state names,
+    for the backward loops that read them (a kind's step_reads_backward)."""
+    return {f"prev_{name}": p for name, p in zip(kind.state_names, prev)}
 
 
 @lru_cache(maxsize=256)

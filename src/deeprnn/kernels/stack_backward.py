@@ -26,7 +26,7 @@ import numpy as np
 
 from .batch_plan import BatchPlan
 from .rnn_input import scatter_weight_grad
-from .stack import buffer_layout, stacked_input_weights
+from .stack import buffer_layout, prev_views, stacked_input_weights
 
 __all__ = ["recurrent_backward"]
 
@@ -39,6 +39,7 @@ def _run_direction(kind, plan: BatchPlan, weights_k, views, names, exts, d_y, d_
     """
     reverse = d == 1
     prev = [plan.prev_rows(e, reverse) for e in exts]  # (R, S_i) each row's previous state
+    views.update(prev_views(kind, prev))
     kind.backward_prepare(weights_k, views, prev)
     carries = tuple([g[k] for g in d_state0])  # (N, S_i) each, contiguous
     if plan.padded:  # one segment: both directions start from dL/dh_n and end with dL/dh0
@@ -90,12 +91,13 @@ def recurrent_backward(d_out, d_state_n, cache):
     widths = kind.state_widths(H, S)
     d_state_n = tuple(d_state_n)
     layout = buffer_layout(kind, H, S)
-    names = [n for n in kind.step_reads_backward if n in layout or n in kind.backward_buffers(H, S) or n == "d_gates"]
+    extra_layout = kind.backward_buffers(H, S)
+    prevs = prev_views(kind, [None] * len(kind.state_names))
+    names = [n for n in kind.step_reads_backward if n in layout or n in extra_layout or n == "d_gates" or n in prevs]
 
     d_state0 = tuple([np.empty((num_layers * num_dirs, N, w), dtype=dtype) for w in widths])
     dweights = [None] * (num_layers * num_dirs)
     d_gates = empty((R, num_dirs * GH), dtype)  # dA of the current layer, all directions
-    extra_layout = kind.backward_buffers(H, S)
     extras = {n: empty((R, num_dirs * w), dtype) for n, w in extra_layout.items()}
     # Scratch (R, D*S): holds the recomputed dropped input of a layer, then dL/d(its input).
     scratch = empty((R, num_dirs * S), dtype) if num_layers > 1 else None

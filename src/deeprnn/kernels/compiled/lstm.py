@@ -6,20 +6,24 @@ Forward, with A_t = x_t W_ih^T + b_ih + b_hh given in v['gates'] (T, N, 4H), gat
     i = sigma(z_i)   f = sigma(z_f)   g = tanh(z_g)   o = sigma(z_o)     -> v['gates']
     c_t = f * c_prev + i * g  -> v['c']     tanh(c_t) -> v['tc']     h_t = o * tanh(c_t) -> v['h']
 
-Backward, on the factors that LSTMKind.backward_prepare computes for all steps at once
-(v['d_gates'] = [g i(1-i), c_prev f(1-f), i(1-g^2), tanh(c_t) o(1-o)], v['k'] = o (1 - tanh(c_t)^2)),
-with the carries dh, dc:
+Backward, with the carries dh, dc, from the gates i f g o (v['gates']), c_prev (v['prev_c']) and
+tanh(c_t) (v['tc']) of each step:
 
-    dh += dL/dh_t (from above);  dc += dh * k;  dA_o = dh * d_gates_o;  dA_ifg = dc * d_gates_ifg
+    dh += dL/dh_t (from above);  dc += dh * o (1 - tanh(c_t)^2);  dA_o = dh * tanh(c_t) o (1 - o)
+    dA_i = dc * g i (1 - i);  dA_f = dc * c_prev f (1 - f);  dA_g = dc * i (1 - g^2)   -> v['d_gates']
     dc_prev = dc * f;  dh_prev = dA_t W_hh
 
-`_prepare` is LSTMKind.backward_prepare in one pass over the rows: NumPy needs 14 passes over
-strided gate columns for it.  The twin made with loops=False (kernels/backend.py: batches too large
-for the compiled loops) runs each step's product in NumPy's BLAS: from these same compiled loops,
-which call NumPy's OpenBLAS themselves where it is found (_blas.py; 1.04-1.11x faster train and
-1.08-1.19x inference than from Python, N = 24-32, H = 64-512, Zen 4), else, and at batch 1, from a
-Python loop that runs the rest of each step as one compiled call (`_step`, `_step_backward`)
-instead of 6-10 NumPy calls.
+Each step computes the factors of dA that do not depend on the carries itself, while its rows are
+in the cache, instead of a pass over every step before the loop (LSTMKind.backward_prepare): the
+loop reads what that pass read and writes what it wrote, and the pass is gone (a training step
+17.6 -> 16.7 ms at T = 50, N = 32, H = 128, 2 layers; at H = 512 within the noise; Intel Xeon,
+interleaved runs).  `_prepare` is that pass, compiled, for the layouts the loops cannot take.
+
+The twin made with loops=False (kernels/backend.py: batches too large for the compiled loops) runs
+each step's product in NumPy's BLAS: from these same compiled loops, which call NumPy's OpenBLAS
+themselves where it is found (_blas.py; 1.04-1.11x faster train and 1.08-1.19x inference than from
+Python, N = 24-32, H = 64-512, Zen 4), else, and at batch 1, from a Python loop that runs the rest
+of each step as one compiled call (`_step`, `_step_backward`) instead of 6-10 NumPy calls.
 
 An LSTM with projections (proj_size > 0) runs LSTMKind's NumPy loops and preparation.  One forward step after its
 product, lstm_cell, is shared with the compiled sampler (sample.py).
@@ -126,39 +130,42 @@ def _forward_part(whh_t, a, T, N, n0, nc, h0, c0, reverse, h, c, tc, bp, mode):
 
 
 _BACKWARD_TYPES = lambda F: (  # noqa: E731
-    F[:, ::1], rows_type(F), rows_type(F), rows_type(F), rows_type(F), types.boolean, types.intp, types.intp,
-    types.boolean, F[:, ::1], F[:, ::1], readonly_vector(F), types.intp,
+    F[:, ::1], rows_type(F), rows_type(F), rows_type(F), rows_type(F), rows_type(F), types.boolean, types.intp,
+    types.intp, types.boolean, F[:, ::1], F[:, ::1], readonly_vector(F), types.intp,
 )  # fmt: skip
 
 
 @typed_jit(_BACKWARD_TYPES)
-def _backward(w_hh, da, k, f, dy, has_dy, T, N, reverse, dh, dc, bp, mode):
+def _backward(w_hh, da, gates, cp, tc, dy, has_dy, T, N, reverse, dh, dc, bp, mode):
     """The backward time loop on flat_rows pairs (_rows.py), w_hh (4H, H) first (its dtype picks the
-    compiled version): da (T*N rows of 4H) the prepared factors in, dA_t out; k, f, dy (T*N rows of
-    H); dh, dc (N, H) the carries; bp, mode as in _forward.  Each step is `_step_backward` in the
-    rows of the buffers, then dh_prev = dA_t W_hh: without copying each step to work arrays and
-    back, 1.05-1.31x faster than with (float32, N = 1-16, H = 64-256, Zen 3), with the same bits."""
-    _backward_part(w_hh, da, k, f, dy, has_dy, T, N, 0, N, reverse, dh, dc, bp, mode)
+    compiled version): da (T*N rows of 4H) dA_t out; gates (T*N rows of 4H) i f g o, cp c_prev, tc
+    tanh(c_t), dy dL/dh_t from above (T*N rows of H each) in; dh, dc (N, H) the carries; bp, mode as in
+    _forward.  Each step is `_step_backward` in the rows of the buffers, then dh_prev = dA_t W_hh:
+    without copying each step to work arrays and back, 1.05-1.31x faster than with (float32,
+    N = 1-16, H = 64-256, Zen 3), with the same bits."""
+    _backward_part(w_hh, da, gates, cp, tc, dy, has_dy, T, N, 0, N, reverse, dh, dc, bp, mode)
 
 
 @typed_jit(lambda F: (*_BACKWARD_TYPES(F), types.intp), parallel=True)
-def _backward_split(w_hh, da, k, f, dy, has_dy, T, N, reverse, dh, dc, bp, mode, parts):
+def _backward_split(w_hh, da, gates, cp, tc, dy, has_dy, T, N, reverse, dh, dc, bp, mode, parts):
     """_backward with the batch's rows in `parts` parts on the pool's threads, as _forward_split."""
     for p in prange(parts):
         n0, n1 = part_rows(N, parts, p)
         if n0 < n1:
-            _backward_part(w_hh, da, k, f, dy, has_dy, T, N, n0, n1 - n0, reverse, dh[n0:n1], dc[n0:n1], bp, mode)
+            _backward_part(
+                w_hh, da, gates, cp, tc, dy, has_dy, T, N, n0, n1 - n0, reverse, dh[n0:n1], dc[n0:n1], bp, mode
+            )
 
 
 @jit
-def _backward_part(w_hh, da, k, f, dy, has_dy, T, N, n0, nc, reverse, dh, dc, bp, mode):
+def _backward_part(w_hh, da, gates, cp, tc, dy, has_dy, T, N, n0, nc, reverse, dh, dc, bp, mode):
     """_backward on the rows n0 .. n0 + nc - 1 of every step (N rows a step); dh, dc (nc, H) their carries."""
     H = w_hh.shape[1]
     dh_rows = (dh.reshape(-1), H)
     for s in range(T - 1, -1, -1):
         t = T - 1 - s if reverse else s
         first = t * N + n0
-        _step_backward(first, nc, H, da, k, f, dy, has_dy, dh, dc)
+        _step_backward(first, nc, H, da, gates, cp, tc, dy, has_dy, dh, dc)
         dh[...] = 0
         product_rows(dh_rows, 0, da, first, nc, 4 * H, w_hh, bp, mode)  # dh_prev = dA_t W_hh
 
@@ -206,50 +213,58 @@ def _step(first, N, H, a, p, c_prev, prev_first, c, tc, h):
 
 
 @jit
-def _step_backward(first, N, H, da, k, f, dy, has_dy, dh, dc):
+def _step_backward(first, N, H, da, gates, cp, tc, dy, has_dy, dh, dc):
     """One backward step before its product, on the rows first .. first + N - 1 of the flat_rows pairs
-    da (the prepared factors in, dA_t out, width 4H), k, f and dy (width H); dh (N, H): dL/dh_t from
-    step t+1 in (plus dy from above when has_dy); dc (N, H): dc_t in, dc_{t-1} out."""
+    da (dA_t out, width 4H), gates (i f g o, width 4H), cp (c_prev), tc (tanh(c_t)) and dy (dL/dh_t from
+    above; width H each); dh (N, H): dL/dh_t from step t+1 in (plus dy when has_dy); dc (N, H): dc_t in,
+    dc_{t-1} out.  Each factor is written as _prepare writes it."""
+    one = np.ones(1, dh.dtype)[0]
     for n in range(N):
         row = row_at(da, first + n, 4 * H)
         di, df, dg, do = row[:H], row[H : 2 * H], row[2 * H : 3 * H], row[3 * H :]
-        kn = row_at(k, first + n, H)
-        fn = row_at(f, first + n, H)
+        gr = row_at(gates, first + n, 4 * H)
+        i, f, g, o = gr[:H], gr[H : 2 * H], gr[2 * H : 3 * H], gr[3 * H :]
+        cpn = row_at(cp, first + n, H)
+        tcn = row_at(tc, first + n, H)
         dyn = row_at(dy, first + n, H)
         dhn = dh[n]
         dcn = dc[n]
         if has_dy:  # two copies of the loop, so that neither has a branch inside
             for j in range(H):
-                g = dhn[j] + dyn[j]
-                c = dcn[j] + g * kn[j]  # dc_t += dh * o (1 - tanh(c_t)^2)
-                do[j] *= g  # dA_o
-                di[j] *= c  # dA_i
-                df[j] *= c  # dA_f
-                dg[j] *= c  # dA_g
-                dcn[j] = c * fn[j]  # dc_{t-1} = dc_t f
+                gsum = dhn[j] + dyn[j]
+                k = (one - tcn[j] * tcn[j]) * o[j]
+                c = dcn[j] + gsum * k  # dc_t += dh * o (1 - tanh(c_t)^2)
+                do[j] = (one - o[j]) * o[j] * tcn[j] * gsum  # dA_o
+                di[j] = (one - i[j]) * i[j] * g[j] * c  # dA_i
+                df[j] = (one - f[j]) * f[j] * cpn[j] * c  # dA_f
+                dg[j] = (one - g[j] * g[j]) * i[j] * c  # dA_g
+                dcn[j] = c * f[j]  # dc_{t-1} = dc_t f
         else:
             for j in range(H):
-                g = dhn[j]
-                c = dcn[j] + g * kn[j]
-                do[j] *= g
-                di[j] *= c
-                df[j] *= c
-                dg[j] *= c
-                dcn[j] = c * fn[j]
+                gsum = dhn[j]
+                k = (one - tcn[j] * tcn[j]) * o[j]
+                c = dcn[j] + gsum * k
+                do[j] = (one - o[j]) * o[j] * tcn[j] * gsum
+                di[j] = (one - i[j]) * i[j] * g[j] * c
+                df[j] = (one - f[j]) * f[j] * cpn[j] * c
+                dg[j] = (one - g[j] * g[j]) * i[j] * c
+                dcn[j] = c * f[j]
 
 
 class CompiledLSTM(LSTMKind):
-    """LSTMKind whose backward preparation runs compiled, and with loops=True its two time loops
-    (without projections)."""
+    """LSTMKind whose backward factors are computed inside its compiled steps, and with loops=True
+    its two time loops (without projections)."""
+
+    step_reads_backward = (*LSTMKind.step_reads_backward, "tc", "prev_c")  # prev_c: each row's c_{t-1}
 
     def __init__(self, loops: bool = True):
         self.loops = loops
 
     def backward_prepare(self, weights, v, prev):
-        """As LSTMKind.backward_prepare (v['d_gates'], v['k'] for every step), in one compiled pass."""
+        """Nothing: each compiled step computes its factors of dA itself (_step_backward), from v['gates'],
+        v['prev_c'] and v['tc'].  With projections, LSTMKind.backward_prepare."""
         if len(weights) == 5:
             return LSTMKind.backward_prepare(weights, v, prev)
-        _prepare(v["gates"], v["d_gates"], prev[1], v["tc"], v["k"])
         return None
 
     def forward_constants(self, weights, contiguous=True):
@@ -281,11 +296,13 @@ class CompiledLSTM(LSTMKind):
         return None
 
     def backward_steps(self, weights, v, carries, reverse, work):
-        """v['d_gates'] (T, N, 4H): the prepared factors in, dA_t out; carries (dh, dc) updated."""
+        """v['d_gates'] (T, N, 4H): dA_t out, from v['gates'], v['prev_c'], v['tc']; carries (dh, dc) updated."""
         if len(weights) == 5:
             return LSTMKind.backward_steps(weights, v, carries, reverse, work)
         rows = _backward_rows(v)
-        if rows is None:
+        if rows is None:  # a layout the loops cannot take: the factors for every step, then NumPy's loop
+            for t in range(v["gates"].shape[0]):
+                _prepare(v["gates"][t], v["d_gates"][t], v["prev_c"][t], v["tc"][t], v["k"][t])
             return LSTMKind.backward_steps(weights, v, carries, reverse, work)
         T, N = v["d_gates"].shape[:2]
         mode = loop_mode(self.loops, N)
@@ -315,11 +332,11 @@ class CompiledLSTM(LSTMKind):
         T, N, G = d_gates.shape
         H = G // 4
         has = v["d_out"] is not None
-        da, k, f, dy = rows
+        da, gates, cp, tc, dy = rows
         dh, dc = carries
         matmul = np.matmul
         for t in range(T) if reverse else range(T - 1, -1, -1):  # the opposite order to the direction's own
-            _step_backward(t * N, N, H, da, k, f, dy, has, dh, dc)
+            _step_backward(t * N, N, H, da, gates, cp, tc, dy, has, dh, dc)
             matmul(d_gates[t], w_hh, out=dh)  # dh_{t-1} = dA_t W_hh
         return None
 
@@ -332,11 +349,11 @@ def _forward_rows(v):
 
 
 def _backward_rows(v):
-    """The flat_rows pairs of d_gates, k, f (the forget gates) and dL/dh_t from above (k when there is
-    none) that the backward loops read, or None when one of them has a layout they cannot describe."""
-    d_gates, d_out = v["d_gates"], v["d_out"]
-    H = d_gates.shape[2] // 4
-    rows = [flat_rows(q) for q in (d_gates, v["k"], v["gates"][..., H : 2 * H], v["k"] if d_out is None else d_out)]
+    """The flat_rows pairs of d_gates, the gates, c_prev, tanh(c_t) and dL/dh_t from above (tanh(c_t) when
+    there is none) that the backward loops read, or None when one of them has a layout they cannot describe."""
+    d_out = v["d_out"]
+    names = ("d_gates", "gates", "prev_c", "tc")
+    rows = [flat_rows(v[n]) for n in names] + [flat_rows(v["tc"] if d_out is None else d_out)]
     return None if any(r is None for r in rows) else rows
 
 
