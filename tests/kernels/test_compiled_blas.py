@@ -33,7 +33,7 @@ MODES = {"hand": _product.HAND, "blas": _product.BLAS, "packed": _product.PACKED
 # columns with AVX-512, 16 without) and their padded tails.
 # Shared dimensions past the packed kernel's chunk of KC = 128, uneven and exact.
 SHAPES = [(2, 3, 5), (7, 16, 40), (32, 128, 512), (5, 1, 3), (1, 65, 100), (3, 33, 129), (9, 200, 800), (6, 7, 64)]
-SHAPES += [(5, 300, 70), (3, 257, 129), (4, 256, 64)]
+SHAPES += [(5, 300, 70), (3, 257, 129), (4, 256, 64), (1, 200, 800), (1, 70, 192)]  # one row: panels in pairs
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -60,11 +60,12 @@ def test_product_rows_adds_the_product_in_strided_rows(dtype, mode, N, K, M):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("N,K,M", [(7, 300, 70), (4, 129, 64), (1, 1000, 130), (9, 256, 200)])
-def test_the_packed_products_chunks_of_k_keep_the_bits_of_whole_panels(dtype, N, K, M):
+@pytest.mark.parametrize("N,K,M", [(7, 300, 70), (4, 129, 64), (1, 1000, 130), (9, 256, 200), (1, 40, 320)])
+def test_the_packed_products_chunks_of_k_and_panel_pairs_keep_the_bits_of_whole_panels(dtype, N, K, M):
     """packed_product_rows runs the shared dimension in chunks of KC, storing each block's sums between
-    chunks: its bits are those of every panel done in one pass over k (_panel_rows with kc = K)."""
-    assert K > _gemm.KC
+    chunks, and a single row two panels at a time: its bits are those of every panel done alone in one
+    pass over k (_panel_rows with kc = K)."""
+    assert K > _gemm.KC or (N == 1 and M >= 2 * _gemm.panel_width(np.dtype(dtype).itemsize))
     rng = np.random.default_rng(K + M)
     x, b = rng.standard_normal((N, K)).astype(dtype), rng.standard_normal((K, M)).astype(dtype)
     acc0 = rng.standard_normal((N, M)).astype(dtype)
