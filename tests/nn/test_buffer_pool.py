@@ -114,3 +114,15 @@ def test_two_graphs_alive_at_once_keep_their_own_buffers() -> None:
     (out1 * out1).sum().backward()
     np.testing.assert_array_equal(t1.grad.numpy(), solo[0][1][0])
     np.testing.assert_array_equal(t2.grad.numpy(), solo[1][1][0])
+
+
+def test_the_rnn_pool_keeps_a_sixteenth_of_memory_between_256_mb_and_1_gb():
+    from deeprnn.nn.buffer_pool import default_max_bytes, rnn_buffers
+
+    MB = 2**20
+    assert default_max_bytes(8 * 2**30) == 512 * MB
+    assert default_max_bytes(2 * 2**30) == 256 * MB  # a sixteenth would be 128 MB
+    assert default_max_bytes(64 * 2**30) == 1024 * MB  # a sixteenth would be 4 GB
+    assert default_max_bytes(0) == 256 * MB  # memory unknown
+    assert rnn_buffers.max_bytes == default_max_bytes()
+    assert 256 * MB <= rnn_buffers.max_bytes <= 1024 * MB
