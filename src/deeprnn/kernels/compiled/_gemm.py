@@ -227,7 +227,7 @@ def packed_product_rows(acc, acc_first, x, x_first, N, K, bp, M):
     acc and x are flat_rows pairs (_rows.py) of rows of width M and K; bp the panels of b (K, M)
     (kernels/panels.py, with NR = panel_width(itemsize)), 1-D.  Panels outer, then the shared
     dimension in chunks of KC, row blocks inner, so that each chunk of a panel is read from L1 by
-    every block of MR rows: 1.05-1.18x faster than whole panels at K = 512-1024, N = 16-64, one core
+    every block of MR rows: 1.03-1.18x faster than whole panels at K = 512-1024, N = 16-64, one core
     (Intel Xeon, AVX-512, 2026-12-07).  Each block stores its sums after a chunk and loads them
     again for the next, so every sum still runs over k in order: the bits are those of whole panels.
     """
