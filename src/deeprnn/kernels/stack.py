@@ -34,7 +34,8 @@ H=256: 7 ms sequential vs 23 ms threaded per layer).
 What a kind provides (ElmanKind, LSTMKind, GRUKind; a compiled twin overrides the two loops):
     num_gates, state_names (('h',) or ('h', 'c')), state_widths(H, S)
     forward_buffers / backward_buffers   its extra whole-sequence buffers, by name and width
-    step_reads / step_reads_backward     which buffers its time loops read or write
+    step_reads / step_reads_backward     which buffers its time loops read or write (backward may also
+                                         read prev_<state>: each row's state before its step)
     gates_in_h        the Elman RNN writes A where h_t goes and turns it into h_t in place
     input_bias        the part of the biases that folds into A (all of it but the GRU's b_hn)
     forward_constants, forward_steps     the forward loop over one segment of steps
