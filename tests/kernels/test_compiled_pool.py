@@ -34,7 +34,9 @@ def _run_forward(w_hh, a, h0, c0, reverse, mode, parts):
     a = a.copy()
     h, c, tc = (np.empty((T, N, H), a.dtype) for _ in range(3))
     R = flat_rows
-    args = (whh_t, R(a), T, N, R(h0), R(c0), reverse, R(h), R(c), R(tc), bp, mode)
+    bias = (np.arange(G) / G - 0.5).astype(a.dtype)  # b_ih + b_hh, added in the loop
+    bias.flags.writeable = False
+    args = (whh_t, R(a), T, N, R(h0), R(c0), reverse, R(h), R(c), R(tc), bias, bp, mode)
     if parts == 1:
         compiled_lstm._forward(*args)
     else:

@@ -60,7 +60,7 @@ def cell_forward(kind, x, states, w_ih, w_hh, b_ih, b_hh):
     with np.errstate(all="ignore"):  # inf and NaN propagate as in torch, without warnings
         gates = rows["gates"]
         np.matmul(x, w_ih.T, out=gates)  # (N, G*H)  x W_ih^T
-        bias = kind.input_bias(b_ih, b_hh)
+        bias = None if kind.input_bias_in_loop else kind.input_bias(b_ih, b_hh)  # else the loop adds it
         if bias is not None:
             gates += bias
         firsts = []

@@ -44,6 +44,7 @@ class GRUKind:
     step_reads = ("gates", "hn", "h")  # the buffers the time loop reads or writes
     step_reads_backward = ("d_gates", "dn", "gates")
     gates_in_h = False
+    input_bias_in_loop = False  # the stack adds input_bias to A
     recurrent_grads_differ = True  # the n gate: dA_n on the input side, dA_n * r on the recurrent side
 
     def __repr__(self) -> str:

@@ -63,6 +63,7 @@ class LSTMKind:
     step_reads = ("gates", "c", "tc", "m", "h")  # the buffers the time loop reads or writes
     step_reads_backward = ("d_gates", "k", "gates", "gh")
     gates_in_h = False
+    input_bias_in_loop = False  # the stack adds input_bias to A
     recurrent_grads_differ = False
 
     def __repr__(self) -> str:

@@ -35,6 +35,7 @@ class ElmanKind:
     step_reads = ("h",)  # the buffers the time loop reads or writes
     step_reads_backward = ("d_gates",)
     gates_in_h = True  # A_t is written where h_t goes and turned into h_t in place
+    input_bias_in_loop = False  # the stack adds input_bias to A
     recurrent_grads_differ = False  # dA is the same on the input and the recurrent side
 
     def __init__(self, nonlinearity: str) -> None:

@@ -37,6 +37,7 @@ What a kind provides (ElmanKind, LSTMKind, GRUKind; a compiled twin overrides th
     step_reads / step_reads_backward     which buffers its time loops read or write (backward may also
                                          read prev_<state>: each row's state before its step)
     gates_in_h        the Elman RNN writes A where h_t goes and turns it into h_t in place
+    input_bias_in_loop  the kind's time loops add input_bias to A themselves (the compiled LSTM's)
     input_bias        the part of the biases that folds into A (all of it but the GRU's b_hn)
     forward_constants, forward_steps     the forward loop over one segment of steps
     backward_prepare, backward_steps     the factors of dA computable for all steps at once, then the loop
@@ -208,9 +209,10 @@ def recurrent_forward(
                 gather_projection(ids, w_cat, gates)
             else:
                 np.matmul(layer_in, w_cat.T, out=gates)
-            bias = _stacked_bias(kind, weights, layer, num_dirs)  # (D*G*H,) or None
-            if bias is not None:
-                gates += bias
+            if not kind.input_bias_in_loop:  # else the kind's time loop adds it to each step's rows
+                bias = _stacked_bias(kind, weights, layer, num_dirs)  # (D*G*H,) or None
+                if bias is not None:
+                    gates += bias
             for d in range(num_dirs):
                 k = layer * num_dirs + d
                 reverse = d == 1
