@@ -112,7 +112,9 @@ def _gru_loops(rng, T, N, H, dtype, reverse, mode, parts):
     dn, r, z, dy = (rng.standard_normal((T, N, H)).astype(dtype) for _ in range(4))
     (whh_t, fp), (w, bp) = _operands(w_hh, mode, dtype)
     h, hn, dh = np.empty((T, N, H), dtype), np.empty((T, N, H), dtype), np.zeros((N, H), dtype)
-    fwd = (whh_t, R(a), T, N, R(h0), b_hn, reverse, R(h), R(hn), fp, mode)
+    bias = (np.arange(3 * H) / (3 * H) - 0.5).astype(dtype)  # b_ih + [b_hr, b_hz, 0], added in the loop
+    bias.flags.writeable = False
+    fwd = (whh_t, R(a), T, N, R(h0), b_hn, reverse, R(h), R(hn), bias, fp, mode)
     bwd = (w, R(da), R(dn), R(r), R(z), R(dy), True, T, N, reverse, dh, bp, mode)
     if parts == 1:
         compiled_gru._forward(*fwd), compiled_gru._backward(*bwd)

@@ -52,39 +52,40 @@ def gru_cell(x, p, b_hn, h):
     H = G // 3
     hn = (p.reshape(-1)[2 * H :], G)  # row n: p[n, 2H:], where _step writes hn over P_n
     h_rows = (h.reshape(-1), H)
-    _step(0, N, H, (x.reshape(-1), G), p, b_hn, h_rows, 0, hn, h_rows)
+    _step(0, N, H, (x.reshape(-1), G), p, b_hn, h_rows, 0, hn, h_rows, x[0, :0])  # no input bias: x has it
 
 
 _FORWARD_TYPES = lambda F: (  # noqa: E731
     readonly_matrix(F), rows_type(F), types.intp, types.intp, rows_type(F), F[::1], types.boolean, rows_type(F),
-    rows_type(F), readonly_vector(F), types.intp,
+    rows_type(F), readonly_vector(F), readonly_vector(F), types.intp,
 )  # fmt: skip
 
 
 @typed_jit(_FORWARD_TYPES)
-def _forward(whh_t, a, T, N, h0, b_hn, reverse, h, hn, bp, mode):
+def _forward(whh_t, a, T, N, h0, b_hn, reverse, h, hn, bias, bp, mode):
     """The forward time loop on flat_rows pairs (_rows.py), whh_t (H, 3H) first (its dtype picks the
-    compiled version): a (T*N rows of 3H) A_t in, the gates out; h0 (N rows of H); h, hn (T*N rows
-    of H) out; bp, mode: each step's product (_product.py): PACKED on the panels bp, BLAS or HAND.  Each step
+    compiled version): a (T*N rows of 3H) A_t = x_t W_ih^T in, the gates out; h0 (N rows of H); h, hn
+    (T*N rows of H) out; bias (3H,) b_ih + [b_hr, b_hz, 0], added to each step's rows before its step
+    (empty: none); bp, mode: each step's product (_product.py): PACKED on the panels bp, BLAS or HAND.  Each step
     is its product into a work array, then `_step` in the rows of the buffers: without copying each
     step to work arrays and back, 0.97-1.18x faster than with (float32, N = 1-16, H = 64-256,
     Zen 3), with the same bits."""
-    _forward_part(whh_t, a, T, N, 0, N, h0, b_hn, reverse, h, hn, bp, mode)
+    _forward_part(whh_t, a, T, N, 0, N, h0, b_hn, reverse, h, hn, bias, bp, mode)
 
 
 @typed_jit(lambda F: (*_FORWARD_TYPES(F), types.intp), parallel=True)
-def _forward_split(whh_t, a, T, N, h0, b_hn, reverse, h, hn, bp, mode, parts):
+def _forward_split(whh_t, a, T, N, h0, b_hn, reverse, h, hn, bias, bp, mode, parts):
     """_forward with the batch's rows in `parts` parts, each on its own thread of the pool (_pool.py), from
     the first step to the last: rows never meet in the recurrence, so each part's bits are _forward's.
     mode must be PACKED or HAND: no OpenBLAS call may run inside the pool's own threads."""
     for p in prange(parts):
         n0, n1 = part_rows(N, parts, p)
         if n0 < n1:
-            _forward_part(whh_t, a, T, N, n0, n1 - n0, h0, b_hn, reverse, h, hn, bp, mode)
+            _forward_part(whh_t, a, T, N, n0, n1 - n0, h0, b_hn, reverse, h, hn, bias, bp, mode)
 
 
 @jit
-def _forward_part(whh_t, a, T, N, n0, nc, h0, b_hn, reverse, h, hn, bp, mode):
+def _forward_part(whh_t, a, T, N, n0, nc, h0, b_hn, reverse, h, hn, bias, bp, mode):
     """_forward on the rows n0 .. n0 + nc - 1 of every step (N rows a step), with its own work array."""
     H = whh_t.shape[0]
     acc = np.empty((nc, 3 * H), whh_t.dtype)  # h_prev W_hh^T
@@ -95,7 +96,7 @@ def _forward_part(whh_t, a, T, N, n0, nc, h0, b_hn, reverse, h, hn, bp, mode):
         first = t * N + n0
         acc[...] = 0
         product_rows(acc_rows, 0, prev, prev_first, nc, H, whh_t, bp, mode)  # [P_r, P_z, P_n] = h_prev W_hh^T
-        _step(first, nc, H, a, acc, b_hn, prev, prev_first, hn, h)  # r, z, n, hn and h_t
+        _step(first, nc, H, a, acc, b_hn, prev, prev_first, hn, h, bias)  # r, z, n, hn and h_t
         prev, prev_first = h, first
 
 
@@ -156,21 +157,28 @@ def _prepare(gates, d, dn, hn, h_prev):
 
 
 @jit
-def _step(first, N, H, a, p, b_hn, h_prev, prev_first, hn, h):
+def _step(first, N, H, a, p, b_hn, h_prev, prev_first, hn, h, bias):
     """One forward step after its product, gates r z n, on the rows first .. first + N - 1 of the
     flat_rows pairs a (A_t in, the gates out, width 3H), hn (P_n + b_hn out) and h (n + z (h_prev - n)
-    out, width H); p (N, 3H) h_prev W_hh^T; b_hn (H,); h_prev a flat_rows pair, rows from prev_first.
+    out, width H); p (N, 3H) h_prev W_hh^T; b_hn (H,); h_prev a flat_rows pair, rows from prev_first;
+    bias (3H,) b_ih + [b_hr, b_hz, 0] still to add to A_t, or empty when A_t has it.
 
     Every loop runs over a contiguous slice of one row, which LLVM vectorises: with 2-D indexing
     the same step ran 2.6x slower (float32, N=32, H=128, Zen 5: 17.0 us against 6.6), and so did
     2-D views with strided rows (_rows.py).
     """
+    has_bias = bias.shape[0] > 0
     for q in range(N):
         aq = row_at(a, first + q, 3 * H)
         pq = p[q]
         arz, prz = aq[: 2 * H], pq[: 2 * H]
-        for j in range(2 * H):
-            arz[j] = sigmoid_(arz[j] + prz[j])  # r, z
+        if has_bias:  # two copies of each loop, so that neither has a branch inside
+            brz = bias[: 2 * H]
+            for j in range(2 * H):
+                arz[j] = sigmoid_(arz[j] + brz[j] + prz[j])  # r, z
+        else:
+            for j in range(2 * H):
+                arz[j] = sigmoid_(arz[j] + prz[j])  # r, z
         ar, az, an = aq[:H], aq[H : 2 * H], aq[2 * H :]
         pn = pq[2 * H :]
         hq = row_at(hn, first + q, H)
@@ -178,8 +186,13 @@ def _step(first, N, H, a, p, b_hn, h_prev, prev_first, hn, h):
         ht = row_at(h, first + q, H)
         for j in range(H):
             hq[j] = pn[j] + b_hn[j]  # hn = P_n + b_hn
-        for j in range(H):
-            an[j] = tanh_(an[j] + ar[j] * hq[j])  # n = tanh(A_n + r hn)
+        if has_bias:
+            bn = bias[2 * H :]
+            for j in range(H):
+                an[j] = tanh_(an[j] + bn[j] + ar[j] * hq[j])  # n = tanh(A_n + b_in + r hn)
+        else:
+            for j in range(H):
+                an[j] = tanh_(an[j] + ar[j] * hq[j])  # n = tanh(A_n + r hn)
         for j in range(H):
             ht[j] = an[j] + az[j] * (hp[j] - an[j])  # h_t = n + z (h_prev - n), as torch
 
@@ -222,6 +235,11 @@ class CompiledGRU(GRUKind):
     """GRUKind whose backward preparation runs compiled, and with loops=True its two time loops
     (same buffers, same contract)."""
 
+    # As the compiled LSTM's (lstm.py): the loops add the input bias inside each step (_step), not the stack
+    # in a pass over every row first: inference 4.33-4.61 -> 3.71-3.85 ms at T = 50, N = 32, H = 128, 2 layers;
+    # training and H = 512 within the noise (Intel Xeon, interleaved runs).
+    input_bias_in_loop = True
+
     def __init__(self, loops: bool = True):
         self.loops = loops
 
@@ -232,6 +250,11 @@ class CompiledGRU(GRUKind):
     def forward_constants(self, weights, contiguous=True):
         """GRUKind's, with 'panels': W_hh^T's panels for the compiled loops' packed product, or an empty array."""
         c = GRUKind.forward_constants(weights, contiguous=False)  # everything but the transpose
+        bias = GRUKind.input_bias(weights[2], weights[3])
+        if bias is not None:
+            bias = np.array(bias, dtype=weights[1].dtype, order="C")  # read-only for the loops' type
+            bias.flags.writeable = False
+        c["bias"] = bias
         if contiguous:
             c["whh_t"], c["panels"] = forward_operands(weights[1], self.loops)
         else:
@@ -244,15 +267,19 @@ class CompiledGRU(GRUKind):
         b_hn = c["b_hn"]
         b_hn = np.zeros(H, v["gates"].dtype) if b_hn is None else np.ascontiguousarray(b_hn)
         rows = _forward_rows(v)
-        if rows is None:
-            return GRUKind.forward_steps(c, v, prev, reverse, work)
-        h0 = np.ascontiguousarray(prev[0])
         T, N = v["gates"].shape[:2]
         mode = loop_mode(self.loops, N)
-        if mode is None:  # each step's product in BLAS from Python, the rest compiled
+        if rows is None or mode is None:  # not the compiled loops: the input bias for every step first
+            if c["bias"] is not None:
+                v["gates"] += c["bias"]
+            if rows is None:
+                return GRUKind.forward_steps(c, v, prev, reverse, work)
+            h0 = np.ascontiguousarray(prev[0])  # each step's product in BLAS from Python, the rest compiled
             return self._forward_with_blas(c, v, h0, reverse, work, b_hn, rows)
+        h0 = np.ascontiguousarray(prev[0])
         a, h, hn = rows
-        args = (c["whh_t"], a, T, N, flat_rows(h0), b_hn, reverse, h, hn, c["panels"], mode)
+        bias = NO_PANELS[v["gates"].dtype] if c["bias"] is None else c["bias"]
+        args = (c["whh_t"], a, T, N, flat_rows(h0), b_hn, reverse, h, hn, bias, c["panels"], mode)
         run_loop(_forward, _forward_split, N, mode, *args)
         return None
 
@@ -279,7 +306,7 @@ class CompiledGRU(GRUKind):
         h_prev, prev_rows, prev_first = h0, flat_rows(h0), 0
         for t in range(T - 1, -1, -1) if reverse else range(T):
             matmul(h_prev, whh_t, out=prod)  # h_{t-1} W_hh^T
-            _step(t * N, N, H, a, prod, b_hn, prev_rows, prev_first, hn, h)
+            _step(t * N, N, H, a, prod, b_hn, prev_rows, prev_first, hn, h, b_hn[:0])  # the bias is in a
             h_prev, prev_rows, prev_first = v["h"][t], h, t * N
         return None
 
