@@ -1,7 +1,8 @@
 """The GRU's time loops, compiled: kernels/gru.py's GRUKind with its two loops in machine code.
 
-Forward, with A_t given in v['gates'] (T, N, 3H) (x W_ih^T + b_ih, with b_hr and b_hz folded in),
-gates r, z, n; b_hn stays inside the step because r multiplies it:
+Forward, with x_t W_ih^T given in v['gates'] (T, N, 3H); each step adds A_t = x_t W_ih^T + b_ih +
+[b_hr, b_hz, 0] itself (`input_bias_in_loop`), gates r, z, n; b_hn stays inside the step because r
+multiplies it:
 
     [P_r, P_z, P_n] = h_prev W_hh^T
     r = sigma(A_r + P_r)    z = sigma(A_z + P_z)                         -> v['gates']
@@ -262,7 +263,8 @@ class CompiledGRU(GRUKind):
         return c
 
     def forward_steps(self, c, v, prev, reverse, work):
-        """v['gates'] (T, N, 3H): A_t in, r z n out; writes v['hn'] and v['h'] from prev = (h_prev,)."""
+        """v['gates'] (T, N, 3H): x_t W_ih^T in (the input bias is added here), r z n out; writes v['hn'] and
+        v['h'] from prev = (h_prev,)."""
         H = c["H"]
         b_hn = c["b_hn"]
         b_hn = np.zeros(H, v["gates"].dtype) if b_hn is None else np.ascontiguousarray(b_hn)

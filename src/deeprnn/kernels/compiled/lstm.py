@@ -1,8 +1,9 @@
 """The LSTM's time loops, compiled: kernels/lstm.py's LSTMKind with its two loops in machine code.
 
-Forward, with A_t = x_t W_ih^T + b_ih + b_hh given in v['gates'] (T, N, 4H), gates i, f, g, o:
+Forward, with x_t W_ih^T given in v['gates'] (T, N, 4H), gates i, f, g, o; the loops add the bias
+b = b_ih + b_hh to each step's rows themselves (`input_bias_in_loop`):
 
-    z_t = A_t + h_prev W_hh^T                                    (N, 4H)
+    z_t = x_t W_ih^T + h_prev W_hh^T + b                         (N, 4H)
     i = sigma(z_i)   f = sigma(z_f)   g = tanh(z_g)   o = sigma(z_o)     -> v['gates']
     c_t = f * c_prev + i * g  -> v['c']     tanh(c_t) -> v['tc']     h_t = o * tanh(c_t) -> v['h']
 
