@@ -221,7 +221,9 @@ def test_auto_takes_the_compiled_loops_at_small_batch(restore):
     set_backend("numpy")
     assert _loops_used(1) is RNN_TANH
     set_backend("numba")
-    assert _loops_used(64) is compiled
+    many = _loops_used(64)  # the compiled loops at every batch: batch 1 alone runs its forward product in DOT
+    assert type(many) is type(compiled) and many.loops is True and many.dot is False
+    assert compiled.dot is backend.packed_product() and _loops_used(1) is compiled
 
 
 @pytest.mark.parametrize("kind", [RNN_TANH, RNN_RELU, LSTM, GRU], ids=lambda k: k.mode)

@@ -1,5 +1,6 @@
 """The compiled loops' products: the direct BLAS call (kernels/compiled/_blas.py), the packed kernel
-(_gemm.py) and the hand-written loop, through _product.product_rows: rows of acc += rows of x times b."""
+(_gemm.py), the dot products on W = b^T's rows (_dot.py) and the hand-written loop, through
+_product.product_rows: rows of acc += rows of x times b."""
 
 from __future__ import annotations
 
@@ -28,12 +29,24 @@ def test_numpys_openblas_is_found():
     assert not _blas.loop_blas(1)  # batch 1 keeps NumPy's GEMV, from Python
 
 
-MODES = {"hand": _product.HAND, "blas": _product.BLAS, "packed": _product.PACKED}
+MODES = {"hand": _product.HAND, "blas": _product.BLAS, "packed": _product.PACKED, "dot": _product.DOT}
 # Row counts around the packed kernel's blocks of 4, 2 and 1; column counts around its panels (64 float32
 # columns with AVX-512, 16 without) and their padded tails.
 # Shared dimensions past the packed kernel's chunk of KC = 128, uneven and exact.
 SHAPES = [(2, 3, 5), (7, 16, 40), (32, 128, 512), (5, 1, 3), (1, 65, 100), (3, 33, 129), (9, 200, 800), (6, 7, 64)]
 SHAPES += [(5, 300, 70), (3, 257, 129), (4, 256, 64), (1, 200, 800), (1, 70, 192)]  # one row: panels in pairs
+# DOT: shared dimensions around its two vectors a step (32 float32, 16 float64) and its masked tail; rows of W
+# around its blocks of 4.
+SHAPES += [(1, 31, 7), (1, 32, 4), (1, 47, 9), (1, 100, 400), (2, 17, 3), (1, 0, 5), (1, 8, 1)]
+
+
+def _operands(b, mode):
+    """product_rows' b and bp for b (K, M) in this mode, read-only."""
+    if mode == "dot":
+        return _product.dot_operands(np.ascontiguousarray(b.T))
+    bp = panels(b, _gemm.panel_width(b.itemsize)) if mode == "packed" else _product.NO_PANELS[b.dtype]
+    bp.flags.writeable = False
+    return b, bp
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -50,9 +63,7 @@ def test_product_rows_adds_the_product_in_strided_rows(dtype, mode, N, K, M):
     acc, x = acc_buf[:, M:], x_buf[:, K : 2 * K]  # strided rows, unit steps inside a row
     expected = torch.from_numpy(acc[2 : 2 + N].copy()) + torch.from_numpy(x[1 : 1 + N].copy()) @ torch.from_numpy(b)
     before = acc_buf.copy()
-    bp = panels(b, _gemm.panel_width(b.itemsize)) if mode == "packed" else _product.NO_PANELS[b.dtype]
-    bp.flags.writeable = False
-    _product.product_rows(flat_rows(acc), 2, flat_rows(x), 1, N, K, b, bp, MODES[mode])
+    _product.product_rows(flat_rows(acc), 2, flat_rows(x), 1, N, K, *_operands(b, mode), MODES[mode])
     assert_close(acc[2 : 2 + N], expected, what="acc rows")
     untouched = np.ones(acc_buf.shape, bool)
     untouched[2 : 2 + N, M:] = False
@@ -82,9 +93,46 @@ def test_the_packed_products_chunks_of_k_and_panel_pairs_keep_the_bits_of_whole_
 
 def test_no_rows_is_a_no_op():
     acc, x, b = np.ones((3, 4), np.float32), np.ones((3, 2), np.float32), np.ones((2, 4), np.float32)
-    for mode in MODES.values():
-        bp = panels(b, _gemm.panel_width(4))
-        _product.product_rows(flat_rows(acc), 0, flat_rows(x), 0, 0, 2, b, bp, mode)
+    for name, mode in MODES.items():
+        _product.product_rows(flat_rows(acc), 0, flat_rows(x), 0, 0, 2, *_operands(b, name), mode)
+    np.testing.assert_array_equal(acc, 1)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("K", [5, 16, 37, 200])
+def test_the_dot_product_keeps_each_row_of_w_to_its_own_value(dtype, K):
+    """An inf in row m of W reaches value m of the product and no other: no vector, masked tail or block
+    of rows reads across a row's end (NaN in W, inf * 0 in x are the same test in other words)."""
+    rng = np.random.default_rng(K)
+    M = 11  # two blocks of 4 and three single rows
+    w = rng.standard_normal((M, K)).astype(dtype)
+    for m in (0, 3, 4, 10):
+        bad = w.copy()
+        bad[m, K - 1] = np.inf
+        x = rng.standard_normal((1, K)).astype(dtype)
+        x[0, K - 1] = 1.0
+        acc = np.zeros((1, M), dtype)
+        _product.product_rows(flat_rows(acc), 0, flat_rows(x), 0, 1, K, *_product.dot_operands(bad), _product.DOT)
+        assert np.isinf(acc[0, m]) and np.isfinite(np.delete(acc[0], m)).all()
+
+
+def test_dot_operands_are_read_only_views_of_w():
+    """No copy of a C-contiguous W_hh, so nothing to keep and check; W_hh itself stays writable."""
+    w = np.arange(12.0).reshape(4, 3)
+    b, bp = _product.dot_operands(w)
+    assert b.shape == (3, 4) and bp.shape == (12,) and np.shares_memory(b, w) and np.shares_memory(bp, w)
+    assert not b.flags.writeable and not bp.flags.writeable and w.flags.writeable
+    np.testing.assert_array_equal(_product.plain_transpose(b, bp, True), w.T)
+    t = w.T
+    assert _product.plain_transpose(t, bp, False) is t
+
+
+def test_the_dot_product_refuses_a_w_shorter_than_m_by_k():
+    acc, x = np.ones((1, 6), np.float32), np.ones((1, 5), np.float32)
+    w = np.ones((6, 5), np.float32)
+    b, bp = _product.dot_operands(w)
+    with pytest.raises(ValueError, match="fewer than M"):
+        _product.product_rows(flat_rows(acc), 0, flat_rows(x), 0, 1, 5, b, bp[:29], _product.DOT)
     np.testing.assert_array_equal(acc, 1)
 
 

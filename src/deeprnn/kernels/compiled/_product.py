@@ -5,9 +5,12 @@
     HAND     the hand-written loop over b (K, M) (_math.add_product_rows)
     BLAS     one GEMM of NumPy's OpenBLAS on b (_blas.py): the step twins at large batches
     PACKED   the register-blocked kernel on bp, b's column panels (_gemm.py)
+    DOT      one row's dot products with the rows of W = b^T itself (_dot.py): bp is W (M, K) flat, and
+             b is W's buffer seen as (K, M), which gives only the shape (`dot_operands`)
 
 The loops take b in every mode (its shape gives K and M, and BLAS and HAND read it) and bp, empty
-unless the mode is PACKED.  `loop_mode(loops, N)` is the mode a twin's loop runs in.
+unless the mode is PACKED or DOT.  `loop_mode(loops, N)` is the mode a twin's loop runs in; a twin
+made for batch 1 (dot=True) runs its forward loop in DOT instead.
 """
 
 from __future__ import annotations
@@ -17,16 +20,17 @@ import numpy as np
 from ..transposed import forms, transposed
 from . import _gemm
 from ._blas import gemm_rows, loop_blas
+from ._dot import dot_product_rows
 from ._gemm import packed_product_rows
 from ._jit import jit
 from ._math import add_product_rows
 
 __all__ = [
-    "HAND", "BLAS", "PACKED", "product_rows", "loop_mode", "split_parts", "run_loop", "NO_PANELS", "forward_operands",
-    "backward_operands",
+    "HAND", "BLAS", "PACKED", "DOT", "product_rows", "loop_mode", "split_parts", "run_loop", "NO_PANELS",
+    "forward_operands", "backward_operands", "dot_operands", "plain_transpose",
 ]  # fmt: skip
 
-HAND, BLAS, PACKED = 0, 1, 2
+HAND, BLAS, PACKED, DOT = 0, 1, 2, 3
 NO_PANELS = {np.dtype(d): np.empty(0, d) for d in (np.float32, np.float64)}  # bp when the mode is not PACKED
 for _empty in NO_PANELS.values():
     _empty.flags.writeable = False  # typed as the panels are, read-only
@@ -69,20 +73,24 @@ def product_rows(acc, acc_first, x, x_first, N, K, b, bp, mode):
     """Rows acc_first .. acc_first + N - 1 of acc += rows x_first .. x_first + N - 1 of x, times b.
 
     acc and x are flat_rows pairs (_rows.py) of rows of width M and K; b (K, M) C-contiguous; bp
-    b's panels (panels.py) when mode is PACKED.
+    b's panels (panels.py) when mode is PACKED; with DOT, W = b^T flat, and b only gives the shape.
     """
     if mode == PACKED:
         packed_product_rows(acc, acc_first, x, x_first, N, K, bp, b.shape[1])
+    elif mode == DOT:
+        dot_product_rows(acc, acc_first, x, x_first, N, K, bp, b.shape[1])
     elif mode == BLAS:
         gemm_rows(acc, acc_first, x, x_first, N, K, b)
     else:
         add_product_rows(acc, acc_first, x, x_first, N, K, b)
 
 
-def forward_operands(w_hh: np.ndarray, loops: bool) -> tuple:
+def forward_operands(w_hh: np.ndarray, loops: bool, dot: bool = False) -> tuple:
     """(W_hh^T C-contiguous read-only, its panels where the loops' mode is PACKED, else an empty array):
     the forward product's b and bp, both kept while W_hh is unchanged (kernels/transposed.py), with one
-    check of its bits."""
+    check of its bits.  dot (a batch-1 twin, whose forward loop runs in DOT): `dot_operands(w_hh)`."""
+    if dot:
+        return dot_operands(w_hh)
     if loops and _gemm.enabled():
         return forms(w_hh, "t", ("panels_t", _gemm.panel_width(w_hh.itemsize)))
     return transposed(w_hh), NO_PANELS[w_hh.dtype]
@@ -94,3 +102,23 @@ def backward_operands(w_hh: np.ndarray, mode: int) -> tuple:
     if mode != PACKED:
         return w, NO_PANELS[w.dtype]
     return w, forms(w, ("panels", _gemm.panel_width(w.itemsize)))[0]
+
+
+def dot_operands(w_hh: np.ndarray) -> tuple:
+    """The forward product's b and bp in DOT mode, read-only views of W_hh (M, K) itself, with no copy
+    to keep and so no check of its bits: b its buffer seen as (K, M) (the shape the loops read K and M
+    from; its values are not W_hh^T's), bp the same buffer flat.  A W_hh that is not C-contiguous is copied."""
+    w = np.ascontiguousarray(w_hh)
+    M, K = w.shape
+    b, bp = w.reshape(K, M), w.reshape(-1)
+    b.flags.writeable = bp.flags.writeable = False  # views: W_hh itself stays writable
+    return b, bp
+
+
+def plain_transpose(b: np.ndarray, bp: np.ndarray, dot: bool) -> np.ndarray:
+    """W_hh^T (K, M) for the paths that do not run the compiled loops (NumPy's loop, BLAS from Python):
+    b itself, unless (dot) b and bp are dot_operands, whose W_hh^T is made here."""
+    if not dot:
+        return b
+    K, M = b.shape
+    return np.ascontiguousarray(bp.reshape(M, K).T)  # rare (a layout flat_rows cannot describe): not kept

@@ -36,7 +36,16 @@ from numba import prange, types
 from ..gru import GRUKind
 from ._jit import jit, readonly_matrix, readonly_vector, typed_jit
 from ._math import sigmoid_, tanh_
-from ._product import NO_PANELS, backward_operands, forward_operands, loop_mode, product_rows, run_loop
+from ._product import (
+    DOT,
+    NO_PANELS,
+    backward_operands,
+    forward_operands,
+    loop_mode,
+    plain_transpose,
+    product_rows,
+    run_loop,
+)
 from ._rows import flat_rows, part_rows, row_at, rows_type
 
 __all__ = ["CompiledGRU", "compiled_twin", "gru_cell"]
@@ -241,23 +250,26 @@ class CompiledGRU(GRUKind):
     # training and H = 512 within the noise (Intel Xeon, interleaved runs).
     input_bias_in_loop = True
 
-    def __init__(self, loops: bool = True):
+    def __init__(self, loops: bool = True, dot: bool = False):
         self.loops = loops
+        self.dot = dot and loops  # batch 1: the forward loop's product in DOT, on W_hh itself (_product.py)
 
     def backward_prepare(self, weights, v, prev):
         """As GRUKind.backward_prepare (v['d_gates'][:, :2H], v['dn'] for every step), in one compiled pass."""
         _prepare(v["gates"], v["d_gates"], v["dn"], v["hn"], prev[0])
 
     def forward_constants(self, weights, contiguous=True):
-        """GRUKind's, with 'panels': W_hh^T's panels for the compiled loops' packed product, or an empty array."""
+        """GRUKind's, with 'panels': W_hh^T's panels for the compiled loops' packed product, or an empty array;
+        'dot': True when 'whh_t' and 'panels' are dot_operands (a batch-1 twin)."""
         c = GRUKind.forward_constants(weights, contiguous=False)  # everything but the transpose
         bias = GRUKind.input_bias(weights[2], weights[3])
         if bias is not None:
             bias = np.array(bias, dtype=weights[1].dtype, order="C")  # read-only for the loops' type
             bias.flags.writeable = False
         c["bias"] = bias
+        c["dot"] = self.dot and contiguous  # whether whh_t and panels are dot_operands
         if contiguous:
-            c["whh_t"], c["panels"] = forward_operands(weights[1], self.loops)
+            c["whh_t"], c["panels"] = forward_operands(weights[1], self.loops, c["dot"])
         else:
             c["panels"] = NO_PANELS[weights[1].dtype]
         return c
@@ -270,8 +282,10 @@ class CompiledGRU(GRUKind):
         b_hn = np.zeros(H, v["gates"].dtype) if b_hn is None else np.ascontiguousarray(b_hn)
         rows = _forward_rows(v)
         T, N = v["gates"].shape[:2]
-        mode = loop_mode(self.loops, N)
+        mode = DOT if c["dot"] else loop_mode(self.loops, N)
         if rows is None or mode is None:  # not the compiled loops: the input bias for every step first
+            if c["dot"]:
+                c = dict(c, whh_t=plain_transpose(c["whh_t"], c["panels"], True))
             if c["bias"] is not None:
                 v["gates"] += c["bias"]
             if rows is None:
@@ -345,6 +359,7 @@ def _backward_rows(v):
     return None if any(r is None for r in rows) else rows
 
 
-def compiled_twin(kind: GRUKind, loops: bool = True) -> CompiledGRU:
-    """The compiled twin of GRU: its whole time loops compiled, or (loops=False) each step but its product."""
-    return CompiledGRU(loops)
+def compiled_twin(kind: GRUKind, loops: bool = True, dot: bool = False) -> CompiledGRU:
+    """The compiled twin of GRU: its whole time loops compiled, or (loops=False) each step but its product;
+    dot: for batch 1, the forward product on W_hh's rows (_dot.py)."""
+    return CompiledGRU(loops, dot)

@@ -41,7 +41,16 @@ from ..lstm import LSTMKind
 from ..transposed import transposed
 from ._jit import jit, readonly_matrix, readonly_vector, typed_jit
 from ._math import sigmoid_, tanh_
-from ._product import NO_PANELS, backward_operands, forward_operands, loop_mode, product_rows, run_loop
+from ._product import (
+    DOT,
+    NO_PANELS,
+    backward_operands,
+    forward_operands,
+    loop_mode,
+    plain_transpose,
+    product_rows,
+    run_loop,
+)
 from ._rows import flat_rows, part_rows, row_at, rows_type
 
 __all__ = ["CompiledLSTM", "compiled_twin", "lstm_cell"]
@@ -269,8 +278,9 @@ class CompiledLSTM(LSTMKind):
     # (Intel Xeon, interleaved runs).  `forward_steps` adds it itself on the paths that do not run those loops.
     input_bias_in_loop = True
 
-    def __init__(self, loops: bool = True):
+    def __init__(self, loops: bool = True, dot: bool = False):
         self.loops = loops
+        self.dot = dot and loops  # batch 1: the forward loop's product in DOT, on W_hh itself (_product.py)
 
     def backward_prepare(self, weights, v, prev):
         """Nothing: each compiled step computes its factors of dA itself (_step_backward), from v['gates'],
@@ -280,7 +290,8 @@ class CompiledLSTM(LSTMKind):
         return None
 
     def forward_constants(self, weights, contiguous=True):
-        """LSTMKind's, with 'panels': W_hh^T's panels for the compiled loops' packed product, or an empty array."""
+        """LSTMKind's, with 'panels': W_hh^T's panels for the compiled loops' packed product, or an empty array;
+        'dot': True when 'whh_t' and 'panels' are dot_operands (a batch-1 twin without projections)."""
         c = LSTMKind.forward_constants(weights, contiguous=False)  # everything but the transposes
         bias = LSTMKind.input_bias(weights[2], weights[3])
         if bias is not None:
@@ -289,8 +300,9 @@ class CompiledLSTM(LSTMKind):
         c["bias"] = bias
         t = transposed if contiguous else np.transpose
         c["whr_t"] = t(weights[4]) if len(weights) == 5 else None
+        c["dot"] = self.dot and contiguous and len(weights) != 5  # whether whh_t and panels are dot_operands
         if contiguous and len(weights) != 5:
-            c["whh_t"], c["panels"] = forward_operands(weights[1], self.loops)
+            c["whh_t"], c["panels"] = forward_operands(weights[1], self.loops, c["dot"])
         else:
             c["whh_t"], c["panels"] = t(weights[1]), NO_PANELS[weights[1].dtype]
         return c
@@ -300,8 +312,10 @@ class CompiledLSTM(LSTMKind):
         writes v['c'], v['tc'], v['h'] from prev = (h, c)."""
         rows = None if c["whr_t"] is not None else _forward_rows(v)
         T, N = v["gates"].shape[:2]
-        mode = loop_mode(self.loops, N)
+        mode = DOT if c["dot"] else loop_mode(self.loops, N)
         if rows is None or mode is None:  # not the compiled loops: the bias for every step first
+            if c["dot"]:
+                c = dict(c, whh_t=plain_transpose(c["whh_t"], c["panels"], True))
             if c["bias"] is not None:
                 v["gates"] += c["bias"]
             if rows is None:
@@ -377,6 +391,7 @@ def _backward_rows(v):
     return None if any(r is None for r in rows) else rows
 
 
-def compiled_twin(kind: LSTMKind, loops: bool = True) -> CompiledLSTM:
-    """The compiled twin of LSTM: its whole time loops compiled, or (loops=False) each step but its product."""
-    return CompiledLSTM(loops)
+def compiled_twin(kind: LSTMKind, loops: bool = True, dot: bool = False) -> CompiledLSTM:
+    """The compiled twin of LSTM: its whole time loops compiled, or (loops=False) each step but its product;
+    dot: for batch 1, the forward product on W_hh's rows (_dot.py)."""
+    return CompiledLSTM(loops, dot)

@@ -31,7 +31,16 @@ from numba import prange, types
 from ..rnn import ElmanKind
 from ._jit import jit, readonly_matrix, readonly_vector, typed_jit
 from ._math import tanh_
-from ._product import NO_PANELS, backward_operands, forward_operands, loop_mode, product_rows, run_loop
+from ._product import (
+    DOT,
+    NO_PANELS,
+    backward_operands,
+    forward_operands,
+    loop_mode,
+    plain_transpose,
+    product_rows,
+    run_loop,
+)
 from ._rows import flat_rows, part_rows, row_at, rows_type
 
 __all__ = ["CompiledElman", "compiled_twin"]
@@ -150,27 +159,29 @@ class CompiledElman(ElmanKind):
     """ElmanKind whose forward_steps and backward_steps run compiled (same buffers, same contract);
     with loops=False only each forward step but its product."""
 
-    def __init__(self, nonlinearity: str, loops: bool = True) -> None:
+    def __init__(self, nonlinearity: str, loops: bool = True, dot: bool = False) -> None:
         super().__init__(nonlinearity)
         self.loops = loops
+        self.dot = dot and loops  # batch 1: the forward loop's product in DOT, on W_hh itself (_product.py)
 
     def forward_constants(self, weights, contiguous=True):
-        """(W_hh^T, its panels or an empty array): the panels for the compiled loops' packed product (_product.py)."""
+        """(W_hh^T, its panels or an empty array, False): the panels for the compiled loops' packed product
+        (_product.py); for a batch-1 twin (dot), (*dot_operands(W_hh), True)."""
         if not contiguous:
-            return ElmanKind.forward_constants(weights, contiguous), NO_PANELS[weights[1].dtype]
-        return forward_operands(weights[1], self.loops)
+            return ElmanKind.forward_constants(weights, contiguous), NO_PANELS[weights[1].dtype], False
+        return (*forward_operands(weights[1], self.loops, self.dot), self.dot)
 
     def forward_steps(self, consts, v, prev, reverse, scratch):
         """h_t = act(A_t + h_prev W_hh^T) in place over v['h'] (T, N, H), from prev = (h_prev,);
-        consts = (W_hh^T, its panels or an empty array) from forward_constants."""
-        whh_t, bp = consts
+        consts = (W_hh^T, its panels or an empty array, False) or (dot_operands, True) from forward_constants."""
+        whh_t, bp, dot = consts
         relu = self.nonlinearity == "relu"
         seq = v["h"]
         rows = flat_rows(seq)
         if rows is None:
-            return ElmanKind.forward_steps(self, whh_t, v, prev, reverse, scratch)
+            return ElmanKind.forward_steps(self, plain_transpose(whh_t, bp, dot), v, prev, reverse, scratch)
         T, N, H = seq.shape
-        mode = loop_mode(self.loops, N)
+        mode = DOT if dot else loop_mode(self.loops, N)
         if mode is None:  # each step's product in BLAS from Python, the rest compiled
             prod, matmul, h_prev = scratch[:N], np.matmul, prev[0]
             for t in range(T - 1, -1, -1) if reverse else range(T):
@@ -198,7 +209,7 @@ class CompiledElman(ElmanKind):
         return None
 
 
-def compiled_twin(kind: ElmanKind, loops: bool = True) -> CompiledElman:
+def compiled_twin(kind: ElmanKind, loops: bool = True, dot: bool = False) -> CompiledElman:
     """The compiled twin of RNN_TANH or RNN_RELU: its whole time loops compiled, or (loops=False)
-    each forward step but its product."""
-    return CompiledElman(kind.nonlinearity, loops)
+    each forward step but its product; dot: for batch 1, the forward product on W_hh's rows (_dot.py)."""
+    return CompiledElman(kind.nonlinearity, loops, dot)
