@@ -108,6 +108,8 @@ def recurrent(
         states_user = [s[:, unsorted_indices] for s in state_n]  # back to the caller's order
     else:
         states_user = list(state_n)
+    if not need:  # no graph to record (no_grad, or nothing requires grad): record_many would only wrap them
+        return Tensor._wrap(out_user), tuple(Tensor._wrap(s) for s in states_user)
 
     def backward(d_out: np.ndarray | None, *d_states: np.ndarray | None) -> list[np.ndarray | None]:
         g_out = d_out if (d_out is None or packed) else _to_kernel(d_out, batch_first, batched)
