@@ -134,7 +134,9 @@ def _rnn_loops(rng, T, N, H, dtype, reverse, mode, parts, relu):
     da, dy = (rng.standard_normal((T, N, H)).astype(dtype) for _ in range(2))
     carry = rng.standard_normal((N, H)).astype(dtype)
     (whh_t, fp), (w, bp) = _operands(w_hh, mode, dtype)
-    fwd = (whh_t, R(a), T, N, R(h0), relu, reverse, fp, mode)
+    bias = (np.arange(H) / H - 0.5).astype(dtype)  # b_ih + b_hh, added in the loop
+    bias.flags.writeable = False
+    fwd = (whh_t, R(a), T, N, R(h0), relu, reverse, bias, fp, mode)
     bwd = (w, R(da), R(dy), True, T, N, reverse, carry, bp, mode)
     if parts == 1:
         compiled_rnn._forward(*fwd), compiled_rnn._backward(*bwd)

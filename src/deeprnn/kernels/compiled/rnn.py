@@ -48,43 +48,48 @@ __all__ = ["CompiledElman", "compiled_twin"]
 
 _FORWARD_TYPES = lambda F: (  # noqa: E731
     readonly_matrix(F), rows_type(F), types.intp, types.intp, rows_type(F), types.boolean, types.boolean,
-    readonly_vector(F), types.intp,
+    readonly_vector(F), readonly_vector(F), types.intp,
 )  # fmt: skip
 
 
 @typed_jit(_FORWARD_TYPES)
-def _forward(whh_t, a, T, N, h0, relu, reverse, bp, mode):
+def _forward(whh_t, a, T, N, h0, relu, reverse, bias, bp, mode):
     """The forward time loop on flat_rows pairs (_rows.py), whh_t (H, H) first (its dtype picks the
-    compiled version): a (T*N rows of H) A_t in, h_t out; h0 (N rows of H); bp, mode: each step's
+    compiled version): a (T*N rows of H) x_t W_ih^T in, h_t out; h0 (N rows of H); bias (H,) b_ih + b_hh,
+    added to each step's rows after its product (empty: none); bp, mode: each step's
     product (_product.py): PACKED on the panels bp, BLAS or HAND.  Each step works in the
     rows of the buffer, without copies (1.00-1.16x faster than copying each step to a work array
     and back, float32, N = 1-16, H = 64-256, Zen 3), with the same bits."""
-    _forward_part(whh_t, a, T, N, 0, N, h0, relu, reverse, bp, mode)
+    _forward_part(whh_t, a, T, N, 0, N, h0, relu, reverse, bias, bp, mode)
 
 
 @typed_jit(lambda F: (*_FORWARD_TYPES(F), types.intp), parallel=True)
-def _forward_split(whh_t, a, T, N, h0, relu, reverse, bp, mode, parts):
+def _forward_split(whh_t, a, T, N, h0, relu, reverse, bias, bp, mode, parts):
     """_forward with the batch's rows in `parts` parts, each on its own thread of the pool (_pool.py), from
     the first step to the last: rows never meet in the recurrence, so each part's bits are _forward's.
     mode must be PACKED or HAND: no OpenBLAS call may run inside the pool's own threads."""
     for p in prange(parts):
         n0, n1 = part_rows(N, parts, p)
         if n0 < n1:
-            _forward_part(whh_t, a, T, N, n0, n1 - n0, h0, relu, reverse, bp, mode)
+            _forward_part(whh_t, a, T, N, n0, n1 - n0, h0, relu, reverse, bias, bp, mode)
 
 
 @jit
-def _forward_part(whh_t, a, T, N, n0, nc, h0, relu, reverse, bp, mode):
+def _forward_part(whh_t, a, T, N, n0, nc, h0, relu, reverse, bias, bp, mode):
     """_forward on the rows n0 .. n0 + nc - 1 of every step (N rows a step)."""
     H = whh_t.shape[0]
     prev, prev_first = h0, n0
     zero = whh_t.dtype.type(0)
+    has_bias = bias.shape[0] > 0
     for s in range(T):
         t = T - 1 - s if reverse else s
         first = t * N + n0
-        product_rows(a, first, prev, prev_first, nc, H, whh_t, bp, mode)  # a_t = A_t + h_prev W_hh^T
-        for n in range(nc):  # over contiguous rows, the choice outside the loop: LLVM vectorises it
+        product_rows(a, first, prev, prev_first, nc, H, whh_t, bp, mode)  # x_t W_ih^T + h_prev W_hh^T
+        for n in range(nc):  # over contiguous rows, the choices outside the loops: LLVM vectorises them
             an = row_at(a, first + n, H)
+            if has_bias:
+                for j in range(H):
+                    an[j] += bias[j]  # a_t = x_t W_ih^T + h_prev W_hh^T + b_ih + b_hh
             if relu:
                 for j in range(H):
                     an[j] = max(an[j], zero)
@@ -159,29 +164,38 @@ class CompiledElman(ElmanKind):
     """ElmanKind whose forward_steps and backward_steps run compiled (same buffers, same contract);
     with loops=False only each forward step but its product."""
 
+    input_bias_in_loop = True  # forward_steps adds b_ih + b_hh itself: in each step of the compiled loops
+
     def __init__(self, nonlinearity: str, loops: bool = True, dot: bool = False) -> None:
         super().__init__(nonlinearity)
         self.loops = loops
         self.dot = dot and loops  # batch 1: the forward loop's product in DOT, on W_hh itself (_product.py)
 
     def forward_constants(self, weights, contiguous=True):
-        """(W_hh^T, its panels or an empty array, False): the panels for the compiled loops' packed product
-        (_product.py); for a batch-1 twin (dot), (*dot_operands(W_hh), True)."""
+        """(W_hh^T, its panels or an empty array, False, bias): the panels for the compiled loops' packed
+        product (_product.py); for a batch-1 twin (dot), (*dot_operands(W_hh), True, bias).  bias: b_ih + b_hh
+        (H,), a read-only copy, or None."""
+        bias = ElmanKind.input_bias(weights[2], weights[3])
+        if bias is not None:
+            bias = np.array(bias, dtype=weights[1].dtype, order="C")  # a copy, read-only for the loops' type
+            bias.flags.writeable = False
         if not contiguous:
-            return ElmanKind.forward_constants(weights, contiguous), NO_PANELS[weights[1].dtype], False
-        return (*forward_operands(weights[1], self.loops, self.dot), self.dot)
+            return ElmanKind.forward_constants(weights, contiguous), NO_PANELS[weights[1].dtype], False, bias
+        return (*forward_operands(weights[1], self.loops, self.dot), self.dot, bias)
 
     def forward_steps(self, consts, v, prev, reverse, scratch):
-        """h_t = act(A_t + h_prev W_hh^T) in place over v['h'] (T, N, H), from prev = (h_prev,);
-        consts = (W_hh^T, its panels or an empty array, False) or (dot_operands, True) from forward_constants."""
-        whh_t, bp, dot = consts
+        """h_t = act(x_t W_ih^T + b + h_prev W_hh^T) in place over v['h'] (T, N, H), which holds x_t W_ih^T on
+        entry (the stack leaves the bias to this kind), from prev = (h_prev,); consts from forward_constants."""
+        whh_t, bp, dot, bias = consts
         relu = self.nonlinearity == "relu"
         seq = v["h"]
         rows = flat_rows(seq)
-        if rows is None:
-            return ElmanKind.forward_steps(self, plain_transpose(whh_t, bp, dot), v, prev, reverse, scratch)
         T, N, H = seq.shape
         mode = DOT if dot else loop_mode(self.loops, N)
+        if (rows is None or mode is None) and bias is not None:  # not the compiled loops: the bias first
+            seq += bias
+        if rows is None:
+            return ElmanKind.forward_steps(self, plain_transpose(whh_t, bp, dot), v, prev, reverse, scratch)
         if mode is None:  # each step's product in BLAS from Python, the rest compiled
             prod, matmul, h_prev = scratch[:N], np.matmul, prev[0]
             for t in range(T - 1, -1, -1) if reverse else range(T):
@@ -190,7 +204,8 @@ class CompiledElman(ElmanKind):
                 h_prev = seq[t]
             return None
         h0 = flat_rows(np.ascontiguousarray(prev[0]))
-        run_loop(_forward, _forward_split, N, mode, whh_t, rows, T, N, h0, relu, reverse, bp, mode)
+        bias = NO_PANELS[seq.dtype] if bias is None else bias
+        run_loop(_forward, _forward_split, N, mode, whh_t, rows, T, N, h0, relu, reverse, bias, bp, mode)
         return None
 
     def backward_steps(self, weights, v, carries, reverse, work):
