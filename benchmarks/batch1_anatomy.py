@@ -9,8 +9,9 @@ float32, median us:
   loop        the compiled time loop alone, timed inside those same calls
   projection  the layer's input projection X W_ih^T, timed inside those same calls
   rest        module - loop - projection: the Python around them, the weight's bit check, the buffers
-  product     one step's product alone, the compiled loops' own (product_rows: PACKED where the processor
-              has AVX-512, else HAND), 1000 times in one compiled call: us per step, and the GB/s of W_hh
+  product     one step's product alone, the compiled loops' own at batch 1 (product_rows: DOT on W_hh's
+              rows where the processor has AVX-512, else HAND), 1000 times in one compiled call: us per
+              step, and the GB/s of W_hh
   ort 1, 2    onnxruntime's whole call on 1 and on 2 threads (the same model exported from torch, as
               benchmarks/rnn_speed.py does), when torch and onnxruntime are installed
 
@@ -43,8 +44,7 @@ from deeprnn.kernels.compiled import gru as compiled_gru  # noqa: E402
 from deeprnn.kernels.compiled import lstm as compiled_lstm  # noqa: E402
 from deeprnn.kernels.compiled import rnn as compiled_rnn  # noqa: E402
 from deeprnn.kernels.compiled._jit import jit  # noqa: E402
-from deeprnn.kernels.compiled._product import HAND, NO_PANELS, PACKED, product_rows  # noqa: E402
-from deeprnn.kernels.panels import panels  # noqa: E402
+from deeprnn.kernels.compiled._product import DOT, HAND, NO_PANELS, dot_operands, product_rows  # noqa: E402
 
 KINDS = {"rnn": ("RNN", 1, compiled_rnn), "gru": ("GRU", 3, compiled_gru), "lstm": ("LSTM", 4, compiled_lstm)}
 T, I, H = 25, 65, 200
@@ -60,11 +60,15 @@ def _repeat_product(acc, x, b, bp, mode, reps):
 
 
 def product_us(G: int) -> tuple[float, str]:
-    """us per step of the compiled loops' own (1, H) x (H, G H) product (best of 3 medians), and its mode."""
+    """us per step of the product that the compiled loops run at batch 1 (best of 3 medians), and its mode:
+    DOT on W_hh's own rows where the processor has AVX-512 (compiled/_dot.py), else HAND on W_hh^T."""
     rng = np.random.default_rng(0)
-    b = rng.standard_normal((H, G * H)).astype(np.float32)
-    mode, bp = (PACKED, panels(b, _gemm.panel_width(4))) if _gemm.enabled() else (HAND, NO_PANELS[b.dtype])
-    b.flags.writeable = bp.flags.writeable = False
+    w = rng.standard_normal((G * H, H)).astype(np.float32)
+    if _gemm.enabled():
+        mode, (b, bp) = DOT, dot_operands(w)
+    else:
+        mode, b, bp = HAND, np.ascontiguousarray(w.T), NO_PANELS[w.dtype]
+        b.flags.writeable = False
     acc = np.zeros((1, G * H), np.float32)
     x = rng.standard_normal((1, H)).astype(np.float32)
     reps = 1000
@@ -77,7 +81,7 @@ def product_us(G: int) -> tuple[float, str]:
             _repeat_product(acc, x, b, bp, mode, reps)
             ts.append(time.perf_counter() - t)
         best = min(best, float(np.median(ts)))
-    return best / reps * 1e6, "packed" if mode == PACKED else "hand"
+    return best / reps * 1e6, "dot" if mode == DOT else "hand"
 
 
 class _Timed:
