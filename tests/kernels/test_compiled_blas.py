@@ -30,6 +30,7 @@ def test_numpys_openblas_is_found():
 
 
 MODES = {"hand": _product.HAND, "blas": _product.BLAS, "packed": _product.PACKED, "dot": _product.DOT}
+MODES["strided"] = _product.STRIDED
 # Row counts around the packed kernel's blocks of 4, 2 and 1; column counts around its panels (64 float32
 # columns with AVX-512, 16 without) and their padded tails.
 # Shared dimensions past the packed kernel's chunk of KC = 128, uneven and exact.
@@ -44,6 +45,8 @@ def _operands(b, mode):
     """product_rows' b and bp for b (K, M) in this mode, read-only."""
     if mode == "dot":
         return _product.dot_operands(np.ascontiguousarray(b.T))
+    if mode == "strided":
+        return _product.backward_operands(b, _product.STRIDED)
     bp = panels(b, _gemm.panel_width(b.itemsize)) if mode == "packed" else _product.NO_PANELS[b.dtype]
     bp.flags.writeable = False
     return b, bp
@@ -89,6 +92,29 @@ def test_the_packed_products_chunks_of_k_and_panel_pairs_keep_the_bits_of_whole_
         _gemm._panel_rows(whole.reshape(-1), p * NR, M, x.reshape(-1), 0, K, N, bp, p * K * NR, K, M - p * NR, NR)
     np.testing.assert_array_equal(chunked, whole)
     assert not np.array_equal(chunked, acc0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("N,K,M", [(1, 800, 200), (1, 300, 100), (1, 7, 129), (2, 64, 256), (1, 33, 17), (3, 200, 64)])
+def test_the_strided_product_keeps_the_bits_of_the_packed_one(dtype, N, K, M):
+    """On b itself instead of its panels, each column's sum runs over k in the same order: the same bits."""
+    rng = np.random.default_rng(K * M)
+    x, b = rng.standard_normal((N, K)).astype(dtype), rng.standard_normal((K, M)).astype(dtype)
+    acc0 = rng.standard_normal((N, M)).astype(dtype)
+    packed, strided = acc0.copy(), acc0.copy()
+    _product.product_rows(flat_rows(packed), 0, flat_rows(x), 0, N, K, *_operands(b, "packed"), _product.PACKED)
+    _product.product_rows(flat_rows(strided), 0, flat_rows(x), 0, N, K, *_operands(b, "strided"), _product.STRIDED)
+    np.testing.assert_array_equal(strided, packed)
+    assert not np.array_equal(strided, acc0)
+
+
+def test_the_strided_product_refuses_a_b_shorter_than_k_by_m():
+    acc, x, b = np.ones((1, 70), np.float32), np.ones((1, 5), np.float32), np.ones((5, 70), np.float32)
+    w, flat = _product.backward_operands(b, _product.STRIDED)
+    assert np.shares_memory(flat, b) and not flat.flags.writeable and b.flags.writeable
+    with pytest.raises(ValueError, match="fewer than K"):
+        _product.product_rows(flat_rows(acc), 0, flat_rows(x), 0, 1, 5, w, flat[:349], _product.STRIDED)
+    np.testing.assert_array_equal(acc, 1)
 
 
 def test_no_rows_is_a_no_op():

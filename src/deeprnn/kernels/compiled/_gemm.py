@@ -32,6 +32,12 @@ their latency (batch-1 inference 0.46-0.54 -> 0.41-0.50 ms, LSTM T = 25, H = 200
 0.37 -> 0.34-0.36 ms; Intel Xeon, interleaved runs); a single row streams the whole matrix from L2 at
 every step, so it stays bound by that bandwidth.  The sums run over k in order with one rounding per
 multiply-add, as the hand-written loop's with fastmath 'contract'.
+
+The same blocks also run on b itself, its rows M elements apart (`strided_product_rows`, masked loads for
+the last columns): the backward loops' product at batch 1, where keeping the panels costs a check of
+W_hh's bits at every call, which pushed the panels out of L2.  A train step at T = 100, H = 100 took
+1.26-1.32 ms against 1.58-1.70 ms for the LSTM, and 1.07-1.11 against 1.13-1.15 for the GRU; at T = 25,
+H = 200, 1.27-1.38 against 1.41-1.48 ms (LSTM) (Intel Xeon, 3 interleaved pairs each), with the same bits.
 """
 
 from __future__ import annotations
@@ -44,7 +50,7 @@ from numba.extending import intrinsic
 
 from ._jit import jit
 
-__all__ = ["VECTOR_BYTES", "NV", "MR", "KC", "panel_width", "enabled", "packed_product_rows"]
+__all__ = ["VECTOR_BYTES", "NV", "MR", "KC", "panel_width", "enabled", "packed_product_rows", "strided_product_rows"]
 
 
 def _host_vector_bytes() -> int:
@@ -72,11 +78,13 @@ def enabled() -> bool:
     return VECTOR_BYTES == 64
 
 
-def _block_kernel(rows: int, masked: bool, panels: int = 1):
+def _block_kernel(rows: int, masked: bool, panels: int = 1, strided: bool = False):
     """An intrinsic: acc block (rows x NR) += x block (rows x k) times one packed panel (k x NR).
     masked: acc's columns from `width` on are neither read nor written (the last, padded panel).
     panels=2 (unmasked only): two neighbouring panels at once, the second b_step elements after the
-    first, into acc's next NR columns; the intrinsic then takes b_step after b_at."""
+    first, into acc's next NR columns; the intrinsic then takes b_step after b_at.
+    strided: the "panel" is NR columns of b (K, M) itself, its rows ldb = M elements apart (the
+    intrinsic takes ldb after b_step, or after b_at); masked, the columns past `width` are not read either."""
 
     def typed(x, bp, acc, extra):
         if not (isinstance(acc, types.Array) and acc.dtype in (types.float32, types.float64)):
@@ -88,26 +96,33 @@ def _block_kernel(rows: int, masked: bool, panels: int = 1):
             x, types.intp, types.intp, bp, types.intp, *ints, types.intp, acc, types.intp, types.intp, types.intp
         )
 
-    if panels == 1:
+    extra = (panels > 1) + strided  # b_step, ldb
+
+    if extra == 0:
 
         @intrinsic
         def block(typingctx, x, x_at, ldx, bp, b_at, k, acc, acc_at, ldc, width):
             sig = typed(x, bp, acc, 0)
             return None if sig is None else (sig, codegen)
 
-    else:
+    elif extra == 1:
 
         @intrinsic
-        def block(typingctx, x, x_at, ldx, bp, b_at, b_step, k, acc, acc_at, ldc, width):
+        def block(typingctx, x, x_at, ldx, bp, b_at, b_extra, k, acc, acc_at, ldc, width):
             sig = typed(x, bp, acc, 1)
             return None if sig is None else (sig, codegen)
 
+    else:
+
+        @intrinsic
+        def block(typingctx, x, x_at, ldx, bp, b_at, b_step, ldb, k, acc, acc_at, ldc, width):
+            sig = typed(x, bp, acc, 2)
+            return None if sig is None else (sig, codegen)
+
     def codegen(context, builder, signature, args):
-        if panels == 1:
-            xv, x_at, ldx, bpv, b_at, k, accv, acc_at, ldc, width = args
-            b_step = None
-        else:
-            xv, x_at, ldx, bpv, b_at, b_step, k, accv, acc_at, ldc, width = args
+        xv, x_at, ldx, bpv, b_at, *ints, k, accv, acc_at, ldc, width = args
+        b_step = ints[0] if panels > 1 else None
+        ldb = ints[-1] if strided else None
         acc_ty = signature.args[-4]
         F = acc_ty.dtype
         bits = 32 if F == types.float32 else 64
@@ -183,15 +198,18 @@ def _block_kernel(rows: int, masked: bool, panels: int = 1):
         undef = ir.Constant(vty, ir.Undefined)
         with cgutils.for_range(builder, k) as loop:
             kk = loop.index
-            panel_row = builder.add(b_at, builder.mul(kk, const(nr)))
+            panel_row = builder.add(b_at, builder.mul(kk, ldb if strided else const(nr)))
             bvs = []
             for v in range(nvt):
                 at = builder.add(panel_row, const((v % NV) * lanes))
                 if v >= NV:
                     at = builder.add(at, b_step)
                 p = builder.bitcast(builder.gep(bpp, [at]), vptr)
-                value = builder.load(p)
-                value.align = align
+                if strided and masked:  # b's own columns past width: the next row's, or past b's end
+                    value = builder.call(mload, [p, ir.Constant(i32, align), masks[v], zero_v])
+                else:
+                    value = builder.load(p)
+                    value.align = align
                 bvs.append(value)
             for r in range(rows):
                 at = builder.add(x_at, builder.add(builder.mul(const(r), ldx), kk))
@@ -215,6 +233,9 @@ _block1x2 = _block_kernel(1, False, panels=2)
 _masked4 = _block_kernel(4, True)
 _masked2 = _block_kernel(2, True)
 _masked1 = _block_kernel(1, True)
+_strided1x2 = _block_kernel(1, False, panels=2, strided=True)
+_strided1 = _block_kernel(1, False, strided=True)
+_strided_masked1 = _block_kernel(1, True, strided=True)
 
 
 KC = 128  # the shared dimension in chunks of KC: a chunk of a panel (KC x NR, 32 KB) stays in L1 for every row block
@@ -276,3 +297,29 @@ def _panel_rows(acc_flat, acc_at, ldc, x_flat, x_at, ldx, N, bp, b_at, kc, width
             n += 2
         if n < N:
             _masked1(x_flat, x_at + n * ldx, ldx, bp, b_at, kc, acc_flat, acc_at + n * ldc, ldc, width)
+
+
+@jit
+def strided_product_rows(acc, acc_first, x, x_first, N, K, b, M):
+    """packed_product_rows on b (K, M) itself, flattened to 1-D, instead of its panels: each block reads NR
+    columns of b's rows, M elements apart, so nothing is packed, kept or checked.  One row at a time, the
+    row blocks of a batch of one: the backward loops' product at batch 1 (_product.py's STRIDED), where a
+    check of the kept panels' bits costs more than it saves.  Every sum runs over k in order as in the
+    packed kernel, so the bits are packed_product_rows'.
+    """
+    acc_flat, ldc = acc
+    x_flat, ldx = x
+    NR = VECTOR_BYTES // acc_flat.itemsize * NV
+    if N > 0 and b.shape[0] < K * M:  # never read past b
+        raise ValueError("strided_product_rows: b holds fewer than K * M values")
+    for n in range(N):
+        acc_at, x_at = (acc_first + n) * ldc, (x_first + n) * ldx
+        col = 0
+        while col + 2 * NR <= M:
+            _strided1x2(x_flat, x_at, ldx, b, col, NR, M, K, acc_flat, acc_at + col, ldc, NR)
+            col += 2 * NR
+        while col + NR <= M:
+            _strided1(x_flat, x_at, ldx, b, col, M, K, acc_flat, acc_at + col, ldc, NR)
+            col += NR
+        if col < M:
+            _strided_masked1(x_flat, x_at, ldx, b, col, M, K, acc_flat, acc_at + col, ldc, M - col)

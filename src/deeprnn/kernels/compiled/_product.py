@@ -7,10 +7,12 @@
     PACKED   the register-blocked kernel on bp, b's column panels (_gemm.py)
     DOT      one row's dot products with the rows of W = b^T itself (_dot.py): bp is W (M, K) flat, and
              b is W's buffer seen as (K, M), which gives only the shape (`dot_operands`)
+    STRIDED  the packed kernel's blocks on b itself, bp = b flat (_gemm.strided_product_rows): nothing packed
 
 The loops take b in every mode (its shape gives K and M, and BLAS and HAND read it) and bp, empty
-unless the mode is PACKED or DOT.  `loop_mode(loops, N)` is the mode a twin's loop runs in; a twin
-made for batch 1 (dot=True) runs its forward loop in DOT instead.
+unless the mode is PACKED, DOT or STRIDED.  `loop_mode(loops, N)` is the mode a twin's loop runs in; a
+twin made for batch 1 (dot=True) runs its forward loop in DOT and its backward loop in STRIDED instead:
+no weight is packed, so none is kept and checked.
 """
 
 from __future__ import annotations
@@ -21,16 +23,16 @@ from ..transposed import forms, transposed
 from . import _gemm
 from ._blas import gemm_rows, loop_blas
 from ._dot import dot_product_rows
-from ._gemm import packed_product_rows
+from ._gemm import packed_product_rows, strided_product_rows
 from ._jit import jit
 from ._math import add_product_rows
 
 __all__ = [
-    "HAND", "BLAS", "PACKED", "DOT", "product_rows", "loop_mode", "split_parts", "run_loop", "NO_PANELS",
+    "HAND", "BLAS", "PACKED", "DOT", "STRIDED", "product_rows", "loop_mode", "split_parts", "run_loop", "NO_PANELS",
     "forward_operands", "backward_operands", "dot_operands", "plain_transpose",
 ]  # fmt: skip
 
-HAND, BLAS, PACKED, DOT = 0, 1, 2, 3
+HAND, BLAS, PACKED, DOT, STRIDED = 0, 1, 2, 3, 4
 NO_PANELS = {np.dtype(d): np.empty(0, d) for d in (np.float32, np.float64)}  # bp when the mode is not PACKED
 for _empty in NO_PANELS.values():
     _empty.flags.writeable = False  # typed as the panels are, read-only
@@ -73,12 +75,15 @@ def product_rows(acc, acc_first, x, x_first, N, K, b, bp, mode):
     """Rows acc_first .. acc_first + N - 1 of acc += rows x_first .. x_first + N - 1 of x, times b.
 
     acc and x are flat_rows pairs (_rows.py) of rows of width M and K; b (K, M) C-contiguous; bp
-    b's panels (panels.py) when mode is PACKED; with DOT, W = b^T flat, and b only gives the shape.
+    b's panels (panels.py) when mode is PACKED; with DOT, W = b^T flat, and b only gives the shape; with
+    STRIDED, b flat.
     """
     if mode == PACKED:
         packed_product_rows(acc, acc_first, x, x_first, N, K, bp, b.shape[1])
     elif mode == DOT:
         dot_product_rows(acc, acc_first, x, x_first, N, K, bp, b.shape[1])
+    elif mode == STRIDED:
+        strided_product_rows(acc, acc_first, x, x_first, N, K, bp, b.shape[1])
     elif mode == BLAS:
         gemm_rows(acc, acc_first, x, x_first, N, K, b)
     else:
@@ -97,8 +102,13 @@ def forward_operands(w_hh: np.ndarray, loops: bool, dot: bool = False) -> tuple:
 
 
 def backward_operands(w_hh: np.ndarray, mode: int) -> tuple:
-    """(W_hh C-contiguous, its panels when mode is PACKED, else an empty array): the backward product's b and bp."""
+    """(W_hh C-contiguous, its panels when mode is PACKED, W_hh flat and read-only when it is STRIDED, else an
+    empty array): the backward product's b and bp."""
     w = np.ascontiguousarray(w_hh)
+    if mode == STRIDED:
+        flat = w.reshape(-1)
+        flat.flags.writeable = False  # a view: W_hh itself stays writable
+        return w, flat
     if mode != PACKED:
         return w, NO_PANELS[w.dtype]
     return w, forms(w, ("panels", _gemm.panel_width(w.itemsize)))[0]

@@ -39,6 +39,7 @@ from ._math import sigmoid_, tanh_
 from ._product import (
     DOT,
     NO_PANELS,
+    STRIDED,
     backward_operands,
     forward_operands,
     loop_mode,
@@ -305,7 +306,7 @@ class CompiledGRU(GRUKind):
         if rows is None:
             return GRUKind.backward_steps(weights, v, carries, reverse, work)
         T, N = v["d_gates"].shape[:2]
-        mode = loop_mode(self.loops, N)
+        mode = STRIDED if self.dot else loop_mode(self.loops, N)  # batch 1: nothing packed, nothing checked
         if mode is None:  # the rest of each step compiled, its product in BLAS from Python
             return self._backward_with_blas(weights, v, carries, reverse, work, rows)
         has = v["d_out"] is not None

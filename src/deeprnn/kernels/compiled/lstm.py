@@ -44,6 +44,7 @@ from ._math import sigmoid_, tanh_
 from ._product import (
     DOT,
     NO_PANELS,
+    STRIDED,
     backward_operands,
     forward_operands,
     loop_mode,
@@ -339,7 +340,7 @@ class CompiledLSTM(LSTMKind):
                 _prepare(v["gates"][t], v["d_gates"][t], v["prev_c"][t], v["tc"][t], v["k"][t])
             return LSTMKind.backward_steps(weights, v, carries, reverse, work)
         T, N = v["d_gates"].shape[:2]
-        mode = loop_mode(self.loops, N)
+        mode = STRIDED if self.dot else loop_mode(self.loops, N)  # batch 1: nothing packed, nothing checked
         if mode is None:  # the rest of each step compiled, its product in BLAS from Python
             return self._backward_with_blas(weights, v, carries, reverse, rows)
         dh, dc = carries

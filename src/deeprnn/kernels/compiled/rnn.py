@@ -34,6 +34,7 @@ from ._math import tanh_
 from ._product import (
     DOT,
     NO_PANELS,
+    STRIDED,
     backward_operands,
     forward_operands,
     loop_mode,
@@ -211,7 +212,7 @@ class CompiledElman(ElmanKind):
     def backward_steps(self, weights, v, carries, reverse, work):
         """v['d_gates'] (T, N, H): act'(a_t) in, dA_t out; carries = (dL/dh,), (N, H) contiguous, updated."""
         d_a, d_out = v["d_gates"], v["d_out"]
-        mode = loop_mode(self.loops, d_a.shape[1])
+        mode = STRIDED if self.dot else loop_mode(self.loops, d_a.shape[1])  # batch 1: nothing packed or checked
         if mode is None:
             return ElmanKind.backward_steps(weights, v, carries, reverse, work)
         has = d_out is not None
