@@ -108,3 +108,14 @@ def test_assigning_a_tensor_to_a_parameter_slot_is_an_error() -> None:
 def test_missing_attribute_message() -> None:
     with pytest.raises(AttributeError, match="'RNN' object has no attribute 'nope'"):
         nn.RNN(2, 2).nope  # noqa: B018
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_parameter_is_a_c_contiguous_copy_on_a_64_byte_boundary(dtype) -> None:
+    """Whatever the source's layout: the compiled loops read W_hh's rows with 64-byte vector loads."""
+    for src in (np.arange(12, dtype=dtype).reshape(3, 4), np.arange(800 * 200, dtype=dtype).reshape(200, 800).T):
+        p = nn.Parameter(src)
+        assert p._data.ctypes.data % 64 == 0 and p._data.flags.c_contiguous and p._data.dtype == dtype
+        assert not np.shares_memory(p._data, src)
+        np.testing.assert_array_equal(p._data, src)
+    assert all(q._data.ctypes.data % 64 == 0 for q in nn.LSTM(5, 7, num_layers=2).parameters())
