@@ -22,8 +22,10 @@ block's RB sums folded into one vector of RB values by a fixed tree of shuffles 
 So a value's sum runs over k in another order than the packed product's (lane by lane, then the
 tree): the numbers agree to rounding, not to the bit, and the batch-1 loops are tested against torch
 at the usual tolerances.  The order depends on K only, never on where W lies in memory, so a call
-gives the same bits in every process.  Rows of W that do not start on a 64-byte line cost split
-loads: (800, 192) takes 4.9-5.1 us against (800, 200)'s 7.0; aligning them would make the order
+gives the same bits in every process.  Rows that do not start on a 64-byte line cost split loads:
+W at (800, 200) took 7.6 us a step starting 16 bytes past a line and 6.5 us on one (its odd rows start
+32 bytes past one either way), which is why nn.Parameter allocates on 64-byte boundaries; (800, 192),
+whose rows are all whole lines, takes 4.9-5.1 us.  Peeling each row to a line would make the order
 depend on the address, so it is not done.
 """
 
