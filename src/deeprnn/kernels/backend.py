@@ -307,15 +307,15 @@ def kind_for(kind, batch: int, hidden: int, dtype: np.dtype):
     forward_steps and backward_steps run compiled where `use_compiled` says so; under "auto", where
     it does not, every kind still gets a twin (loops=False) whose steps are compiled but for their
     products, which stay in BLAS.  At batch 1, where the loops take the packed product, the twin
-    runs its forward product on W_hh's own rows instead (dot=True, compiled/_dot.py), with no kept
-    copy of W_hh to check.  The stack calls whichever it is given.
+    runs its products on W_hh itself instead (dot=True: compiled/_dot.py forward, the packed kernel's
+    blocks on W_hh's rows backward), with no kept copy of W_hh to check.  The stack calls whichever it is given.
     """
     name = _MODULE_OF_MODE[kind.mode]
     backend = get_backend()
     loops = use_compiled(name, batch, hidden, dtype, backend)
     if not loops and not (name in _STEP_TWINS and backend == "auto" and _compiled_dtype(dtype)):
         return kind
-    dot = loops and batch <= 1 and packed_product()  # batch 1: the forward product on W_hh's rows (_dot.py)
+    dot = loops and batch <= 1 and packed_product()  # batch 1: the products on W_hh itself (_product.py)
     twin = _twins.get((kind.mode, loops, dot))
     if twin is None:
         twin = _twins[kind.mode, loops, dot] = compiled_module(name).compiled_twin(kind, loops=loops, dot=dot)

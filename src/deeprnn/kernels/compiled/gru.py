@@ -253,7 +253,7 @@ class CompiledGRU(GRUKind):
 
     def __init__(self, loops: bool = True, dot: bool = False):
         self.loops = loops
-        self.dot = dot and loops  # batch 1: the forward loop's product in DOT, on W_hh itself (_product.py)
+        self.dot = dot and loops  # batch 1: the products on W_hh itself, DOT forward and STRIDED backward (_product.py)
 
     def backward_prepare(self, weights, v, prev):
         """As GRUKind.backward_prepare (v['d_gates'][:, :2H], v['dn'] for every step), in one compiled pass."""
@@ -362,5 +362,5 @@ def _backward_rows(v):
 
 def compiled_twin(kind: GRUKind, loops: bool = True, dot: bool = False) -> CompiledGRU:
     """The compiled twin of GRU: its whole time loops compiled, or (loops=False) each step but its product;
-    dot: for batch 1, the forward product on W_hh's rows (_dot.py)."""
+    dot: for batch 1, the products on W_hh itself (DOT forward, STRIDED backward)."""
     return CompiledGRU(loops, dot)

@@ -281,7 +281,7 @@ class CompiledLSTM(LSTMKind):
 
     def __init__(self, loops: bool = True, dot: bool = False):
         self.loops = loops
-        self.dot = dot and loops  # batch 1: the forward loop's product in DOT, on W_hh itself (_product.py)
+        self.dot = dot and loops  # batch 1: the products on W_hh itself, DOT forward and STRIDED backward (_product.py)
 
     def backward_prepare(self, weights, v, prev):
         """Nothing: each compiled step computes its factors of dA itself (_step_backward), from v['gates'],
@@ -394,5 +394,5 @@ def _backward_rows(v):
 
 def compiled_twin(kind: LSTMKind, loops: bool = True, dot: bool = False) -> CompiledLSTM:
     """The compiled twin of LSTM: its whole time loops compiled, or (loops=False) each step but its product;
-    dot: for batch 1, the forward product on W_hh's rows (_dot.py)."""
+    dot: for batch 1, the products on W_hh itself (DOT forward, STRIDED backward)."""
     return CompiledLSTM(loops, dot)

@@ -1,6 +1,6 @@
 """The Elman RNN's time loops, compiled: kernels/rnn.py's ElmanKind with its two loops in machine code.
 
-    forward   h_t  = act(A_t + h_prev W_hh^T)            A_t = x_t W_ih^T + b_ih + b_hh, given
+    forward   h_t  = act(A_t + h_prev W_hh^T)            A_t = x_t W_ih^T given, + b_ih + b_hh in the loop
     backward  dA_t = (dL/dh_t + dh_t) * act'(a_t)         act'(a_t) given (backward_prepare), dh_t the carry
               dh_prev = dA_t W_hh
 
@@ -170,7 +170,7 @@ class CompiledElman(ElmanKind):
     def __init__(self, nonlinearity: str, loops: bool = True, dot: bool = False) -> None:
         super().__init__(nonlinearity)
         self.loops = loops
-        self.dot = dot and loops  # batch 1: the forward loop's product in DOT, on W_hh itself (_product.py)
+        self.dot = dot and loops  # batch 1: the products on W_hh itself, DOT forward and STRIDED backward (_product.py)
 
     def forward_constants(self, weights, contiguous=True):
         """(W_hh^T, its panels or an empty array, False, bias): the panels for the compiled loops' packed
@@ -227,5 +227,5 @@ class CompiledElman(ElmanKind):
 
 def compiled_twin(kind: ElmanKind, loops: bool = True, dot: bool = False) -> CompiledElman:
     """The compiled twin of RNN_TANH or RNN_RELU: its whole time loops compiled, or (loops=False)
-    each forward step but its product; dot: for batch 1, the forward product on W_hh's rows (_dot.py)."""
+    each forward step but its product; dot: for batch 1, the products on W_hh itself (DOT, STRIDED)."""
     return CompiledElman(kind.nonlinearity, loops, dot)
