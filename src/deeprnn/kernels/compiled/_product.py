@@ -10,9 +10,9 @@
     STRIDED  the packed kernel's blocks on b itself, bp = b flat (_gemm.strided_product_rows): nothing packed
 
 The loops take b in every mode (its shape gives K and M, and BLAS and HAND read it) and bp, empty
-unless the mode is PACKED, DOT or STRIDED.  `loop_mode(loops, N)` is the mode a twin's loop runs in; a
-twin made for batch 1 (dot=True) runs its forward loop in DOT and its backward loop in STRIDED instead:
-no weight is packed, so none is kept and checked.
+unless the mode is PACKED, DOT or STRIDED.  `loop_mode(loops, N, dot, forward)` is the mode a twin's loop
+runs in: a twin made for batch 1 (dot=True) runs its forward loop in DOT and its backward loop in STRIDED,
+so that no weight is packed, and none is kept and checked.
 """
 
 from __future__ import annotations
@@ -61,10 +61,13 @@ def run_loop(whole, split, N: int, mode: int, *args) -> None:
         whole(*args)
 
 
-def loop_mode(loops: bool, N: int) -> int | None:
+def loop_mode(loops: bool, N: int, dot: bool = False, forward: bool = True) -> int | None:
     """The product of a twin's compiled loop: PACKED (where _gemm.enabled()) or HAND for the compiled
     loops (loops=True); BLAS for the step twin (loops=False) where its loop runs compiled, else None
-    (the twin's loop is Python's)."""
+    (the twin's loop is Python's).  dot (a batch-1 twin, whose operands are W_hh itself): DOT for the
+    forward loop, STRIDED for the backward one."""
+    if dot:
+        return DOT if forward else STRIDED
     if loops:
         return PACKED if _gemm.enabled() else HAND
     return BLAS if loop_blas(N) else None

@@ -36,17 +36,7 @@ from numba import prange, types
 from ..gru import GRUKind
 from ._jit import jit, readonly_matrix, readonly_vector, typed_jit
 from ._math import sigmoid_, tanh_
-from ._product import (
-    DOT,
-    NO_PANELS,
-    STRIDED,
-    backward_operands,
-    forward_operands,
-    loop_mode,
-    plain_transpose,
-    product_rows,
-    run_loop,
-)
+from ._product import NO_PANELS, backward_operands, forward_operands, loop_mode, plain_transpose, product_rows, run_loop
 from ._rows import flat_rows, part_rows, row_at, rows_type
 
 __all__ = ["CompiledGRU", "compiled_twin", "gru_cell"]
@@ -283,7 +273,7 @@ class CompiledGRU(GRUKind):
         b_hn = np.zeros(H, v["gates"].dtype) if b_hn is None else np.ascontiguousarray(b_hn)
         rows = _forward_rows(v)
         T, N = v["gates"].shape[:2]
-        mode = DOT if c["dot"] else loop_mode(self.loops, N)
+        mode = loop_mode(self.loops, N, c["dot"])
         if rows is None or mode is None:  # not the compiled loops: the input bias for every step first
             if c["dot"]:
                 c = dict(c, whh_t=plain_transpose(c["whh_t"], c["panels"], True))
@@ -306,7 +296,7 @@ class CompiledGRU(GRUKind):
         if rows is None:
             return GRUKind.backward_steps(weights, v, carries, reverse, work)
         T, N = v["d_gates"].shape[:2]
-        mode = STRIDED if self.dot else loop_mode(self.loops, N)  # batch 1: nothing packed, nothing checked
+        mode = loop_mode(self.loops, N, self.dot, forward=False)
         if mode is None:  # the rest of each step compiled, its product in BLAS from Python
             return self._backward_with_blas(weights, v, carries, reverse, work, rows)
         has = v["d_out"] is not None

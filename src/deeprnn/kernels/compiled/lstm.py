@@ -41,17 +41,7 @@ from ..lstm import LSTMKind
 from ..transposed import transposed
 from ._jit import jit, readonly_matrix, readonly_vector, typed_jit
 from ._math import sigmoid_, tanh_
-from ._product import (
-    DOT,
-    NO_PANELS,
-    STRIDED,
-    backward_operands,
-    forward_operands,
-    loop_mode,
-    plain_transpose,
-    product_rows,
-    run_loop,
-)
+from ._product import NO_PANELS, backward_operands, forward_operands, loop_mode, plain_transpose, product_rows, run_loop
 from ._rows import flat_rows, part_rows, row_at, rows_type
 
 __all__ = ["CompiledLSTM", "compiled_twin", "lstm_cell"]
@@ -313,7 +303,7 @@ class CompiledLSTM(LSTMKind):
         writes v['c'], v['tc'], v['h'] from prev = (h, c)."""
         rows = None if c["whr_t"] is not None else _forward_rows(v)
         T, N = v["gates"].shape[:2]
-        mode = DOT if c["dot"] else loop_mode(self.loops, N)
+        mode = loop_mode(self.loops, N, c["dot"])
         if rows is None or mode is None:  # not the compiled loops: the bias for every step first
             if c["dot"]:
                 c = dict(c, whh_t=plain_transpose(c["whh_t"], c["panels"], True))
@@ -340,7 +330,7 @@ class CompiledLSTM(LSTMKind):
                 _prepare(v["gates"][t], v["d_gates"][t], v["prev_c"][t], v["tc"][t], v["k"][t])
             return LSTMKind.backward_steps(weights, v, carries, reverse, work)
         T, N = v["d_gates"].shape[:2]
-        mode = STRIDED if self.dot else loop_mode(self.loops, N)  # batch 1: nothing packed, nothing checked
+        mode = loop_mode(self.loops, N, self.dot, forward=False)
         if mode is None:  # the rest of each step compiled, its product in BLAS from Python
             return self._backward_with_blas(weights, v, carries, reverse, rows)
         dh, dc = carries

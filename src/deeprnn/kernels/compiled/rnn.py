@@ -31,17 +31,7 @@ from numba import prange, types
 from ..rnn import ElmanKind
 from ._jit import jit, readonly_matrix, readonly_vector, typed_jit
 from ._math import tanh_
-from ._product import (
-    DOT,
-    NO_PANELS,
-    STRIDED,
-    backward_operands,
-    forward_operands,
-    loop_mode,
-    plain_transpose,
-    product_rows,
-    run_loop,
-)
+from ._product import NO_PANELS, backward_operands, forward_operands, loop_mode, plain_transpose, product_rows, run_loop
 from ._rows import flat_rows, part_rows, row_at, rows_type
 
 __all__ = ["CompiledElman", "compiled_twin"]
@@ -192,7 +182,7 @@ class CompiledElman(ElmanKind):
         seq = v["h"]
         rows = flat_rows(seq)
         T, N, H = seq.shape
-        mode = DOT if dot else loop_mode(self.loops, N)
+        mode = loop_mode(self.loops, N, dot)
         if (rows is None or mode is None) and bias is not None:  # not the compiled loops: the bias first
             seq += bias
         if rows is None:
@@ -212,7 +202,7 @@ class CompiledElman(ElmanKind):
     def backward_steps(self, weights, v, carries, reverse, work):
         """v['d_gates'] (T, N, H): act'(a_t) in, dA_t out; carries = (dL/dh,), (N, H) contiguous, updated."""
         d_a, d_out = v["d_gates"], v["d_out"]
-        mode = STRIDED if self.dot else loop_mode(self.loops, d_a.shape[1])  # batch 1: nothing packed or checked
+        mode = loop_mode(self.loops, d_a.shape[1], self.dot, forward=False)
         if mode is None:
             return ElmanKind.backward_steps(weights, v, carries, reverse, work)
         has = d_out is not None
