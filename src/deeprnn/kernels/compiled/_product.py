@@ -29,7 +29,7 @@ from ._math import add_product_rows
 
 __all__ = [
     "HAND", "BLAS", "PACKED", "DOT", "STRIDED", "product_rows", "loop_mode", "split_parts", "run_loop", "NO_PANELS",
-    "forward_operands", "backward_operands", "dot_operands", "plain_transpose",
+    "forward_operands", "backward_operands", "dot_operands", "plain_transpose", "loop_bias",
 ]  # fmt: skip
 
 HAND, BLAS, PACKED, DOT, STRIDED = 0, 1, 2, 3, 4
@@ -135,3 +135,14 @@ def plain_transpose(b: np.ndarray, bp: np.ndarray, dot: bool) -> np.ndarray:
         return b
     K, M = b.shape
     return np.ascontiguousarray(bp.reshape(M, K).T)  # rare (a layout flat_rows cannot describe): not kept
+
+
+def loop_bias(kind, weights) -> np.ndarray | None:
+    """The kind's input bias for the compiled loops to add in each step (kind.input_bias of b_ih, b_hh): a
+    read-only C-contiguous copy in W_hh's dtype, as the loops' types want it, or None without biases."""
+    bias = kind.input_bias(weights[2], weights[3])
+    if bias is None:
+        return None
+    bias = np.array(bias, dtype=weights[1].dtype, order="C")
+    bias.flags.writeable = False
+    return bias

@@ -34,9 +34,10 @@ import numpy as np
 from numba import prange, types
 
 from ..gru import GRUKind
+from . import _product  # its cold helpers: loop_bias, plain_transpose
 from ._jit import jit, readonly_matrix, readonly_vector, typed_jit
 from ._math import sigmoid_, tanh_
-from ._product import NO_PANELS, backward_operands, forward_operands, loop_mode, plain_transpose, product_rows, run_loop
+from ._product import NO_PANELS, backward_operands, forward_operands, loop_mode, product_rows, run_loop
 from ._rows import flat_rows, part_rows, row_at, rows_type
 
 __all__ = ["CompiledGRU", "compiled_twin", "gru_cell"]
@@ -253,10 +254,7 @@ class CompiledGRU(GRUKind):
         """GRUKind's, with 'panels': W_hh^T's panels for the compiled loops' packed product, or an empty array;
         'dot': True when 'whh_t' and 'panels' are dot_operands (a batch-1 twin)."""
         c = GRUKind.forward_constants(weights, contiguous=False)  # everything but the transpose
-        bias = GRUKind.input_bias(weights[2], weights[3])
-        if bias is not None:
-            bias = np.array(bias, dtype=weights[1].dtype, order="C")  # read-only for the loops' type
-            bias.flags.writeable = False
+        bias = _product.loop_bias(GRUKind, weights)  # b_ih + [b_hr, b_hz, 0], read-only, or None
         c["bias"] = bias
         c["dot"] = self.dot and contiguous  # whether whh_t and panels are dot_operands
         if contiguous:
@@ -276,7 +274,7 @@ class CompiledGRU(GRUKind):
         mode = loop_mode(self.loops, N, c["dot"])
         if rows is None or mode is None:  # not the compiled loops: the input bias for every step first
             if c["dot"]:
-                c = dict(c, whh_t=plain_transpose(c["whh_t"], c["panels"], True))
+                c = dict(c, whh_t=_product.plain_transpose(c["whh_t"], c["panels"], True))
             if c["bias"] is not None:
                 v["gates"] += c["bias"]
             if rows is None:

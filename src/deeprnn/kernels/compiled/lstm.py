@@ -39,9 +39,10 @@ from numba import prange, types
 
 from ..lstm import LSTMKind
 from ..transposed import transposed
+from . import _product  # its cold helpers: loop_bias, plain_transpose
 from ._jit import jit, readonly_matrix, readonly_vector, typed_jit
 from ._math import sigmoid_, tanh_
-from ._product import NO_PANELS, backward_operands, forward_operands, loop_mode, plain_transpose, product_rows, run_loop
+from ._product import NO_PANELS, backward_operands, forward_operands, loop_mode, product_rows, run_loop
 from ._rows import flat_rows, part_rows, row_at, rows_type
 
 __all__ = ["CompiledLSTM", "compiled_twin", "lstm_cell"]
@@ -284,10 +285,7 @@ class CompiledLSTM(LSTMKind):
         """LSTMKind's, with 'panels': W_hh^T's panels for the compiled loops' packed product, or an empty array;
         'dot': True when 'whh_t' and 'panels' are dot_operands (a batch-1 twin without projections)."""
         c = LSTMKind.forward_constants(weights, contiguous=False)  # everything but the transposes
-        bias = LSTMKind.input_bias(weights[2], weights[3])
-        if bias is not None:
-            bias = np.array(bias, dtype=weights[1].dtype, order="C")  # a copy, read-only for the loops' type
-            bias.flags.writeable = False
+        bias = _product.loop_bias(LSTMKind, weights)  # b_ih + b_hh, read-only, or None
         c["bias"] = bias
         t = transposed if contiguous else np.transpose
         c["whr_t"] = t(weights[4]) if len(weights) == 5 else None
@@ -306,7 +304,7 @@ class CompiledLSTM(LSTMKind):
         mode = loop_mode(self.loops, N, c["dot"])
         if rows is None or mode is None:  # not the compiled loops: the bias for every step first
             if c["dot"]:
-                c = dict(c, whh_t=plain_transpose(c["whh_t"], c["panels"], True))
+                c = dict(c, whh_t=_product.plain_transpose(c["whh_t"], c["panels"], True))
             if c["bias"] is not None:
                 v["gates"] += c["bias"]
             if rows is None:

@@ -29,9 +29,10 @@ import numpy as np
 from numba import prange, types
 
 from ..rnn import ElmanKind
+from . import _product  # its cold helpers: loop_bias, plain_transpose
 from ._jit import jit, readonly_matrix, readonly_vector, typed_jit
 from ._math import tanh_
-from ._product import NO_PANELS, backward_operands, forward_operands, loop_mode, plain_transpose, product_rows, run_loop
+from ._product import NO_PANELS, backward_operands, forward_operands, loop_mode, product_rows, run_loop
 from ._rows import flat_rows, part_rows, row_at, rows_type
 
 __all__ = ["CompiledElman", "compiled_twin"]
@@ -166,10 +167,7 @@ class CompiledElman(ElmanKind):
         """(W_hh^T, its panels or an empty array, False, bias): the panels for the compiled loops' packed
         product (_product.py); for a batch-1 twin (dot), (*dot_operands(W_hh), True, bias).  bias: b_ih + b_hh
         (H,), a read-only copy, or None."""
-        bias = ElmanKind.input_bias(weights[2], weights[3])
-        if bias is not None:
-            bias = np.array(bias, dtype=weights[1].dtype, order="C")  # a copy, read-only for the loops' type
-            bias.flags.writeable = False
+        bias = _product.loop_bias(ElmanKind, weights)  # b_ih + b_hh, read-only, or None
         if not contiguous:
             return ElmanKind.forward_constants(weights, contiguous), NO_PANELS[weights[1].dtype], False, bias
         return (*forward_operands(weights[1], self.loops, self.dot), self.dot, bias)
@@ -186,7 +184,7 @@ class CompiledElman(ElmanKind):
         if (rows is None or mode is None) and bias is not None:  # not the compiled loops: the bias first
             seq += bias
         if rows is None:
-            return ElmanKind.forward_steps(self, plain_transpose(whh_t, bp, dot), v, prev, reverse, scratch)
+            return ElmanKind.forward_steps(self, _product.plain_transpose(whh_t, bp, dot), v, prev, reverse, scratch)
         if mode is None:  # each step's product in BLAS from Python, the rest compiled
             prod, matmul, h_prev = scratch[:N], np.matmul, prev[0]
             for t in range(T - 1, -1, -1) if reverse else range(T):
