@@ -262,13 +262,13 @@ def packed_product_rows(acc, acc_first, x, x_first, N, K, bp, M):
     (kernels/panels.py, with NR = panel_width(itemsize)), 1-D.  Panels outer, then the shared
     dimension in chunks of KC, row blocks inner, so that each chunk of a panel is read from L1 by
     every block of MR rows: 1.03-1.18x faster than whole panels at K = 512-1024, N = 16-64, one core
-    (Intel Xeon, AVX-512, 2026-12-07).  While a chunk is read, the blocks of four prefetch the next chunk into L2,
-    a line per k, so that its first block does not wait on L3 when b does not fit L2 (4 MB at K = 512,
-    M = 2048): one core, N = 16, 114 -> 154 GFLOP/s; N = 32, 134 -> 160; N = 32, K = 1024, M = 4096, 132 ->
-    160, against 168 with b in L2 (Intel Xeon, 2026-12-07).  Two or four lines per k were slower (110-129
-    at N = 16), and at N <= 8 the product stays bound by L3's 27 GB/s to one core.
-    Each block stores its sums after a chunk and loads them
-    again for the next, so every sum still runs over k in order: the bits are those of whole panels.
+    (Intel Xeon, AVX-512, 2026-12-07).  While a chunk is read, the blocks of four prefetch the next
+    chunk into L2, a line per k, so that its first block does not wait on L3 when b does not fit L2
+    (4 MB at K = 512, M = 2048): one core, N = 16, 114 -> 154 GFLOP/s; N = 32, 134 -> 160; N = 32,
+    K = 1024, M = 4096, 132 -> 160, against 168 with b in L2 (Intel Xeon, 2026-12-07).  Two or four
+    lines per k were slower (110-129 at N = 16); at N <= 8 the product stays bound by L3's 27 GB/s
+    to one core.  Each block stores its sums after a chunk and loads them again for the next, so
+    every sum still runs over k in order: the bits are those of whole panels.
     """
     acc_flat, ldc = acc
     x_flat, ldx = x
