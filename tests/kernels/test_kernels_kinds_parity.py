@@ -254,6 +254,27 @@ def test_lean_path_is_bit_identical(mode, L, bi, packed):
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("mode", ["RNN_TANH", "LSTM", "GRU"])
+@pytest.mark.parametrize("L,bi", [(1, False), (2, True)])
+def test_backward_without_dx_gives_the_same_other_gradients(mode, L, bi):
+    """need_dx=False: dx is None, and d state0 and every weight gradient are those with dx, bit for bit."""
+    rng = rng_for("kind-no-dx", mode, L, bi)
+    D = 2 if bi else 1
+    kind = KINDS[mode]
+    weights = make_kind_weights(rng, mode, I_, H_, L, D, True, np.float32)
+    x = rng.standard_normal((T_, N_, I_)).astype(np.float32)
+    out, state_n, cache = recurrent_forward(kind, x, (None,) * len(kind.state_names), weights, L, bi)
+    g = rng.standard_normal(out.shape).astype(np.float32)
+    dx, d0, dw = recurrent_backward(g, (None,) * len(state_n), cache)
+    none, d0_, dw_ = recurrent_backward(g, (None,) * len(state_n), cache, need_dx=False)
+    assert dx is not None and dx.shape == x.shape and none is None
+    for a, b in zip(d0_, d0):
+        np.testing.assert_array_equal(a, b)
+    for group, ref in zip(dw_, dw):
+        for a, b in zip(group, ref):
+            np.testing.assert_array_equal(a, b)
+
+
 @pytest.mark.parametrize("mode", ["RNN_TANH", "RNN_RELU", "LSTM", "GRU"])
 @pytest.mark.parametrize("bias", [True, False])
 def test_a_cell_computes_what_the_stack_computes_for_one_step(mode, bias):

@@ -58,7 +58,10 @@ def make_pair(kind: str, I: int, H: int, L: int, proj: int, dtype: np.dtype, **k
     return ref, ours
 
 
-def run_pair(cfg: tuple, dtype: np.dtype, T: int = 5, N: int = 3, I: int = 4, H: int = 6) -> None:
+def run_pair(
+    cfg: tuple, dtype: np.dtype, T: int = 5, N: int = 3, I: int = 4, H: int = 6, data_input: bool = False
+) -> None:
+    """data_input: x needs no gradient (data, as in most programs): neither library gives it one."""
     kind, proj, L, bi, bf, bias, batched, given = cfg
     rng = np.random.default_rng(_seed(cfg, dtype.name, T, N, I, H))
     ref, ours = make_pair(kind, I, H, L, proj, dtype, bias=bias, batch_first=bf, bidirectional=bi)
@@ -75,7 +78,7 @@ def run_pair(cfg: tuple, dtype: np.dtype, T: int = 5, N: int = 3, I: int = 4, H:
     r_states = [rng.standard_normal(s).astype(dtype) for s in state_shapes]
 
     def run(lib, m):
-        xt = lib.tensor(x, requires_grad=True)
+        xt = lib.tensor(x, requires_grad=not data_input)
         st = [lib.tensor(s, requires_grad=True) for s in states] if given else []
         hx = None if not given else (tuple(st) if kind == "LSTM" else st[0])
         with warnings.catch_warnings():
@@ -93,7 +96,10 @@ def run_pair(cfg: tuple, dtype: np.dtype, T: int = 5, N: int = 3, I: int = 4, H:
     assert_close(d_out, t_out, dtype, "output")
     for i, (a, b) in enumerate(zip(d_final, t_final)):
         assert_close(a, b, dtype, ["h_n", "c_n"][i])
-    assert_close(d_dx, t_dx, dtype, "d input")
+    if data_input:
+        assert d_dx is None and t_dx is None
+    else:
+        assert_close(d_dx, t_dx, dtype, "d input")
     for i, (a, b) in enumerate(zip(d_dst, t_dst)):
         assert_close(a, b, dtype, ["d h_0", "d c_0"][i])
     t_params = dict(ref.named_parameters())
@@ -116,6 +122,14 @@ def test_module_matches_torch_float32(cfg: tuple) -> None:
 def test_longer_wider_float32(kind: str, proj: int) -> None:
     """A longer sequence with wider layers, where float32 accumulation error has room to grow."""
     run_pair((kind, proj, 2, True, True, True, True, True), np.dtype(np.float32), T=40, N=8, I=17, H=33)
+
+
+@pytest.mark.parametrize("kind,proj", [("LSTM", 0), ("LSTM", 3), ("GRU", 0)])
+@pytest.mark.parametrize("L,bi", [(1, False), (2, True)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_data_input_without_gradient(kind: str, proj: int, L: int, bi: bool, dtype: type) -> None:
+    """An input that needs no gradient: the backward skips dL/dx, and every other gradient is torch's."""
+    run_pair((kind, proj, L, bi, False, True, True, True), np.dtype(dtype), data_input=True)
 
 
 @pytest.mark.parametrize("kind", ["LSTMCell", "GRUCell"])

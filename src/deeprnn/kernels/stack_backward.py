@@ -65,16 +65,18 @@ def _run_direction(kind, plan: BatchPlan, weights_k, views, names, exts, d_y, d_
     return prev[0]
 
 
-def recurrent_backward(d_out, d_state_n, cache):
+def recurrent_backward(d_out, d_state_n, cache, need_dx: bool = True):
     """Back-propagate through time through every layer and direction of `recurrent_forward`.
 
     Args:
         d_out: dL/dout shaped like out ((T, N, D*S) or packed (R, D*S)), or None (zeros).
         d_state_n: tuple like state_n; each entry (L*D, N, S_k) dL/d(final state) or None (zeros).
         cache: from `recurrent_forward(..., need_cache=True)`.
+        need_dx: False skips dL/dx, the (R, D*G*H) by (D*G*H, I) product of layer 0 (dx is None): the
+            input needs no gradient, as in most programs, whose inputs are data.
 
     Returns:
-        dx: like x, or None when x was token ids.
+        dx: like x, or None when x was token ids or need_dx is False.
         d_state0: tuple like state0 of (L*D, N, S_k) gradients.
         dweights: L*D tuples like `weights` (dw_ih, dw_hh, db_ih, db_hh[, dw_hr]), None where a
             bias is None.  No two returned arrays share memory.
@@ -155,7 +157,7 @@ def recurrent_backward(d_out, d_state_n, cache):
                 dweights[k] = tuple(grads)
             # dX = dA W_cat: the gradient flowing into this layer's input (none for token ids).
             if layer == 0:
-                if ids is None:
+                if ids is None and need_dx:
                     dx = np.matmul(d_gates, w_cat).reshape(x.shape)  # (R, I) in x's shape
             else:
                 d_y = scratch

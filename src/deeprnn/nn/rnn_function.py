@@ -111,6 +111,8 @@ def recurrent(
     if not need:  # no graph to record (no_grad, or nothing requires grad): record_many would only wrap them
         return Tensor._wrap(out_user), tuple(Tensor._wrap(s) for s in states_user)
 
+    need_dx = input.requires_grad  # as recorded now: data needs no dL/dx, and layer 0's product is skipped
+
     def backward(d_out: np.ndarray | None, *d_states: np.ndarray | None) -> list[np.ndarray | None]:
         g_out = d_out if (d_out is None or packed) else _to_kernel(d_out, batch_first, batched)
         g_n = []
@@ -121,7 +123,7 @@ def recurrent(
                 g_n.append(g[:, None, :])
             else:
                 g_n.append(g[:, sorted_indices])  # the caller's order -> the packed order
-        dx, d_state0, dws = recurrent_backward(g_out, tuple(g_n), cache)
+        dx, d_state0, dws = recurrent_backward(g_out, tuple(g_n), cache, need_dx=need_dx)
         grads: list[np.ndarray | None] = [
             None if dx is None else (dx if packed else _from_kernel(dx, batch_first, batched))
         ]
