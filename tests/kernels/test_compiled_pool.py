@@ -91,7 +91,7 @@ def test_split_lstm_loops_give_the_bits_of_the_whole_batch(dtype, mode, N, parts
 def _operands(w_hh, mode, dtype):
     """(W_hh^T, its panels) and (W_hh, its panels) for the loops in this mode, read-only as the layers give them."""
     if mode == PACKED:
-        fwd, bwd = forward_operands(w_hh, True), backward_operands(w_hh, mode)
+        fwd, bwd = forward_operands(w_hh, True)[:2], backward_operands(w_hh, mode)
     else:
         empty = np.empty(0, dtype)
         fwd, bwd = (np.ascontiguousarray(w_hh.T), empty), (np.ascontiguousarray(w_hh), empty)

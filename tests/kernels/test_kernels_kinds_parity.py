@@ -353,3 +353,26 @@ def test_compiled_loops_with_each_product_match_torch(monkeypatch, mode_proj, L,
     sizes = [5, 3, 3, 1, 1] if packed else None
     key = ("loops", product, mode, L, bi, np.dtype(dtype).name, packed)
     _check(mode, proj, L, bi, True, dtype, "both", key, sizes)
+
+
+@pytest.mark.parametrize("mode", ["RNN_TANH", "LSTM", "GRU"])
+@pytest.mark.parametrize("batch1", [False, True])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_compiled_twin_on_a_layout_its_loops_cannot_take_matches_torch(monkeypatch, mode, batch1, dtype):
+    """Buffers that flat_rows cannot describe (forced here): the compiled twin's forward falls back to NumPy's loop,
+    which needs W_hh^T made from the loops' operands, W_hh's own buffer (packed product at N = 3, dot products
+    at batch 1)."""
+    pytest.importorskip("numba")
+    from deeprnn.kernels import backend
+    from deeprnn.kernels.compiled import _gemm, gru, lstm, rnn
+
+    monkeypatch.setattr(_gemm, "enabled", lambda: True)
+    monkeypatch.setattr(backend, "_chosen", "numba")
+    if mode == "RNN_TANH":
+        monkeypatch.setattr(rnn, "flat_rows", lambda x: None)
+    else:
+        monkeypatch.setattr(lstm if mode == "LSTM" else gru, "_forward_rows", lambda v: None)
+    sizes = [1, 1, 1, 1, 1] if batch1 else None  # a packed batch of one sequence: N = 1
+    assert backend.kind_for(KINDS[mode], 1 if batch1 else N_, H_, dtype).loops is True
+    key = ("fallback-layout", mode, batch1, np.dtype(dtype).name)
+    _check(mode, 0, 2, False, True, dtype, "both", key, sizes)

@@ -10,8 +10,10 @@
     STRIDED  the packed kernel's blocks on b itself, bp = b flat (_gemm.strided_product_rows): nothing packed
 
 The loops take b in every mode (its shape gives K and M, and BLAS and HAND read it) and bp, empty
-unless the mode is PACKED, DOT or STRIDED.  `loop_mode(loops, N, dot, forward)` is the mode a twin's loop
-runs in: a twin made for batch 1 (dot=True) runs its forward loop in DOT and its backward loop in STRIDED,
+unless the mode is PACKED, DOT or STRIDED.  In PACKED and DOT the forward loops read b's shape only, so
+b is then W_hh's own buffer seen as (K, M) (`forward_operands`' view): no W_hh^T is made for them.
+`loop_mode(loops, N, dot, forward)` is the mode a twin's loop runs in: a twin made for batch 1
+(dot=True) runs its forward loop in DOT and its backward loop in STRIDED,
 so that no weight is packed, and none is kept and checked.
 """
 
@@ -94,14 +96,20 @@ def product_rows(acc, acc_first, x, x_first, N, K, b, bp, mode):
 
 
 def forward_operands(w_hh: np.ndarray, loops: bool, dot: bool = False) -> tuple:
-    """(W_hh^T C-contiguous read-only, its panels where the loops' mode is PACKED, else an empty array):
-    the forward product's b and bp, both kept while W_hh is unchanged (kernels/transposed.py), with one
-    check of its bits.  dot (a batch-1 twin, whose forward loop runs in DOT): `dot_operands(w_hh)`."""
+    """(b, bp, view): the forward product's operands.  Where the loops' mode is PACKED, b is W_hh's buffer
+    seen as (K, M), read-only (its shape is all the loops read), bp W_hh^T's panels, kept while W_hh is
+    unchanged (kernels/transposed.py, one check of its bits), and view True; dot (a batch-1 twin, whose
+    forward loop runs in DOT): (*dot_operands(w_hh), True); else (W_hh^T C-contiguous read-only and kept,
+    an empty array, False).  The paths that read b as W_hh^T take `plain_transpose(b, view)`.
+
+    No W_hh^T for PACKED: a weight larger than transposed.MAX_ARRAY_BYTES is not kept, and its W_hh^T,
+    made at every call, cost 41 ms of a 486 ms LSTM inference at N = 64, H = 1024 (float32, Intel Xeon)."""
     if dot:
-        return dot_operands(w_hh)
+        return (*dot_operands(w_hh), True)
     if loops and _gemm.enabled():
-        return forms(w_hh, "t", ("panels_t", _gemm.panel_width(w_hh.itemsize)))
-    return transposed(w_hh), NO_PANELS[w_hh.dtype]
+        (bp,) = forms(w_hh, ("panels_t", _gemm.panel_width(w_hh.itemsize)))
+        return _shape_view(w_hh)[0], bp, True
+    return transposed(w_hh), NO_PANELS[w_hh.dtype], False
 
 
 def backward_operands(w_hh: np.ndarray, mode: int) -> tuple:
@@ -121,20 +129,26 @@ def dot_operands(w_hh: np.ndarray) -> tuple:
     """The forward product's b and bp in DOT mode, read-only views of W_hh (M, K) itself, with no copy
     to keep and so no check of its bits: b its buffer seen as (K, M) (the shape the loops read K and M
     from; its values are not W_hh^T's), bp the same buffer flat.  A W_hh that is not C-contiguous is copied."""
+    return _shape_view(w_hh)
+
+
+def _shape_view(w_hh: np.ndarray) -> tuple:
+    """(W_hh's buffer seen as (K, M), W_hh flat), read-only views (W_hh itself stays writable); a W_hh that
+    is not C-contiguous is copied first."""
     w = np.ascontiguousarray(w_hh)
     M, K = w.shape
     b, bp = w.reshape(K, M), w.reshape(-1)
-    b.flags.writeable = bp.flags.writeable = False  # views: W_hh itself stays writable
+    b.flags.writeable = bp.flags.writeable = False
     return b, bp
 
 
-def plain_transpose(b: np.ndarray, bp: np.ndarray, dot: bool) -> np.ndarray:
+def plain_transpose(b: np.ndarray, view: bool) -> np.ndarray:
     """W_hh^T (K, M) for the paths that do not run the compiled loops (NumPy's loop, BLAS from Python):
-    b itself, unless (dot) b and bp are dot_operands, whose W_hh^T is made here."""
-    if not dot:
+    b itself, unless (view) b is W_hh's buffer seen as (K, M) (forward_operands), whose W_hh^T is made here."""
+    if not view:
         return b
     K, M = b.shape
-    return np.ascontiguousarray(bp.reshape(M, K).T)  # rare (a layout flat_rows cannot describe): not kept
+    return np.ascontiguousarray(b.reshape(M, K).T)  # rare (a layout flat_rows cannot describe): not kept
 
 
 def loop_bias(kind, weights) -> np.ndarray | None:

@@ -252,15 +252,16 @@ class CompiledGRU(GRUKind):
 
     def forward_constants(self, weights, contiguous=True):
         """GRUKind's, with 'panels': W_hh^T's panels for the compiled loops' packed product, or an empty array;
-        'dot': True when 'whh_t' and 'panels' are dot_operands (a batch-1 twin)."""
+        'dot': True for a batch-1 twin (DOT forward); 'view': True when 'whh_t' is W_hh's buffer seen as (K, M)
+        rather than W_hh^T (_product.forward_operands)."""
         c = GRUKind.forward_constants(weights, contiguous=False)  # everything but the transpose
         bias = _product.loop_bias(GRUKind, weights)  # b_ih + [b_hr, b_hz, 0], read-only, or None
         c["bias"] = bias
-        c["dot"] = self.dot and contiguous  # whether whh_t and panels are dot_operands
+        c["dot"] = self.dot and contiguous  # whether the forward loop runs in DOT
         if contiguous:
-            c["whh_t"], c["panels"] = forward_operands(weights[1], self.loops, c["dot"])
+            c["whh_t"], c["panels"], c["view"] = forward_operands(weights[1], self.loops, c["dot"])
         else:
-            c["panels"] = NO_PANELS[weights[1].dtype]
+            c["panels"], c["view"] = NO_PANELS[weights[1].dtype], False
         return c
 
     def forward_steps(self, c, v, prev, reverse, work):
@@ -273,8 +274,8 @@ class CompiledGRU(GRUKind):
         T, N = v["gates"].shape[:2]
         mode = loop_mode(self.loops, N, c["dot"])
         if rows is None or mode is None:  # not the compiled loops: the input bias for every step first
-            if c["dot"]:
-                c = dict(c, whh_t=_product.plain_transpose(c["whh_t"], c["panels"], True))
+            if c["view"]:
+                c = dict(c, whh_t=_product.plain_transpose(c["whh_t"], True))
             if c["bias"] is not None:
                 v["gates"] += c["bias"]
             if rows is None:

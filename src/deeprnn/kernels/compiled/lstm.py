@@ -283,17 +283,18 @@ class CompiledLSTM(LSTMKind):
 
     def forward_constants(self, weights, contiguous=True):
         """LSTMKind's, with 'panels': W_hh^T's panels for the compiled loops' packed product, or an empty array;
-        'dot': True when 'whh_t' and 'panels' are dot_operands (a batch-1 twin without projections)."""
+        'dot': True for a batch-1 twin without projections (DOT forward); 'view': True when 'whh_t' is W_hh's
+        buffer seen as (K, M) rather than W_hh^T (_product.forward_operands)."""
         c = LSTMKind.forward_constants(weights, contiguous=False)  # everything but the transposes
         bias = _product.loop_bias(LSTMKind, weights)  # b_ih + b_hh, read-only, or None
         c["bias"] = bias
         t = transposed if contiguous else np.transpose
         c["whr_t"] = t(weights[4]) if len(weights) == 5 else None
-        c["dot"] = self.dot and contiguous and len(weights) != 5  # whether whh_t and panels are dot_operands
+        c["dot"] = self.dot and contiguous and len(weights) != 5  # whether the forward loop runs in DOT
         if contiguous and len(weights) != 5:
-            c["whh_t"], c["panels"] = forward_operands(weights[1], self.loops, c["dot"])
+            c["whh_t"], c["panels"], c["view"] = forward_operands(weights[1], self.loops, c["dot"])
         else:
-            c["whh_t"], c["panels"] = t(weights[1]), NO_PANELS[weights[1].dtype]
+            c["whh_t"], c["panels"], c["view"] = t(weights[1]), NO_PANELS[weights[1].dtype], False
         return c
 
     def forward_steps(self, c, v, prev, reverse, work):
@@ -303,8 +304,8 @@ class CompiledLSTM(LSTMKind):
         T, N = v["gates"].shape[:2]
         mode = loop_mode(self.loops, N, c["dot"])
         if rows is None or mode is None:  # not the compiled loops: the bias for every step first
-            if c["dot"]:
-                c = dict(c, whh_t=_product.plain_transpose(c["whh_t"], c["panels"], True))
+            if c["view"]:
+                c = dict(c, whh_t=_product.plain_transpose(c["whh_t"], True))
             if c["bias"] is not None:
                 v["gates"] += c["bias"]
             if rows is None:

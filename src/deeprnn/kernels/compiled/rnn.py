@@ -164,18 +164,18 @@ class CompiledElman(ElmanKind):
         self.dot = dot and loops  # batch 1: the products on W_hh itself, DOT forward and STRIDED backward (_product.py)
 
     def forward_constants(self, weights, contiguous=True):
-        """(W_hh^T, its panels or an empty array, False, bias): the panels for the compiled loops' packed
-        product (_product.py); for a batch-1 twin (dot), (*dot_operands(W_hh), True, bias).  bias: b_ih + b_hh
-        (H,), a read-only copy, or None."""
+        """(b, bp, view, dot, bias): the forward product's operands (_product.forward_operands: b W_hh^T, or
+        with view W_hh's buffer seen as (K, M); bp its panels, W_hh flat or an empty array), dot whether this
+        is a batch-1 twin (DOT forward).  bias: b_ih + b_hh (H,), a read-only copy, or None."""
         bias = _product.loop_bias(ElmanKind, weights)  # b_ih + b_hh, read-only, or None
         if not contiguous:
-            return ElmanKind.forward_constants(weights, contiguous), NO_PANELS[weights[1].dtype], False, bias
+            return ElmanKind.forward_constants(weights, contiguous), NO_PANELS[weights[1].dtype], False, False, bias
         return (*forward_operands(weights[1], self.loops, self.dot), self.dot, bias)
 
     def forward_steps(self, consts, v, prev, reverse, scratch):
         """h_t = act(x_t W_ih^T + b + h_prev W_hh^T) in place over v['h'] (T, N, H), which holds x_t W_ih^T on
         entry (the stack leaves the bias to this kind), from prev = (h_prev,); consts from forward_constants."""
-        whh_t, bp, dot, bias = consts
+        whh_t, bp, view, dot, bias = consts
         relu = self.nonlinearity == "relu"
         seq = v["h"]
         rows = flat_rows(seq)
@@ -184,7 +184,7 @@ class CompiledElman(ElmanKind):
         if (rows is None or mode is None) and bias is not None:  # not the compiled loops: the bias first
             seq += bias
         if rows is None:
-            return ElmanKind.forward_steps(self, _product.plain_transpose(whh_t, bp, dot), v, prev, reverse, scratch)
+            return ElmanKind.forward_steps(self, _product.plain_transpose(whh_t, view), v, prev, reverse, scratch)
         if mode is None:  # each step's product in BLAS from Python, the rest compiled
             prod, matmul, h_prev = scratch[:N], np.matmul, prev[0]
             for t in range(T - 1, -1, -1) if reverse else range(T):
