@@ -13,8 +13,8 @@ The loops take b in every mode (its shape gives K and M, and BLAS and HAND read 
 unless the mode is PACKED, DOT or STRIDED.  In PACKED and DOT the forward loops read b's shape only, so
 b is then W_hh's own buffer seen as (K, M) (`forward_operands`' view): no W_hh^T is made for them.
 `loop_mode(loops, N, dot, forward)` is the mode a twin's loop runs in: a twin made for batch 1
-(dot=True) runs its forward loop in DOT and its backward loop in STRIDED,
-so that no weight is packed, and none is kept and checked.
+(dot=True) runs its forward loop in DOT and its backward loop in STRIDED, so that no weight is packed,
+and none is kept and checked.
 """
 
 from __future__ import annotations
@@ -108,7 +108,7 @@ def forward_operands(w_hh: np.ndarray, loops: bool, dot: bool = False) -> tuple:
         return (*dot_operands(w_hh), True)
     if loops and _gemm.enabled():
         (bp,) = forms(w_hh, ("panels_t", _gemm.panel_width(w_hh.itemsize)))
-        return _shape_view(w_hh)[0], bp, True
+        return dot_operands(w_hh)[0], bp, True
     return transposed(w_hh), NO_PANELS[w_hh.dtype], False
 
 
@@ -128,17 +128,12 @@ def backward_operands(w_hh: np.ndarray, mode: int) -> tuple:
 def dot_operands(w_hh: np.ndarray) -> tuple:
     """The forward product's b and bp in DOT mode, read-only views of W_hh (M, K) itself, with no copy
     to keep and so no check of its bits: b its buffer seen as (K, M) (the shape the loops read K and M
-    from; its values are not W_hh^T's), bp the same buffer flat.  A W_hh that is not C-contiguous is copied."""
-    return _shape_view(w_hh)
-
-
-def _shape_view(w_hh: np.ndarray) -> tuple:
-    """(W_hh's buffer seen as (K, M), W_hh flat), read-only views (W_hh itself stays writable); a W_hh that
-    is not C-contiguous is copied first."""
+    from; its values are not W_hh^T's), bp the same buffer flat.  A W_hh that is not C-contiguous is copied.
+    PACKED's forward b is the same view (forward_operands)."""
     w = np.ascontiguousarray(w_hh)
     M, K = w.shape
     b, bp = w.reshape(K, M), w.reshape(-1)
-    b.flags.writeable = bp.flags.writeable = False
+    b.flags.writeable = bp.flags.writeable = False  # views: W_hh itself stays writable
     return b, bp
 
 

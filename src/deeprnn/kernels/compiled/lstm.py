@@ -304,8 +304,7 @@ class CompiledLSTM(LSTMKind):
         T, N = v["gates"].shape[:2]
         mode = loop_mode(self.loops, N, c["dot"])
         if rows is None or mode is None:  # not the compiled loops: the bias for every step first
-            if c["view"]:
-                c = dict(c, whh_t=_product.plain_transpose(c["whh_t"], True))
+            c = dict(c, whh_t=_product.plain_transpose(c["whh_t"], c["view"]))  # W_hh^T, not the loops' view
             if c["bias"] is not None:
                 v["gates"] += c["bias"]
             if rows is None:
