@@ -53,9 +53,34 @@ def split_parts(N: int, mode: int | None) -> int:
     return _pool.parts(N)
 
 
-def run_loop(whole, split, N: int, mode: int, *args) -> None:
+# The W_hh from which a batch-1 forward loop runs its hidden units in two parts (_sync.py): below it the
+# barrier and the lines the parts share cost more than half a product saves.  Module inference at T = 25, N = 1,
+# I = 65, float32, whole -> split (Intel Xeon, 2 cores, interleaved, 2026-12-07), by W_hh's size:
+#   LSTM H = 128 (256 KB) 165 -> 166 us,  H = 160 (400 KB) 209 -> 204,  H = 200 (640 KB) 294 -> 250
+#   GRU  H = 160 (300 KB) 180 -> 165,  H = 200 (480 KB) 233 -> 200
+#   RNN  H = 200 (160 KB) 96 -> 115,  H = 320 (400 KB) 145 -> 137,  H = 512 (1 MB) 315 -> 234
+MIN_SPLIT_BYTES = 300_000
+
+
+def split_units(N: int, mode: int | None, w_hh_bytes: int) -> bool:
+    """Whether a batch-1 forward loop in DOT mode runs its hidden units in two parts on two threads of the
+    pool (_sync.py): where W_hh has at least MIN_SPLIT_BYTES and the pool is installed with two threads."""
+    if N != 1 or mode != DOT or w_hh_bytes < MIN_SPLIT_BYTES:
+        return False
+    from . import _pool
+
+    return _pool.parts(2 * _pool.MIN_ROWS_PER_PART) >= 2
+
+
+def run_loop(whole, split, N: int, mode: int, *args, units=None) -> None:
     """Run a time loop over N rows: split(*args, parts) with the rows in split_parts(N, mode) parts, or
-    whole(*args) on one core."""
+    units(*args, sync) with a batch-1 DOT loop's hidden units in two parts (_sync.py) where `split_units`
+    says so, or whole(*args) on one core."""
+    if units is not None and split_units(N, mode, args[0].nbytes):
+        from ._sync import new_sync
+
+        units(*args, new_sync())
+        return
     parts = split_parts(N, mode)
     if parts > 1:
         split(*args, parts)

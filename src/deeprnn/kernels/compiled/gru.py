@@ -35,10 +35,12 @@ from numba import prange, types
 
 from ..gru import GRUKind
 from . import _product  # its cold helpers: loop_bias, plain_transpose
+from ._dot import dot_product_rows
 from ._jit import jit, readonly_matrix, readonly_vector, typed_jit
 from ._math import sigmoid_, tanh_
 from ._product import NO_PANELS, backward_operands, forward_operands, loop_mode, product_rows, run_loop
-from ._rows import flat_rows, part_rows, row_at, rows_type
+from ._rows import copy_values, flat_rows, part_rows, row_at, rows_type
+from ._sync import PARTS, claim, publish, unit_range, wait_for
 
 __all__ = ["CompiledGRU", "compiled_twin", "gru_cell"]
 
@@ -100,6 +102,56 @@ def _forward_part(whh_t, a, T, N, n0, nc, h0, b_hn, reverse, h, hn, bias, bp, mo
         product_rows(acc_rows, 0, prev, prev_first, nc, H, whh_t, bp, mode)  # [P_r, P_z, P_n] = h_prev W_hh^T
         _step(first, nc, H, a, acc, b_hn, prev, prev_first, hn, h, bias)  # r, z, n, hn and h_t
         prev, prev_first = h, first
+
+
+@typed_jit(lambda F: (*_FORWARD_TYPES(F), types.int64[::1]), parallel=True)
+def _forward_units(whh_t, a, T, N, h0, b_hn, reverse, h, hn, bias, bp, mode, sync):
+    """_forward at batch 1 in DOT mode (bp W_hh flat) with the hidden units in two parts, one a thread of the
+    pool, each step's h shared through sync (_sync.py), as the LSTM's (lstm.py): each value's bits are
+    _forward's."""
+    H = whh_t.shape[0]
+    for p in prange(PARTS):
+        if claim(sync, p):
+            work = np.empty((PARTS, 6 * H), whh_t.dtype)  # each part's A_t and h_prev W_hh^T
+            owned = 1 << p
+            for s in range(T):
+                for q in range(PARTS):
+                    if (owned >> q) & 1:
+                        _units_step(whh_t, a, T, h0, b_hn, reverse, h, hn, bias, bp, q, s, work[q], sync)
+                stolen = wait_for(sync, s + 1, owned)
+                if stolen >= 0:  # a part no thread started (so s = 0): its step here, then along with ours
+                    _units_step(whh_t, a, T, h0, b_hn, reverse, h, hn, bias, bp, stolen, s, work[stolen], sync)
+                    owned |= 1 << stolen
+
+
+@jit
+def _units_step(whh_t, a, T, h0, b_hn, reverse, h, hn, bias, bp, part, s, work, sync):
+    """Step s of _forward_units for the U hidden units of `part`: each gate's U values of A_t and of
+    h_prev W_hh^T in the part's own work rows (the LSTM's reason), then the cell; h_t and hn written to their
+    rows, h_t published, and the gates copied to a."""
+    H = whh_t.shape[0]
+    j0, j1 = unit_range(H, part, 64 // bp.itemsize)
+    U = j1 - j0
+    t = T - 1 - s if reverse else s
+    prev = 0 if s == 0 else t + 1 if reverse else t - 1
+    h_prev = h0 if s == 0 else h
+    x, pw = work[: 3 * U], work[3 * U : 6 * U]
+    row = row_at(a, t, 3 * H)
+    for g in range(3):
+        copy_values(row[g * H + j0 : g * H + j1], x[g * U : (g + 1) * U])  # A_t
+        pg = pw[g * U : (g + 1) * U]
+        pg[:] = 0
+        dot_product_rows((pg, 0), 0, h_prev, prev, 1, H, bp[(g * H + j0) * H : (g * H + j1) * H], U)
+    has_bias = bias.shape[0] > 0
+    _cell_units(
+        x[:U], x[U : 2 * U], x[2 * U :], pw[:U], pw[U : 2 * U], pw[2 * U :],
+        bias[j0:j1] if has_bias else bias, bias[H + j0 : H + j1] if has_bias else bias,
+        bias[2 * H + j0 : 2 * H + j1] if has_bias else bias,
+        b_hn[j0:j1], row_at(h_prev, prev, H)[j0:j1], row_at(hn, t, H)[j0:j1], row_at(h, t, H)[j0:j1],
+    )  # fmt: skip
+    publish(sync, part, s + 1)  # h_t is written: the other part may go on
+    for g in range(3):
+        copy_values(x[g * U : (g + 1) * U], row[g * H + j0 : g * H + j1])  # the gates
 
 
 _BACKWARD_TYPES = lambda F: (  # noqa: E731
@@ -173,30 +225,38 @@ def _step(first, N, H, a, p, b_hn, h_prev, prev_first, hn, h, bias):
     for q in range(N):
         aq = row_at(a, first + q, 3 * H)
         pq = p[q]
-        arz, prz = aq[: 2 * H], pq[: 2 * H]
-        if has_bias:  # two copies of each loop, so that neither has a branch inside
-            brz = bias[: 2 * H]
-            for j in range(2 * H):
-                arz[j] = sigmoid_(arz[j] + brz[j] + prz[j])  # r, z
-        else:
-            for j in range(2 * H):
-                arz[j] = sigmoid_(arz[j] + prz[j])  # r, z
-        ar, az, an = aq[:H], aq[H : 2 * H], aq[2 * H :]
-        pn = pq[2 * H :]
-        hq = row_at(hn, first + q, H)
-        hp = row_at(h_prev, prev_first + q, H)
-        ht = row_at(h, first + q, H)
-        for j in range(H):
-            hq[j] = pn[j] + b_hn[j]  # hn = P_n + b_hn
-        if has_bias:
-            bn = bias[2 * H :]
-            for j in range(H):
-                an[j] = tanh_(an[j] + bn[j] + ar[j] * hq[j])  # n = tanh(A_n + b_in + r hn)
-        else:
-            for j in range(H):
-                an[j] = tanh_(an[j] + ar[j] * hq[j])  # n = tanh(A_n + r hn)
-        for j in range(H):
-            ht[j] = an[j] + az[j] * (hp[j] - an[j])  # h_t = n + z (h_prev - n), as torch
+        _cell_units(
+            aq[:H], aq[H : 2 * H], aq[2 * H :], pq[:H], pq[H : 2 * H], pq[2 * H :],
+            bias[:H] if has_bias else bias, bias[H : 2 * H] if has_bias else bias, bias[2 * H :] if has_bias else bias,
+            b_hn, row_at(h_prev, prev_first + q, H), row_at(hn, first + q, H), row_at(h, first + q, H),
+        )  # fmt: skip
+
+
+@jit
+def _cell_units(ar, az, an, pr, pz, pn, br, bz, bn, b_hn, hp, hq, ht):
+    """_step's arithmetic on U hidden units (all of a row, or one part's in _forward_units): ar, az, an (U,)
+    A_t's gates in, r z n out; pr, pz, pn (U,) h_prev W_hh^T; br, bz, bn (U,) the input bias still to add, or
+    all empty; b_hn, hp (U,) b_hn and h_prev; hq (U,) hn = P_n + b_hn out, ht (U,) h_t out."""
+    if br.shape[0] > 0:  # two copies of each loop, so that neither has a branch inside
+        for j in range(ar.shape[0]):
+            ar[j] = sigmoid_(ar[j] + br[j] + pr[j])  # r
+        for j in range(az.shape[0]):
+            az[j] = sigmoid_(az[j] + bz[j] + pz[j])  # z
+    else:
+        for j in range(ar.shape[0]):
+            ar[j] = sigmoid_(ar[j] + pr[j])  # r
+        for j in range(az.shape[0]):
+            az[j] = sigmoid_(az[j] + pz[j])  # z
+    for j in range(hq.shape[0]):
+        hq[j] = pn[j] + b_hn[j]  # hn = P_n + b_hn
+    if bn.shape[0] > 0:
+        for j in range(an.shape[0]):
+            an[j] = tanh_(an[j] + bn[j] + ar[j] * hq[j])  # n = tanh(A_n + b_in + r hn)
+    else:
+        for j in range(an.shape[0]):
+            an[j] = tanh_(an[j] + ar[j] * hq[j])  # n = tanh(A_n + r hn)
+    for j in range(ht.shape[0]):
+        ht[j] = an[j] + az[j] * (hp[j] - an[j])  # h_t = n + z (h_prev - n), as torch
 
 
 @jit
@@ -285,7 +345,7 @@ class CompiledGRU(GRUKind):
         a, h, hn = rows
         bias = NO_PANELS[v["gates"].dtype] if c["bias"] is None else c["bias"]
         args = (c["whh_t"], a, T, N, flat_rows(h0), b_hn, reverse, h, hn, bias, c["panels"], mode)
-        run_loop(_forward, _forward_split, N, mode, *args)
+        run_loop(_forward, _forward_split, N, mode, *args, units=_forward_units)
         return None
 
     def backward_steps(self, weights, v, carries, reverse, work):

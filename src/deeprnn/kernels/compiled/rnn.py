@@ -30,10 +30,12 @@ from numba import prange, types
 
 from ..rnn import ElmanKind
 from . import _product  # its cold helpers: loop_bias, plain_transpose
+from ._dot import dot_product_rows
 from ._jit import jit, readonly_matrix, readonly_vector, typed_jit
 from ._math import tanh_
 from ._product import NO_PANELS, backward_operands, forward_operands, loop_mode, product_rows, run_loop
 from ._rows import flat_rows, part_rows, row_at, rows_type
+from ._sync import PARTS, claim, publish, unit_range, wait_for
 
 __all__ = ["CompiledElman", "compiled_twin"]
 
@@ -89,6 +91,48 @@ def _forward_part(whh_t, a, T, N, n0, nc, h0, relu, reverse, bias, bp, mode):
                 for j in range(H):
                     an[j] = tanh_(an[j])
         prev, prev_first = a, first
+
+
+@typed_jit(lambda F: (*_FORWARD_TYPES(F), types.int64[::1]), parallel=True)
+def _forward_units(whh_t, a, T, N, h0, relu, reverse, bias, bp, mode, sync):
+    """_forward at batch 1 in DOT mode (bp W_hh flat) with the hidden units in two parts, one a thread of the
+    pool, each step's h shared through sync (_sync.py): each value's bits are _forward's.  A part works in
+    its own units of each row of a, in place, as _forward does: the rows are h itself."""
+    for p in prange(PARTS):
+        if claim(sync, p):
+            owned = 1 << p
+            for s in range(T):
+                for q in range(PARTS):
+                    if (owned >> q) & 1:
+                        _units_step(whh_t, a, T, h0, relu, reverse, bias, bp, q, s, sync)
+                stolen = wait_for(sync, s + 1, owned)
+                if stolen >= 0:  # a part no thread started (so s = 0): its step here, then along with ours
+                    _units_step(whh_t, a, T, h0, relu, reverse, bias, bp, stolen, s, sync)
+                    owned |= 1 << stolen
+
+
+@jit
+def _units_step(whh_t, a, T, h0, relu, reverse, bias, bp, part, s, sync):
+    """Step s of _forward_units for the hidden units j0 .. j1 - 1 of `part`, in row t of a; then published."""
+    H = whh_t.shape[0]
+    j0, j1 = unit_range(H, part, 64 // bp.itemsize)
+    t = T - 1 - s if reverse else s
+    prev = 0 if s == 0 else t + 1 if reverse else t - 1
+    flat, stride = a
+    dot_product_rows((flat[j0:], stride), t, h0 if s == 0 else a, prev, 1, H, bp[j0 * H : j1 * H], j1 - j0)
+    an = row_at(a, t, H)[j0:j1]
+    if bias.shape[0] > 0:
+        b = bias[j0:j1]
+        for j in range(an.shape[0]):
+            an[j] += b[j]  # a_t = x_t W_ih^T + h_prev W_hh^T + b_ih + b_hh
+    if relu:
+        zero = whh_t.dtype.type(0)
+        for j in range(an.shape[0]):
+            an[j] = max(an[j], zero)
+    else:
+        for j in range(an.shape[0]):
+            an[j] = tanh_(an[j])
+    publish(sync, part, s + 1)
 
 
 _BACKWARD_TYPES = lambda F: (  # noqa: E731
@@ -194,7 +238,8 @@ class CompiledElman(ElmanKind):
             return None
         h0 = flat_rows(np.ascontiguousarray(prev[0]))
         bias = NO_PANELS[seq.dtype] if bias is None else bias
-        run_loop(_forward, _forward_split, N, mode, whh_t, rows, T, N, h0, relu, reverse, bias, bp, mode)
+        args = (whh_t, rows, T, N, h0, relu, reverse, bias, bp, mode)
+        run_loop(_forward, _forward_split, N, mode, *args, units=_forward_units)
         return None
 
     def backward_steps(self, weights, v, carries, reverse, work):
