@@ -68,13 +68,19 @@ def _cache_dir_for_decoration():
         config.CACHE_DIR = saved
 
 
-def jit(fn):
-    """numba.njit(fn) with the on-disk cache in deeprnn's directory (uncached if none is writable)."""
+def jit(fn=None, *, inline: bool = False):
+    """numba.njit(fn) with the on-disk cache in deeprnn's directory (uncached if none is writable).
+
+    ``@jit(inline=True)``: numba inlines the function into its compiled callers (inline='always'), for
+    the small per-step helpers that several loops share; called from Python it is an ordinary function."""
+    if fn is None:
+        return lambda f: jit(f, inline=inline)
+    options = dict(JIT_OPTIONS, inline="always") if inline else JIT_OPTIONS
     with _cache_dir_for_decoration():
         try:
-            return numba.njit(cache=True, **JIT_OPTIONS)(fn)
+            return numba.njit(cache=True, **options)(fn)
         except RuntimeError:  # numba found no writable cache location at all
-            return numba.njit(cache=False, **JIT_OPTIONS)(fn)
+            return numba.njit(cache=False, **options)(fn)
 
 
 def readonly_matrix(F):

@@ -65,28 +65,29 @@ def lstm_cell(z, c, tc, h):
 def lstm_cell_row(z, c_prev, c, tc, h):
     """lstm_cell for one row: z (4H,) in and the gates out; c_prev (H,) in (it may be c itself); c, tc, h (H,) out."""
     H = c.shape[0]
-    lstm_cell_units(z[:H], z[H : 2 * H], z[2 * H : 3 * H], z[3 * H :], c_prev, c, tc, h)
+    lstm_cell_units(z[: 2 * H], z[2 * H : 3 * H], z[3 * H :], c_prev, c, tc, h)
 
 
-@jit
-def lstm_cell_units(zi, zf, zg, zo, c_prev, c, tc, h):
-    """lstm_cell_row on the gates' rows zi, zf, zg, zo (U,) of U hidden units (the gates out) and c_prev, c,
-    tc, h (U,) of the same units: all of a row, or the units of one part of _forward_units.
+@jit(inline=True)
+def lstm_cell_units(zif, zg, zo, c_prev, c, tc, h):
+    """lstm_cell_row for U hidden units: zif (2U,) gates i then f, zg, zo (U,) g and o, in, the gates out; c_prev,
+    c, tc, h (U,) of the same units: all of a row, or the units of one part of _forward_units.
 
-    Each loop runs over one contiguous slice of the row, which LLVM vectorises (_step)."""
-    for j in range(zi.shape[0]):
-        zi[j] = sigmoid_(zi[j])  # i
-    for j in range(zf.shape[0]):
-        zf[j] = sigmoid_(zf[j])  # f
-    for j in range(zg.shape[0]):
+    Each loop runs over one contiguous slice, which LLVM vectorises (_step); i and f in one loop: as two,
+    inference took 4% longer at T = 100, N = 1, H = 100 (twice the loops' scalar tails)."""
+    U = c.shape[0]
+    zi, zf = zif[:U], zif[U:]
+    for j in range(2 * U):
+        zif[j] = sigmoid_(zif[j])  # i, f
+    for j in range(U):
         zg[j] = tanh_(zg[j])  # g
-    for j in range(zo.shape[0]):
+    for j in range(U):
         zo[j] = sigmoid_(zo[j])  # o
-    for j in range(c.shape[0]):
+    for j in range(U):
         c[j] = zf[j] * c_prev[j] + zi[j] * zg[j]  # c_t = f c_prev + i g
-    for j in range(c.shape[0]):
+    for j in range(U):
         tc[j] = tanh_(c[j])
-    for j in range(c.shape[0]):
+    for j in range(U):
         h[j] = zo[j] * tc[j]  # h_t = o tanh(c_t)
 
 
@@ -182,9 +183,13 @@ def _units_step(whh_t, a, T, h0, c0, reverse, h, c, tc, bias, bp, part, s, z, sy
         if bias.shape[0] > 0:
             for j in range(U):
                 z[g * U + j] += bias[g * H + j0 + j]
-    zi, zf, zg, zo = z[:U], z[U : 2 * U], z[2 * U : 3 * U], z[3 * U : 4 * U]
-    units = (row_at(c_prev, prev, H)[j0:j1], row_at(c, t, H)[j0:j1], row_at(tc, t, H)[j0:j1])
-    lstm_cell_units(zi, zf, zg, zo, *units, row_at(h, t, H)[j0:j1])
+    cp, cu, tu, hu = (
+        row_at(c_prev, prev, H)[j0:j1],
+        row_at(c, t, H)[j0:j1],
+        row_at(tc, t, H)[j0:j1],
+        row_at(h, t, H)[j0:j1],
+    )
+    lstm_cell_units(z[: 2 * U], z[2 * U : 3 * U], z[3 * U : 4 * U], cp, cu, tu, hu)
     publish(sync, part, s + 1)  # h_t is written: the other part may go on
     for g in range(4):
         copy_values(z[g * U : (g + 1) * U], row[g * H + j0 : g * H + j1])  # the gates
