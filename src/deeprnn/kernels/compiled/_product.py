@@ -14,7 +14,9 @@ unless the mode is PACKED, DOT or STRIDED.  In PACKED and DOT the forward loops 
 b is then W_hh's own buffer seen as (K, M) (`forward_operands`' view): no W_hh^T is made for them.
 `loop_mode(loops, N, dot, forward)` is the mode a twin's loop runs in: a twin made for batch 1
 (dot=True) runs its forward loop in DOT and its backward loop in STRIDED, so that no weight is packed,
-and none is kept and checked.
+and none is kept and checked.  `run_loop` runs a loop whole, with its rows split over the pool's threads
+(`split_parts`), or, a batch-1 forward loop in DOT with a W_hh of at least MIN_SPLIT_BYTES, with its hidden
+units in two parts on two threads (`split_units`, _sync.py).
 """
 
 from __future__ import annotations

@@ -25,6 +25,10 @@ BLAS: from these same compiled loops, which call NumPy's OpenBLAS themselves whe
 H = 128-512, Zen 4), else, and at batch 1, from a Python loop that runs the rest of each step as
 one compiled call (`_step`, `_step_backward`) instead of 8-12 NumPy calls.
 
+At batch 1 with a W_hh of at least 300 KB the forward loop runs as `_forward_units`: the hidden units in
+two parts, one a thread, each step's gates in the part's own array and h_t shared through one barrier a
+step (_sync.py), with the same bits as `_forward`.
+
 Letters: T steps (of the segment), N rows, H hidden features; 3H the three gates side by side.
 """
 

@@ -29,6 +29,10 @@ of each step as one compiled call (`_step`, `_step_backward`) instead of 6-10 Nu
 An LSTM with projections (proj_size > 0) runs LSTMKind's NumPy loops and preparation.  One forward step after its
 product, lstm_cell, is shared with the compiled sampler (sample.py).
 
+At batch 1 with a W_hh of at least 300 KB the forward loop runs as `_forward_units`: the hidden units in
+two parts, one a thread, each step's gates in the part's own array and h_t shared through one barrier a
+step (_sync.py), with the same bits as `_forward`.
+
 Letters: T steps (of the segment), N rows, H hidden features; 4H the four gates side by side.
 """
 

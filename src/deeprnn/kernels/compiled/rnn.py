@@ -20,6 +20,10 @@ without AVX-512, NumPy's float32 tanh is scalar (43 us for 32 x 512 values on a 
 `_step` takes a few), and that made inference 1.13-1.36x faster there at N = 32-64, H = 128-1024;
 the backward loop is then NumPy's (two cheap ufuncs and the product per step).
 
+At batch 1 with a W_hh of at least 300 KB (H >= 274) the forward loop runs as `_forward_units`: the hidden
+units in two parts, one a thread, each in its own units of the rows, h_t shared through one barrier a step
+(_sync.py), with the same bits as `_forward`.
+
 Letters: T steps (of the segment), N rows, H hidden features.
 """
 
