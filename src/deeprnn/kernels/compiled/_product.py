@@ -30,6 +30,7 @@ from ._dot import dot_product_rows
 from ._gemm import packed_product_rows, strided_product_rows
 from ._jit import jit
 from ._math import add_product_rows
+from ._sync import new_sync
 
 __all__ = [
     "HAND", "BLAS", "PACKED", "DOT", "STRIDED", "product_rows", "loop_mode", "split_parts", "run_loop", "NO_PANELS",
@@ -79,8 +80,6 @@ def run_loop(whole, split, N: int, mode: int, *args, units=None) -> None:
     units(*args, sync) with a batch-1 DOT loop's hidden units in two parts (_sync.py) where `split_units`
     says so, or whole(*args) on one core."""
     if units is not None and split_units(N, mode, args[0].nbytes):
-        from ._sync import new_sync
-
         units(*args, new_sync())
         return
     parts = split_parts(N, mode)
