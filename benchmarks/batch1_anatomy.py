@@ -109,9 +109,9 @@ class _TimedNumPy:
 
 def module_parts(name: str, loops) -> dict:
     """Median us of the whole no_grad call, of the compiled loop and of the projection inside it."""
-    loop = _Timed(loops._forward)
+    loop = _Timed(loops.run_loop)  # the whole loop, or the batch-1 units split (_sync.py) where it is taken
     numpy = _TimedNumPy()
-    loops._forward, stack.np = loop, numpy
+    loops.run_loop, stack.np = loop, numpy
     try:
         m = getattr(deeprnn.nn, name)(I, H)
         x = deeprnn.randn(T, 1, I)
@@ -122,7 +122,7 @@ def module_parts(name: str, loops) -> dict:
                 m(x)
             whole.append(time.perf_counter() - t)
     finally:
-        loops._forward, stack.np = loop.fn, np
+        loops.run_loop, stack.np = loop.fn, np
     assert len(loop.times) == len(numpy.matmul.times) == CALLS, "one loop and one projection per call"
     med = {k: float(np.median(v[WARMUP:]) * 1e6) for k, v in (("module", whole), ("loop", loop.times))}
     med["projection"] = float(np.median(numpy.matmul.times[WARMUP:]) * 1e6)
