@@ -34,8 +34,9 @@ every step, so it stays bound by that bandwidth.  The sums run over k in order w
 multiply-add, as the hand-written loop's with fastmath 'contract'.
 
 The same blocks also run on b itself, its rows M elements apart (`strided_product_rows`, masked loads for
-the last columns): the backward loops' product at batch 1, where keeping the panels costs a check of
-W_hh's bits at every call, which pushed the panels out of L2.  A train step at T = 100, H = 100 took
+the last columns): the backward loops' product at batch 1 where a row of b is wider than _stream.py's
+one pass over b's rows takes (the same bits), since keeping the panels costs a check of W_hh's bits at
+every call, which pushed the panels out of L2.  A train step at T = 100, H = 100 took
 1.26-1.32 ms against 1.58-1.70 ms for the LSTM, and 1.07-1.11 against 1.13-1.15 for the GRU; at T = 25,
 H = 200, 1.27-1.38 against 1.41-1.48 ms (LSTM) (Intel Xeon, 3 interleaved pairs each), with the same bits.
 """
@@ -326,9 +327,9 @@ def _panel_rows(acc_flat, acc_at, ldc, x_flat, x_at, ldx, N, bp, b_at, kc, width
 def strided_product_rows(acc, acc_first, x, x_first, N, K, b, M):
     """packed_product_rows on b (K, M) itself, flattened to 1-D, instead of its panels: each block reads NR
     columns of b's rows, M elements apart, so nothing is packed, kept or checked.  One row at a time, the
-    row blocks of a batch of one: the backward loops' product at batch 1 (_product.py's STRIDED), where a
-    check of the kept panels' bits costs more than it saves.  Every sum runs over k in order as in the
-    packed kernel, so the bits are packed_product_rows'.
+    row blocks of a batch of one: the backward loops' product at batch 1 (_product.py's STRIDED) for rows
+    wider than _stream.py takes, where a check of the kept panels' bits costs more than it saves.  Every
+    sum runs over k in order as in the packed kernel, so the bits are packed_product_rows'.
     """
     acc_flat, ldc = acc
     x_flat, ldx = x

@@ -7,7 +7,8 @@
     PACKED   the register-blocked kernel on bp, b's column panels (_gemm.py)
     DOT      one row's dot products with the rows of W = b^T itself (_dot.py): bp is W (M, K) flat, and
              b is W's buffer seen as (K, M), which gives only the shape (`dot_operands`)
-    STRIDED  the packed kernel's blocks on b itself, bp = b flat (_gemm.strided_product_rows): nothing packed
+    STRIDED  b itself, bp = b flat: one pass over its rows with acc's row in registers (_stream.py) where it
+             fits them, else the packed kernel's blocks on b (_gemm.strided_product_rows): nothing packed
 
 The loops take b in every mode (its shape gives K and M, and BLAS and HAND read it) and bp, empty
 unless the mode is PACKED, DOT or STRIDED.  In PACKED and DOT the forward loops read b's shape only, so
@@ -27,9 +28,10 @@ from ..transposed import forms, transposed
 from . import _gemm
 from ._blas import gemm_rows, loop_blas
 from ._dot import dot_product_rows
-from ._gemm import packed_product_rows, strided_product_rows
+from ._gemm import VECTOR_BYTES, packed_product_rows, strided_product_rows
 from ._jit import jit
 from ._math import add_product_rows
+from ._stream import STREAM_VECTORS, stream_product_rows
 from ._sync import new_sync
 
 __all__ = [
@@ -113,8 +115,11 @@ def product_rows(acc, acc_first, x, x_first, N, K, b, bp, mode):
         packed_product_rows(acc, acc_first, x, x_first, N, K, bp, b.shape[1])
     elif mode == DOT:
         dot_product_rows(acc, acc_first, x, x_first, N, K, bp, b.shape[1])
-    elif mode == STRIDED:
-        strided_product_rows(acc, acc_first, x, x_first, N, K, bp, b.shape[1])
+    elif mode == STRIDED:  # one pass over b's rows while acc's row fits the registers (_stream.py)
+        if b.shape[1] <= STREAM_VECTORS * (VECTOR_BYTES // b.itemsize):
+            stream_product_rows(acc, acc_first, x, x_first, N, K, bp, b.shape[1])
+        else:
+            strided_product_rows(acc, acc_first, x, x_first, N, K, bp, b.shape[1])
     elif mode == BLAS:
         gemm_rows(acc, acc_first, x, x_first, N, K, b)
     else:
