@@ -13,9 +13,18 @@ are those of strided_product_rows and packed_product_rows.
 
 One step alone, float32, one core (Intel Xeon, AVX-512, 2026-12-07), against strided_product_rows:
 (800, 200) 7.5 against 8.8-11.3 us; (600, 200) 4.6 against 6.4; (200, 200) 1.9 against 2.2-2.7;
-(400, 100) 1.7 against 2.5; (100, 100) 0.28 against 0.50.  Wider rows would need two passes over b, and
-at (640, 640) in two halves it lost (30.9 against 24.4 us), so `_product.product_rows` takes this up to
-STREAM_VECTORS vectors only.
+(400, 100) 1.7 against 2.5; (100, 100) 0.28 against 0.50.  With 28 accumulators (448 float32), 16 fewer
+than the registers: (1408, 352) 31.7 against 40.5; (448, 448) 8.1 against 10.2; and batch-1 train steps at
+T = 25, interleaved against 16 vectors (whose rows past 256 took the strided blocks): RNN H = 320 765-768 ->
+699-733 us, H = 448 1194-1219 -> 1126-1159, LSTM H = 300 2326-2349 -> 1997-2245.  Wider rows would need two
+passes over b, and at (640, 640) in two halves it lost (30.9 against 24.4 us), so `_product.product_rows`
+takes this up to STREAM_VECTORS vectors only.
+
+Also measured and not kept: the forward loops at batch 1 on a kept W_hh^T through this kernel instead of
+DOT's dot products with W_hh's rows (_dot.py).  Alone the product was faster ((1, 100) by (100, 400) 1.08
+against 1.97 us), but module inference lost at 7 of 8 sizes (GRU H = 128, T = 25: 160 -> 187 us; LSTM
+H = 100, T = 100: 430 -> 450), the check of the kept copy's bits at every call included; only the RNN at
+H = 100, T = 100 won (141 -> 132).
 
 Packing W_hh into panels afresh at every call and running the packed kernel was measured too and not
 kept: its loop won (LSTM T = 25, H = 200: 307 -> 249 us), but the packing, with W_hh no longer in L2
@@ -34,11 +43,11 @@ from ._jit import jit
 
 __all__ = ["STREAM_VECTORS", "stream_width", "stream_product_rows"]
 
-STREAM_VECTORS = 16  # the accumulators of a row, of the 32 vector registers of AVX-512
+STREAM_VECTORS = 28  # the accumulators of a row, of the 32 vector registers of AVX-512
 
 
 def stream_width(itemsize: int) -> int:
-    """The widest row (M values of `itemsize` bytes) that stream_product_rows takes: 256 float32 with AVX-512."""
+    """The widest row (M values of `itemsize` bytes) that stream_product_rows takes: 448 float32 with AVX-512."""
     return STREAM_VECTORS * VECTOR_BYTES // itemsize
 
 
