@@ -6,11 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from oracle import assert_close
+from oracle import assert_close, torch_dtype
 
 pytest.importorskip("numba")
 torch = pytest.importorskip("torch")
 
+import deeprnn  # noqa: E402
 from deeprnn.kernels.compiled import _gemm, _product, _stream  # noqa: E402
 from deeprnn.kernels.compiled._rows import flat_rows  # noqa: E402
 
@@ -86,3 +87,36 @@ def test_no_columns_or_no_rows_is_a_no_op():
     _stream.stream_product_rows(flat_rows(acc), 0, flat_rows(x), 0, 0, 3, np.ones(12, np.float32), 4)
     _stream.stream_product_rows(flat_rows(acc[:, :0]), 0, flat_rows(x), 0, 2, 3, np.ones(0, np.float32), 0)
     np.testing.assert_array_equal(acc, 1)
+
+
+def _module(lib, kind, H, dtype):
+    cls = getattr(lib.nn, "RNN" if kind.startswith("RNN") else kind)
+    extra = {"nonlinearity": "relu"} if kind == "RNN_RELU" else {}
+    return cls(7, H, dtype=torch_dtype(dtype) if lib is torch else dtype, **extra)
+
+
+def _train(m, lib, x, h0, seed):
+    """Output, h_n and the gradients of x, h_0 and every parameter under a random-weighted loss."""
+    xt, st = lib.tensor(x, requires_grad=True), lib.tensor(h0, requires_grad=True)
+    out, _ = m(xt, (st, st * 0.5) if isinstance(m, (torch.nn.LSTM, deeprnn.nn.LSTM)) else st)
+    (out * lib.tensor(seed)).sum().backward()
+    return [out, xt.grad, st.grad] + [p.grad for _, p in m.named_parameters()]
+
+
+@pytest.mark.parametrize(
+    "dtype,kind,H",
+    [(np.float32, k, H) for k in ("RNN", "RNN_RELU", "LSTM", "GRU") for H in (100, 300)]
+    + [(np.float32, "RNN", 500), (np.float64, "LSTM", 50), (np.float64, "GRU", 150), (np.float64, "RNN", 300)],
+)
+def test_batch_1_training_through_the_stream_matches_torch(dtype, kind, H):
+    """A batch-1 train step of each kind, whose backward product runs the stream (rows up to stream_width: H = 100,
+    300 in float32; 50, 150 in float64) or the strided blocks beyond it (float32 H = 500, float64 H = 300): the
+    output, the gradients of the input and of h_0, and every parameter's, against torch 2.13."""
+    rng = np.random.default_rng([H, np.dtype(dtype).itemsize])
+    ref, ours = _module(torch, kind, H, dtype), _module(deeprnn, kind, H, dtype)
+    ours.load_state_dict(ref.state_dict())
+    x = rng.standard_normal((9, 1, 7)).astype(dtype)
+    h0 = (0.5 * rng.standard_normal((1, 1, H))).astype(dtype)
+    seed = rng.standard_normal((9, 1, H)).astype(dtype)
+    for i, (a, b) in enumerate(zip(_train(ours, deeprnn, x, h0, seed), _train(ref, torch, x, h0, seed))):
+        assert_close(a, b, dtype, f"value {i}")
