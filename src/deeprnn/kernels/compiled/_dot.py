@@ -36,7 +36,7 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from ._gemm import VECTOR_BYTES
+from ._gemm import VECTOR_BYTES, vector_intrinsics
 from ._jit import jit
 
 __all__ = ["RB", "dot_product_rows"]
@@ -59,20 +59,12 @@ def _dot_kernel(rows: int, chains: int):
         wv, w_at, k, ahead, xv, x_at, accv, acc_at = args
         F = signature.args[-2].dtype
         bits = 32 if F == types.float32 else 64
-        fty = ir.FloatType() if bits == 32 else ir.DoubleType()
         lanes = VECTOR_BYTES * 8 // bits
-        vty = ir.VectorType(fty, lanes)
+        vty, mty, fma, mload, _ = vector_intrinsics(builder, bits)
         vptr = vty.as_pointer()
         align = bits // 8
         i32 = ir.IntType(32)
         i64 = k.type
-        mty = ir.VectorType(ir.IntType(1), lanes)
-        fma = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(vty, [vty, vty, vty]), f"llvm.fma.v{lanes}f{bits}"
-        )
-        mload = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(vty, [vptr, i32, mty, vty]), f"llvm.masked.load.v{lanes}f{bits}.p0"
-        )
 
         i8p = ir.IntType(8).as_pointer()
         prefetch = cgutils.get_or_insert_function(
@@ -141,7 +133,7 @@ def _dot_kernel(rows: int, chains: int):
                 v = builder.fadd(v, builder.load(slots[r][chain]))
             sums.append(v)
         total = _fold(builder, sums, lanes)  # <rows x float>: row r's sum in lane r
-        ap_v = builder.bitcast(builder.gep(ap, [acc_at]), ir.VectorType(fty, rows).as_pointer())
+        ap_v = builder.bitcast(builder.gep(ap, [acc_at]), ir.VectorType(vty.element, rows).as_pointer())
         old = builder.load(ap_v)
         old.align = align
         builder.store(builder.fadd(old, total), ap_v).align = align

@@ -51,7 +51,10 @@ from numba.extending import intrinsic
 
 from ._jit import jit
 
-__all__ = ["VECTOR_BYTES", "NV", "MR", "KC", "panel_width", "enabled", "packed_product_rows", "strided_product_rows"]
+__all__ = [
+    "VECTOR_BYTES", "NV", "MR", "KC", "panel_width", "vector_intrinsics", "enabled", "packed_product_rows",
+    "strided_product_rows",
+]  # fmt: skip
 
 
 def _host_vector_bytes() -> int:
@@ -71,6 +74,25 @@ MR = 4  # rows per block
 def panel_width(itemsize: int) -> int:
     """NR: the columns of a panel for elements of `itemsize` bytes (64 float32 with AVX-512)."""
     return VECTOR_BYTES // itemsize * NV
+
+
+def vector_intrinsics(builder, bits: int) -> tuple:
+    """(vty, mty, fma, masked_load, masked_store) for the kernels' vector IR (here, _dot.py, _stream.py): the
+    vector of VECTOR_BYTES of `bits`-bit floats, its lane mask, and llvm.fma, llvm.masked.load and
+    llvm.masked.store on it, declared once in builder's module."""
+    fty = ir.FloatType() if bits == 32 else ir.DoubleType()
+    lanes = VECTOR_BYTES * 8 // bits
+    vty, i32 = ir.VectorType(fty, lanes), ir.IntType(32)
+    vptr, mty = vty.as_pointer(), ir.VectorType(ir.IntType(1), lanes)
+    module, suffix = builder.module, f"v{lanes}f{bits}"
+    fma = cgutils.get_or_insert_function(module, ir.FunctionType(vty, [vty, vty, vty]), f"llvm.fma.{suffix}")
+    mload = cgutils.get_or_insert_function(
+        module, ir.FunctionType(vty, [vptr, i32, mty, vty]), f"llvm.masked.load.{suffix}.p0"
+    )
+    mstore = cgutils.get_or_insert_function(
+        module, ir.FunctionType(ir.VoidType(), [vty, vptr, i32, mty]), f"llvm.masked.store.{suffix}.p0"
+    )
+    return vty, mty, fma, mload, mstore
 
 
 def enabled() -> bool:
@@ -130,25 +152,12 @@ def _block_kernel(rows: int, masked: bool, panels: int = 1, strided: bool = Fals
         acc_ty = signature.args[-4]
         F = acc_ty.dtype
         bits = 32 if F == types.float32 else 64
-        fty = ir.FloatType() if bits == 32 else ir.DoubleType()
         lanes = VECTOR_BYTES * 8 // bits
         nr = lanes * NV
-        vty = ir.VectorType(fty, lanes)
+        vty, mty, fma, mload, mstore = vector_intrinsics(builder, bits)
         vptr = vty.as_pointer()
         align = bits // 8
         i32 = ir.IntType(32)
-        mty = ir.VectorType(ir.IntType(1), lanes)
-        fma = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(vty, [vty, vty, vty]), f"llvm.fma.v{lanes}f{bits}"
-        )
-        mload = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(vty, [vptr, i32, mty, vty]), f"llvm.masked.load.v{lanes}f{bits}.p0"
-        )
-        mstore = cgutils.get_or_insert_function(
-            builder.module,
-            ir.FunctionType(ir.VoidType(), [vty, vptr, i32, mty]),
-            f"llvm.masked.store.v{lanes}f{bits}.p0",
-        )
 
         def data(value, ty):
             return context.make_array(ty)(context, builder, value).data

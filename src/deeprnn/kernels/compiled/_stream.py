@@ -38,7 +38,7 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from ._gemm import VECTOR_BYTES
+from ._gemm import VECTOR_BYTES, vector_intrinsics
 from ._jit import jit
 
 __all__ = ["STREAM_VECTORS", "stream_width", "stream_product_rows"]
@@ -66,22 +66,11 @@ def _stream(typingctx, x, x_at, b, b_at, K, ldb, acc, acc_at, width):
     def codegen(context, builder, signature, args):
         xv, x_at, bv, b_at, K, ldb, accv, acc_at, width = args
         bits = 32 if signature.args[6].dtype == types.float32 else 64
-        fty = ir.FloatType() if bits == 32 else ir.DoubleType()
         lanes = VECTOR_BYTES * 8 // bits
-        vty, i32, i64 = ir.VectorType(fty, lanes), ir.IntType(32), width.type
-        vptr, mty, i64v = vty.as_pointer(), ir.VectorType(ir.IntType(1), lanes), ir.VectorType(i64, lanes)
+        vty, _, fma, mload, mstore = vector_intrinsics(builder, bits)
+        i32, i64 = ir.IntType(32), width.type
+        vptr, i64v = vty.as_pointer(), ir.VectorType(i64, lanes)
         align = ir.Constant(i32, bits // 8)
-        fma = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(vty, [vty, vty, vty]), f"llvm.fma.v{lanes}f{bits}"
-        )
-        mload = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(vty, [vptr, i32, mty, vty]), f"llvm.masked.load.v{lanes}f{bits}.p0"
-        )
-        mstore = cgutils.get_or_insert_function(
-            builder.module,
-            ir.FunctionType(ir.VoidType(), [vty, vptr, i32, mty]),
-            f"llvm.masked.store.v{lanes}f{bits}.p0",
-        )
 
         def data(value, ty):
             return context.make_array(ty)(context, builder, value).data
