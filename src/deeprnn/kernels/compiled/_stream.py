@@ -13,8 +13,8 @@ are those of strided_product_rows and packed_product_rows.
 
 One step alone, float32, one core (Intel Xeon, AVX-512, 2026-12-07), against strided_product_rows:
 (800, 200) 7.5 against 8.8-11.3 us; (600, 200) 4.6 against 6.4; (200, 200) 1.9 against 2.2-2.7;
-(400, 100) 1.7 against 2.5; (100, 100) 0.28 against 0.50.  With 28 accumulators (448 float32), 16 fewer
-than the registers: (1408, 352) 31.7 against 40.5; (448, 448) 8.1 against 10.2; and batch-1 train steps at
+(400, 100) 1.7 against 2.5; (100, 100) 0.28 against 0.50.  With up to 28 accumulators (448 float32, in 28 of
+the 32 vector registers): (1408, 352) 31.7 against 40.5; (448, 448) 8.1 against 10.2; and batch-1 train steps at
 T = 25, interleaved against 16 vectors (whose rows past 256 took the strided blocks): RNN H = 320 765-768 ->
 699-733 us, H = 448 1194-1219 -> 1126-1159, LSTM H = 300 2326-2349 -> 1997-2245.  Wider rows would need two
 passes over b, and at (640, 640) in two halves it lost (30.9 against 24.4 us), so `_product.product_rows`
