@@ -7,7 +7,7 @@ on b itself (_gemm.strided_product_rows) read b in column blocks of 128 values: 
 down the rows M values apart, half of them straddle two cache lines at M = 200 (a row is 800 bytes), and
 the lines at a block's edge are read once per block.  Here all of a row of acc (M <= STREAM_VECTORS
 vectors) stays in registers while b streams past once, row after row, in memory order: per k one
-broadcast of x and one multiply-add per vector, the last vector masked, so nothing past a row is read.
+broadcast of x and one multiply-add per vector, the last vectors masked, so nothing past a row is read.
 Every sum runs over k in order with one rounding per multiply-add, as in the packed kernel, so the bits
 are those of strided_product_rows and packed_product_rows.
 
