@@ -28,10 +28,10 @@ from ..transposed import forms, transposed
 from . import _gemm
 from ._blas import gemm_rows, loop_blas
 from ._dot import dot_product_rows
-from ._gemm import VECTOR_BYTES, packed_product_rows, strided_product_rows
+from ._gemm import packed_product_rows, strided_product_rows
 from ._jit import jit
 from ._math import add_product_rows
-from ._stream import STREAM_VECTORS, stream_product_rows
+from ._stream import stream_product_rows, stream_width
 from ._sync import new_sync
 
 __all__ = [
@@ -116,7 +116,7 @@ def product_rows(acc, acc_first, x, x_first, N, K, b, bp, mode):
     elif mode == DOT:
         dot_product_rows(acc, acc_first, x, x_first, N, K, bp, b.shape[1])
     elif mode == STRIDED:  # one pass over b's rows while acc's row fits the registers (_stream.py)
-        if b.shape[1] <= STREAM_VECTORS * (VECTOR_BYTES // b.itemsize):
+        if b.shape[1] <= stream_width(b.itemsize):
             stream_product_rows(acc, acc_first, x, x_first, N, K, bp, b.shape[1])
         else:
             strided_product_rows(acc, acc_first, x, x_first, N, K, bp, b.shape[1])

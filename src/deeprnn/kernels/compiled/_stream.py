@@ -47,9 +47,11 @@ STREAM_VECTORS = 28  # the accumulators of a row, of the 32 vector registers of 
 STEP = 4  # the kernel's cases: multiples of STEP vectors (compile time), the last STEP of each masked
 
 
-def stream_width(itemsize: int) -> int:
-    """The widest row (M values of `itemsize` bytes) that stream_product_rows takes: 448 float32 with AVX-512."""
-    return STREAM_VECTORS * VECTOR_BYTES // itemsize
+@jit(inline=True)
+def stream_width(itemsize):
+    """The widest row (M values of `itemsize` bytes) that stream_product_rows takes: 448 float32 with AVX-512.
+    Compiled, for the loops' choice (_product.product_rows) and this file's check alike."""
+    return STREAM_VECTORS * (VECTOR_BYTES // itemsize)
 
 
 @intrinsic
@@ -144,7 +146,7 @@ def stream_product_rows(acc, acc_first, x, x_first, N, K, b, M):
     to 1-D; M <= stream_width(itemsize).  One pass over b per row of x."""
     acc_flat, ldc = acc
     x_flat, ldx = x
-    if N > 0 and (b.shape[0] < K * M or M > STREAM_VECTORS * (VECTOR_BYTES // acc_flat.itemsize)):
+    if N > 0 and (b.shape[0] < K * M or M > stream_width(acc_flat.itemsize)):
         raise ValueError("stream_product_rows: b holds fewer than K * M values, or M is wider than stream_width")
     if M == 0:
         return
