@@ -23,6 +23,7 @@ from .gru import GRU
 from .lstm import LSTM
 from .rnn import elman_kind
 from .stack import kind_shapes, prev_views
+from .sums import column_sums
 
 __all__ = [
     "cell_forward",
@@ -98,11 +99,11 @@ def cell_backward(d_states, cache):
         step["d_out"] = None
         kind.backward_steps(weights, step, carries, False, kind.backward_work(N, H, S, dtype))
         dw_hh = np.matmul(d_gates.T, prev[0])  # (G*H, H)   dA_hh^T h
-        db_hh = d_gates.sum(axis=0) if (b_hh is not None and kind.recurrent_grads_differ) else None
+        db_hh = column_sums(d_gates) if (b_hh is not None and kind.recurrent_grads_differ) else None
         if kind.recurrent_grads_differ:
             kind.to_input_side(views)  # dA_hh -> dA (the input side)
         dw_ih = np.matmul(d_gates.T, x)  # (G*H, I)   dA^T x
-        db_ih = d_gates.sum(axis=0) if (b_ih is not None or b_hh is not None) else None
+        db_ih = column_sums(d_gates) if (b_ih is not None or b_hh is not None) else None
         if b_hh is not None and db_hh is None:
             db_hh = db_ih.copy()
         if b_ih is None:

@@ -9,7 +9,7 @@ in this direction's time order) into the gradients of the gates' pre-activations
 which is the only sequential part.  Everything else is one product over all R rows:
 
     dW_hh = dA_hh^T H_prev       H_prev (R, S): each row's previous state (h0 at the start)
-    db_hh = sum over rows of dA_hh
+    db_hh = sum over rows of dA_hh   (sums.py: one matrix-vector product)
     dW_ih = dA^T X               both directions at once (token ids: a scatter)
     db_ih = sum over rows of dA
     dX    = dA W_cat             (R, I_l); times the dropout mask -> g of layer l-1
@@ -27,6 +27,7 @@ import numpy as np
 from .batch_plan import BatchPlan
 from .rnn_input import scatter_weight_grad
 from .stack import buffer_layout, prev_views, stacked_input_weights
+from .sums import column_sums
 
 __all__ = ["recurrent_backward"]
 
@@ -125,7 +126,7 @@ def recurrent_backward(d_out, d_state_n, cache, need_dx: bool = True):
                 # dW_hh = sum_t dA_t^T h_prev(t), ONE product over all R rows.
                 d_a_hh = views["d_gates"]  # (R, G*H)
                 dw_hh = np.matmul(d_a_hh.T, h_prev)  # (G*H, S)
-                db_hh = d_a_hh.sum(axis=0) if (kind.recurrent_grads_differ and weights[k][3] is not None) else None
+                db_hh = column_sums(d_a_hh) if (kind.recurrent_grads_differ and weights[k][3] is not None) else None
                 dweights[k] = [None, dw_hh, None, db_hh, *kind.extra_weight_grads(weights[k], views)]
                 if kind.recurrent_grads_differ:
                     kind.to_input_side(views)  # dA_hh -> dA (the input side) in place
@@ -143,7 +144,7 @@ def recurrent_backward(d_out, d_state_n, cache, need_dx: bool = True):
                     layer_in = np.multiply(layers[layer - 1][1]["h"], mask, out=scratch)
                 dw_ih_all = np.matmul(d_gates.T, layer_in)  # (D*G*H, I_l)   dA^T X
             has_bias = any(w[2] is not None for w in weights[layer * num_dirs : (layer + 1) * num_dirs])
-            db_all = d_gates.sum(axis=0) if has_bias else None  # (D*G*H,)  sum over rows of dA
+            db_all = column_sums(d_gates) if has_bias else None  # (D*G*H,)  sum over rows of dA
             for d in range(num_dirs):
                 k = layer * num_dirs + d
                 cols = slice(GH * d, GH * (d + 1))

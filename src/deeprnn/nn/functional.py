@@ -25,6 +25,7 @@ from ..autograd.function import record
 from ..autograd.ops_softmax import log_softmax, softmax
 from ..autograd.random import Generator, resolve
 from ..autograd.tensor import Tensor
+from ..kernels.sums import column_sums
 from .functional_checks import _check_tensor
 
 __all__ = [
@@ -101,7 +102,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         gw = (g2.T @ x2) if weight.requires_grad else None  # (H_out, H_in)
         gb = None
         if bias is not None and bias.requires_grad:
-            gb = g2.sum(axis=0).reshape(b.shape)  # (H_out,)
+            gb = column_sums(g2).reshape(b.shape)  # (H_out,), one matrix-vector product (kernels/sums.py)
         return gx, gw, gb
 
     saved = (weight if input.requires_grad else None, input if weight.requires_grad else None)  # as torch's addmm
