@@ -18,6 +18,7 @@ import numpy as np
 
 from .function import edge_of
 from .node import Edge, Node
+from .unshared import reference_counts, unshared
 from .version import check_saved
 
 if TYPE_CHECKING:
@@ -165,11 +166,14 @@ def run_backward(
     if not retain_graph:
         for node in executed:
             node.release()
-    for leaf, g in leaf_grads.values():
+    buf = in_grads = g = None  # the last node's lists: a leaf's gradient must be held by `g` alone below
+    for key in list(leaf_grads):
+        leaf, g = leaf_grads.pop(key)
         if leaf._hooks:
             g = _run_hooks(leaf._hooks, g)
         if inputs is None:
-            leaf._accumulate_grad(g)
+            counts = reference_counts(g)  # its own statement: an enclosing call's pending arguments would count
+            leaf._accumulate_grad(g, owned=unshared(g, counts))  # no copy of an array nothing else refers to
         else:
             results[id(leaf)] = g
     if inputs is None:

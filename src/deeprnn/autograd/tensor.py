@@ -285,11 +285,16 @@ class Tensor:
         hooks.append(hook)
         return RemovableHandle(hooks, hook)
 
-    def _accumulate_grad(self, g: np.ndarray) -> None:
+    def _accumulate_grad(self, g: np.ndarray, owned: bool = False) -> None:
+        """Add g to .grad.  owned: nothing else refers to g (autograd/unshared.py), so a first gradient of
+        this dtype and shape becomes .grad itself rather than a copy, as torch's AccumulateGrad steals it."""
         if g.shape != self._data.shape:
-            g = np.broadcast_to(g, self._data.shape)
+            g, owned = np.broadcast_to(g, self._data.shape), False
         if self.grad is None:
-            self.grad = Tensor._wrap(np.array(g, dtype=self._data.dtype, copy=True))
+            if owned and g.dtype == self._data.dtype:
+                self.grad = Tensor._wrap(g)
+            else:
+                self.grad = Tensor._wrap(np.array(g, dtype=self._data.dtype, copy=True))
         else:
             self.grad._data = self.grad._data + g
 
