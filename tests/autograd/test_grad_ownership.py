@@ -4,6 +4,8 @@ Each test builds a case where taking the array would alias something a user or a
 see, and checks that .grad is its own memory; and the cases where it is taken, with their values.
 """
 
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -104,3 +106,17 @@ def test_a_second_backward_accumulates_into_the_taken_grad():
         ours(deeprnn.tensor(x.numpy()))[0].pow(2).sum().backward()
     for (name, p), (_, q) in zip(ours.named_parameters(), ref.named_parameters()):
         assert_close(p.grad, q.grad, what=name)
+
+
+def test_without_reference_counts_nothing_is_taken(monkeypatch):
+    """An interpreter without sys.getrefcount (or whose counts do not add up) copies every gradient."""
+    import deeprnn.autograd.unshared as u
+
+    monkeypatch.delattr(sys, "getrefcount")
+    assert u._calibrate() == (-1, -1)
+    monkeypatch.undo()
+    monkeypatch.setattr(u, "_ALONE", -1)
+    monkeypatch.setattr(u, "_BASE_ALONE", -1)
+    g = np.ones(3)
+    counts = (1, 0)
+    assert not u.unshared(g, counts)

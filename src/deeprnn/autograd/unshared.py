@@ -37,10 +37,20 @@ def reference_counts(g: np.ndarray) -> tuple[int, int]:
 
 
 def _calibrate() -> tuple[int, int]:
+    """The counts of an array held by one local name and of a base held by one view; (-1, -1), which takes
+    nothing, where the interpreter has no reference counts or one more holder does not add exactly one."""
+    if not hasattr(sys, "getrefcount"):
+        return -1, -1
     own = np.empty(2)  # one local name, as the engine holds a leaf's gradient
     refs, _ = reference_counts(own)
+    other = [own]
+    held, _ = reference_counts(own)
     view = np.empty(2).reshape(1, 2)  # a view whose base only the view refers to
     _, base_refs = reference_counts(view)
+    other.append(view.base)
+    _, base_held = reference_counts(view)
+    if held != refs + 1 or base_held != base_refs + 1:
+        return -1, -1
     return refs, base_refs
 
 
