@@ -50,6 +50,25 @@ def test_environment_variable_chooses(restore):
     assert get_backend() == "auto"
 
 
+def test_environment_variable_is_read_at_every_call(restore):
+    restore.setenv("DEEPRNN_KERNELS", "numpy")
+    assert get_backend() == "numpy"
+    restore.setenv("DEEPRNN_KERNELS", "")
+    assert get_backend() == "auto"
+    restore.setenv("DEEPRNN_KERNELS", "numpy")
+    assert get_backend() == "numpy"
+    restore.delenv("DEEPRNN_KERNELS")
+    assert get_backend() == "auto"
+
+
+def test_environment_read_from_a_replaced_os_environ(restore):
+    """A program (or test) that replaces os.environ itself still chooses the backend through it."""
+    import os
+
+    restore.setattr(os, "environ", {"DEEPRNN_KERNELS": "numpy"})
+    assert get_backend() == "numpy"
+
+
 def test_environment_variable_rejects_unknown_names(restore):
     restore.setenv("DEEPRNN_KERNELS", "fast")
     with pytest.raises(ValueError, match=r"DEEPRNN_KERNELS must be one of 'auto', 'numpy', 'numba', got 'fast'"):
