@@ -30,7 +30,9 @@ def _seed_grads(outputs: list[Tensor], grad_outputs: list | None) -> list[np.nda
         if g is None:
             if t._data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            seeds.append(np.ones_like(t._data))
+            seed = np.empty(t._data.shape, dtype=t._data.dtype)  # np.ones_like runs Python frames
+            seed.fill(1)
+            seeds.append(seed)
         else:
             arr = as_array(g, t._data.dtype)
             if arr.shape != t._data.shape:

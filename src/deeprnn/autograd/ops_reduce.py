@@ -51,9 +51,23 @@ def _axes(dim: Any, ndim: int) -> tuple[int, ...] | None:
 
 def _expand(g: np.ndarray, shape: tuple[int, ...], axes: tuple[int, ...] | None, keepdim: bool) -> np.ndarray:
     """Broadcast a reduced gradient back to the input's shape."""
-    if not keepdim and len(shape) > 0:
-        g = np.expand_dims(g, axes if axes is not None else tuple(range(len(shape))))
-    return np.broadcast_to(g, shape)
+    return np.broadcast_to(_kept_dims(g, shape, axes, keepdim), shape)
+
+
+def _kept_dims(g: np.ndarray, shape: tuple[int, ...], axes: tuple[int, ...] | None, keepdim: bool) -> np.ndarray:
+    """A reduced gradient with its reduced dimensions back as size 1: a reshape, not np.expand_dims (Python)."""
+    if keepdim or not shape:
+        return g
+    return g.reshape(tuple(1 if axes is None or i in axes else n for i, n in enumerate(shape)))
+
+
+def _filled(g: np.ndarray, shape: tuple[int, ...], axes: tuple[int, ...] | None, keepdim: bool, dtype) -> np.ndarray:
+    """A new (shape) array of dtype holding the reduced gradient g broadcast back: what
+    ``_expand(...).astype(dtype)`` gives, in two C calls (np.broadcast_to is Python: a sum's backward runs it
+    in every training step, with the interpreter's caches cold)."""
+    out = np.empty(shape, dtype=dtype)
+    out[...] = _kept_dims(g, shape, axes, keepdim)
+    return out
 
 
 def _keep(v: np.ndarray, axes: tuple[int, ...] | None, ndim: int, keepdim: bool) -> np.ndarray:
@@ -73,7 +87,7 @@ def sum(a: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None)
     out = np.asarray(x.sum(axis=axes, keepdims=keepdim, dtype=None if dtype is None else as_dtype(dtype)))
     shape, dt = x.shape, x.dtype
     name = "SumBackward0" if dim is None else "SumBackward1"
-    return record(name, out, (a,), lambda g: (_expand(g, shape, axes, keepdim).astype(dt),), saved=())
+    return record(name, out, (a,), lambda g: (_filled(g, shape, axes, keepdim, dt),), saved=())
 
 
 @dim_aliases

@@ -265,7 +265,7 @@ def recurrent_forward(
         out = None
     elif need_cache:
         out = empty((R, num_dirs * S), dtype)
-        np.copyto(out, h_rows)
+        out[...] = h_rows  # a C-level copy (np.copyto's dispatcher is Python)
     else:
         out = h_rows
     if out is not None and batch_sizes is None:
