@@ -57,7 +57,7 @@ class BufferPool:
     def empty(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
         """An uninitialised C-contiguous array of this shape and dtype, like np.empty."""
         dtype = np.dtype(dtype)
-        shape = tuple(int(s) for s in shape)
+        shape = tuple(map(int, shape))  # map, not a generator: no Python frame
         nbytes = dtype.itemsize * math.prod(shape)  # math.prod: np.prod costs 4 us a call
         if nbytes < self.min_bytes:
             return np.empty(shape, dtype=dtype)

@@ -131,9 +131,10 @@ class RNNBase(Module):
 
     def _weight_groups(self) -> list[tuple]:
         """Per layer and direction, the kernels' tuple (w_ih, w_hh, b_ih, b_hh[, w_hr]) with None for no bias."""
+        params = self._parameters  # without Module.__getattr__'s Python frame for each weight
         groups = []
         for names in self._all_weights:
-            w = [getattr(self, n) for n in names]
+            w = [params[n] if n in params else getattr(self, n) for n in names]  # or a plain attribute
             w_ih, w_hh = w[0], w[1]
             b_ih, b_hh = (w[2], w[3]) if self.bias else (None, None)
             groups.append((w_ih, w_hh, b_ih, b_hh, w[-1]) if self.proj_size > 0 else (w_ih, w_hh, b_ih, b_hh))
@@ -199,7 +200,8 @@ class RNNBase(Module):
 
     def _check_forward_args(self, x: Tensor, T: int, N: int, states: list[Tensor] | None, batched: bool) -> None:
         """torch's check_forward_args and the kernel's own checks, in torch's order."""
-        w_dtype = self.weight_ih_l0.dtype
+        w = self._parameters.get("weight_ih_l0")
+        w_dtype = (w if w is not None else self.weight_ih_l0).dtype
         check_input_dtype(x, w_dtype)
         if x.shape[-1] != self.input_size:
             raise RuntimeError(
@@ -223,12 +225,13 @@ class RNNBase(Module):
         """Call the kernel; returns (output, (h_n,)) or (output, (h_n, c_n))."""
         hx = tuple(states) if states is not None else (None,) * (2 if self.mode == "LSTM" else 1)
         rows = data.shape[0] if layout.get("batch_sizes") is not None else None
-        masks = self._dropout_masks(T, N, self.weight_ih_l0.dtype, rows)
+        groups = self._weight_groups()
+        masks = self._dropout_masks(T, N, groups[0][0].dtype, rows)
         return recurrent(
             self.mode,
             data,
             hx,
-            self._weight_groups(),
+            groups,
             self.num_layers,
             self.bidirectional,
             dropout_masks=masks,
@@ -243,14 +246,15 @@ class RNNBase(Module):
         if isinstance(input, PackedSequence):
             return self._forward_packed(input, hx)
         check_tensor("input", input)
-        if input.dim() not in (2, 3):
+        shape = input._data.shape
+        if len(shape) not in (2, 3):
             name, tail = ("RNN", " tensor") if self.mode.startswith("RNN") else (self.mode, "")
-            raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.dim()}D{tail} instead")
-        batched = input.dim() == 3
+            raise ValueError(f"{name}: Expected input to be 2D or 3D, got {len(shape)}D{tail} instead")
+        batched = len(shape) == 3
         states = self._given_states(hx, batched)
         time_axis = 1 if (batched and self.batch_first) else 0
-        T = input.shape[time_axis]
-        N = input.shape[1 - time_axis] if batched else 1
+        T = shape[time_axis]
+        N = shape[1 - time_axis] if batched else 1
         self._check_forward_args(input, T, N, states, batched)
         out, final = self._run(input, states, T, N, batch_first=self.batch_first, batched=batched)
         return self._result(out, final)

@@ -85,10 +85,25 @@ def recurrent(
             state0.append(h._data[:, sorted_indices])  # (L*D, N, H) in the packed order
         else:
             state0.append(h._data)
-    warrs = [tuple(None if w is None else w._data for w in group) for group in weights]
-    flat = [w for group in weights for w in group if w is not None]
+    # Plain loops, not generators: each generator is a Python frame, and these run in every call with the
+    # interpreter's caches cold after the time loops.
+    warrs, flat = [], []  # per group the arrays (None for no bias); every weight tensor
+    for group in weights:
+        arrays = []
+        for w in group:
+            if w is None:
+                arrays.append(None)
+            else:
+                arrays.append(w._data)
+                flat.append(w)
+        warrs.append(tuple(arrays))
     inputs = [input, *hx, *flat]
-    need = is_grad_enabled() and any(t is not None and t.requires_grad for t in inputs)
+    need = False
+    if is_grad_enabled():
+        for t in inputs:
+            if t is not None and (t._requires_grad if t._base is None else t.requires_grad):  # a view syncs first
+                need = True
+                break
     out, state_n, cache = recurrent_forward(
         kind,
         x,
@@ -109,7 +124,7 @@ def recurrent(
     else:
         states_user = list(state_n)
     if not need:  # no graph to record (no_grad, or nothing requires grad): record_many would only wrap them
-        return Tensor._wrap(out_user), tuple(Tensor._wrap(s) for s in states_user)
+        return Tensor._wrap(out_user), tuple(map(Tensor._wrap, states_user))
 
     need_dx = input.requires_grad  # as recorded now: data needs no dL/dx, and layer 0's product is skipped
 
