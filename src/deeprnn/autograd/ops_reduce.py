@@ -51,14 +51,7 @@ def _axes(dim: Any, ndim: int) -> tuple[int, ...] | None:
 
 def _expand(g: np.ndarray, shape: tuple[int, ...], axes: tuple[int, ...] | None, keepdim: bool) -> np.ndarray:
     """Broadcast a reduced gradient back to the input's shape."""
-    return np.broadcast_to(_kept_dims(g, shape, axes, keepdim), shape)
-
-
-def _kept_dims(g: np.ndarray, shape: tuple[int, ...], axes: tuple[int, ...] | None, keepdim: bool) -> np.ndarray:
-    """A reduced gradient with its reduced dimensions back as size 1: a reshape, not np.expand_dims (Python)."""
-    if keepdim or not shape:
-        return g
-    return g.reshape(tuple(1 if axes is None or i in axes else n for i, n in enumerate(shape)))
+    return np.broadcast_to(_keep(g, axes, len(shape), keepdim), shape)
 
 
 def _filled(g: np.ndarray, shape: tuple[int, ...], axes: tuple[int, ...] | None, keepdim: bool, dtype) -> np.ndarray:
@@ -66,15 +59,19 @@ def _filled(g: np.ndarray, shape: tuple[int, ...], axes: tuple[int, ...] | None,
     ``_expand(...).astype(dtype)`` gives, in two C calls (np.broadcast_to is Python: a sum's backward runs it
     in every training step, with the interpreter's caches cold)."""
     out = np.empty(shape, dtype=dtype)
-    out[...] = _kept_dims(g, shape, axes, keepdim)
+    out[...] = _keep(g, axes, len(shape), keepdim)
     return out
 
 
 def _keep(v: np.ndarray, axes: tuple[int, ...] | None, ndim: int, keepdim: bool) -> np.ndarray:
-    """A reduced array with its reduced dimensions back as size 1 (as keepdim=True gives it)."""
+    """A reduced array with its reduced dimensions back as size 1 (as keepdim=True gives it): a reshape, as
+    np.expand_dims gives it, without that function's Python frames (a sum's backward runs this every step)."""
     if keepdim or not ndim:
         return v
-    return np.expand_dims(v, axes if axes is not None else tuple(range(ndim)))
+    if axes is None:
+        return v.reshape((1,) * ndim)
+    kept = iter(v.shape)
+    return v.reshape(tuple(1 if i in axes else next(kept) for i in range(ndim)))
 
 
 @dim_aliases

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..fileio import atomic_write
+from ..nn.rnn_function import weight_arrays
 from .blocks import Picture
 from .bptt import trace_backward
 from .bptt_gates import trace_backward_gates
@@ -252,7 +253,7 @@ def _rescaled(weights, radius: float):
 
 def _weights_of(model) -> list[tuple]:
     """A module's (w_ih, w_hh, b_ih, b_hh) arrays per layer-direction."""
-    return [tuple(None if p is None else p._data for p in g) for g in model._weight_groups()]
+    return weight_arrays(model._weight_groups())
 
 
 def _rnn_weights(problem: Problem, seed: int) -> list[tuple]:

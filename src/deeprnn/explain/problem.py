@@ -22,6 +22,7 @@ from ..fileio import NpzError, read_npz
 from ..memory import check_memory
 from ..nn.rnn import GRU, LSTM, RNN
 from ..nn.rnn_base import RNNBase
+from ..nn.rnn_function import weight_arrays
 from .config import GATES, MODES, ExplainConfig, build_module, check_data_sizes
 from .examples import EXAMPLES, Example
 
@@ -76,7 +77,7 @@ class Problem:
 
     def weights(self) -> list[tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]]:
         """L*D tuples (w_ih, w_hh, b_ih, b_hh) in PyTorch's order l0, l0_reverse, l1, ..."""
-        return [tuple(None if p is None else p._data for p in g) for g in self.model._weight_groups()]
+        return weight_arrays(self.model._weight_groups())
 
     def to_kernel_layout(self) -> tuple[np.ndarray, np.ndarray]:
         """x (T, N, H_in) time-major and h0 (L*D, N, H_out): the layout every step works in."""

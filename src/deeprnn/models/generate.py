@@ -20,6 +20,7 @@ from ..autograd.grad_mode import no_grad
 from ..autograd.random import Generator, resolve
 from ..data import tokenize
 from ..kernels.backend import use_compiled_sampler
+from ..nn.rnn_function import weight_arrays
 from .char_rnn import state_arrays
 from .footprint import check_sampling_memory
 
@@ -124,7 +125,7 @@ def _sample_compiled(model, logits, h, out, rng, temperature, top_k, greedy, ban
     """
     from ..kernels.compiled.sample import CompiledSampler  # imports numba
 
-    weights = [tuple(None if w is None else w._data for w in g) for g in model.rnn._weight_groups()]
+    weights = weight_arrays(model.rnn._weight_groups())
     emb = None if model.embedding is None else model.embedding.weight._data
     head_b = None if model.head.bias is None else model.head.bias._data
     states = tuple(s[:, 0] for s in state_arrays(h))  # (h,) or (h, c), each (L, H)

@@ -198,10 +198,10 @@ class RNNBase(Module):
             )
         return [h, c, *hx[2:]]
 
-    def _check_forward_args(self, x: Tensor, T: int, N: int, states: list[Tensor] | None, batched: bool) -> None:
-        """torch's check_forward_args and the kernel's own checks, in torch's order."""
-        w = self._parameters.get("weight_ih_l0")
-        w_dtype = (w if w is not None else self.weight_ih_l0).dtype
+    def _check_forward_args(
+        self, x: Tensor, T: int, N: int, states: list[Tensor] | None, batched: bool, w_dtype: np.dtype
+    ) -> None:
+        """torch's check_forward_args and the kernel's own checks, in torch's order; w_dtype the weights'."""
         check_input_dtype(x, w_dtype)
         if x.shape[-1] != self.input_size:
             raise RuntimeError(
@@ -221,11 +221,10 @@ class RNNBase(Module):
         for s in states or ():
             check_matmul_dtype(s, w_dtype)
 
-    def _run(self, data: Tensor, states: list[Tensor] | None, T: int, N: int, **layout: Any) -> tuple:
-        """Call the kernel; returns (output, (h_n,)) or (output, (h_n, c_n))."""
+    def _run(self, data: Tensor, states: list[Tensor] | None, groups: list, T: int, N: int, **layout: Any) -> tuple:
+        """Call the kernel on the weights `groups` (_weight_groups): (output, (h_n,)) or (output, (h_n, c_n))."""
         hx = tuple(states) if states is not None else (None,) * (2 if self.mode == "LSTM" else 1)
         rows = data.shape[0] if layout.get("batch_sizes") is not None else None
-        groups = self._weight_groups()
         masks = self._dropout_masks(T, N, groups[0][0].dtype, rows)
         return recurrent(
             self.mode,
@@ -255,8 +254,9 @@ class RNNBase(Module):
         time_axis = 1 if (batched and self.batch_first) else 0
         T = shape[time_axis]
         N = shape[1 - time_axis] if batched else 1
-        self._check_forward_args(input, T, N, states, batched)
-        out, final = self._run(input, states, T, N, batch_first=self.batch_first, batched=batched)
+        groups = self._weight_groups()
+        self._check_forward_args(input, T, N, states, batched, groups[0][0].dtype)
+        out, final = self._run(input, states, groups, T, N, batch_first=self.batch_first, batched=batched)
         return self._result(out, final)
 
     def _forward_packed(self, packed: PackedSequence, hx: Any) -> tuple:
@@ -265,13 +265,14 @@ class RNNBase(Module):
         sizes = np.asarray(batch_sizes._data if isinstance(batch_sizes, Tensor) else batch_sizes, dtype=np.int64)
         N = int(sizes[0])
         states = self._given_states(hx, None)
-        check_input_dtype(data, self.weight_ih_l0.dtype)
+        groups = self._weight_groups()
+        check_input_dtype(data, groups[0][0].dtype)
         if data.dim() != 2:
             raise RuntimeError(f"input must have 2 dimensions, got {data.dim()}")
-        self._check_forward_args(data, len(sizes), N, states, True)
+        self._check_forward_args(data, len(sizes), N, states, True, groups[0][0].dtype)
         order = None if sorted_indices is None else np.asarray(sorted_indices._data, dtype=np.intp)
         inverse = None if unsorted_indices is None else np.asarray(unsorted_indices._data, dtype=np.intp)
         out, final = self._run(
-            data, states, len(sizes), N, batch_sizes=sizes, sorted_indices=order, unsorted_indices=inverse
+            data, states, groups, len(sizes), N, batch_sizes=sizes, sorted_indices=order, unsorted_indices=inverse
         )
         return self._result(PackedSequence(out, batch_sizes, sorted_indices, unsorted_indices), final)

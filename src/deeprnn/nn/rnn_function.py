@@ -26,7 +26,7 @@ from ..kernels import KINDS, cell_backward, cell_forward, elman_kind, recurrent_
 from ..kernels.rnn_input import is_token_ids
 from .buffer_pool import rnn_buffers
 
-__all__ = ["recurrent", "rnn", "recurrent_cell", "rnn_cell"]
+__all__ = ["recurrent", "rnn", "recurrent_cell", "rnn_cell", "weight_arrays"]
 
 
 def _to_kernel(a: np.ndarray, batch_first: bool, batched: bool) -> np.ndarray:
@@ -41,6 +41,19 @@ def _from_kernel(a: np.ndarray, batch_first: bool, batched: bool) -> np.ndarray:
     if not batched:
         return a[:, 0, :]
     return a.transpose(1, 0, 2) if batch_first else a
+
+
+def weight_arrays(groups: Sequence[tuple]) -> list[tuple]:
+    """The kernels' weights of RNNBase._weight_groups()' tensors: per layer and direction the tuple of their
+    arrays, None for no bias.  Plain loops, not generators: each generator is a Python frame, and this runs
+    in every recurrent call with the interpreter's caches cold after the time loops."""
+    out = []
+    for group in groups:
+        arrays = []
+        for w in group:
+            arrays.append(None if w is None else w._data)
+        out.append(tuple(arrays))
+    return out
 
 
 def recurrent(
@@ -85,18 +98,8 @@ def recurrent(
             state0.append(h._data[:, sorted_indices])  # (L*D, N, H) in the packed order
         else:
             state0.append(h._data)
-    # Plain loops, not generators: each generator is a Python frame, and these run in every call with the
-    # interpreter's caches cold after the time loops.
-    warrs, flat = [], []  # per group the arrays (None for no bias); every weight tensor
-    for group in weights:
-        arrays = []
-        for w in group:
-            if w is None:
-                arrays.append(None)
-            else:
-                arrays.append(w._data)
-                flat.append(w)
-        warrs.append(tuple(arrays))
+    warrs = weight_arrays(weights)
+    flat = [w for group in weights for w in group if w is not None]  # every weight tensor
     inputs = [input, *hx, *flat]
     need = False
     if is_grad_enabled():
