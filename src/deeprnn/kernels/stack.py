@@ -53,6 +53,7 @@ buffer, so that writing into it cannot change the gradients.
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 from typing import Any
 
@@ -131,6 +132,61 @@ def _layer_buffers(kind, layout, plan, num_dirs, dtype, empty, spare):
     return bufs, rows
 
 
+def _direction_views(bufs, rows, states, reads, plan, d):
+    """Direction d's (exts, firsts, views) in one layer's buffers: each state's (R + D*N, S_i) columns and
+    their (N, S_i) initial rows, and the columns of what the time loops read, (T, N, W) for a padded
+    batch, else (R, W)."""
+    N, R = plan.N, plan.R
+    init = N + R if d == 1 else 0  # the first row of this direction's initial states
+    exts, firsts = [], []
+    for name, w in states:
+        ext = bufs[name][:, w * d : w * (d + 1)]
+        exts.append(ext)
+        firsts.append(ext[init : init + N])
+    views = {}
+    for name, w in reads:
+        cols = rows[name][:, w * d : w * (d + 1)]
+        views[name] = cols.reshape(plan.T, N, w) if plan.padded else cols
+    return exts, firsts, views
+
+
+# The lean path keeps the buffers of a call, with their views, for the next call of the same shape, up to
+# KEPT_MAX_BYTES a shape and for the last 8 shapes.  Making them again at every call (the buffers, the
+# strided views of each direction, the scratch) ran about 40 Python-level calls per layer, with the
+# interpreter's caches cold after the time loops.
+KEPT_MAX_BYTES = 2 * 2**20
+
+
+class _KeptBuffers:
+    """Every buffer of a padded lean call of one shape: per layer (bufs, rows, per direction
+    _direction_views), and per direction the kind's forward_work.  `lock` is held by the call that uses
+    them: a second thread meanwhile takes buffers of its own."""
+
+    def __init__(self, layers: list, work: list) -> None:
+        self.layers = layers
+        self.work = work
+        self.lock = threading.Lock()
+
+
+@lru_cache(maxsize=8)
+def _kept_buffers(kind, T: int, N: int, H: int, S: int, dtype: np.dtype, num_layers: int, num_dirs: int):
+    """The _KeptBuffers of a padded lean call of this shape, or None where they would take more than
+    KEPT_MAX_BYTES."""
+    _, layout, states, reads = kind_shapes(kind, H, S)
+    plan = BatchPlan.padded_plan(T, N)
+    per_layer = 0
+    for name, (width, ext) in layout.items():
+        if not (name == "gates" and kind.gates_in_h):
+            per_layer += (plan.R + num_dirs * N if ext else plan.R) * num_dirs * width
+    if per_layer * num_layers * dtype.itemsize > KEPT_MAX_BYTES:
+        return None
+    layers = []
+    for _ in range(num_layers):
+        bufs, rows = _layer_buffers(kind, layout, plan, num_dirs, dtype, np.empty, None)
+        layers.append((bufs, rows, [_direction_views(bufs, rows, states, reads, plan, d) for d in range(num_dirs)]))
+    return _KeptBuffers(layers, [kind.forward_work(N, H, S, dtype) for _ in range(num_dirs)])
+
+
 def recurrent_forward(
     kind: Any,
     x: np.ndarray,
@@ -192,82 +248,37 @@ def recurrent_forward(
     assert T >= 1 and len(weights) == num_layers * num_dirs and len(state0) == len(widths)
 
     state_n = tuple([np.empty((num_layers * num_dirs, N, w), dtype=dtype) for w in widths])
-    work = [kind.forward_work(N, H, S, dtype) for _ in range(num_dirs)]
-    assemble = [np.empty((N, w), dtype=dtype) for w in widths] if not plan.padded else [None] * len(widths)
-    layers = []  # each layer's buffers, kept for backward
-    spare = None  # lean path: arrays of earlier layers that nothing reads any more
-    last_h = None  # lean path: the previous layer's state buffer
-    dropped = None  # the masked input of the next layer (R, D*S), reused across layers
-    layer_in = None if ids is not None else x.reshape(R, x.shape[-1])  # (R, I_l)
-    with np.errstate(all="ignore"):  # inf and NaN propagate as in torch, without warnings
-        for layer in range(num_layers):
-            bufs, rows = _layer_buffers(kind, layout, plan, num_dirs, dtype, empty, spare)
-            gates = rows["gates"]  # (R, D*G*H)
-            # A = X W_cat^T + b for every step at once.
-            w_cat = stacked_input_weights(weights, layer, num_dirs)  # (D*G*H, I_l)
-            if layer == 0 and ids is not None:
-                gather_projection(ids, w_cat, gates)
-            else:
-                np.matmul(layer_in, w_cat.T, out=gates)
-            if not kind.input_bias_in_loop:  # else the kind's time loop adds it to each step's rows
-                bias = _stacked_bias(kind, weights, layer, num_dirs)  # (D*G*H,) or None
-                if bias is not None:
-                    gates += bias
-            for d in range(num_dirs):
-                k = layer * num_dirs + d
-                reverse = d == 1
-                consts = kind.forward_constants(weights[k])
-                init = N + R if reverse else 0  # the first row of this direction's initial states
-                exts, firsts = [], []  # each state's (R + D*N, S_i) buffer and (N, S_i) initial rows
-                for i, (name, w) in enumerate(states):
-                    exts.append(bufs[name][:, w * d : w * (d + 1)])
-                    firsts.append(exts[i][init : init + N])
-                    firsts[i][...] = 0 if state0[i] is None else state0[i][k]
-                if plan.padded:  # one segment: the whole (T, N) batch, started from the initial states
-                    views = {n: rows[n][:, w * d : w * (d + 1)].reshape(T, N, w) for n, w in reads}  # (T, N, W)
-                    kind.forward_steps(consts, views, firsts, reverse, work[d])
-                    last = N if reverse else R  # the final states: step 0 reverse, step T-1 forward
-                    for i, ext in enumerate(exts):
-                        state_n[i][k] = ext[last : last + N]
-                    continue
-                mine = {n: rows[n][:, w * d : w * (d + 1)] for n, w in reads}  # (R, W) each
-                for seg in plan.segment_order(reverse):
-                    prev = [plan.prev_for_segment(e, seg, reverse, a) for e, a in zip(exts, assemble)]
-                    views = {n: plan.seq_view(r, seg) for n, r in mine.items()}  # (T_s, b, W) each
-                    kind.forward_steps(consts, views, prev, reverse, work[d])
-                for i, ext in enumerate(exts):
-                    plan.final_states(ext, reverse, state_n[i][k])
-            if need_cache:
-                layers.append((bufs, rows))
-            h_rows = rows["h"]  # (R, D*S) this layer's output
-            if layer == num_layers - 1:
-                break
-            # The input of layer l+1: this layer's output times its dropout mask.
-            if dropout_masks is None:
-                layer_in = h_rows
-            else:
-                mask = dropout_masks[layer].reshape(R, num_dirs * S)
-                if need_cache:  # h must survive for backward: mask into a reusable buffer
-                    if dropped is None:
-                        dropped = empty((R, num_dirs * S), dtype)
-                    layer_in = np.multiply(h_rows, mask, out=dropped)
-                else:  # h is no longer needed (the final states are copied out): mask it in place
-                    layer_in = np.multiply(h_rows, mask, out=h_rows)
-            if not need_cache:
-                # Lean path: once the next projection has read this layer's output, every
-                # buffer of this layer but 'h' (the output itself) is dead, and so is the
-                # 'h' of the layer before, which held this layer's input.
-                free = {n: a for n, a in bufs.items() if n != "h" and not (n == "gates" and kind.gates_in_h)}
-                if last_h is not None:
-                    free["h"] = last_h
-                last_h, spare = bufs["h"], free
-    if not copy_output:
-        out = None
-    elif need_cache:
-        out = empty((R, num_dirs * S), dtype)
-        out[...] = h_rows  # a C-level copy (np.copyto's dispatcher is Python)
-    else:
-        out = h_rows
+    kept = None  # lean path, padded: the buffers of the last call of this shape
+    if not need_cache and plan.padded:
+        kept = _kept_buffers(kind, T, N, H, S, dtype, num_layers, num_dirs)
+        if kept is not None and not kept.lock.acquire(blocking=False):
+            kept = None  # another thread's call is in them
+    try:
+        h_rows, layers = _forward_layers(
+            kind,
+            x,
+            ids,
+            state0,
+            weights,
+            (H, S, dtype),
+            num_dirs,
+            dropout_masks,
+            need_cache,
+            empty,
+            plan,
+            state_n,
+            kept,
+        )
+        if not copy_output:
+            out = None
+        elif need_cache or kept is not None:  # kept: copied before another call may take the buffers
+            out = empty((R, num_dirs * S), dtype) if need_cache else np.empty((R, num_dirs * S), dtype)
+            out[...] = h_rows  # a C-level copy (np.copyto's dispatcher is Python)
+        else:
+            out = h_rows
+    finally:
+        if kept is not None:
+            kept.lock.release()
     if out is not None and batch_sizes is None:
         out = out.reshape(T, N, num_dirs * S)
     if not need_cache:
@@ -286,3 +297,84 @@ def recurrent_forward(
         "empty": empty,
     }
     return out, state_n, cache
+
+
+def _forward_layers(
+    kind, x, ids, state0, weights, sizes, num_dirs, dropout_masks, need_cache, empty, plan, state_n, kept
+):
+    """recurrent_forward's layers, with its arguments and sizes (H, S, dtype): fills state_n and returns (the
+    last layer's h rows (R, D*S), each layer's (bufs, rows) when need_cache); kept: the lean path's
+    _KeptBuffers, or None for buffers made here."""
+    H, S, dtype = sizes
+    N, R = plan.N, plan.R
+    num_layers = len(weights) // num_dirs
+    widths, layout, states, reads = kind_shapes(kind, H, S)
+    work = kept.work if kept is not None else [kind.forward_work(N, H, S, dtype) for _ in range(num_dirs)]
+    assemble = [np.empty((N, w), dtype=dtype) for w in widths] if not plan.padded else [None] * len(widths)
+    layers = []  # each layer's buffers, kept for backward
+    spare = None  # lean path: arrays of earlier layers that nothing reads any more
+    last_h = None  # lean path: the previous layer's state buffer
+    dropped = None  # the masked input of the next layer (R, D*S), reused across layers
+    layer_in = None if ids is not None else x.reshape(R, x.shape[-1])  # (R, I_l)
+    with np.errstate(all="ignore"):  # inf and NaN propagate as in torch, without warnings
+        for layer in range(num_layers):
+            if kept is None:
+                bufs, rows = _layer_buffers(kind, layout, plan, num_dirs, dtype, empty, spare)
+                directions = [_direction_views(bufs, rows, states, reads, plan, d) for d in range(num_dirs)]
+            else:
+                bufs, rows, directions = kept.layers[layer]
+            gates = rows["gates"]  # (R, D*G*H)
+            # A = X W_cat^T + b for every step at once.
+            w_cat = stacked_input_weights(weights, layer, num_dirs)  # (D*G*H, I_l)
+            if layer == 0 and ids is not None:
+                gather_projection(ids, w_cat, gates)
+            else:
+                np.matmul(layer_in, w_cat.T, out=gates)
+            if not kind.input_bias_in_loop:  # else the kind's time loop adds it to each step's rows
+                bias = _stacked_bias(kind, weights, layer, num_dirs)  # (D*G*H,) or None
+                if bias is not None:
+                    gates += bias
+            for d in range(num_dirs):
+                k = layer * num_dirs + d
+                reverse = d == 1
+                consts = kind.forward_constants(weights[k])
+                exts, firsts, views = directions[d]
+                for i in range(len(firsts)):
+                    firsts[i][...] = 0 if state0[i] is None else state0[i][k]
+                if plan.padded:  # one segment: the whole (T, N) batch, started from the initial states
+                    kind.forward_steps(consts, views, firsts, reverse, work[d])
+                    last = N if reverse else R  # the final states: step 0 reverse, step T-1 forward
+                    for i, ext in enumerate(exts):
+                        state_n[i][k] = ext[last : last + N]
+                    continue
+                for seg in plan.segment_order(reverse):
+                    prev = [plan.prev_for_segment(e, seg, reverse, a) for e, a in zip(exts, assemble)]
+                    seg_views = {n: plan.seq_view(r, seg) for n, r in views.items()}  # (T_s, b, W) each
+                    kind.forward_steps(consts, seg_views, prev, reverse, work[d])
+                for i, ext in enumerate(exts):
+                    plan.final_states(ext, reverse, state_n[i][k])
+            if need_cache:
+                layers.append((bufs, rows))
+            h_rows = rows["h"]  # (R, D*S) this layer's output
+            if layer == num_layers - 1:
+                break
+            # The input of layer l+1: this layer's output times its dropout mask.
+            if dropout_masks is None:
+                layer_in = h_rows
+            else:
+                mask = dropout_masks[layer].reshape(R, num_dirs * S)
+                if need_cache:  # h must survive for backward: mask into a reusable buffer
+                    if dropped is None:
+                        dropped = empty((R, num_dirs * S), dtype)
+                    layer_in = np.multiply(h_rows, mask, out=dropped)
+                else:  # h is no longer needed (the final states are copied out): mask it in place
+                    layer_in = np.multiply(h_rows, mask, out=h_rows)
+            if not need_cache and kept is None:
+                # Lean path: once the next projection has read this layer's output, every
+                # buffer of this layer but 'h' (the output itself) is dead, and so is the
+                # 'h' of the layer before, which held this layer's input.
+                free = {n: a for n, a in bufs.items() if n != "h" and not (n == "gates" and kind.gates_in_h)}
+                if last_h is not None:
+                    free["h"] = last_h
+                last_h, spare = bufs["h"], free
+    return h_rows, layers
