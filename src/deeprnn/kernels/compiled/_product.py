@@ -180,9 +180,12 @@ def plain_transpose(b: np.ndarray, view: bool) -> np.ndarray:
 def loop_bias(kind, weights) -> np.ndarray | None:
     """The kind's input bias for the compiled loops to add in each step (kind.input_bias of b_ih, b_hh): a
     read-only C-contiguous copy in W_hh's dtype, as the loops' types want it, or None without biases."""
-    bias = kind.input_bias(weights[2], weights[3])
+    b_ih, b_hh = weights[2], weights[3]
+    bias = kind.input_bias(b_ih, b_hh)
     if bias is None:
         return None
-    bias = np.array(bias, dtype=weights[1].dtype, order="C")
+    fresh = bias.base is None and bias is not b_ih and bias is not b_hh  # b_ih + b_hh: made here, nobody's else
+    if not (fresh and bias.dtype == weights[1].dtype and bias.flags.c_contiguous):
+        bias = np.array(bias, dtype=weights[1].dtype, order="C")  # a bias itself: a copy to make read-only
     bias.flags.writeable = False
     return bias
