@@ -99,10 +99,10 @@ def recurrent(
         else:
             state0.append(h._data)
     warrs = weight_arrays(weights)
-    flat = [w for group in weights for w in group if w is not None]  # every weight tensor
-    inputs = [input, *hx, *flat]
     need = False
-    if is_grad_enabled():
+    if is_grad_enabled():  # else neither list is needed (inference with the caches cold: every call counts)
+        flat = [w for group in weights for w in group if w is not None]  # every weight tensor
+        inputs = [input, *hx, *flat]
         for t in inputs:
             if t is not None and (t._requires_grad if t._base is None else t.requires_grad):  # a view syncs first
                 need = True
