@@ -89,3 +89,20 @@ def test_shapes_beyond_the_bound_keep_nothing(monkeypatch):
     _lean(kind, x * 3.0, weights, L, bi)
     np.testing.assert_array_equal(out_a, saved)
     stack._kept_buffers.cache_clear()
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("D", [1, 2])
+def test_new_initial_states_at_every_call_of_one_shape(mode, D):
+    """The compiled loops remember their rows in the kept buffers (compiled/_rows.py, loop_rows): the initial
+    states written into those buffers at each call are the ones the loops start from, contiguous (D = 1) or
+    one direction's columns (D = 2)."""
+    kind, weights, x, L, bi = _problem(mode, ("states", D), D=D, dtype=np.float32)
+    rng = rng_for("kept-states", mode, D)
+    for _ in range(3):
+        states = tuple(rng.standard_normal((L * D, x.shape[1], 4)).astype(np.float32) for _ in kind.state_names)
+        out_c, states_c, _ = recurrent_forward(kind, x, states, weights, L, bi, need_cache=True)
+        out_l, states_l, _ = recurrent_forward(kind, x, states, weights, L, bi, need_cache=False)
+        np.testing.assert_array_equal(out_l, out_c)
+        for a, b in zip(states_l, states_c):
+            np.testing.assert_array_equal(a, b)

@@ -99,10 +99,11 @@ class LSTMKind:
         H = w_hh.shape[0] // 4
         assert (len(weights) == 5) == (w_hh.shape[1] != H), "proj_size must be smaller than hidden_size"
         scale, offset = _gate_scales(H, w_hh.dtype)
-        # copies pay off over many steps, not one; transposed() keeps them while the weights are unchanged
-        t = transposed if contiguous else np.transpose
-        whr_t = t(weights[4]) if len(weights) == 5 else None  # (H, P)
-        return {"whh_t": t(w_hh), "whr_t": whr_t, "scale": scale, "offset": offset, "H": H}
+        # copies pay off over many steps, not one; transposed() keeps them while the weights are unchanged.
+        # Else .T, a C-level view (np.transpose runs three Python frames).
+        whh_t = transposed(w_hh) if contiguous else w_hh.T
+        whr_t = None if len(weights) != 5 else transposed(weights[4]) if contiguous else weights[4].T  # (H, P)
+        return {"whh_t": whh_t, "whr_t": whr_t, "scale": scale, "offset": offset, "H": H}
 
     @staticmethod
     def forward_work(N, H, S, dtype):

@@ -159,8 +159,9 @@ KEPT_MAX_BYTES = 2 * 2**20
 
 class _KeptBuffers:
     """Every buffer of a padded lean call of one shape: per layer (bufs, rows, per direction
-    _direction_views), and per direction the kind's forward_work.  `lock` is held by the call that uses
-    them: a second thread meanwhile takes buffers of its own."""
+    _direction_views), and the kind's forward_work.  `lock` is held by the call that uses
+    them: a second thread meanwhile takes buffers of its own.  The work is per layer and direction, so that a
+    kind may remember in it what it derives from the views (compiled/_rows.py, loop_rows)."""
 
     def __init__(self, layers: list, work: list) -> None:
         self.layers = layers
@@ -184,7 +185,8 @@ def _kept_buffers(kind, T: int, N: int, H: int, S: int, dtype: np.dtype, num_lay
     for _ in range(num_layers):
         bufs, rows = _layer_buffers(kind, layout, plan, num_dirs, dtype, np.empty, None)
         layers.append((bufs, rows, [_direction_views(bufs, rows, states, reads, plan, d) for d in range(num_dirs)]))
-    return _KeptBuffers(layers, [kind.forward_work(N, H, S, dtype) for _ in range(num_dirs)])
+    work = [[kind.forward_work(N, H, S, dtype) for _ in range(num_dirs)] for _ in range(num_layers)]
+    return _KeptBuffers(layers, work)
 
 
 def recurrent_forward(
@@ -309,7 +311,7 @@ def _forward_layers(
     N, R = plan.N, plan.R
     num_layers = len(weights) // num_dirs
     widths, layout, states, reads = kind_shapes(kind, H, S)
-    work = kept.work if kept is not None else [kind.forward_work(N, H, S, dtype) for _ in range(num_dirs)]
+    work = None if kept is not None else [kind.forward_work(N, H, S, dtype) for _ in range(num_dirs)]
     assemble = [np.empty((N, w), dtype=dtype) for w in widths] if not plan.padded else [None] * len(widths)
     layers = []  # each layer's buffers, kept for backward
     spare = None  # lean path: arrays of earlier layers that nothing reads any more
@@ -323,6 +325,7 @@ def _forward_layers(
                 directions = [_direction_views(bufs, rows, states, reads, plan, d) for d in range(num_dirs)]
             else:
                 bufs, rows, directions = kept.layers[layer]
+                work = kept.work[layer]
             gates = rows["gates"]  # (R, D*G*H)
             # A = X W_cat^T + b for every step at once.
             w_cat = stacked_input_weights(weights, layer, num_dirs)  # (D*G*H, I_l)

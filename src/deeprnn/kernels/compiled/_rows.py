@@ -19,7 +19,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from ._jit import jit
 
-__all__ = ["flat_rows", "row_at", "rows_type", "part_rows", "copy_values"]
+__all__ = ["flat_rows", "loop_rows", "row_at", "rows_type", "part_rows", "copy_values"]
 
 
 def flat_rows(x: np.ndarray):
@@ -45,6 +45,32 @@ def flat_rows(x: np.ndarray):
     stride //= isz
     length = (T * N - 1) * stride + W
     return as_strided(x, shape=(length,), strides=(isz,)), stride
+
+
+def loop_rows(work: dict, v: dict, prev: list, names: tuple):
+    """(the flat_rows pairs of v[name] for each of names, those of the initial states prev), or None when one
+    of v's layouts cannot be described (prev's are made C-contiguous first).
+
+    Remembered in `work` (a direction's scratch) while the stack hands the same views v and initial rows
+    prev again, as its kept buffers do from call to call (kernels/stack.py): their layout is then the same
+    and the initial rows hold the new values in place.  Only where every prev is C-contiguous, so that its
+    pair views prev itself and not a copy of the values of the call that made it."""
+    memo = work.get("loop_rows")
+    if memo is not None and memo[0] is v and memo[1] is prev:
+        return memo[2]
+    rows = []
+    for name in names:
+        r = flat_rows(v[name])
+        if r is None:
+            return None
+        rows.append(r)
+    firsts = []
+    for p in prev:
+        firsts.append(flat_rows(np.ascontiguousarray(p)))
+    result = (rows, firsts)
+    if all(p.flags.c_contiguous for p in prev):
+        work["loop_rows"] = (v, prev, result)
+    return result
 
 
 @jit

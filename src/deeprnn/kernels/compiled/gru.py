@@ -43,7 +43,7 @@ from ._dot import dot_product_rows
 from ._jit import jit, readonly_matrix, readonly_vector, typed_jit
 from ._math import sigmoid_, tanh_
 from ._product import NO_PANELS, backward_operands, forward_operands, loop_mode, product_rows, run_loop
-from ._rows import copy_values, flat_rows, part_rows, row_at, rows_type
+from ._rows import copy_values, flat_rows, loop_rows, part_rows, row_at, rows_type
 from ._sync import PARTS, claim, publish, unit_range, wait_for
 
 __all__ = ["CompiledGRU", "compiled_twin", "gru_cell"]
@@ -343,7 +343,8 @@ class CompiledGRU(GRUKind):
         H = c["H"]
         b_hn = c["b_hn"]
         b_hn = np.zeros(H, v["gates"].dtype) if b_hn is None else np.ascontiguousarray(b_hn)
-        rows = _forward_rows(v)
+        both = loop_rows(work, v, prev, ("gates", "h", "hn"))
+        rows = None if both is None else both[0]
         T, N = v["gates"].shape[:2]
         mode = loop_mode(self.loops, N, c["dot"])
         if rows is None or mode is None:  # not the compiled loops: the input bias for every step first
@@ -354,10 +355,9 @@ class CompiledGRU(GRUKind):
                 return GRUKind.forward_steps(c, v, prev, reverse, work)
             h0 = np.ascontiguousarray(prev[0])  # each step's product in BLAS from Python, the rest compiled
             return self._forward_with_blas(c, v, h0, reverse, work, b_hn, rows)
-        h0 = np.ascontiguousarray(prev[0])
         a, h, hn = rows
         bias = NO_PANELS[v["gates"].dtype] if c["bias"] is None else c["bias"]
-        args = (c["whh_t"], a, T, N, flat_rows(h0), b_hn, reverse, h, hn, bias, c["panels"], mode)
+        args = (c["whh_t"], a, T, N, both[1][0], b_hn, reverse, h, hn, bias, c["panels"], mode)
         run_loop(_forward, _forward_split, N, mode, *args, units=_forward_units)
         return None
 
@@ -377,7 +377,7 @@ class CompiledGRU(GRUKind):
 
     def _forward_with_blas(self, c, v, h0, reverse, work, b_hn, rows):
         """forward_steps with the time loop in Python: each step's product in BLAS, the rest compiled;
-        h0 (N, H) C-contiguous the initial state, rows those of _forward_rows."""
+        h0 (N, H) C-contiguous the initial state, rows the flat_rows pairs of loop_rows."""
         T, N = v["gates"].shape[:2]
         a, h, hn = rows
         prod, matmul, whh_t, H = work["prod"][:N], np.matmul, c["whh_t"], c["H"]
@@ -402,13 +402,6 @@ class CompiledGRU(GRUKind):
             matmul(d_gates[t], w_hh, out=tmp)
             add(dh, tmp, out=dh)  # dh_prev = g z + [dA_r, dA_z, d(hn)] W_hh
         return None
-
-
-def _forward_rows(v):
-    """The flat_rows pairs of the gates, h and hn that the forward loops write, or None when one of
-    them has a layout they cannot describe."""
-    rows = [flat_rows(v[name]) for name in ("gates", "h", "hn")]
-    return None if any(r is None for r in rows) else rows
 
 
 def _backward_rows(v):

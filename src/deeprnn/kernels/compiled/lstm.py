@@ -48,7 +48,7 @@ from ._dot import dot_product_rows
 from ._jit import jit, readonly_matrix, readonly_vector, typed_jit
 from ._math import sigmoid_, tanh_
 from ._product import NO_PANELS, backward_operands, forward_operands, loop_mode, product_rows, run_loop
-from ._rows import copy_values, flat_rows, part_rows, row_at, rows_type
+from ._rows import copy_values, flat_rows, loop_rows, part_rows, row_at, rows_type
 from ._sync import PARTS, claim, publish, unit_range, wait_for
 
 __all__ = ["CompiledLSTM", "compiled_twin", "lstm_cell"]
@@ -348,22 +348,25 @@ class CompiledLSTM(LSTMKind):
         """LSTMKind's, with 'panels': W_hh^T's panels for the compiled loops' packed product, or an empty array;
         'dot': True for a batch-1 twin without projections (DOT forward); 'view': True when 'whh_t' is W_hh's
         buffer seen as (K, M) rather than W_hh^T (_product.forward_operands)."""
-        c = LSTMKind.forward_constants(weights, contiguous=False)  # everything but the transposes
-        bias = _product.loop_bias(LSTMKind, weights)  # b_ih + b_hh, read-only, or None
-        c["bias"] = bias
-        t = transposed if contiguous else np.transpose
-        c["whr_t"] = t(weights[4]) if len(weights) == 5 else None
-        c["dot"] = self.dot and contiguous and len(weights) != 5  # whether the forward loop runs in DOT
-        if contiguous and len(weights) != 5:
+        c = LSTMKind.forward_constants(weights, contiguous=False)  # everything but the transposes: views
+        c["bias"] = _product.loop_bias(LSTMKind, weights)  # b_ih + b_hh, read-only, or None
+        projected = len(weights) == 5
+        if contiguous and projected:
+            c["whr_t"] = transposed(weights[4])
+        c["dot"] = self.dot and contiguous and not projected  # whether the forward loop runs in DOT
+        if contiguous and not projected:
             c["whh_t"], c["panels"], c["view"] = forward_operands(weights[1], self.loops, c["dot"])
         else:
-            c["whh_t"], c["panels"], c["view"] = t(weights[1]), NO_PANELS[weights[1].dtype], False
+            c["panels"], c["view"] = NO_PANELS[weights[1].dtype], False
+            if contiguous:
+                c["whh_t"] = transposed(weights[1])
         return c
 
     def forward_steps(self, c, v, prev, reverse, work):
         """v['gates'] (T, N, 4H): x_t W_ih^T in (the stack leaves the bias to the loop), i f g o out;
         writes v['c'], v['tc'], v['h'] from prev = (h, c)."""
-        rows = None if c["whr_t"] is not None else _forward_rows(v)
+        both = None if c["whr_t"] is not None else loop_rows(work, v, prev, ("gates", "h", "c", "tc"))
+        rows = None if both is None else both[0]
         T, N = v["gates"].shape[:2]
         mode = loop_mode(self.loops, N, c["dot"])
         if rows is None or mode is None:  # not the compiled loops: the bias for every step first
@@ -374,7 +377,7 @@ class CompiledLSTM(LSTMKind):
                 return LSTMKind.forward_steps(c, v, prev, reverse, work)
             c0 = flat_rows(np.ascontiguousarray(prev[1]))  # each step's product in BLAS from Python, the rest compiled
             return self._forward_with_blas(c, v, prev[0], c0, reverse, work, rows)
-        h0, c0 = (flat_rows(np.ascontiguousarray(p)) for p in prev)
+        h0, c0 = both[1]
         a, h, c_rows, tc = rows
         bias = NO_PANELS[v["gates"].dtype] if c["bias"] is None else c["bias"]
         args = (c["whh_t"], a, T, N, h0, c0, reverse, h, c_rows, tc, bias, c["panels"], mode)
@@ -401,7 +404,7 @@ class CompiledLSTM(LSTMKind):
 
     def _forward_with_blas(self, c, v, h0, c0, reverse, work, rows):
         """forward_steps with the time loop in Python: each step's product in BLAS, the rest compiled;
-        h0 (N, H) the initial h, c0 the flat_rows pair of the initial c, rows those of _forward_rows."""
+        h0 (N, H) the initial h, c0 the flat_rows pair of the initial c, rows the flat_rows pairs of loop_rows."""
         T, N = v["gates"].shape[:2]
         a, h, c_rows, tc = rows
         prod, matmul, whh_t, H = work["prod"][:N], np.matmul, c["whh_t"], c["H"]
@@ -425,13 +428,6 @@ class CompiledLSTM(LSTMKind):
             _step_backward(t * N, N, H, da, gates, cp, tc, dy, has, dh, dc)
             matmul(d_gates[t], w_hh, out=dh)  # dh_{t-1} = dA_t W_hh
         return None
-
-
-def _forward_rows(v):
-    """The flat_rows pairs of the gates, h, c and tanh(c) that the forward loops write, or None when
-    one of them has a layout they cannot describe."""
-    rows = [flat_rows(v[name]) for name in ("gates", "h", "c", "tc")]
-    return None if any(r is None for r in rows) else rows
 
 
 def _backward_rows(v):
