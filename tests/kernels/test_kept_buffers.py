@@ -106,3 +106,13 @@ def test_new_initial_states_at_every_call_of_one_shape(mode, D):
         np.testing.assert_array_equal(out_l, out_c)
         for a, b in zip(states_l, states_c):
             np.testing.assert_array_equal(a, b)
+
+
+def test_clear_kept_buffers_gives_them_back():
+    kind, weights, x, L, bi = _problem("LSTM", ("clear",))
+    out_a, _, _ = _lean(kind, x, weights, L, bi)
+    assert stack._kept_buffers.cache_info().currsize >= 1
+    stack.clear_kept_buffers()
+    assert stack._kept_buffers.cache_info().currsize == 0
+    out_b, _, _ = _lean(kind, x, weights, L, bi)  # made again, the same results
+    np.testing.assert_array_equal(out_a, out_b)

@@ -63,7 +63,9 @@ from .backend import kind_for
 from .batch_plan import BatchPlan
 from .rnn_input import gather_projection, is_token_ids
 
-__all__ = ["recurrent_forward", "stacked_input_weights", "direction_cols", "buffer_layout", "prev_views"]
+__all__ = [
+    "recurrent_forward", "stacked_input_weights", "direction_cols", "buffer_layout", "prev_views", "clear_kept_buffers",
+]  # fmt: skip
 
 
 def stacked_input_weights(weights, layer, num_dirs):
@@ -167,6 +169,12 @@ class _KeptBuffers:
         self.layers = layers
         self.work = work
         self.lock = threading.Lock()
+
+
+def clear_kept_buffers() -> None:
+    """Give back the memory of the lean path's kept buffers (at most 8 shapes of KEPT_MAX_BYTES each); the next
+    inference call of each shape makes them again."""
+    _kept_buffers.cache_clear()
 
 
 @lru_cache(maxsize=8)
