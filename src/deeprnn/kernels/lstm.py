@@ -102,7 +102,9 @@ class LSTMKind:
         # copies pay off over many steps, not one; transposed() keeps them while the weights are unchanged.
         # Else .T, a C-level view (np.transpose runs three Python frames).
         whh_t = transposed(w_hh) if contiguous else w_hh.T
-        whr_t = None if len(weights) != 5 else transposed(weights[4]) if contiguous else weights[4].T  # (H, P)
+        whr_t = None  # (H, P) with projections
+        if len(weights) == 5:
+            whr_t = transposed(weights[4]) if contiguous else weights[4].T
         return {"whh_t": whh_t, "whr_t": whr_t, "scale": scale, "offset": offset, "H": H}
 
     @staticmethod

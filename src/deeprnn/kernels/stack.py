@@ -183,15 +183,13 @@ def _kept_buffers(kind, T: int, N: int, H: int, S: int, dtype: np.dtype, num_lay
     KEPT_MAX_BYTES."""
     _, layout, states, reads = kind_shapes(kind, H, S)
     plan = BatchPlan.padded_plan(T, N)
-    per_layer = 0
-    for name, (width, ext) in layout.items():
-        if not (name == "gates" and kind.gates_in_h):
-            per_layer += (plan.R + num_dirs * N if ext else plan.R) * num_dirs * width
-    if per_layer * num_layers * dtype.itemsize > KEPT_MAX_BYTES:
-        return None
     layers = []
     for _ in range(num_layers):
         bufs, rows = _layer_buffers(kind, layout, plan, num_dirs, dtype, np.empty, None)
+        if not layers:  # np.empty has touched no memory yet: the bound, from the first layer's own arrays
+            per_layer = sum(b.nbytes for b in bufs.values() if b.base is None)  # not the RNN's gates, a view of h
+            if per_layer * num_layers > KEPT_MAX_BYTES:
+                return None
         layers.append((bufs, rows, [_direction_views(bufs, rows, states, reads, plan, d) for d in range(num_dirs)]))
     work = [[kind.forward_work(N, H, S, dtype) for _ in range(num_dirs)] for _ in range(num_layers)]
     return _KeptBuffers(layers, work)
