@@ -53,7 +53,8 @@ def _inputs(kind, H, dtype, bidirectional, rng):
 @pytest.fixture
 def split(monkeypatch):
     """The split forced at every size (it is forced off with MIN_SPLIT_BYTES raised), and a count of the calls
-    that took it, per kind module."""
+    that took it, per kind module.  A bidirectional layer's directions run in turn, each through the split,
+    instead of both at once (_product.pair_directions; tests/kernels/test_compiled_pair.py)."""
     if not _pool.installed():
         pytest.skip("the units split needs the shared pool (2 threads, NumPy's OpenBLAS with the callback)")
     calls = {}
@@ -65,6 +66,7 @@ def split(monkeypatch):
             return _original(*args)
 
         monkeypatch.setattr(module, "_forward_units", counted)
+        monkeypatch.setattr(module, "pair_directions", lambda modes: False)
     monkeypatch.setattr(_product, "MIN_SPLIT_BYTES", 0)
     return calls
 

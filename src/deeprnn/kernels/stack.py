@@ -343,15 +343,23 @@ def _forward_layers(
                 bias = _stacked_bias(kind, weights, layer, num_dirs)  # (D*G*H,) or None
                 if bias is not None:
                     gates += bias
+            consts = []
+            for d in range(num_dirs):
+                consts.append(kind.forward_constants(weights[layer * num_dirs + d]))
+                firsts = directions[d][1]
+                for i in range(len(firsts)):
+                    firsts[i][...] = 0 if state0[i] is None else state0[i][layer * num_dirs + d]
+            # A padded bidirectional layer: both directions' loops at once where the kind can (forward_steps_pair).
+            pair = getattr(kind, "forward_steps_pair", None) if plan.padded and num_dirs == 2 else None
+            views_firsts = ([v for _, _, v in directions], [f for _, f, _ in directions])
+            paired = pair is not None and pair(consts, *views_firsts, work)
             for d in range(num_dirs):
                 k = layer * num_dirs + d
                 reverse = d == 1
-                consts = kind.forward_constants(weights[k])
                 exts, firsts, views = directions[d]
-                for i in range(len(firsts)):
-                    firsts[i][...] = 0 if state0[i] is None else state0[i][k]
                 if plan.padded:  # one segment: the whole (T, N) batch, started from the initial states
-                    kind.forward_steps(consts, views, firsts, reverse, work[d])
+                    if not paired:
+                        kind.forward_steps(consts[d], views, firsts, reverse, work[d])
                     last = N if reverse else R  # the final states: step 0 reverse, step T-1 forward
                     for i, ext in enumerate(exts):
                         state_n[i][k] = ext[last : last + N]
@@ -359,7 +367,7 @@ def _forward_layers(
                 for seg in plan.segment_order(reverse):
                     prev = [plan.prev_for_segment(e, seg, reverse, a) for e, a in zip(exts, assemble)]
                     seg_views = {n: plan.seq_view(r, seg) for n, r in views.items()}  # (T_s, b, W) each
-                    kind.forward_steps(consts, seg_views, prev, reverse, work[d])
+                    kind.forward_steps(consts[d], seg_views, prev, reverse, work[d])
                 for i, ext in enumerate(exts):
                     plan.final_states(ext, reverse, state_n[i][k])
             if need_cache:

@@ -36,7 +36,7 @@ from ._sync import new_sync
 
 __all__ = [
     "HAND", "BLAS", "PACKED", "DOT", "STRIDED", "product_rows", "loop_mode", "split_parts", "run_loop", "NO_PANELS",
-    "forward_operands", "backward_operands", "dot_operands", "plain_transpose", "loop_bias",
+    "pair_directions", "forward_operands", "backward_operands", "dot_operands", "plain_transpose", "loop_bias",
 ]  # fmt: skip
 
 HAND, BLAS, PACKED, DOT, STRIDED = 0, 1, 2, 3, 4
@@ -71,6 +71,25 @@ def split_units(N: int, mode: int | None, w_hh_bytes: int) -> bool:
     """Whether a batch-1 forward loop in DOT mode runs its hidden units in two parts on two threads of the
     pool (_sync.py): where W_hh has at least MIN_SPLIT_BYTES and the pool is installed with two threads."""
     if N != 1 or mode != DOT or w_hh_bytes < MIN_SPLIT_BYTES:
+        return False
+    from . import _pool
+
+    return _pool.parts(2 * _pool.MIN_ROWS_PER_PART) >= 2
+
+
+def pair_directions(modes) -> bool:
+    """Whether a bidirectional layer's two forward loops, in these modes, run at once, one a thread of the pool
+    (each kind's _forward_pair): where both are PACKED or DOT and the pool is installed with two threads.
+
+    Each loop then has one core for all its rows, instead of both cores for each direction in turn (the rows
+    in two parts, or at batch 1 the units split), with the same bits.  LSTM inference, T = 50, in the same
+    process, one direction after the other -> both at once (AMD Zen 4, 2026-12-07): N = 4, H = 128 1317 ->
+    1129 us; N = 8, H = 256 4677 -> 4283; N = 32, H = 128, 2 layers 13189 -> 12542; N = 32, H = 256, 2 layers
+    45121 -> 43905; N = 32, H = 512 45419 -> 44750; N = 64, H = 256 27541 -> 26543.  At N = 1, against the
+    units split, in separate processes: T = 100, H = 100 622 -> 437 us, T = 25, H = 200 402 -> 382.  Without
+    the installed pool the loops' threads fight OpenBLAS's own spinning workers (_pool.py): a call at N = 2
+    took 8 ms instead of 0.6, in whole scheduler ticks."""
+    if any(m not in (PACKED, DOT) for m in modes):
         return False
     from . import _pool
 

@@ -42,7 +42,7 @@ from . import _product  # its cold helpers: loop_bias, plain_transpose
 from ._dot import dot_product_rows
 from ._jit import jit, readonly_matrix, readonly_vector, typed_jit
 from ._math import sigmoid_, tanh_
-from ._product import NO_PANELS, backward_operands, forward_operands, loop_mode, product_rows, run_loop
+from ._product import NO_PANELS, backward_operands, forward_operands, loop_mode, pair_directions, product_rows, run_loop
 from ._rows import copy_values, flat_rows, loop_rows, part_rows, row_at, rows_type
 from ._sync import PARTS, claim, publish, unit_range, wait_for
 
@@ -90,6 +90,18 @@ def _forward_split(whh_t, a, T, N, h0, b_hn, reverse, h, hn, bias, bp, mode, par
         n0, n1 = part_rows(N, parts, p)
         if n0 < n1:
             _forward_part(whh_t, a, T, N, n0, n1 - n0, h0, b_hn, reverse, h, hn, bias, bp, mode)
+
+
+@typed_jit(lambda F: (*_FORWARD_TYPES(F), *_FORWARD_TYPES(F)), parallel=True)
+def _forward_pair(
+    w0, a0, T0, N0, h00, bn0, r0, h_0, hn0, b0, bp0, m0, w1, a1, T1, N1, h01, bn1, r1, h_1, hn1, b1, bp1, m1
+):
+    """Two _forward calls at once, one a thread of the pool: a bidirectional layer's directions (pair_directions)."""
+    for p in prange(2):
+        if p == 0:
+            _forward_part(w0, a0, T0, N0, 0, N0, h00, bn0, r0, h_0, hn0, b0, bp0, m0)
+        else:
+            _forward_part(w1, a1, T1, N1, 0, N1, h01, bn1, r1, h_1, hn1, b1, bp1, m1)
 
 
 @jit
@@ -340,9 +352,7 @@ class CompiledGRU(GRUKind):
     def forward_steps(self, c, v, prev, reverse, work):
         """v['gates'] (T, N, 3H): x_t W_ih^T in (the input bias is added here), r z n out; writes v['hn'] and
         v['h'] from prev = (h_prev,)."""
-        H = c["H"]
-        b_hn = c["b_hn"]
-        b_hn = np.zeros(H, v["gates"].dtype) if b_hn is None else np.ascontiguousarray(b_hn)
+        b_hn = _b_hn(c, v)
         both = loop_rows(work, v, prev, ("gates", "h", "hn"))
         rows = None if both is None else both[0]
         T, N = v["gates"].shape[:2]
@@ -355,11 +365,22 @@ class CompiledGRU(GRUKind):
                 return GRUKind.forward_steps(c, v, prev, reverse, work)
             h0 = np.ascontiguousarray(prev[0])  # each step's product in BLAS from Python, the rest compiled
             return self._forward_with_blas(c, v, h0, reverse, work, b_hn, rows)
-        a, h, hn = rows
-        bias = NO_PANELS[v["gates"].dtype] if c["bias"] is None else c["bias"]
-        args = (c["whh_t"], a, T, N, both[1][0], b_hn, reverse, h, hn, bias, c["panels"], mode)
+        args = _loop_args(c, v, both, b_hn, reverse, mode)
         run_loop(_forward, _forward_split, N, mode, *args, units=_forward_units)
         return None
+
+    def forward_steps_pair(self, cs, vs, prevs, works):
+        """Both directions' forward_steps at once, one a thread (_product.pair_directions), where both run the
+        compiled loops: True when done, False (nothing written) when not."""
+        both = [loop_rows(works[d], vs[d], prevs[d], ("gates", "h", "hn")) for d in range(2)]
+        if both[0] is None or both[1] is None:
+            return False
+        modes = [loop_mode(self.loops, vs[d]["gates"].shape[1], cs[d]["dot"]) for d in range(2)]
+        if not pair_directions(modes):
+            return False
+        args = [_loop_args(cs[d], vs[d], both[d], _b_hn(cs[d], vs[d]), d == 1, modes[d]) for d in range(2)]
+        _forward_pair(*args[0], *args[1])
+        return True
 
     def backward_steps(self, weights, v, carries, reverse, work):
         """v['d_gates'] and v['dn']: the prepared factors in, [dA_r, dA_z, d(hn)] and dA_n out; carries (dh,)."""
@@ -402,6 +423,20 @@ class CompiledGRU(GRUKind):
             matmul(d_gates[t], w_hh, out=tmp)
             add(dh, tmp, out=dh)  # dh_prev = g z + [dA_r, dA_z, d(hn)] W_hh
         return None
+
+
+def _b_hn(c, v):
+    """b_hn (H,) contiguous, zeros without biases: the loops add it inside r * (h_prev W_hn^T + b_hn)."""
+    b_hn = c["b_hn"]
+    return np.zeros(c["H"], v["gates"].dtype) if b_hn is None else np.ascontiguousarray(b_hn)
+
+
+def _loop_args(c, v, both, b_hn, reverse, mode):
+    """The arguments of _forward for one direction: constants c, views v, loop_rows' `both`."""
+    T, N = v["gates"].shape[:2]
+    (a, h, hn), (h0,) = both
+    bias = NO_PANELS[v["gates"].dtype] if c["bias"] is None else c["bias"]
+    return (c["whh_t"], a, T, N, h0, b_hn, reverse, h, hn, bias, c["panels"], mode)
 
 
 def _backward_rows(v):

@@ -47,7 +47,7 @@ from . import _product  # its cold helpers: loop_bias, plain_transpose
 from ._dot import dot_product_rows
 from ._jit import jit, readonly_matrix, readonly_vector, typed_jit
 from ._math import sigmoid_, tanh_
-from ._product import NO_PANELS, backward_operands, forward_operands, loop_mode, product_rows, run_loop
+from ._product import NO_PANELS, backward_operands, forward_operands, loop_mode, pair_directions, product_rows, run_loop
 from ._rows import copy_values, flat_rows, loop_rows, part_rows, row_at, rows_type
 from ._sync import PARTS, claim, publish, unit_range, wait_for
 
@@ -122,6 +122,18 @@ def _forward_split(whh_t, a, T, N, h0, c0, reverse, h, c, tc, bias, bp, mode, pa
         n0, n1 = part_rows(N, parts, p)
         if n0 < n1:
             _forward_part(whh_t, a, T, N, n0, n1 - n0, h0, c0, reverse, h, c, tc, bias, bp, mode)
+
+
+@typed_jit(lambda F: (*_FORWARD_TYPES(F), *_FORWARD_TYPES(F)), parallel=True)
+def _forward_pair(
+    w0, a0, T0, N0, h00, c00, r0, h_0, c_0, tc0, b0, bp0, m0, w1, a1, T1, N1, h01, c01, r1, h_1, c_1, tc1, b1, bp1, m1
+):
+    """Two _forward calls at once, one a thread of the pool: a bidirectional layer's directions (pair_directions)."""
+    for p in prange(2):
+        if p == 0:
+            _forward_part(w0, a0, T0, N0, 0, N0, h00, c00, r0, h_0, c_0, tc0, b0, bp0, m0)
+        else:
+            _forward_part(w1, a1, T1, N1, 0, N1, h01, c01, r1, h_1, c_1, tc1, b1, bp1, m1)
 
 
 @jit
@@ -377,12 +389,23 @@ class CompiledLSTM(LSTMKind):
                 return LSTMKind.forward_steps(c, v, prev, reverse, work)
             c0 = flat_rows(np.ascontiguousarray(prev[1]))  # each step's product in BLAS from Python, the rest compiled
             return self._forward_with_blas(c, v, prev[0], c0, reverse, work, rows)
-        h0, c0 = both[1]
-        a, h, c_rows, tc = rows
-        bias = NO_PANELS[v["gates"].dtype] if c["bias"] is None else c["bias"]
-        args = (c["whh_t"], a, T, N, h0, c0, reverse, h, c_rows, tc, bias, c["panels"], mode)
-        run_loop(_forward, _forward_split, N, mode, *args, units=_forward_units)
+        run_loop(_forward, _forward_split, N, mode, *_loop_args(c, v, both, reverse, mode), units=_forward_units)
         return None
+
+    def forward_steps_pair(self, cs, vs, prevs, works):
+        """Both directions' forward_steps at once, one a thread (_product.pair_directions), where both run the
+        compiled loops: True when done, False (nothing written) when not."""
+        if any(c["whr_t"] is not None for c in cs):  # projections: LSTMKind's loop
+            return False
+        both = [loop_rows(works[d], vs[d], prevs[d], ("gates", "h", "c", "tc")) for d in range(2)]
+        if both[0] is None or both[1] is None:
+            return False
+        modes = [loop_mode(self.loops, vs[d]["gates"].shape[1], cs[d]["dot"]) for d in range(2)]
+        if not pair_directions(modes):
+            return False
+        args = [_loop_args(cs[d], vs[d], both[d], d == 1, modes[d]) for d in range(2)]
+        _forward_pair(*args[0], *args[1])
+        return True
 
     def backward_steps(self, weights, v, carries, reverse, work):
         """v['d_gates'] (T, N, 4H): dA_t out, from v['gates'], v['prev_c'], v['tc']; carries (dh, dc) updated."""
@@ -428,6 +451,14 @@ class CompiledLSTM(LSTMKind):
             _step_backward(t * N, N, H, da, gates, cp, tc, dy, has, dh, dc)
             matmul(d_gates[t], w_hh, out=dh)  # dh_{t-1} = dA_t W_hh
         return None
+
+
+def _loop_args(c, v, both, reverse, mode):
+    """The arguments of _forward for one direction: constants c, views v, loop_rows' `both`."""
+    T, N = v["gates"].shape[:2]
+    (a, h, c_rows, tc), (h0, c0) = both
+    bias = NO_PANELS[v["gates"].dtype] if c["bias"] is None else c["bias"]
+    return (c["whh_t"], a, T, N, h0, c0, reverse, h, c_rows, tc, bias, c["panels"], mode)
 
 
 def _backward_rows(v):

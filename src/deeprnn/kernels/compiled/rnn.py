@@ -37,7 +37,7 @@ from . import _product  # its cold helpers: loop_bias, plain_transpose
 from ._dot import dot_product_rows
 from ._jit import jit, readonly_matrix, readonly_vector, typed_jit
 from ._math import tanh_
-from ._product import NO_PANELS, backward_operands, forward_operands, loop_mode, product_rows, run_loop
+from ._product import NO_PANELS, backward_operands, forward_operands, loop_mode, pair_directions, product_rows, run_loop
 from ._rows import flat_rows, part_rows, row_at, rows_type
 from ._sync import PARTS, claim, publish, unit_range, wait_for
 
@@ -70,6 +70,16 @@ def _forward_split(whh_t, a, T, N, h0, relu, reverse, bias, bp, mode, parts):
         n0, n1 = part_rows(N, parts, p)
         if n0 < n1:
             _forward_part(whh_t, a, T, N, n0, n1 - n0, h0, relu, reverse, bias, bp, mode)
+
+
+@typed_jit(lambda F: (*_FORWARD_TYPES(F), *_FORWARD_TYPES(F)), parallel=True)
+def _forward_pair(w0, a0, T0, N0, h00, relu0, r0, b0, bp0, m0, w1, a1, T1, N1, h01, relu1, r1, b1, bp1, m1):
+    """Two _forward calls at once, one a thread of the pool: a bidirectional layer's directions (pair_directions)."""
+    for p in prange(2):
+        if p == 0:
+            _forward_part(w0, a0, T0, N0, 0, N0, h00, relu0, r0, b0, bp0, m0)
+        else:
+            _forward_part(w1, a1, T1, N1, 0, N1, h01, relu1, r1, b1, bp1, m1)
 
 
 @jit
@@ -240,11 +250,28 @@ class CompiledElman(ElmanKind):
                 _step(t * N, N, H, rows, prod, relu)
                 h_prev = seq[t]
             return None
-        h0 = flat_rows(np.ascontiguousarray(prev[0]))
-        bias = NO_PANELS[seq.dtype] if bias is None else bias
-        args = (whh_t, rows, T, N, h0, relu, reverse, bias, bp, mode)
+        args = self._loop_args(consts, seq, rows, prev, reverse, mode)
         run_loop(_forward, _forward_split, N, mode, *args, units=_forward_units)
         return None
+
+    def forward_steps_pair(self, cs, vs, prevs, works):
+        """Both directions' forward_steps at once, one a thread (_product.pair_directions), where both run the
+        compiled loops: True when done, False (nothing written) when not."""
+        rows = [flat_rows(vs[d]["h"]) for d in range(2)]
+        modes = [loop_mode(self.loops, vs[d]["h"].shape[1], cs[d][3]) for d in range(2)]
+        if rows[0] is None or rows[1] is None or not pair_directions(modes):
+            return False
+        args = [self._loop_args(cs[d], vs[d]["h"], rows[d], prevs[d], d == 1, modes[d]) for d in range(2)]
+        _forward_pair(*args[0], *args[1])
+        return True
+
+    def _loop_args(self, consts, seq, rows, prev, reverse, mode):
+        """The arguments of _forward for one direction: seq its v['h'] (T, N, H), rows their flat_rows pair."""
+        whh_t, bp, _, _, bias = consts
+        T, N = seq.shape[:2]
+        h0 = flat_rows(np.ascontiguousarray(prev[0]))
+        bias = NO_PANELS[seq.dtype] if bias is None else bias
+        return (whh_t, rows, T, N, h0, self.nonlinearity == "relu", reverse, bias, bp, mode)
 
     def backward_steps(self, weights, v, carries, reverse, work):
         """v['d_gates'] (T, N, H): act'(a_t) in, dA_t out; carries = (dL/dh,), (N, H) contiguous, updated."""
