@@ -150,3 +150,33 @@ def naive_preactivations(x, h0, weights, nonlinearity, num_layers, num_dirs, mas
         layer_out = np.concatenate(outs, axis=2)
         layer_in = layer_out * masks[layer] if (masks is not None and layer < num_layers - 1) else layer_out
     return np.concatenate([p.ravel() for p in pre])
+
+
+def module_values_and_grads(m, lib, x, states, seeds):
+    """Run module m of library lib (torch or deeprnn) on x from the initial states, under a random-weighted loss
+    (seeds: one array like the output, then one like each final state): the output and final states, and the
+    gradients of x, of each initial state and of every parameter."""
+    xt = lib.tensor(x, requires_grad=True)
+    st = [lib.tensor(s, requires_grad=True) for s in states]
+    out, final = m(xt, tuple(st) if len(st) == 2 else st[0])
+    final = list(final) if isinstance(final, tuple) else [final]
+    loss = (out * lib.tensor(seeds[0])).sum()
+    for f, r in zip(final, seeds[1:]):
+        loss = loss + (f * lib.tensor(r)).sum()
+    loss.backward()
+    grads = [xt.grad] + [s.grad for s in st] + [p.grad for _, p in m.named_parameters()]
+    return [out, *final], grads
+
+
+def count_calls(monkeypatch, modules, name):
+    """Wrap the function `name` of each module (once per module) in a counter: returns {module name: calls}."""
+    calls = {}
+    for module in {m.__name__: m for m in modules}.values():
+        original = getattr(module, name)
+
+        def counted(*args, _original=original, _name=module.__name__):
+            calls[_name] = calls.get(_name, 0) + 1
+            return _original(*args)
+
+        monkeypatch.setattr(module, name, counted)
+    return calls

@@ -10,6 +10,8 @@ import pytest
 pytest.importorskip("numba")
 torch = pytest.importorskip("torch")
 
+from _kernels_helpers import count_calls, module_values_and_grads  # noqa: E402
+
 import deeprnn  # noqa: E402
 from deeprnn.kernels.compiled import _pool, _product  # noqa: E402
 from deeprnn.kernels.compiled import gru as compiled_gru  # noqa: E402
@@ -36,35 +38,12 @@ def _inputs(kind, T, N, H, dtype, rng, num_layers=2):
     return x, states, seeds
 
 
-def _run(m, lib, x, states, seeds):
-    """Output, final states and the gradients of x, the states and every parameter under a random-weighted loss."""
-    xt = lib.tensor(x, requires_grad=True)
-    st = [lib.tensor(s, requires_grad=True) for s in states]
-    out, final = m(xt, tuple(st) if len(st) == 2 else st[0])
-    final = list(final) if isinstance(final, tuple) else [final]
-    loss = (out * lib.tensor(seeds[0])).sum()
-    for f, r in zip(final, seeds[1:]):
-        loss = loss + (f * lib.tensor(r)).sum()
-    loss.backward()
-    grads = [xt.grad] + [s.grad for s in st] + [p.grad for _, p in m.named_parameters()]
-    return [out, *final], grads
-
-
 @pytest.fixture
 def pairs(monkeypatch):
     """A count of the calls of each kind module's _forward_pair; skips where the pool cannot be installed."""
     if _pool.parts(2 * _pool.MIN_ROWS_PER_PART) < 2:
         pytest.skip("the directions at once need the shared pool (2 threads, NumPy's OpenBLAS with the callback)")
-    calls = {}
-    for module in {m.__name__: m for m in KINDS.values()}.values():
-        original = module._forward_pair
-
-        def counted(*args, _original=original, _name=module.__name__):
-            calls[_name] = calls.get(_name, 0) + 1
-            return _original(*args)
-
-        monkeypatch.setattr(module, "_forward_pair", counted)
-    return calls
+    return count_calls(monkeypatch, KINDS.values(), "_forward_pair")
 
 
 def _in_turn(monkeypatch):
@@ -82,7 +61,7 @@ def test_both_directions_at_once_keep_the_bits_of_the_directions_in_turn(pairs, 
     rng = np.random.default_rng([N, H, np.dtype(dtype).itemsize])
     m = _module(deeprnn, kind, H, dtype)
     x, states, seeds = _inputs(kind, 9, N, H, dtype, rng)
-    at_once = [v.detach().numpy().copy() for v in sum(_run(m, deeprnn, x, states, seeds), [])]
+    at_once = [v.detach().numpy().copy() for v in sum(module_values_and_grads(m, deeprnn, x, states, seeds), [])]
     assert pairs.get(KINDS[kind].__name__, 0) == 2  # one call a layer
     with deeprnn.no_grad():
         st = [deeprnn.tensor(s) for s in states]
@@ -90,7 +69,7 @@ def test_both_directions_at_once_keep_the_bits_of_the_directions_in_turn(pairs, 
     assert pairs[KINDS[kind].__name__] == 4
     _in_turn(monkeypatch)
     m.zero_grad()
-    in_turn = [v.detach().numpy() for v in sum(_run(m, deeprnn, x, states, seeds), [])]
+    in_turn = [v.detach().numpy() for v in sum(module_values_and_grads(m, deeprnn, x, states, seeds), [])]
     assert pairs[KINDS[kind].__name__] == 4  # nothing more at once
     for a, b in zip(at_once, in_turn):
         np.testing.assert_array_equal(a, b)
@@ -108,7 +87,10 @@ def test_both_directions_at_once_match_torch(pairs, dtype, kind, N, H, num_layer
     ours = _module(deeprnn, kind, H, dtype, num_layers, bias=bias)
     ours.load_state_dict(ref.state_dict())
     x, states, seeds = _inputs(kind, 11, N, H, dtype, rng, num_layers)
-    (t_values, t_grads), (d_values, d_grads) = _run(ref, torch, x, states, seeds), _run(ours, deeprnn, x, states, seeds)
+    (t_values, t_grads), (d_values, d_grads) = (
+        module_values_and_grads(ref, torch, x, states, seeds),
+        module_values_and_grads(ours, deeprnn, x, states, seeds),
+    )
     assert pairs.get(KINDS[kind].__name__, 0) == num_layers
     for i, (a, b) in enumerate(zip(d_values + d_grads, t_values + t_grads)):
         assert_close(a, b, dtype, f"value {i}")

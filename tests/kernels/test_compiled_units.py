@@ -9,6 +9,8 @@ import pytest
 pytest.importorskip("numba")
 torch = pytest.importorskip("torch")
 
+from _kernels_helpers import count_calls, module_values_and_grads  # noqa: E402
+
 import deeprnn  # noqa: E402
 from deeprnn.kernels.compiled import _pool, _product  # noqa: E402
 from deeprnn.kernels.compiled import gru as compiled_gru  # noqa: E402
@@ -24,20 +26,6 @@ def _module(lib, kind, H, dtype, bias, bidirectional):
     cls = getattr(lib.nn, "RNN" if kind.startswith("RNN") else kind)
     dt = torch_dtype(dtype) if lib is torch else dtype
     return cls(7, H, bias=bias, bidirectional=bidirectional, dtype=dt, **extra)
-
-
-def _run(m, lib, x, states, seeds):
-    """Output, final states and the gradients of x, the states and every parameter under a random-weighted loss."""
-    xt = lib.tensor(x, requires_grad=True)
-    st = [lib.tensor(s, requires_grad=True) for s in states]
-    out, final = m(xt, tuple(st) if len(st) == 2 else st[0])
-    final = list(final) if isinstance(final, tuple) else [final]
-    loss = (out * lib.tensor(seeds[0])).sum()
-    for f, r in zip(final, seeds[1:]):
-        loss = loss + (f * lib.tensor(r)).sum()
-    loss.backward()
-    grads = [xt.grad] + [s.grad for s in st] + [p.grad for _, p in m.named_parameters()]
-    return [out, *final], grads
 
 
 def _inputs(kind, H, dtype, bidirectional, rng):
@@ -57,15 +45,8 @@ def split(monkeypatch):
     instead of both at once (_product.pair_directions; tests/kernels/test_compiled_pair.py)."""
     if not _pool.installed():
         pytest.skip("the units split needs the shared pool (2 threads, NumPy's OpenBLAS with the callback)")
-    calls = {}
-    for module in {m.__name__: m for m in KINDS.values()}.values():
-        original = module._forward_units
-
-        def counted(*args, _original=original, _name=module.__name__):
-            calls[_name] = calls.get(_name, 0) + 1
-            return _original(*args)
-
-        monkeypatch.setattr(module, "_forward_units", counted)
+    calls = count_calls(monkeypatch, KINDS.values(), "_forward_units")
+    for module in set(KINDS.values()):
         monkeypatch.setattr(module, "pair_directions", lambda modes: False)
     monkeypatch.setattr(_product, "MIN_SPLIT_BYTES", 0)
     return calls
@@ -86,7 +67,7 @@ def test_the_units_split_keeps_the_bits_of_the_whole_loop(split, monkeypatch, dt
     for label, limit in (("split", 0), ("whole", 1 << 62)):
         monkeypatch.setattr(_product, "MIN_SPLIT_BYTES", limit)
         m.zero_grad()
-        values, grads = _run(m, deeprnn, x, states, seeds)
+        values, grads = module_values_and_grads(m, deeprnn, x, states, seeds)
         got[label] = [v.detach().numpy().copy() for v in values + grads]
     assert split.get(KINDS[kind].__name__, 0) == (2 if bidirectional else 1)  # split: one call a direction
     for a, b in zip(got["split"], got["whole"]):
@@ -109,7 +90,10 @@ def test_the_units_split_matches_torch(split, dtype, kind, H, bias, bidirectiona
     ours = _module(deeprnn, kind, H, dtype, bias, bidirectional)
     ours.load_state_dict(ref.state_dict())
     x, states, seeds = _inputs(kind, H, dtype, bidirectional, rng)
-    (t_values, t_grads), (d_values, d_grads) = _run(ref, torch, x, states, seeds), _run(ours, deeprnn, x, states, seeds)
+    (t_values, t_grads), (d_values, d_grads) = (
+        module_values_and_grads(ref, torch, x, states, seeds),
+        module_values_and_grads(ours, deeprnn, x, states, seeds),
+    )
     assert split.get(KINDS[kind].__name__, 0) >= 1
     for i, (a, b) in enumerate(zip(d_values + d_grads, t_values + t_grads)):
         assert_close(a, b, dtype, f"value {i}")
