@@ -47,8 +47,7 @@ def pairs(monkeypatch):
 
 
 def _in_turn(monkeypatch):
-    for module in set(KINDS.values()):
-        monkeypatch.setattr(module, "pair_directions", lambda modes: False)
+    monkeypatch.setattr(_product, "pair_directions", lambda modes: False)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -46,8 +46,7 @@ def split(monkeypatch):
     if not _pool.installed():
         pytest.skip("the units split needs the shared pool (2 threads, NumPy's OpenBLAS with the callback)")
     calls = count_calls(monkeypatch, KINDS.values(), "_forward_units")
-    for module in set(KINDS.values()):
-        monkeypatch.setattr(module, "pair_directions", lambda modes: False)
+    monkeypatch.setattr(_product, "pair_directions", lambda modes: False)
     monkeypatch.setattr(_product, "MIN_SPLIT_BYTES", 0)
     return calls
 

@@ -351,8 +351,9 @@ def _forward_layers(
                     firsts[i][...] = 0 if state0[i] is None else state0[i][layer * num_dirs + d]
             # A padded bidirectional layer: both directions' loops at once where the kind can (forward_steps_pair).
             pair = getattr(kind, "forward_steps_pair", None) if plan.padded and num_dirs == 2 else None
-            views_firsts = ([v for _, _, v in directions], [f for _, f, _ in directions])
-            paired = pair is not None and pair(consts, *views_firsts, work)
+            paired = False
+            if pair is not None:
+                paired = pair(consts, [v for _, _, v in directions], [f for _, f, _ in directions], work)
             for d in range(num_dirs):
                 k = layer * num_dirs + d
                 reverse = d == 1

@@ -36,7 +36,8 @@ from ._sync import new_sync
 
 __all__ = [
     "HAND", "BLAS", "PACKED", "DOT", "STRIDED", "product_rows", "loop_mode", "split_parts", "run_loop", "NO_PANELS",
-    "pair_directions", "forward_operands", "backward_operands", "dot_operands", "plain_transpose", "loop_bias",
+    "pair_directions", "run_pair", "forward_operands", "backward_operands", "dot_operands", "plain_transpose",
+    "loop_bias",
 ]  # fmt: skip
 
 HAND, BLAS, PACKED, DOT, STRIDED = 0, 1, 2, 3, 4
@@ -72,6 +73,11 @@ def split_units(N: int, mode: int | None, w_hh_bytes: int) -> bool:
     pool (_sync.py): where W_hh has at least MIN_SPLIT_BYTES and the pool is installed with two threads."""
     if N != 1 or mode != DOT or w_hh_bytes < MIN_SPLIT_BYTES:
         return False
+    return _two_threads()
+
+
+def _two_threads() -> bool:
+    """Whether the shared pool is installed with two threads for a loop of its own (installing it if it can)."""
     from . import _pool
 
     return _pool.parts(2 * _pool.MIN_ROWS_PER_PART) >= 2
@@ -91,9 +97,16 @@ def pair_directions(modes) -> bool:
     took 8 ms instead of 0.6, in whole scheduler ticks."""
     if any(m not in (PACKED, DOT) for m in modes):
         return False
-    from . import _pool
+    return _two_threads()
 
-    return _pool.parts(2 * _pool.MIN_ROWS_PER_PART) >= 2
+
+def run_pair(pair, args) -> bool:
+    """Run a kind's _forward_pair on the two directions' _forward arguments (each a tuple ending in its mode, or
+    None where that direction cannot run the compiled loop) where pair_directions allows: True when run."""
+    if args[0] is None or args[1] is None or not pair_directions((args[0][-1], args[1][-1])):
+        return False
+    pair(*args[0], *args[1])
+    return True
 
 
 def run_loop(whole, split, N: int, mode: int, *args, units=None) -> None:

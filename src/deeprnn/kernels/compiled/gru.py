@@ -42,7 +42,7 @@ from . import _product  # its cold helpers: loop_bias, plain_transpose
 from ._dot import dot_product_rows
 from ._jit import jit, readonly_matrix, readonly_vector, typed_jit
 from ._math import sigmoid_, tanh_
-from ._product import NO_PANELS, backward_operands, forward_operands, loop_mode, pair_directions, product_rows, run_loop
+from ._product import NO_PANELS, backward_operands, forward_operands, loop_mode, product_rows, run_loop, run_pair
 from ._rows import copy_values, flat_rows, loop_rows, part_rows, row_at, rows_type
 from ._sync import PARTS, claim, publish, unit_range, wait_for
 
@@ -370,17 +370,16 @@ class CompiledGRU(GRUKind):
         return None
 
     def forward_steps_pair(self, cs, vs, prevs, works):
-        """Both directions' forward_steps at once, one a thread (_product.pair_directions), where both run the
-        compiled loops: True when done, False (nothing written) when not."""
-        both = [loop_rows(works[d], vs[d], prevs[d], ("gates", "h", "hn")) for d in range(2)]
-        if both[0] is None or both[1] is None:
-            return False
-        modes = [loop_mode(self.loops, vs[d]["gates"].shape[1], cs[d]["dot"]) for d in range(2)]
-        if not pair_directions(modes):
-            return False
-        args = [_loop_args(cs[d], vs[d], both[d], _b_hn(cs[d], vs[d]), d == 1, modes[d]) for d in range(2)]
-        _forward_pair(*args[0], *args[1])
-        return True
+        """Both directions' forward_steps at once, one a thread (_product.run_pair), where both run the compiled
+        loops: True when done, False (nothing written) when not."""
+        return run_pair(_forward_pair, [self._pair_args(cs[d], vs[d], prevs[d], works[d], d == 1) for d in range(2)])
+
+    def _pair_args(self, c, v, prev, work, reverse):
+        """_loop_args for forward_steps_pair, or None where the rows have a layout the loops cannot take."""
+        both = loop_rows(work, v, prev, ("gates", "h", "hn"))
+        if both is None:
+            return None
+        return _loop_args(c, v, both, _b_hn(c, v), reverse, loop_mode(self.loops, v["gates"].shape[1], c["dot"]))
 
     def backward_steps(self, weights, v, carries, reverse, work):
         """v['d_gates'] and v['dn']: the prepared factors in, [dA_r, dA_z, d(hn)] and dA_n out; carries (dh,)."""

@@ -37,7 +37,7 @@ from . import _product  # its cold helpers: loop_bias, plain_transpose
 from ._dot import dot_product_rows
 from ._jit import jit, readonly_matrix, readonly_vector, typed_jit
 from ._math import tanh_
-from ._product import NO_PANELS, backward_operands, forward_operands, loop_mode, pair_directions, product_rows, run_loop
+from ._product import NO_PANELS, backward_operands, forward_operands, loop_mode, product_rows, run_loop, run_pair
 from ._rows import flat_rows, part_rows, row_at, rows_type
 from ._sync import PARTS, claim, publish, unit_range, wait_for
 
@@ -255,15 +255,15 @@ class CompiledElman(ElmanKind):
         return None
 
     def forward_steps_pair(self, cs, vs, prevs, works):
-        """Both directions' forward_steps at once, one a thread (_product.pair_directions), where both run the
-        compiled loops: True when done, False (nothing written) when not."""
-        rows = [flat_rows(vs[d]["h"]) for d in range(2)]
-        modes = [loop_mode(self.loops, vs[d]["h"].shape[1], cs[d][3]) for d in range(2)]
-        if rows[0] is None or rows[1] is None or not pair_directions(modes):
-            return False
-        args = [self._loop_args(cs[d], vs[d]["h"], rows[d], prevs[d], d == 1, modes[d]) for d in range(2)]
-        _forward_pair(*args[0], *args[1])
-        return True
+        """Both directions' forward_steps at once, one a thread (_product.run_pair), where both run the compiled
+        loops: True when done, False (nothing written) when not."""
+        return run_pair(_forward_pair, [self._pair_args(cs[d], vs[d]["h"], prevs[d], d == 1) for d in range(2)])
+
+    def _pair_args(self, consts, seq, prev, reverse):
+        """_loop_args for forward_steps_pair, or None where seq has a layout the loops cannot take."""
+        rows = flat_rows(seq)
+        mode = loop_mode(self.loops, seq.shape[1], consts[3])
+        return None if rows is None else self._loop_args(consts, seq, rows, prev, reverse, mode)
 
     def _loop_args(self, consts, seq, rows, prev, reverse, mode):
         """The arguments of _forward for one direction: seq its v['h'] (T, N, H), rows their flat_rows pair."""
