@@ -10,6 +10,11 @@ the failure of its own import into an ImportError ("PyCapsule_Import could not i
 'datetime'").  So while the package loads, SIGINT also sets a flag, and any exception raised after
 it counts as the interruption; so does the flag alone, should a library catch the KeyboardInterrupt
 and finish its import.  An import error without a Ctrl-C still shows its traceback.
+
+A Ctrl-C can also land while Python runs a callback that cannot raise (importlib's module-lock
+weakref callback): Python then hands the KeyboardInterrupt to ``sys.unraisablehook``, which prints
+"Exception ignored in ..." with a traceback, and the import goes on.  While the package loads, that
+hook drops a KeyboardInterrupt (the flag is already set) and passes anything else to the previous hook.
 """
 
 from __future__ import annotations
@@ -30,6 +35,16 @@ def _on_sigint(signum, frame):
     raise KeyboardInterrupt
 
 
+def _dropping_interrupts(hook):
+    """A sys.unraisablehook for the load: drops the KeyboardInterrupt of _on_sigint, passes the rest to hook."""
+
+    def unraisable_while_loading(unraisable):
+        if not (_interrupted and isinstance(unraisable.exc_value, KeyboardInterrupt)):
+            hook(unraisable)
+
+    return unraisable_while_loading
+
+
 def main() -> int:
     """Import and run ``deeprnn.cli.main``; returns its exit code (130 when interrupted while loading)."""
     global _interrupted
@@ -38,9 +53,12 @@ def main() -> int:
         previous = signal.getsignal(signal.SIGINT)
         if previous is signal.default_int_handler:
             signal.signal(signal.SIGINT, _on_sigint)
+        hook = sys.unraisablehook
+        sys.unraisablehook = _dropping_interrupts(hook)
         try:
             from deeprnn.cli import main as cli_main
         finally:
+            sys.unraisablehook = hook
             if previous is signal.default_int_handler:
                 signal.signal(signal.SIGINT, previous)
     except BaseException as e:  # a KeyboardInterrupt, or e.g. NumPy's ImportError around the interrupt

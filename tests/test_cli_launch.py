@@ -82,6 +82,25 @@ def test_ctrl_c_that_a_library_swallows_while_loading_still_stops_the_run(tmp_pa
     assert proc.stderr == "deeprnn: interrupted\n" and "went on" not in proc.stdout
 
 
+def test_ctrl_c_inside_a_callback_while_loading_is_one_line_and_exit_130(tmp_path):
+    # The Ctrl-C lands while Python runs a callback whose exceptions it cannot raise (importlib's module-lock
+    # weakref callback, in CI): Python prints them as "Exception ignored in ..." with a traceback instead.
+    body = (
+        "import signal, weakref\n"
+        "class Lock: pass\n"
+        "lock = Lock()\n"
+        "ref = weakref.ref(lock, lambda r: signal.raise_signal(signal.SIGINT))\n"
+        "del lock\n"
+        "import sys\n"
+        "cli = type(sys)('deeprnn.cli')\n"
+        "cli.main = lambda: print('the run went on') or 0\n"
+        "sys.modules['deeprnn.cli'] = cli\n"
+    )
+    proc = _run_with_fake_package(tmp_path, body)
+    assert proc.returncode == 130, (proc.stdout, proc.stderr)
+    assert proc.stderr == "deeprnn: interrupted\n" and "went on" not in proc.stdout
+
+
 def test_a_process_started_with_ctrl_c_ignored_keeps_ignoring_it_while_loading(tmp_path):
     # nohup, or a background job of a script: SIGINT is ignored from the start, and the launcher leaves it so.
     fake = tmp_path / "deeprnn"
