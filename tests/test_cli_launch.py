@@ -48,6 +48,20 @@ def _run_with_fake_package(tmp_path, body: str) -> subprocess.CompletedProcess:
     )
 
 
+# The end of a stand-in package: a deeprnn.cli whose main would run (and say so) if the launcher let it.
+CLI_THAT_GOES_ON = (
+    "import sys\n"
+    "cli = type(sys)('deeprnn.cli')\n"
+    "cli.main = lambda: print('the run went on') or 0\n"
+    "sys.modules['deeprnn.cli'] = cli\n"
+)
+
+
+def _assert_the_run_stops(proc: subprocess.CompletedProcess) -> None:
+    assert proc.returncode == 130, (proc.stdout, proc.stderr)
+    assert proc.stderr == "deeprnn: interrupted\n" and "went on" not in proc.stdout
+
+
 def test_ctrl_c_that_an_extension_turns_into_an_import_error_is_one_line_and_exit_130(tmp_path):
     # As NumPy does when the Ctrl-C lands inside its C import: an ImportError without the KeyboardInterrupt.
     body = (
@@ -72,14 +86,8 @@ def test_ctrl_c_that_a_library_swallows_while_loading_still_stops_the_run(tmp_pa
         "    time.sleep(5)\n"
         "except BaseException:\n"
         "    pass\n"
-        "import sys\n"
-        "cli = type(sys)('deeprnn.cli')\n"
-        "cli.main = lambda: print('the run went on') or 0\n"
-        "sys.modules['deeprnn.cli'] = cli\n"
     )
-    proc = _run_with_fake_package(tmp_path, body)
-    assert proc.returncode == 130, (proc.stdout, proc.stderr)
-    assert proc.stderr == "deeprnn: interrupted\n" and "went on" not in proc.stdout
+    _assert_the_run_stops(_run_with_fake_package(tmp_path, body + CLI_THAT_GOES_ON))
 
 
 def test_ctrl_c_inside_a_callback_while_loading_is_one_line_and_exit_130(tmp_path):
@@ -91,14 +99,8 @@ def test_ctrl_c_inside_a_callback_while_loading_is_one_line_and_exit_130(tmp_pat
         "lock = Lock()\n"
         "ref = weakref.ref(lock, lambda r: signal.raise_signal(signal.SIGINT))\n"
         "del lock\n"
-        "import sys\n"
-        "cli = type(sys)('deeprnn.cli')\n"
-        "cli.main = lambda: print('the run went on') or 0\n"
-        "sys.modules['deeprnn.cli'] = cli\n"
     )
-    proc = _run_with_fake_package(tmp_path, body)
-    assert proc.returncode == 130, (proc.stdout, proc.stderr)
-    assert proc.stderr == "deeprnn: interrupted\n" and "went on" not in proc.stdout
+    _assert_the_run_stops(_run_with_fake_package(tmp_path, body + CLI_THAT_GOES_ON))
 
 
 def test_a_process_started_with_ctrl_c_ignored_keeps_ignoring_it_while_loading(tmp_path):
