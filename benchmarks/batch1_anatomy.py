@@ -7,7 +7,8 @@ float32, median us:
 
   module      nn.RNN / GRU / LSTM inference under no_grad through the public API
   loop        the compiled time loop alone, timed inside those same calls
-  projection  the layer's input projection X W_ih^T, timed inside those same calls
+  projection  the layer's input projection X W_ih^T, timed inside those same calls (the packed kernel's,
+              compiled/_projection.py, where it runs, else NumPy's)
   rest        module - loop - projection: the Python around them, the weight's bit check, the buffers
   product     one step's product alone, the compiled loops' own at batch 1 (product_rows: DOT on W_hh's
               rows where the processor has AVX-512, else HAND), 1000 times in one compiled call: us per
@@ -98,7 +99,8 @@ class _Timed:
 
 
 class _TimedNumPy:
-    """The stack's `np` with its matmul timed: at batch 1 with features, its one matmul is the projection."""
+    """The stack's `np` with its matmul timed: at batch 1 with features, its one matmul is the projection
+    where the compiled twin's own (stack._project_compiled, timed too) does not take it."""
 
     def __init__(self):
         self.matmul = _Timed(np.matmul)
@@ -111,7 +113,8 @@ def module_parts(name: str, loops) -> dict:
     """Median us of the whole no_grad call, of the compiled loop and of the projection inside it."""
     loop = _Timed(loops.run_loop)  # the whole loop, or the batch-1 units split (_sync.py) where it is taken
     numpy = _TimedNumPy()
-    loops.run_loop, stack.np = loop, numpy
+    compiled = _Timed(stack._project_compiled)  # the packed projection (compiled/_projection.py), or False
+    loops.run_loop, stack.np, stack._project_compiled = loop, numpy, compiled
     try:
         m = getattr(deeprnn.nn, name)(I, H)
         x = deeprnn.randn(T, 1, I)
@@ -122,10 +125,12 @@ def module_parts(name: str, loops) -> dict:
                 m(x)
             whole.append(time.perf_counter() - t)
     finally:
-        loops.run_loop, stack.np = loop.fn, np
-    assert len(loop.times) == len(numpy.matmul.times) == CALLS, "one loop and one projection per call"
+        loops.run_loop, stack.np, stack._project_compiled = loop.fn, np, compiled.fn
+    assert len(loop.times) == len(compiled.times) == CALLS, "one loop and one projection per call"
+    assert len(numpy.matmul.times) in (0, CALLS), "the projection in NumPy at every call or at none"
     med = {k: float(np.median(v[WARMUP:]) * 1e6) for k, v in (("module", whole), ("loop", loop.times))}
-    med["projection"] = float(np.median(numpy.matmul.times[WARMUP:]) * 1e6)
+    projection = np.array(compiled.times) + (np.array(numpy.matmul.times) if numpy.matmul.times else 0.0)
+    med["projection"] = float(np.median(projection[WARMUP:]) * 1e6)
     med["rest"] = med["module"] - med["loop"] - med["projection"]
     return med
 

@@ -75,6 +75,15 @@ def stacked_input_weights(weights, layer, num_dirs):
     return np.concatenate([weights[layer * num_dirs + d][0] for d in range(num_dirs)], axis=0)
 
 
+def _project_compiled(kind, layer_in, weights, layer, num_dirs, gates) -> bool:
+    """gates (R, D*G*H) = layer_in (R, I_l) W_cat^T by the kind's own product where it has one (a compiled
+    twin's project_input: compiled/_projection.py) and can take these arrays: True when done."""
+    project = getattr(kind, "project_input", None)
+    if project is None:
+        return False
+    return project(layer_in, [weights[layer * num_dirs + d][0] for d in range(num_dirs)], gates)
+
+
 def _stacked_bias(kind, weights, layer, num_dirs):
     """(D*G*H,) the bias folded into the projection of every direction of a layer, or None."""
     parts = [
@@ -334,10 +343,10 @@ def _forward_layers(
                 work = kept.work[layer]
             gates = rows["gates"]  # (R, D*G*H)
             # A = X W_cat^T + b for every step at once.
-            w_cat = stacked_input_weights(weights, layer, num_dirs)  # (D*G*H, I_l)
             if layer == 0 and ids is not None:
-                gather_projection(ids, w_cat, gates)
-            else:
+                gather_projection(ids, stacked_input_weights(weights, layer, num_dirs), gates)
+            elif not _project_compiled(kind, layer_in, weights, layer, num_dirs, gates):
+                w_cat = stacked_input_weights(weights, layer, num_dirs)  # (D*G*H, I_l)
                 np.matmul(layer_in, w_cat.T, out=gates)
             if not kind.input_bias_in_loop:  # else the kind's time loop adds it to each step's rows
                 bias = _stacked_bias(kind, weights, layer, num_dirs)  # (D*G*H,) or None

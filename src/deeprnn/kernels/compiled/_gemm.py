@@ -53,7 +53,7 @@ from ._jit import jit
 
 __all__ = [
     "VECTOR_BYTES", "NV", "MR", "KC", "panel_width", "vector_intrinsics", "enabled", "packed_product_rows",
-    "strided_product_rows",
+    "strided_product_rows", "packed_product_set",
 ]  # fmt: skip
 
 
@@ -101,7 +101,9 @@ def enabled() -> bool:
     return VECTOR_BYTES == 64
 
 
-def _block_kernel(rows: int, masked: bool, panels: int = 1, strided: bool = False, prefetch: bool = False):
+def _block_kernel(
+    rows: int, masked: bool, panels: int = 1, strided: bool = False, prefetch: bool = False, from_zero=False
+):
     """An intrinsic: acc block (rows x NR) += x block (rows x k) times one packed panel (k x NR).
     masked: acc's columns from `width` on are neither read nor written (the last, padded panel).
     panels=2 (unmasked only): two neighbouring panels at once, the second b_step elements after the
@@ -109,7 +111,8 @@ def _block_kernel(rows: int, masked: bool, panels: int = 1, strided: bool = Fals
     strided: the "panel" is NR columns of b (K, M) itself, its rows ldb = M elements apart (the
     intrinsic takes ldb after b_step, or after b_at); masked, the columns past `width` are not read either.
     prefetch: at each k, one vector of bp from pf_at + k VW (the intrinsic takes pf_at after b_at) is
-    prefetched into L2, a hint that reads nothing and changes no value (`_panel_rows` aims it at the next chunk)."""
+    prefetched into L2, a hint that reads nothing and changes no value (`_panel_rows` aims it at the next chunk).
+    from_zero: the block's sums start at zero instead of acc's values, which are not read (packed_product_set)."""
 
     def typed(x, bp, acc, extra):
         if not (isinstance(acc, types.Array) and acc.dtype in (types.float32, types.float64)):
@@ -203,7 +206,7 @@ def _block_kernel(rows: int, masked: bool, panels: int = 1, strided: bool = Fals
             row = []
             for v in range(nvt):
                 slot = cgutils.alloca_once(builder, vty)
-                builder.store(load_c(r, v), slot)
+                builder.store(zero_v if from_zero else load_c(r, v), slot)
                 row.append(slot)
             slots.append(row)
         zero = ir.Constant(i32, 0)
@@ -256,6 +259,13 @@ _block1x2 = _block_kernel(1, False, panels=2)
 _masked4 = _block_kernel(4, True)
 _masked2 = _block_kernel(2, True)
 _masked1 = _block_kernel(1, True)
+_zero4 = _block_kernel(4, False, from_zero=True)
+_zero4_prefetch = _block_kernel(4, False, prefetch=True, from_zero=True)
+_zero2 = _block_kernel(2, False, from_zero=True)
+_zero1 = _block_kernel(1, False, from_zero=True)
+_zero_masked4 = _block_kernel(4, True, from_zero=True)
+_zero_masked2 = _block_kernel(2, True, from_zero=True)
+_zero_masked1 = _block_kernel(1, True, from_zero=True)
 _strided1x2 = _block_kernel(1, False, panels=2, strided=True)
 _strided1 = _block_kernel(1, False, strided=True)
 _strided_masked1 = _block_kernel(1, True, strided=True)
@@ -303,33 +313,85 @@ def packed_product_rows(acc, acc_first, x, x_first, N, K, bp, M):
 
 
 @jit
-def _panel_rows(acc_flat, acc_at, ldc, x_flat, x_at, ldx, N, bp, b_at, kc, width, NR):
+def _panel_rows(acc_flat, acc_at, ldc, x_flat, x_at, ldx, N, bp, b_at, kc, width, NR, zero=False):
     """acc's N rows from acc_at (row stride ldc), columns of one panel, += x's rows from x_at (stride ldx),
-    kc of their columns, times kc rows of the panel from b_at; width < NR masks the padded columns."""
+    kc of their columns, times kc rows of the panel from b_at; width < NR masks the padded columns.
+    zero: = instead of += (the sums start at zero; acc is not read)."""
     n = 0
     if width >= NR:
         ahead, end = b_at + kc * NR, b_at + 2 * kc * NR  # the next chunk: this panel's, or the next panel's first
         while n + 4 <= N:
+            at_x, at_c = x_at + n * ldx, acc_at + n * ldc
             if ahead < end:  # blocks of four prefetch it a line per k, until all of it is asked for
-                _block4_prefetch(x_flat, x_at + n * ldx, ldx, bp, b_at, ahead, kc, acc_flat, acc_at + n * ldc, ldc, NR)
+                if zero:
+                    _zero4_prefetch(x_flat, at_x, ldx, bp, b_at, ahead, kc, acc_flat, at_c, ldc, NR)
+                else:
+                    _block4_prefetch(x_flat, at_x, ldx, bp, b_at, ahead, kc, acc_flat, at_c, ldc, NR)
                 ahead += kc * (NR // NV)
+            elif zero:
+                _zero4(x_flat, at_x, ldx, bp, b_at, kc, acc_flat, at_c, ldc, NR)
             else:
-                _block4(x_flat, x_at + n * ldx, ldx, bp, b_at, kc, acc_flat, acc_at + n * ldc, ldc, NR)
+                _block4(x_flat, at_x, ldx, bp, b_at, kc, acc_flat, at_c, ldc, NR)
             n += 4
+        at_x, at_c = x_at + n * ldx, acc_at + n * ldc
         if n + 2 <= N:
-            _block2(x_flat, x_at + n * ldx, ldx, bp, b_at, kc, acc_flat, acc_at + n * ldc, ldc, NR)
+            if zero:
+                _zero2(x_flat, at_x, ldx, bp, b_at, kc, acc_flat, at_c, ldc, NR)
+            else:
+                _block2(x_flat, at_x, ldx, bp, b_at, kc, acc_flat, at_c, ldc, NR)
             n += 2
+            at_x, at_c = x_at + n * ldx, acc_at + n * ldc
         if n < N:
-            _block1(x_flat, x_at + n * ldx, ldx, bp, b_at, kc, acc_flat, acc_at + n * ldc, ldc, NR)
+            if zero:
+                _zero1(x_flat, at_x, ldx, bp, b_at, kc, acc_flat, at_c, ldc, NR)
+            else:
+                _block1(x_flat, at_x, ldx, bp, b_at, kc, acc_flat, at_c, ldc, NR)
     else:  # the last panel, padded with zeros: its columns past M are masked out of acc
         while n + 4 <= N:
-            _masked4(x_flat, x_at + n * ldx, ldx, bp, b_at, kc, acc_flat, acc_at + n * ldc, ldc, width)
+            at_x, at_c = x_at + n * ldx, acc_at + n * ldc
+            if zero:
+                _zero_masked4(x_flat, at_x, ldx, bp, b_at, kc, acc_flat, at_c, ldc, width)
+            else:
+                _masked4(x_flat, at_x, ldx, bp, b_at, kc, acc_flat, at_c, ldc, width)
             n += 4
+        at_x, at_c = x_at + n * ldx, acc_at + n * ldc
         if n + 2 <= N:
-            _masked2(x_flat, x_at + n * ldx, ldx, bp, b_at, kc, acc_flat, acc_at + n * ldc, ldc, width)
+            if zero:
+                _zero_masked2(x_flat, at_x, ldx, bp, b_at, kc, acc_flat, at_c, ldc, width)
+            else:
+                _masked2(x_flat, at_x, ldx, bp, b_at, kc, acc_flat, at_c, ldc, width)
             n += 2
+            at_x, at_c = x_at + n * ldx, acc_at + n * ldc
         if n < N:
-            _masked1(x_flat, x_at + n * ldx, ldx, bp, b_at, kc, acc_flat, acc_at + n * ldc, ldc, width)
+            if zero:
+                _zero_masked1(x_flat, at_x, ldx, bp, b_at, kc, acc_flat, at_c, ldc, width)
+            else:
+                _masked1(x_flat, at_x, ldx, bp, b_at, kc, acc_flat, at_c, ldc, width)
+
+
+@jit
+def packed_product_set(acc, acc_first, x, x_first, N, K, bp, M):
+    """packed_product_rows with = instead of +=: rows acc_first .. acc_first + N - 1 of acc = rows x_first ..
+    x_first + N - 1 of x, times b (K, M), from b's panels bp; acc's old values are never read.  The first
+    chunk of each panel starts its sums at zero, the later ones go on from acc as packed_product_rows' do, so
+    every sum runs over k in order.  K = 0 sets the rows to zero.  The input projection (_projection.py)."""
+    acc_flat, ldc = acc
+    x_flat, ldx = x
+    NR = VECTOR_BYTES // acc_flat.itemsize * NV
+    P = (M + NR - 1) // NR
+    if N > 0 and bp.shape[0] < P * K * NR:  # never read past the panels
+        raise ValueError("packed_product_set: bp holds fewer panels than b (K, M) has")
+    if K == 0:
+        for n in range(N):
+            at = (acc_first + n) * ldc
+            acc_flat[at : at + M] = 0
+        return
+    for p in range(P):
+        col = p * NR
+        for k0 in range(0, K, KC):
+            b_at = p * K * NR + k0 * NR
+            acc_at, x_at = acc_first * ldc + col, x_first * ldx + k0
+            _panel_rows(acc_flat, acc_at, ldc, x_flat, x_at, ldx, N, bp, b_at, min(KC, K - k0), M - col, NR, k0 == 0)
 
 
 @jit

@@ -48,6 +48,7 @@ from ._dot import dot_product_rows
 from ._jit import jit, readonly_matrix, readonly_vector, typed_jit
 from ._math import sigmoid_, tanh_
 from ._product import NO_PANELS, backward_operands, forward_operands, loop_mode, product_rows, run_loop, run_pair
+from ._projection import project_layer
 from ._rows import copy_values, flat_rows, loop_rows, part_rows, row_at, rows_type
 from ._sync import PARTS, claim, publish, unit_range, wait_for
 
@@ -344,6 +345,7 @@ class CompiledLSTM(LSTMKind):
     # 4.59-4.78 ms at T = 50, N = 32, H = 128, 2 layers, training about 2% faster, H = 512 within the noise
     # (Intel Xeon, interleaved runs).  `forward_steps` adds it itself on the paths that do not run those loops.
     input_bias_in_loop = True
+    project_input = staticmethod(project_layer)  # the layer's X W_ih^T on the packed kernel (_projection.py)
 
     def __init__(self, loops: bool = True, dot: bool = False):
         self.loops = loops

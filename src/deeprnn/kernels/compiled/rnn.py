@@ -38,6 +38,7 @@ from ._dot import dot_product_rows
 from ._jit import jit, readonly_matrix, readonly_vector, typed_jit
 from ._math import tanh_
 from ._product import NO_PANELS, backward_operands, forward_operands, loop_mode, product_rows, run_loop, run_pair
+from ._projection import project_layer
 from ._rows import flat_rows, part_rows, row_at, rows_type
 from ._sync import PARTS, claim, publish, unit_range, wait_for
 
@@ -215,6 +216,7 @@ class CompiledElman(ElmanKind):
     with loops=False only each forward step but its product."""
 
     input_bias_in_loop = True  # forward_steps adds b_ih + b_hh itself: in each step of the compiled loops
+    project_input = staticmethod(project_layer)  # the layer's X W_ih^T on the packed kernel (_projection.py)
 
     def __init__(self, nonlinearity: str, loops: bool = True, dot: bool = False) -> None:
         super().__init__(nonlinearity)
