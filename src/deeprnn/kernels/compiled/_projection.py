@@ -87,6 +87,8 @@ def project_layer(x: np.ndarray, ws: list, out: np.ndarray) -> bool:
     each direction's W_ih ws[d] (M, K) transposed, in out's columns d M .. (d + 1) M - 1; each direction's own
     W_ih (kept packed, not their concatenation, which is a new array at every call).  True when done, False
     (out untouched) where project does not run."""
+    if x.shape[0] < MIN_ROWS:  # batch 1's few rows: at once, without the views below (2-3 us a call)
+        return False
     M = ws[0].shape[0]
     cols = [out[:, d * M : (d + 1) * M] for d in range(len(ws))]
     if any(_parts(x, w, c) == 0 or flat_rows(c) is None for w, c in zip(ws, cols)) or flat_rows(x) is None:
