@@ -17,7 +17,18 @@ from deeprnn.kernels.compiled import _gemm, _pack, _projection  # noqa: E402
 from deeprnn.kernels.compiled._rows import flat_rows  # noqa: E402
 from deeprnn.kernels.panels import panels  # noqa: E402
 
-needs_packed = pytest.mark.skipif(not _gemm.enabled(), reason="the packed kernel runs on AVX-512 processors only")
+
+@pytest.fixture
+def packed():
+    """The packed product on, as it is on AVX-512 processors (where this changes nothing); elsewhere the same
+    kernel at AVX2's width, so that these tests run on every processor.  Its own patch, which the tests'
+    monkeypatch.undo() leaves alone."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_gemm, "enabled", lambda: True)
+        yield
+
+
+uses_packed = pytest.mark.usefixtures("packed")
 
 # Rows around the kernel's blocks of 4, 2 and 1; columns around its panels and their padded tails; shared
 # dimensions past its chunk of KC = 128, uneven and exact.
@@ -85,7 +96,7 @@ def test_kept_panels_of_a_large_weight_come_from_the_compiled_packer(monkeypatch
     np.testing.assert_array_equal(got, panels(w.T, 64))
 
 
-@needs_packed
+@uses_packed
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("R,K,M", [(128, 65, 800), (1600, 65, 512), (129, 3, 129), (300, 200, 64), (201, 40, 90)])
 def test_project_is_x_times_w_transposed_in_two_parts_with_the_bits_of_one(dtype, R, K, M):
@@ -103,7 +114,7 @@ def test_project_is_x_times_w_transposed_in_two_parts_with_the_bits_of_one(dtype
     np.testing.assert_array_equal(out, whole)
 
 
-@needs_packed
+@uses_packed
 def test_project_leaves_out_alone_where_it_does_not_run(monkeypatch):
     """Mixed dtypes, fewer than MIN_ROWS rows, a weight too large to keep, no second thread of the pool (a
     forked worker): False, out untouched (the stack then takes NumPy's product)."""
@@ -123,7 +134,7 @@ def test_project_leaves_out_alone_where_it_does_not_run(monkeypatch):
     np.testing.assert_array_equal(out, 3.0)
 
 
-@needs_packed
+@uses_packed
 def test_project_layer_writes_each_directions_columns_from_its_own_weight():
     """A bidirectional layer: out's columns d M .. (d + 1) M - 1 = x W_ih[d]^T, each W_ih kept packed
     by itself."""
@@ -136,7 +147,7 @@ def test_project_layer_writes_each_directions_columns_from_its_own_weight():
         assert_close(out[:, d * 48 : (d + 1) * 48], torch.from_numpy(x) @ torch.from_numpy(ws[d]).T, what=f"dir {d}")
 
 
-@needs_packed
+@uses_packed
 def test_the_compiled_lstm_takes_the_packed_projection_and_the_numpy_path_does_not(monkeypatch):
     """Under the compiled backend a layer's X W_ih^T is the packed kernel's (no NumPy matmul in the stack);
     under "numpy" it is NumPy's; both match torch's LSTM."""
