@@ -102,7 +102,7 @@ def enabled() -> bool:
 
 
 def _block_kernel(
-    rows: int, masked: bool, panels: int = 1, strided: bool = False, prefetch: bool = False, from_zero=False
+    rows: int, masked: bool, panels: int = 1, strided: bool = False, prefetch: bool = False, from_zero: bool = False
 ):
     """An intrinsic: acc block (rows x NR) += x block (rows x k) times one packed panel (k x NR).
     masked: acc's columns from `width` on are neither read nor written (the last, padded panel).

@@ -5,8 +5,9 @@
 NumPy makes W^T's panels with two strided copies, slow for a transpose: 2.3 ms for an LSTM's (2048, 512)
 W_hh, 12.9 ms at (4096, 1024), every train step, where the weights change at every call.  Here one pass reads
 W in tiles of 16 x 16 through a small array in L1, its rows read in order and the panel's rows written in
-order: 0.61 ms at (2048, 512), 4.3 ms at (4096, 1024) (float32, AMD Zen 4, one core; 1.2 and 8.2 ms with
-the panel's rows written a value at a time from each row of W).  The same values, so the same bits.
+order: 0.7-0.8 ms at (2048, 512), 4.1-4.7 ms at (4096, 1024) (float32, AMD Zen 4, one core; 1.2 and 8.2 ms
+with the panel's rows written a value at a time from each row of W).  Below 1 MB NumPy's copies, in the
+cache, are faster (transposed.COMPILED_PACK_BYTES).  The same values, so the same bits.
 """
 
 from __future__ import annotations
