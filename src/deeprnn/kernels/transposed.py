@@ -41,11 +41,17 @@ _bytes = 0
 _lock = Lock()
 
 
-def _compiled_check():
-    """compiled/_bits.py's same_words where the compiled path may run (numba, backend not "numpy"), else None."""
+def _compiled(module: str, name: str):
+    """The function `name` of kernels/compiled/<module>.py where the compiled path may run (numba, backend not
+    "numpy"), else None."""
     if backend.get_backend() == "numpy" or not backend.numba_available():
         return None
-    return backend.compiled_module("_bits").same_words
+    return getattr(backend.compiled_module(module), name)
+
+
+def _compiled_check():
+    """compiled/_bits.py's same_words, or None (_compiled)."""
+    return _compiled("_bits", "same_words")
 
 
 # From this size W^T's panels are packed by the compiled loop (compiled/_pack.py), below it by NumPy:
@@ -55,10 +61,8 @@ COMPILED_PACK_BYTES = 2**20
 
 
 def _compiled_pack():
-    """compiled/_pack.py's panels_t where the compiled path may run, else None (as _compiled_check)."""
-    if backend.get_backend() == "numpy" or not backend.numba_available():
-        return None
-    return backend.compiled_module("_pack").panels_t
+    """compiled/_pack.py's panels_t, or None (_compiled)."""
+    return _compiled("_pack", "panels_t")
 
 
 _WORDS = {n: np.dtype(f"u{n}") for n in (1, 2, 4, 8)}  # itemsize -> the unsigned integers of that size

@@ -73,24 +73,26 @@ def _parts(x: np.ndarray, w: np.ndarray, out: np.ndarray) -> int:
 def project(x: np.ndarray, w: np.ndarray, out: np.ndarray) -> bool:
     """out = x w^T for x (R, K), w (M, K), out (R, M) of one float dtype, on the packed kernel where this
     module's rules allow (see above): True when out holds the product, False (out untouched) when not."""
-    parts = _parts(x, w, out)
-    xr, outr = (flat_rows(x), flat_rows(out)) if parts else (None, None)
-    if xr is None or outr is None:
-        return False
-    (bp,) = forms(np.ascontiguousarray(w), ("panels_t", _gemm.panel_width(w.itemsize)))
-    _project(bp, xr, outr, x.shape[0], x.shape[1], w.shape[0], parts)
-    return True
+    return project_layer(x, [w], out)
 
 
 def project_layer(x: np.ndarray, ws: list, out: np.ndarray) -> bool:
     """A layer's projection for the stack (the compiled twins' project_input): out (R, D*M) = x (R, K) times
     each direction's W_ih ws[d] (M, K) transposed, in out's columns d M .. (d + 1) M - 1; each direction's own
     W_ih (kept packed, not their concatenation, which is a new array at every call).  True when done, False
-    (out untouched) where project does not run."""
-    if x.shape[0] < MIN_ROWS:  # batch 1's few rows: at once, without the views below (2-3 us a call)
+    (out untouched) where the module's rules say no, for any direction."""
+    R, K = x.shape
+    if R < MIN_ROWS:  # batch 1's few rows: at once, without the views below (2-3 us a call)
         return False
     M = ws[0].shape[0]
-    cols = [out[:, d * M : (d + 1) * M] for d in range(len(ws))]
-    if any(_parts(x, w, c) == 0 or flat_rows(c) is None for w, c in zip(ws, cols)) or flat_rows(x) is None:
+    if out.shape != (R, len(ws) * M):
         return False
-    return all([project(x, w, c) for w, c in zip(ws, cols)])
+    cols = [out[:, d * M : (d + 1) * M] for d in range(len(ws))]
+    parts = [_parts(x, w, c) for w, c in zip(ws, cols)]
+    x_rows, col_rows = flat_rows(x), [flat_rows(c) for c in cols]
+    if min(parts) == 0 or x_rows is None or any(r is None for r in col_rows):
+        return False
+    for w, rows, n in zip(ws, col_rows, parts):
+        (bp,) = forms(np.ascontiguousarray(w), ("panels_t", _gemm.panel_width(w.itemsize)))
+        _project(bp, x_rows, rows, R, K, M, n)
+    return True
